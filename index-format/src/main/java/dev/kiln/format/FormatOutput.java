@@ -1,0 +1,142 @@
+package dev.kiln.format;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * Writes a Kiln file sequentially to any stream (a local file or a Hadoop {@code
+ * FSDataOutputStream}): little-endian values, 64-byte section alignment, and a CRC32C of
+ * everything written, closed by {@link #finish()} with the footer. Streams only: nothing is
+ * seeked, so every header value must be known before the body is written.
+ */
+public final class FormatOutput implements AutoCloseable {
+  private final OutputStream out;
+  private final CRC32C crc = new CRC32C();
+  private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+  private long position;
+  private boolean finished;
+
+  public FormatOutput(OutputStream out) {
+    this.out = out;
+  }
+
+  /** Starts a file: magic, kind and the current format version. */
+  public void writeHeaderStart(String kind) throws IOException {
+    if (position != 0) {
+      throw new IllegalStateException("header must come first");
+    }
+    writeBytes(FileFormat.MAGIC);
+    writeBytes(FileFormat.ascii(kind));
+    writeInt(FileFormat.CURRENT_VERSION);
+  }
+
+  public long position() {
+    return position;
+  }
+
+  public void writeInt(int v) throws IOException {
+    room(4);
+    buf.putInt(v);
+    position += 4;
+  }
+
+  public void writeLong(long v) throws IOException {
+    room(8);
+    buf.putLong(v);
+    position += 8;
+  }
+
+  public void writeFloat(float v) throws IOException {
+    room(4);
+    buf.putFloat(v);
+    position += 4;
+  }
+
+  public void writeFloats(float[] v, int off, int len) throws IOException {
+    for (int i = 0; i < len; i++) {
+      writeFloat(v[off + i]);
+    }
+  }
+
+  public void writeFloats(float[] v) throws IOException {
+    writeFloats(v, 0, v.length);
+  }
+
+  public void writeBytes(byte[] b) throws IOException {
+    writeBytes(b, 0, b.length);
+  }
+
+  public void writeBytes(byte[] b, int off, int len) throws IOException {
+    while (len > 0) {
+      room(1);
+      int n = Math.min(len, buf.remaining());
+      buf.put(b, off, n);
+      off += n;
+      len -= n;
+      position += n;
+    }
+  }
+
+  /** Pads with zeros up to the given absolute offset. */
+  public void padTo(long offset) throws IOException {
+    if (offset < position) {
+      throw new IllegalStateException("cannot pad backwards from " + position + " to " + offset);
+    }
+    while (position < offset) {
+      room(1);
+      buf.put((byte) 0);
+      position++;
+    }
+  }
+
+  /** Pads to the next section boundary and returns it. */
+  public long align() throws IOException {
+    padTo(FileFormat.align(position));
+    return position;
+  }
+
+  /** Writes the footer (magic, content length, CRC32C) and flushes; does not close the stream. */
+  public void finish() throws IOException {
+    long content = position;
+    writeBytes(FileFormat.FOOTER_MAGIC);
+    writeLong(content);
+    flushBuffer();
+    int checksum = (int) crc.getValue();
+    byte[] tail = new byte[4];
+    ByteBuffer.wrap(tail).order(ByteOrder.LITTLE_ENDIAN).putInt(checksum);
+    out.write(tail);
+    position += 4;
+    out.flush();
+    finished = true;
+  }
+
+  /** The CRC32C written in the footer; valid after {@link #finish()}. */
+  public int checksum() {
+    if (!finished) {
+      throw new IllegalStateException("not finished");
+    }
+    return (int) crc.getValue();
+  }
+
+  private void room(int n) throws IOException {
+    if (buf.remaining() < n) {
+      flushBuffer();
+    }
+  }
+
+  private void flushBuffer() throws IOException {
+    if (buf.position() > 0) {
+      crc.update(buf.array(), 0, buf.position());
+      out.write(buf.array(), 0, buf.position());
+      buf.clear();
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    out.close();
+  }
+}

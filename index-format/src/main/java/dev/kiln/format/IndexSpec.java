@@ -1,0 +1,132 @@
+package dev.kiln.format;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An index type in Faiss's factory-string notation, so Faiss users read it at once:
+ * {@code IVF1024,Flat} (vectors stored as float32) or {@code IVF1024,PQ16} (product quantizer,
+ * 16 sub-spaces of 8 bits, encoding the residual to the list centroid).
+ *
+ * @param nlist number of inverted lists (coarse centroids)
+ * @param encoding how vectors are stored inside a list
+ * @param pqM PQ sub-spaces (0 for {@link Encoding#FLAT})
+ * @param pqBits bits per PQ sub-code (8; 0 for flat)
+ */
+public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits) {
+
+  /** How the vectors of a list are stored. */
+  public enum Encoding {
+    FLAT(0),
+    PQ(1);
+
+    public final int code;
+
+    Encoding(int code) {
+      this.code = code;
+    }
+
+    static Encoding fromCode(int code, String file) throws CorruptIndexException {
+      for (Encoding e : values()) {
+        if (e.code == code) {
+          return e;
+        }
+      }
+      throw new CorruptIndexException(file, "unknown encoding code " + code);
+    }
+  }
+
+  private static final Pattern FACTORY =
+      Pattern.compile("IVF(\\d+),(?:(Flat)|PQ(\\d+)(?:x(\\d+))?(?:np)?)");
+
+  public IndexSpec {
+    if (nlist < 1) {
+      throw new IllegalArgumentException("nlist must be at least 1, got " + nlist);
+    }
+    if (encoding == Encoding.PQ) {
+      if (pqM < 1) {
+        throw new IllegalArgumentException("PQ needs at least one sub-space, got " + pqM);
+      }
+      if (pqBits != 8) {
+        throw new IllegalArgumentException("only 8-bit PQ codes are supported, got " + pqBits);
+      }
+    } else if (pqM != 0 || pqBits != 0) {
+      throw new IllegalArgumentException("a Flat index has no PQ parameters");
+    }
+  }
+
+  public static IndexSpec flat(int nlist) {
+    return new IndexSpec(nlist, Encoding.FLAT, 0, 0);
+  }
+
+  public static IndexSpec pq(int nlist, int m) {
+    return new IndexSpec(nlist, Encoding.PQ, m, 8);
+  }
+
+  /**
+   * Parses {@code IVF{n},Flat} or {@code IVF{n},PQ{m}} ({@code PQ{m}x8} and Faiss's {@code np}
+   * suffix are accepted too).
+   *
+   * @throws IllegalArgumentException naming the string and the accepted forms
+   */
+  public static IndexSpec parse(String factory) {
+    String s = factory == null ? "" : factory.replace(" ", "");
+    Matcher m = FACTORY.matcher(s);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "unknown index type '" + factory + "': expected IVF{nlist},Flat or IVF{nlist},PQ{m},"
+              + " e.g. IVF1024,PQ16");
+    }
+    int nlist = parsePositive(m.group(1), factory);
+    if (m.group(2) != null) {
+      return flat(nlist);
+    }
+    int pqM = parsePositive(m.group(3), factory);
+    int bits = m.group(4) == null ? 8 : parsePositive(m.group(4), factory);
+    if (bits != 8) {
+      throw new IllegalArgumentException(
+          "unsupported index type '" + factory + "': only 8-bit PQ codes (PQ{m} or PQ{m}x8)");
+    }
+    return pq(nlist, pqM);
+  }
+
+  private static int parsePositive(String digits, String factory) {
+    try {
+      int v = Integer.parseInt(digits);
+      if (v > 0) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new IllegalArgumentException(
+        "unknown index type '" + factory + "': " + digits + " is not a positive number");
+  }
+
+  /** Checks that this spec fits vectors of the given dimension. */
+  public void checkDimension(int dim) {
+    if (dim < 1) {
+      throw new IllegalArgumentException("dimension must be positive, got " + dim);
+    }
+    if (encoding == Encoding.PQ && dim % pqM != 0) {
+      throw new IllegalArgumentException(
+          "dimension " + dim + " is not divisible by PQ m=" + pqM + " (index " + this + ")");
+    }
+  }
+
+  /** Bytes stored per vector inside a list. */
+  public int codeSize(int dim) {
+    return encoding == Encoding.FLAT ? dim * Float.BYTES : pqM * pqBits / 8;
+  }
+
+  /** Centroids per PQ sub-space (256 for 8 bits). */
+  public int pqCentroids() {
+    return encoding == Encoding.PQ ? 1 << pqBits : 0;
+  }
+
+  /** The factory string, e.g. {@code IVF1024,PQ16}. */
+  @Override
+  public String toString() {
+    return "IVF" + nlist + "," + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM);
+  }
+}

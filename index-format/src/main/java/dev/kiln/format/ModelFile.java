@@ -1,0 +1,224 @@
+package dev.kiln.format;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * {@code model.kiln}: what every shard of a version shares: the coarse centroids, the PQ
+ * codebooks and, for L2 with PQ, the precomputed per-list table. Small (it grows with nlist, not
+ * with the number of items). Layout, version 1 (little-endian):
+ *
+ * <pre>
+ * offset  size  field
+ * 0       4     magic "KILN"
+ * 4       4     kind "MODL"
+ * 8       4     version (1)
+ * 12      4     metric: 0 = l2, 1 = ip, 2 = cosine
+ * 16      4     dim: vector dimension d
+ * 20      4     nlist: number of inverted lists
+ * 24      4     encoding: 0 = Flat, 1 = PQ
+ * 28      4     pqM: PQ sub-spaces M (0 for Flat)
+ * 32      4     pqBits: bits per sub-code (8; 0 for Flat)
+ * 36      4     flags: bit 0 = L2 table present
+ * 40      8     centroidsOffset: nlist x d f32, row-major
+ * 48      8     codebooksOffset: M x 2^pqBits x (d/M) f32 (0 when Flat)
+ * 56      8     l2TableOffset: nlist x M x 2^pqBits f32 (0 when absent)
+ * 64            sections, each starting at a multiple of 64
+ *               footer (see {@link FileFormat})
+ * </pre>
+ *
+ * The L2 table holds, for list l, sub-space m and code j, {@code ||pq[m][j]||^2 + 2 <c_l[m],
+ * pq[m][j]>}: the query-independent part of the residual distance (Faiss's precomputed table).
+ */
+public final class ModelFile {
+  public static final String NAME = "model.kiln";
+  static final int HEADER_BYTES = 64;
+  private static final int FLAG_L2_TABLE = 1;
+
+  private final String name;
+  private final Metric metric;
+  private final int dim;
+  private final IndexSpec spec;
+  private final float[] centroids;
+  private final float[] codebooks;
+  private final FloatBuffer l2Table;
+  private final int checksum;
+
+  private ModelFile(
+      String name,
+      Metric metric,
+      int dim,
+      IndexSpec spec,
+      float[] centroids,
+      float[] codebooks,
+      FloatBuffer l2Table,
+      int checksum) {
+    this.name = name;
+    this.metric = metric;
+    this.dim = dim;
+    this.spec = spec;
+    this.centroids = centroids;
+    this.codebooks = codebooks;
+    this.l2Table = l2Table;
+    this.checksum = checksum;
+  }
+
+  /**
+   * Writes a model file. {@code codebooks} is null for Flat; {@code l2Table} may be null.
+   *
+   * @return the CRC32C written in the footer (shards record it to bind themselves to the model)
+   */
+  public static int write(
+      FormatOutput out,
+      Metric metric,
+      int dim,
+      IndexSpec spec,
+      float[] centroids,
+      float[] codebooks,
+      float[] l2Table)
+      throws IOException {
+    spec.checkDimension(dim);
+    int ksub = spec.pqCentroids();
+    check(centroids.length == (long) spec.nlist() * dim, "centroids must hold nlist x d floats");
+    boolean pq = spec.encoding() == IndexSpec.Encoding.PQ;
+    check(pq == (codebooks != null), "codebooks are needed exactly for PQ");
+    if (pq) {
+      check(codebooks.length == ksub * dim, "codebooks must hold M x 2^bits x d/M floats");
+    }
+    if (l2Table != null) {
+      check(pq && metric == Metric.L2, "an L2 table is only for L2 with PQ");
+      check(
+          l2Table.length == (long) spec.nlist() * spec.pqM() * ksub,
+          "the L2 table must hold nlist x M x 2^bits floats");
+    }
+    long centroidsAt = HEADER_BYTES;
+    long codebooksAt = pq ? FileFormat.align(centroidsAt + 4L * centroids.length) : 0;
+    long tableAt =
+        l2Table == null ? 0 : FileFormat.align(codebooksAt + 4L * codebooks.length);
+
+    out.writeHeaderStart(FileFormat.KIND_MODEL);
+    out.writeInt(metric.code);
+    out.writeInt(dim);
+    out.writeInt(spec.nlist());
+    out.writeInt(spec.encoding().code);
+    out.writeInt(spec.pqM());
+    out.writeInt(spec.pqBits());
+    out.writeInt(l2Table == null ? 0 : FLAG_L2_TABLE);
+    out.writeLong(centroidsAt);
+    out.writeLong(codebooksAt);
+    out.writeLong(tableAt);
+    out.padTo(centroidsAt);
+    out.writeFloats(centroids);
+    if (pq) {
+      out.padTo(codebooksAt);
+      out.writeFloats(codebooks);
+    }
+    if (l2Table != null) {
+      out.padTo(tableAt);
+      out.writeFloats(l2Table);
+    }
+    out.finish();
+    return out.checksum();
+  }
+
+  /**
+   * Reads a model from a mapped (or heap) buffer holding the whole file. Centroids and codebooks
+   * are copied to the heap (their size depends on nlist and d only); the L2 table stays a view
+   * of the buffer, so processes mapping the same file share it.
+   */
+  public static ModelFile read(ByteBuffer file, String name) throws CorruptIndexException {
+    ByteBuffer b = FileFormat.openChecked(file, FileFormat.KIND_MODEL, name);
+    long contentEnd = b.limit() - FileFormat.FOOTER_BYTES;
+    if (contentEnd < HEADER_BYTES) {
+      throw new CorruptIndexException(name, "header truncated");
+    }
+    Metric metric = Metric.fromCode(b.getInt(12), name);
+    int dim = b.getInt(16);
+    int nlist = b.getInt(20);
+    IndexSpec.Encoding enc = IndexSpec.Encoding.fromCode(b.getInt(24), name);
+    int pqM = b.getInt(28);
+    int pqBits = b.getInt(32);
+    int flags = b.getInt(36);
+    IndexSpec spec;
+    try {
+      spec = new IndexSpec(nlist, enc, pqM, pqBits);
+      spec.checkDimension(dim);
+    } catch (IllegalArgumentException e) {
+      throw new CorruptIndexException(name, "bad header: " + e.getMessage());
+    }
+    long centroidsAt = b.getLong(40);
+    long nCentroidFloats = (long) nlist * dim;
+    FileFormat.checkSection(name, "centroids", centroidsAt, 4 * nCentroidFloats, contentEnd);
+    float[] centroids = floats(b, centroidsAt, (int) nCentroidFloats);
+    float[] codebooks = null;
+    if (enc == IndexSpec.Encoding.PQ) {
+      long at = b.getLong(48);
+      int n = spec.pqCentroids() * dim;
+      FileFormat.checkSection(name, "codebooks", at, 4L * n, contentEnd);
+      codebooks = floats(b, at, n);
+    }
+    FloatBuffer table = null;
+    if ((flags & FLAG_L2_TABLE) != 0) {
+      long at = b.getLong(56);
+      long n = (long) nlist * pqM * spec.pqCentroids();
+      FileFormat.checkSection(name, "L2 table", at, 4 * n, contentEnd);
+      if (4 * n > Integer.MAX_VALUE) {
+        throw new CorruptIndexException(name, "L2 table larger than 2 GiB");
+      }
+      table = b.duplicate().position((int) at).limit((int) (at + 4 * n)).slice()
+          .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    }
+    return new ModelFile(
+        name, metric, dim, spec, centroids, codebooks, table, FileFormat.storedChecksum(file));
+  }
+
+  private static float[] floats(ByteBuffer b, long at, int n) {
+    float[] out = new float[n];
+    b.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) at).asFloatBuffer().get(out);
+    return out;
+  }
+
+  private static void check(boolean ok, String what) {
+    if (!ok) {
+      throw new IllegalArgumentException(what);
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Metric metric() {
+    return metric;
+  }
+
+  public int dim() {
+    return dim;
+  }
+
+  public IndexSpec spec() {
+    return spec;
+  }
+
+  /** nlist x d, row-major. Shared, do not modify. */
+  public float[] centroids() {
+    return centroids;
+  }
+
+  /** M x 2^bits x d/M, or null for Flat. Shared, do not modify. */
+  public float[] codebooks() {
+    return codebooks;
+  }
+
+  /** nlist x M x 2^bits, or null when the file has none. */
+  public FloatBuffer l2Table() {
+    return l2Table == null ? null : l2Table.duplicate();
+  }
+
+  /** The footer CRC32C, which every shard of the version records. */
+  public int checksum() {
+    return checksum;
+  }
+}

@@ -1,0 +1,98 @@
+package dev.kiln.quantize;
+
+import dev.kiln.format.IndexSpec;
+import dev.kiln.format.Metric;
+import dev.kiln.format.ModelFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A trained model in memory: coarse quantizer plus, for PQ, the product quantizer of residuals.
+ * The build encodes items with exactly this code and the loader scores with it, so build and
+ * serve cannot disagree.
+ */
+public final class IndexModel {
+  private final Metric metric;
+  private final IndexSpec spec;
+  private final int dim;
+  private final CoarseQuantizer coarse;
+  private final ProductQuantizer pq;
+
+  public IndexModel(Metric metric, IndexSpec spec, int dim, float[] centroids, float[] codebooks) {
+    spec.checkDimension(dim);
+    this.metric = metric;
+    this.spec = spec;
+    this.dim = dim;
+    this.coarse = new CoarseQuantizer(centroids, spec.nlist(), dim, metric);
+    this.pq =
+        spec.encoding() == IndexSpec.Encoding.PQ
+            ? new ProductQuantizer(codebooks, dim, spec.pqM())
+            : null;
+  }
+
+  public static IndexModel of(ModelFile f) {
+    return new IndexModel(f.metric(), f.spec(), f.dim(), f.centroids(), f.codebooks());
+  }
+
+  public Metric metric() {
+    return metric;
+  }
+
+  public IndexSpec spec() {
+    return spec;
+  }
+
+  public int dim() {
+    return dim;
+  }
+
+  public CoarseQuantizer coarse() {
+    return coarse;
+  }
+
+  /** The product quantizer, or null for Flat. */
+  public ProductQuantizer pq() {
+    return pq;
+  }
+
+  public int codeSize() {
+    return spec.codeSize(dim);
+  }
+
+  /**
+   * Encodes one vector assigned to {@code list}: the PQ code of its residual, or for Flat the
+   * vector itself as little-endian float32. {@code residual} is scratch of d floats.
+   */
+  public void encode(float[] x, int off, int list, byte[] code, float[] residual) {
+    if (pq == null) {
+      ByteBuffer.wrap(code).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(x, off, dim);
+      return;
+    }
+    float[] c = coarse.centroids();
+    for (int i = 0; i < dim; i++) {
+      residual[i] = x[off + i] - c[list * dim + i];
+    }
+    pq.encode(residual, 0, code, 0);
+  }
+
+  /** The precomputed L2 table for the model file, or null when the model has no use for it. */
+  public float[] precomputedL2Table() {
+    return pq != null && metric == Metric.L2
+        ? pq.precomputeL2Table(coarse.centroids(), spec.nlist())
+        : null;
+  }
+
+  /** Normalizes in place (cosine); leaves zero vectors as they are. */
+  public static void normalize(float[] x, int off, int len) {
+    double s = 0;
+    for (int i = 0; i < len; i++) {
+      s += (double) x[off + i] * x[off + i];
+    }
+    if (s > 0) {
+      float inv = (float) (1 / Math.sqrt(s));
+      for (int i = 0; i < len; i++) {
+        x[off + i] *= inv;
+      }
+    }
+  }
+}

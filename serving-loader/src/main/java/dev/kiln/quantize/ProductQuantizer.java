@@ -1,0 +1,108 @@
+package dev.kiln.quantize;
+
+import dev.kiln.vector.VectorKernels;
+import dev.kiln.vector.VectorizationProvider;
+
+/**
+ * A product quantizer with 8-bit codes: the vector is cut into M sub-vectors of d/M dimensions,
+ * each replaced by the index of its nearest of 256 sub-centroids (by L2, whatever the metric,
+ * as Faiss does). Codebook layout: M x 256 x dsub floats.
+ */
+public final class ProductQuantizer {
+  public static final int KSUB = 256;
+  private static final VectorKernels K = VectorizationProvider.kernels();
+
+  private final float[] codebooks;
+  private final int dim;
+  private final int m;
+  private final int dsub;
+
+  public ProductQuantizer(float[] codebooks, int dim, int m) {
+    if (dim % m != 0 || codebooks.length != KSUB * dim) {
+      throw new IllegalArgumentException("codebooks must hold M x 256 x d/M floats, d % M == 0");
+    }
+    this.codebooks = codebooks;
+    this.dim = dim;
+    this.m = m;
+    this.dsub = dim / m;
+  }
+
+  public int m() {
+    return m;
+  }
+
+  public int dsub() {
+    return dsub;
+  }
+
+  public float[] codebooks() {
+    return codebooks;
+  }
+
+  /** Encodes x[off .. off+d) into {@code code[codeOff .. codeOff+M)}. */
+  public void encode(float[] x, int off, byte[] code, int codeOff) {
+    for (int j = 0; j < m; j++) {
+      int base = j * KSUB * dsub;
+      float best = Float.POSITIVE_INFINITY;
+      int arg = 0;
+      for (int c = 0; c < KSUB; c++) {
+        float dist = K.squareDistance(x, off + j * dsub, codebooks, base + c * dsub, dsub);
+        if (dist < best) {
+          best = dist;
+          arg = c;
+        }
+      }
+      code[codeOff + j] = (byte) arg;
+    }
+  }
+
+  /** Writes the reconstruction of a code into out[0..d). */
+  public void decode(byte[] code, int codeOff, float[] out) {
+    for (int j = 0; j < m; j++) {
+      int c = code[codeOff + j] & 0xff;
+      System.arraycopy(codebooks, (j * KSUB + c) * dsub, out, j * dsub, dsub);
+    }
+  }
+
+  /** out[j*256 + c] = {@code <q_j, pq[j][c]>}, for inner-product scoring. */
+  public void innerProductTable(float[] q, float[] out) {
+    for (int j = 0; j < m; j++) {
+      for (int c = 0; c < KSUB; c++) {
+        out[j * KSUB + c] = K.dot(q, j * dsub, codebooks, (j * KSUB + c) * dsub, dsub);
+      }
+    }
+  }
+
+  /** out[j*256 + c] = {@code ||r_j - pq[j][c]||^2}, for L2 scoring of a residual r. */
+  public void l2Table(float[] r, float[] out) {
+    for (int j = 0; j < m; j++) {
+      for (int c = 0; c < KSUB; c++) {
+        out[j * KSUB + c] = K.squareDistance(r, j * dsub, codebooks, (j * KSUB + c) * dsub, dsub);
+      }
+    }
+  }
+
+  /**
+   * Faiss's precomputed table for L2 with residuals: for list l, sub-space j and code c,
+   * {@code ||pq[j][c]||^2 + 2 <centroid_l[j], pq[j][c]>}. With it, a code's distance to a query q
+   * is {@code ||q - c_l||^2 + sum_j (table[l][j][c] - 2 <q_j, pq[j][c]>)}: one table per query
+   * instead of one per probed list.
+   */
+  public float[] precomputeL2Table(float[] centroids, int nlist) {
+    float[] norms = new float[m * KSUB];
+    for (int i = 0; i < m * KSUB; i++) {
+      norms[i] = K.dot(codebooks, i * dsub, codebooks, i * dsub, dsub);
+    }
+    float[] table = new float[nlist * m * KSUB];
+    for (int l = 0; l < nlist; l++) {
+      for (int j = 0; j < m; j++) {
+        for (int c = 0; c < KSUB; c++) {
+          int t = j * KSUB + c;
+          table[l * m * KSUB + t] =
+              norms[t] + 2 * K.dot(centroids, l * dim + j * dsub, codebooks, t * dsub, dsub);
+        }
+      }
+    }
+    return table;
+  }
+}

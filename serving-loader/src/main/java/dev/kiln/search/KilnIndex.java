@@ -1,0 +1,427 @@
+package dev.kiln.search;
+
+import dev.kiln.format.CorruptIndexException;
+import dev.kiln.format.FileFormat;
+import dev.kiln.format.IdType;
+import dev.kiln.format.IndexLayout;
+import dev.kiln.format.IndexSpec;
+import dev.kiln.format.KeysFile;
+import dev.kiln.format.Manifest;
+import dev.kiln.format.Metric;
+import dev.kiln.format.ModelFile;
+import dev.kiln.format.ShardFile;
+import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.ProductQuantizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A published Kiln index version, mapped read-only. Opening reads the manifest and the model,
+ * maps every shard and checks headers and directories: the cost depends on nlist and the number
+ * of shards, never on the number of items, and no list is copied to the heap. Many processes
+ * opening the same files share one copy in the page cache.
+ *
+ * <p>{@link #search} is thread-safe; each thread reuses its own scratch space.
+ *
+ * <pre>{@code
+ * try (KilnIndex index = KilnIndex.open(Path.of("/srv/index"))) {   // a root (follows LATEST)
+ *   Neighbors n = index.search(query, 10, SearchParams.nprobe(16)); // or a version directory
+ * }
+ * }</pre>
+ */
+public final class KilnIndex implements AutoCloseable {
+
+  /** How to open: {@link #verifyChecksums} reads every byte once to check the CRC32C footers. */
+  public record OpenOptions(boolean verifyChecksums) {
+    public static OpenOptions defaults() {
+      return new OpenOptions(false);
+    }
+  }
+
+  private final Path versionDir;
+  private final Manifest manifest;
+  private final IndexModel model;
+  private final FloatBuffer l2Table;
+  private final ShardFile[] shards;
+  private final KeysFile[] keys;
+  private final int maxListSize;
+  private final ThreadLocal<Scratch> scratch;
+  private volatile boolean closed;
+
+  private KilnIndex(
+      Path versionDir,
+      Manifest manifest,
+      IndexModel model,
+      FloatBuffer l2Table,
+      ShardFile[] shards,
+      KeysFile[] keys) {
+    this.versionDir = versionDir;
+    this.manifest = manifest;
+    this.model = model;
+    this.l2Table = l2Table;
+    this.shards = shards;
+    this.keys = keys;
+    int max = 0;
+    for (ShardFile s : shards) {
+      for (int l = 0; l < s.nlist(); l++) {
+        max = Math.max(max, s.listSize(l));
+      }
+    }
+    this.maxListSize = max;
+    this.scratch = ThreadLocal.withInitial(() -> new Scratch(model, maxListSize));
+  }
+
+  public static KilnIndex open(Path path) throws IOException {
+    return open(path, OpenOptions.defaults());
+  }
+
+  /**
+   * Opens an index root (following its {@code LATEST}) or one version directory.
+   *
+   * @throws CorruptIndexException naming the file and the problem when a file is missing,
+   *     damaged, of another format version, or does not belong with the others
+   */
+  public static KilnIndex open(Path path, OpenOptions options) throws IOException {
+    Path dir = resolveVersion(path);
+    Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
+    Manifest manifest;
+    try (InputStream in = Files.newInputStream(manifestPath)) {
+      manifest = Manifest.read(in, manifestPath.toString());
+    } catch (NoSuchFileException e) {
+      throw new CorruptIndexException(manifestPath.toString(), "missing: not a published version");
+    }
+
+    ByteBuffer modelBuf = map(dir, ModelFile.NAME, manifest, options);
+    ModelFile modelFile = ModelFile.read(modelBuf, dir.resolve(ModelFile.NAME).toString());
+    String mname = modelFile.name();
+    IndexSpec spec = manifest.spec();
+    if (!modelFile.spec().equals(spec)
+        || modelFile.metric() != manifest.metricValue()
+        || modelFile.dim() != manifest.dim()) {
+      throw new CorruptIndexException(
+          mname,
+          "model is " + modelFile.spec() + "/" + modelFile.metric().cliName() + "/d="
+              + modelFile.dim() + " but the manifest says " + spec + "/" + manifest.metric()
+              + "/d=" + manifest.dim());
+    }
+    IndexModel model = IndexModel.of(modelFile);
+
+    IdType idType = manifest.idTypeValue();
+    ShardFile[] shards = new ShardFile[manifest.shards()];
+    KeysFile[] keys = new KeysFile[idType == IdType.STRING ? manifest.shards() : 0];
+    long total = 0;
+    for (int s = 0; s < shards.length; s++) {
+      String name = ShardFile.fileName(s);
+      ShardFile shard = ShardFile.open(map(dir, name, manifest, options), dir.resolve(name).toString());
+      String why = null;
+      if (shard.shard() != s || shard.shardCount() != shards.length) {
+        why = "is shard " + shard.shard() + " of " + shard.shardCount() + ", expected " + s + " of "
+            + shards.length;
+      } else if (shard.modelChecksum() != modelFile.checksum()) {
+        why = "was encoded with another model (model checksum differs)";
+      } else if (shard.nlist() != spec.nlist() || shard.dim() != manifest.dim()
+          || shard.codeSize() != model.codeSize() || shard.idType() != idType) {
+        why = "does not match the model's nlist, dim, code size or id type";
+      }
+      if (why != null) {
+        throw new CorruptIndexException(shard.name(), why);
+      }
+      shards[s] = shard;
+      total += shard.count();
+      if (keys.length > 0) {
+        String kname = KeysFile.fileName(s);
+        keys[s] = KeysFile.open(map(dir, kname, manifest, options), dir.resolve(kname).toString());
+        if (keys[s].count() != shard.count()) {
+          throw new CorruptIndexException(
+              dir.resolve(kname).toString(),
+              "holds " + keys[s].count() + " keys for " + shard.count() + " items");
+        }
+      }
+    }
+    if (total != manifest.count()) {
+      throw new CorruptIndexException(
+          manifestPath.toString(), "says " + manifest.count() + " items but shards hold " + total);
+    }
+    return new KilnIndex(dir, manifest, model, modelFile.l2Table(), shards, keys);
+  }
+
+  /** A version directory has a manifest; a root has LATEST naming one of its versions. */
+  public static Path resolveVersion(Path path) throws IOException {
+    if (Files.isRegularFile(path.resolve(IndexLayout.MANIFEST))) {
+      return path;
+    }
+    Path latest = path.resolve(IndexLayout.LATEST);
+    if (Files.isRegularFile(latest)) {
+      String id = Files.readString(latest, StandardCharsets.UTF_8).trim();
+      try {
+        IndexLayout.checkVersionId(id);
+      } catch (IllegalArgumentException e) {
+        throw new CorruptIndexException(latest.toString(), e.getMessage());
+      }
+      return path.resolve(IndexLayout.VERSIONS).resolve(id);
+    }
+    if (!Files.exists(path)) {
+      throw new NoSuchFileException(path.toString(), null, "no such index directory");
+    }
+    throw new CorruptIndexException(
+        path.toString(), "not a Kiln index: neither " + IndexLayout.MANIFEST + " nor "
+            + IndexLayout.LATEST + " is there");
+  }
+
+  private static ByteBuffer map(Path dir, String name, Manifest manifest, OpenOptions options)
+      throws IOException {
+    Path p = dir.resolve(name);
+    Manifest.FileEntry entry = manifest.file(name);
+    if (entry == null) {
+      throw new CorruptIndexException(p.toString(), "not listed in the manifest");
+    }
+    MappedByteBuffer buf;
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size != entry.bytes()) {
+        throw new CorruptIndexException(
+            p.toString(), "has " + size + " bytes, the manifest says " + entry.bytes()
+                + " (truncated or replaced)");
+      }
+      if (size > Integer.MAX_VALUE) {
+        throw new CorruptIndexException(p.toString(), "larger than 2 GiB; shards must be smaller");
+      }
+      buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+    } catch (NoSuchFileException e) {
+      throw new CorruptIndexException(p.toString(), "missing");
+    }
+    if (options.verifyChecksums()) {
+      FileFormat.verifyChecksum(buf, p.toString());
+      if (FileFormat.storedChecksum(buf) != entry.crc32cValue()) {
+        throw new CorruptIndexException(p.toString(), "checksum differs from the manifest's");
+      }
+    }
+    return buf;
+  }
+
+  public Manifest manifest() {
+    return manifest;
+  }
+
+  public Path versionDir() {
+    return versionDir;
+  }
+
+  public String version() {
+    return manifest.version();
+  }
+
+  public int dim() {
+    return model.dim();
+  }
+
+  public Metric metric() {
+    return model.metric();
+  }
+
+  public IndexSpec spec() {
+    return model.spec();
+  }
+
+  public long count() {
+    return manifest.count();
+  }
+
+  public IdType idType() {
+    return manifest.idTypeValue();
+  }
+
+  /**
+   * The {@code k} nearest items to {@code query} among the {@code params.nprobe()} nearest lists.
+   * Thread-safe. The query is not modified.
+   */
+  public Neighbors search(float[] query, int k, SearchParams params) {
+    if (closed) {
+      throw new IllegalStateException("index " + versionDir + " is closed");
+    }
+    if (query.length != model.dim()) {
+      throw new IllegalArgumentException(
+          "query has " + query.length + " dimensions, the index has " + model.dim());
+    }
+    if (k < 1) {
+      throw new IllegalArgumentException("k must be at least 1, got " + k);
+    }
+    Scratch s = scratch.get();
+    float[] q = s.query;
+    System.arraycopy(query, 0, q, 0, q.length);
+    if (model.metric() == Metric.COSINE) {
+      IndexModel.normalize(q, 0, q.length);
+    }
+    int nprobe = s.ensureProbes(params.nprobe());
+    nprobe = model.coarse().probe(q, nprobe, s.probeLists, s.probeDist, s.coarseScratch);
+    s.top.reset(k);
+    s.ensureResults(k);
+    if (model.pq() == null) {
+      scanFlat(s, nprobe);
+    } else {
+      scanPq(s, nprobe);
+    }
+    return results(s);
+  }
+
+  private void scanFlat(Scratch s, int nprobe) {
+    boolean l2 = model.metric() == Metric.L2;
+    int d = model.dim();
+    for (int p = 0; p < nprobe; p++) {
+      int list = s.probeLists[p];
+      for (int si = 0; si < shards.length; si++) {
+        ShardFile shard = shards[si];
+        int n = shard.listSize(list);
+        int at = shard.codesOffset(list);
+        ByteBuffer buf = shard.buffer();
+        for (int i = 0; i < n; i++) {
+          int off = at + i * 4 * d;
+          s.block[i] = l2 ? K.squareDistance(s.query, buf, off, d) : -K.dot(s.query, buf, off, d);
+        }
+        collect(s, si, shard, list, n);
+      }
+    }
+  }
+
+  private void scanPq(Scratch s, int nprobe) {
+    ProductQuantizer pq = model.pq();
+    int m = pq.m();
+    int tableSize = m * ProductQuantizer.KSUB;
+    boolean l2 = model.metric() == Metric.L2;
+    // Query-only part, computed once: <q_j, pq[j][c]>.
+    pq.innerProductTable(s.query, s.queryTable);
+    if (!l2) {
+      for (int i = 0; i < tableSize; i++) {
+        s.queryTable[i] = -s.queryTable[i];
+      }
+    }
+    for (int p = 0; p < nprobe; p++) {
+      int list = s.probeLists[p];
+      float[] table;
+      if (!l2) {
+        table = s.queryTable; // distance = -<q, c_l> - sum_j <q_j, pq[j][code_j]>
+      } else if (l2Table != null) {
+        l2Table.get(list * tableSize, s.listTable, 0, tableSize);
+        for (int i = 0; i < tableSize; i++) {
+          s.listTable[i] -= 2 * s.queryTable[i];
+        }
+        table = s.listTable;
+      } else {
+        float[] c = model.coarse().centroids();
+        int d = model.dim();
+        for (int i = 0; i < d; i++) {
+          s.residual[i] = s.query[i] - c[list * d + i];
+        }
+        pq.l2Table(s.residual, s.listTable);
+        table = s.listTable;
+      }
+      // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
+      float base = l2 && l2Table == null ? 0 : s.probeDist[p];
+      for (int si = 0; si < shards.length; si++) {
+        ShardFile shard = shards[si];
+        int n = shard.listSize(list);
+        if (n > 0) {
+          K.pqDistances(shard.buffer(), shard.codesOffset(list), n, m, table, base, s.block);
+          collect(s, si, shard, list, n);
+        }
+      }
+    }
+  }
+
+  private void collect(Scratch s, int si, ShardFile shard, int list, int n) {
+    TopK top = s.top;
+    float threshold = top.threshold();
+    boolean longIds = keys.length == 0;
+    for (int i = 0; i < n; i++) {
+      float d = s.block[i];
+      if (d <= threshold) {
+        long ref = longIds ? shard.id(list, i) : ((long) si << 40) | (shard.firstOrdinal(list) + i);
+        top.offer(d, ref);
+        threshold = top.threshold();
+      }
+    }
+  }
+
+  private Neighbors results(Scratch s) {
+    int n = s.top.drainSorted(s.outDist, s.outRef);
+    float[] scores = new float[n];
+    boolean negate = model.metric().higherIsBetter();
+    for (int i = 0; i < n; i++) {
+      scores[i] = negate ? -s.outDist[i] : s.outDist[i];
+    }
+    if (keys.length == 0) {
+      long[] ids = new long[n];
+      System.arraycopy(s.outRef, 0, ids, 0, n);
+      return Neighbors.ofIds(ids, scores);
+    }
+    String[] out = new String[n];
+    for (int i = 0; i < n; i++) {
+      long ref = s.outRef[i];
+      out[i] = keys[(int) (ref >>> 40)].key(ref & ((1L << 40) - 1));
+    }
+    return Neighbors.ofKeys(out, scores);
+  }
+
+  /**
+   * Marks the index closed. The mappings are released by the garbage collector once no thread
+   * uses them (Java cannot unmap safely by hand); the file handles were closed at open.
+   */
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  private static final dev.kiln.vector.VectorKernels K =
+      dev.kiln.vector.VectorizationProvider.kernels();
+
+  /** Per-thread buffers, sized once per index: no allocation on the hot path but the result. */
+  private static final class Scratch {
+    final float[] query;
+    final float[] residual;
+    final float[] coarseScratch;
+    final float[] queryTable;
+    final float[] listTable;
+    final float[] block;
+    final TopK top = new TopK();
+    int[] probeLists = new int[0];
+    float[] probeDist = new float[0];
+    float[] outDist = new float[0];
+    long[] outRef = new long[0];
+
+    Scratch(IndexModel model, int maxListSize) {
+      int d = model.dim();
+      query = new float[d];
+      residual = new float[d];
+      coarseScratch = new float[model.spec().nlist()];
+      int tableSize = model.spec().pqM() * ProductQuantizer.KSUB;
+      queryTable = new float[tableSize];
+      listTable = new float[tableSize];
+      block = new float[Math.max(1, maxListSize)];
+    }
+
+    int ensureProbes(int nprobe) {
+      int p = Math.min(nprobe, coarseScratch.length);
+      if (probeLists.length < p) {
+        probeLists = new int[p];
+        probeDist = new float[p];
+      }
+      return p;
+    }
+
+    void ensureResults(int k) {
+      if (outDist.length < k) {
+        outDist = new float[k];
+        outRef = new long[k];
+      }
+    }
+  }
+}

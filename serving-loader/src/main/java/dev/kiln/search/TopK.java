@@ -1,0 +1,84 @@
+package dev.kiln.search;
+
+/**
+ * The k smallest (distance, ref) pairs seen so far: a bounded max-heap, reused across queries.
+ * Ties on distance keep the smaller ref, so results are deterministic.
+ */
+final class TopK {
+  private float[] dist = new float[16];
+  private long[] ref = new long[16];
+  private int k;
+  private int size;
+
+  void reset(int k) {
+    if (dist.length < k) {
+      dist = new float[k];
+      ref = new long[k];
+    }
+    this.k = k;
+    this.size = 0;
+  }
+
+  /** The distance a candidate must beat to enter: +inf until k are held. */
+  float threshold() {
+    return size < k ? Float.POSITIVE_INFINITY : dist[0];
+  }
+
+  void offer(float d, long r) {
+    if (size < k) {
+      int j = size++;
+      while (j > 0) {
+        int p = (j - 1) >>> 1;
+        if (!worse(d, r, dist[p], ref[p])) {
+          break;
+        }
+        dist[j] = dist[p];
+        ref[j] = ref[p];
+        j = p;
+      }
+      dist[j] = d;
+      ref[j] = r;
+    } else if (worse(dist[0], ref[0], d, r)) {
+      siftDown(size, d, r);
+    }
+  }
+
+  private static boolean worse(float d1, long r1, float d2, long r2) {
+    return d1 > d2 || (d1 == d2 && r1 > r2);
+  }
+
+  private void siftDown(int n, float d, long r) {
+    int j = 0;
+    while (true) {
+      int l = 2 * j + 1;
+      if (l >= n) {
+        break;
+      }
+      int w = l + 1 < n && worse(dist[l + 1], ref[l + 1], dist[l], ref[l]) ? l + 1 : l;
+      if (!worse(dist[w], ref[w], d, r)) {
+        break;
+      }
+      dist[j] = dist[w];
+      ref[j] = ref[w];
+      j = w;
+    }
+    dist[j] = d;
+    ref[j] = r;
+  }
+
+  /** Empties the heap into arrays sorted nearest first; returns the count. */
+  int drainSorted(float[] outDist, long[] outRef) {
+    int n = size;
+    for (int end = n - 1; end >= 0; end--) {
+      outDist[end] = dist[0];
+      outRef[end] = ref[0];
+      float d = dist[end];
+      long r = ref[end];
+      size = end;
+      if (end > 0) {
+        siftDown(end, d, r);
+      }
+    }
+    return n;
+  }
+}

@@ -1,0 +1,39 @@
+package dev.kiln.vector;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The distance kernels every hot loop in Kiln runs: k-means assignment, PQ encoding, coarse
+ * search, table building and list scans. Written once here; {@link VectorizationProvider} picks
+ * an implementation at start-up. Buffers passed in are little-endian.
+ */
+public interface VectorKernels {
+
+  /** Sum of a[aOff+i] * b[bOff+i] for i in [0, len). */
+  float dot(float[] a, int aOff, float[] b, int bOff, int len);
+
+  /** Sum of (a[aOff+i] - b[bOff+i])^2 for i in [0, len). */
+  float squareDistance(float[] a, int aOff, float[] b, int bOff, int len);
+
+  /** {@link #dot} against {@code len} little-endian floats stored at {@code byteOff} of a buffer. */
+  float dot(float[] q, ByteBuffer b, int byteOff, int len);
+
+  /** {@link #squareDistance} against {@code len} little-endian floats stored in a buffer. */
+  float squareDistance(float[] q, ByteBuffer b, int byteOff, int len);
+
+  /**
+   * Dot products of four rows of {@code a} (starting at a0..a3) with one row of {@code b}: the
+   * k-means and encoding micro-kernel (each load of {@code b} serves four rows).
+   */
+  void dot4(float[] a, int a0, int a1, int a2, int a3, float[] b, int bOff, int len, float[] out);
+
+  /**
+   * Asymmetric distance of {@code n} PQ codes of {@code m} bytes stored at {@code byteOff}:
+   * {@code out[i] = base + sum_j table[j * 256 + code[i][j]]}.
+   */
+  void pqDistances(
+      ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out);
+
+  /** A short name for logs: "scalar" or "panama(256-bit)". */
+  String name();
+}
