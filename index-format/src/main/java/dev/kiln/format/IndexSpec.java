@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * @param pqM PQ sub-spaces (0 for {@link Encoding#FLAT})
  * @param pqBits bits per PQ sub-code (8; 0 for flat)
  */
-public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits) {
+public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits)
+    implements java.io.Serializable {
 
   /** How the vectors of a list are stored. */
   public enum Encoding {

@@ -45,6 +45,11 @@ public final class CoarseQuantizer {
     return centroids;
   }
 
+  /** True when lists are ranked by inner product (ip, cosine) rather than L2. */
+  public boolean innerProduct() {
+    return innerProduct;
+  }
+
   /**
    * Assigns {@code n} rows of {@code points} (row-major, stride dim) to their nearest centroid,
    * four rows per pass over the centroids. For L2 the ranking uses {@code ||c||^2/2 - x.c},

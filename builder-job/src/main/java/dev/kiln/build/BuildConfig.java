@@ -1,0 +1,98 @@
+package dev.kiln.build;
+
+import dev.kiln.format.IndexLayout;
+import dev.kiln.format.IndexSpec;
+import dev.kiln.format.Metric;
+import java.io.Serializable;
+
+/**
+ * Everything one build needs to know. Defaults follow Faiss where Faiss has one (25 k-means
+ * iterations, at most 256 training points per centroid, 65,536 PQ training points).
+ *
+ * @param input Parquet file or directory, any Hadoop URI
+ * @param output index root, any Hadoop URI
+ * @param versionId the version directory name
+ * @param spec the index type
+ * @param metric the metric
+ * @param idColumn id column: long, int or string
+ * @param vectorColumn embedding column: array of float or double
+ * @param dim expected dimension, or 0 to take it from the first row
+ * @param seed seed for every random choice: the same input, seed and parameters give the same
+ *     bytes
+ * @param shards shard files, or 0 to derive from the data size
+ * @param pointsPerCentroid coarse training sample size per list
+ * @param kmeansIterations Lloyd iterations for the coarse quantizer
+ * @param pqTrainingPoints PQ training sample size
+ * @param pqIterations k-means iterations per PQ sub-space
+ * @param maxRejectFraction fraction of invalid rows tolerated (they are set aside in
+ *     {@code _rejects/}); beyond it the build fails
+ */
+public record BuildConfig(
+    String input,
+    String output,
+    String versionId,
+    IndexSpec spec,
+    Metric metric,
+    String idColumn,
+    String vectorColumn,
+    int dim,
+    long seed,
+    int shards,
+    int pointsPerCentroid,
+    int kmeansIterations,
+    int pqTrainingPoints,
+    int pqIterations,
+    double maxRejectFraction)
+    implements Serializable {
+
+  /** Shards are sized so that each stays well under the 2 GiB one mapping can hold. */
+  public static final long TARGET_SHARD_BYTES = 512L << 20;
+
+  public BuildConfig {
+    IndexLayout.checkVersionId(versionId);
+    if (shards < 0 || pointsPerCentroid < 1 || kmeansIterations < 1 || pqTrainingPoints < 1
+        || pqIterations < 1 || dim < 0) {
+      throw new IllegalArgumentException("sizes and counts must be positive");
+    }
+    if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
+      throw new IllegalArgumentException("max reject fraction must be in [0, 1]");
+    }
+  }
+
+  /** A configuration with the defaults for everything but the essentials. */
+  public static BuildConfig defaults(
+      String input, String output, String versionId, IndexSpec spec, Metric metric) {
+    return new BuildConfig(
+        input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 256, 25, 65_536,
+        25, 0.0);
+  }
+
+  public BuildConfig withShards(int n) {
+    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
+        seed, n, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
+        maxRejectFraction);
+  }
+
+  public BuildConfig withColumns(String id, String vector) {
+    return new BuildConfig(input, output, versionId, spec, metric, id, vector, dim, seed, shards,
+        pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, maxRejectFraction);
+  }
+
+  public BuildConfig withTraining(long seed, int pointsPerCentroid, int kmeansIterations,
+      int pqTrainingPoints, int pqIterations) {
+    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
+        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
+        maxRejectFraction);
+  }
+
+  public BuildConfig withDim(int d) {
+    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, d,
+        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
+        maxRejectFraction);
+  }
+
+  public BuildConfig withMaxRejectFraction(double f) {
+    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
+        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, f);
+  }
+}

@@ -1,0 +1,188 @@
+package dev.kiln.build;
+
+import dev.kiln.build.encode.EncodedItem;
+import dev.kiln.build.encode.Encoder;
+import dev.kiln.build.encode.ModelBroadcast;
+import dev.kiln.build.publish.Publisher;
+import dev.kiln.build.read.InputReader;
+import dev.kiln.build.read.Item;
+import dev.kiln.build.train.DistributedKMeans;
+import dev.kiln.build.train.PqTrainer;
+import dev.kiln.build.train.TrainingSample;
+import dev.kiln.build.train.VectorBlock;
+import dev.kiln.build.write.HadoopConf;
+import dev.kiln.build.write.ListCounts;
+import dev.kiln.build.write.ShardFilesWriter;
+import dev.kiln.build.write.WrittenFile;
+import dev.kiln.format.FileFormat;
+import dev.kiln.format.FormatOutput;
+import dev.kiln.format.IndexSpec;
+import dev.kiln.format.Manifest;
+import dev.kiln.format.ModelFile;
+import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.ProductQuantizer;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One build, start to finish: read and validate, sample, train the coarse quantizer and the PQ,
+ * encode every item, write the shards, publish. Every stage runs on the executors except the
+ * small driver-side steps (k-means++ seeding on a few thousand points, centroid updates, the
+ * model file). Nothing is visible under the index root until the final publish.
+ */
+public final class KilnBuildJob {
+  private static final Logger LOG = LoggerFactory.getLogger(KilnBuildJob.class);
+
+  private final SparkSession spark;
+  private final BuildConfig cfg;
+
+  public KilnBuildJob(SparkSession spark, BuildConfig cfg) {
+    this.spark = spark;
+    this.cfg = cfg;
+  }
+
+  public BuildResult run() throws IOException {
+    StageTimer timer = new StageTimer();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    IndexSpec spec = cfg.spec();
+
+    timer.start("read");
+    InputReader.Input input = new InputReader(spark, cfg).read();
+    int dim = input.dim();
+    long n = input.count();
+    checkSizes(spec, n);
+    Publisher pub = Publisher.prepare(jsc.hadoopConfiguration(), cfg.output(), cfg.versionId());
+    JavaRDD<Item> items = null;
+    JavaRDD<VectorBlock> train = null;
+    JavaRDD<EncodedItem> encoded = null;
+    try {
+      items = input.items(cfg.metric());
+      int parallelism = jsc.defaultParallelism();
+      if (items.getNumPartitions() < parallelism) {
+        items = items.repartition(parallelism);
+      }
+      items.persist(StorageLevel.MEMORY_AND_DISK());
+      LOG.info("input: {} valid rows of dimension {} ({} ids), {} rejected{}", n, dim,
+          input.idType().name().toLowerCase(Locale.ROOT), input.rejects().total(),
+          input.rejects().total() > 0 ? " (" + input.rejects().summary() + ")" : "");
+
+      timer.start("train.coarse");
+      long nTrain = Math.min(n, (long) cfg.pointsPerCentroid() * spec.nlist());
+      train = TrainingSample.blocks(items, (double) nTrain / n, cfg.seed(), dim)
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      long trainRows = TrainingSample.rows(train);
+      List<Item> seedSample =
+          items.takeSample(false, (int) Math.min(n, 4L * spec.nlist()), cfg.seed());
+      float[] init = DistributedKMeans.seeds(
+          seedSample.stream().map(Item::vector).toList(), spec.nlist(), cfg.seed());
+      DistributedKMeans.Result coarse = DistributedKMeans.train(
+          jsc, train, init, spec.nlist(), dim, cfg.metric(), cfg.kmeansIterations());
+
+      float[] codebooks = null;
+      long pqRows = 0;
+      if (spec.encoding() == IndexSpec.Encoding.PQ) {
+        timer.start("train.pq");
+        double f = Math.min(1.0, (double) cfg.pqTrainingPoints() / trainRows);
+        JavaRDD<VectorBlock> pqSample = f >= 1 ? train
+            : TrainingSample.blocks(items, (double) cfg.pqTrainingPoints() / n, cfg.seed() + 1, dim);
+        pqRows = f >= 1 ? trainRows : TrainingSample.rows(pqSample);
+        if (pqRows < ProductQuantizer.KSUB) {
+          throw KilnException.badInput("PQ training needs at least " + ProductQuantizer.KSUB
+              + " vectors; the sample has " + pqRows + " (input: " + n + " valid rows)");
+        }
+        codebooks = PqTrainer.train(jsc, pqSample, coarse.centroids(), spec.nlist(), dim,
+            cfg.metric(), spec.pqM(), cfg.pqIterations(), cfg.seed());
+      }
+      train.unpersist();
+
+      timer.start("write.model");
+      IndexModel model = new IndexModel(cfg.metric(), spec, dim, coarse.centroids(), codebooks);
+      int modelCrc;
+      long modelBytes;
+      try (FormatOutput out = pub.create(ModelFile.NAME)) {
+        modelCrc = ModelFile.write(out, cfg.metric(), dim, spec, coarse.centroids(), codebooks,
+            model.precomputedL2Table());
+        modelBytes = out.position();
+      }
+      pub.record(ModelFile.NAME, modelBytes, modelCrc);
+
+      timer.start("encode");
+      int shards = cfg.shards() > 0 ? cfg.shards() : autoShards(n, model.codeSize());
+      Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model));
+      encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
+      ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());
+
+      timer.start("write.shards");
+      Broadcast<ShardFilesWriter.Plan> plan = jsc.broadcast(new ShardFilesWriter.Plan(
+          pub.attemptDir().toString(), shards, dim, model.codeSize(), input.idType(), modelCrc,
+          counts, new HadoopConf(jsc.hadoopConfiguration())));
+      List<WrittenFile> written = ShardFilesWriter.write(encoded, plan, shards);
+      pub.commit(written);
+      if (input.rejects().total() > 0) {
+        input.rejected().write().parquet(pub.staging() + "/_rejects");
+      }
+
+      timer.start("publish");
+      Map<String, Object> build = new LinkedHashMap<>();
+      build.put("input", cfg.input());
+      build.put("seed", cfg.seed());
+      build.put("trainingPoints", trainRows);
+      build.put("kmeansIterations", cfg.kmeansIterations());
+      build.put("kmeansObjective", coarse.objective());
+      if (pqRows > 0) {
+        build.put("pqTrainingPoints", pqRows);
+        build.put("pqIterations", cfg.pqIterations());
+      }
+      build.put("rejected", input.rejects().total());
+      build.put("rejectReasons", input.rejects().byReason());
+      build.put("spark", spark.version());
+      build.put("kiln", KilnVersion.get());
+      Manifest manifest = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
+          Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim, counts.total(),
+          input.idType().name().toLowerCase(Locale.ROOT), shards, pub.files(),
+          counts.listStatistics(), build, timer.seconds(), null);
+      pub.publish(manifest);
+      double seconds = timer.total();
+      LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),
+          shards, String.format("%.1f", seconds));
+      return new BuildResult(pub.versionDir().toString(), manifest, seconds);
+    } catch (RuntimeException | IOException e) {
+      pub.abort();
+      throw e;
+    } finally {
+      if (encoded != null) {
+        encoded.unpersist();
+      }
+      if (train != null) {
+        train.unpersist();
+      }
+      if (items != null) {
+        items.unpersist();
+      }
+    }
+  }
+
+  private static void checkSizes(IndexSpec spec, long n) {
+    if (n < spec.nlist()) {
+      throw KilnException.badInput("IVF" + spec.nlist() + " needs at least " + spec.nlist()
+          + " vectors to train " + spec.nlist() + " lists; the input has " + n + " valid rows");
+    }
+  }
+
+  /** Enough shards that each stays near {@link BuildConfig#TARGET_SHARD_BYTES}. */
+  static int autoShards(long n, int codeSize) {
+    long bytes = n * (codeSize + 8L);
+    return (int) Math.max(1, (bytes + BuildConfig.TARGET_SHARD_BYTES - 1) / BuildConfig.TARGET_SHARD_BYTES);
+  }
+}

@@ -1,0 +1,82 @@
+package dev.kiln.build.encode;
+
+import dev.kiln.build.read.Item;
+import dev.kiln.format.ShardHash;
+import dev.kiln.quantize.IndexModel;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+
+/**
+ * Assigns every item to its list and encodes it, on the executors, with the broadcast model:
+ * the same {@link IndexModel} code the loader searches with. Items are taken in batches so the
+ * coarse assignment runs the blocked kernel.
+ */
+public final class Encoder {
+  private static final int BATCH = 256;
+
+  private Encoder() {}
+
+  public static JavaRDD<EncodedItem> encode(
+      JavaRDD<Item> items, Broadcast<ModelBroadcast> model, int shards) {
+    return items.mapPartitions(it -> new Batches(it, model.value().model(), shards));
+  }
+
+  /** Streams a partition batch by batch: never more than one batch of vectors in flight. */
+  private static final class Batches implements Iterator<EncodedItem> {
+    private final Iterator<Item> in;
+    private final IndexModel model;
+    private final int shards;
+    private final int dim;
+    private final float[] batch;
+    private final float[] residual;
+    private final int[] lists = new int[BATCH];
+    private final List<Item> pending = new ArrayList<>(BATCH);
+    private int next;
+
+    Batches(Iterator<Item> in, IndexModel model, int shards) {
+      this.in = in;
+      this.model = model;
+      this.shards = shards;
+      this.dim = model.dim();
+      this.batch = new float[BATCH * dim];
+      this.residual = new float[dim];
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (next < pending.size()) {
+        return true;
+      }
+      pending.clear();
+      next = 0;
+      while (pending.size() < BATCH && in.hasNext()) {
+        Item item = in.next();
+        System.arraycopy(item.vector(), 0, batch, pending.size() * dim, dim);
+        pending.add(item);
+      }
+      if (pending.isEmpty()) {
+        return false;
+      }
+      model.coarse().assign(batch, pending.size(), lists, null);
+      return true;
+    }
+
+    @Override
+    public EncodedItem next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      int i = next++;
+      Item item = pending.get(i);
+      byte[] code = new byte[model.codeSize()];
+      model.encode(batch, i * dim, lists[i], code, residual);
+      int shard = item.key() == null
+          ? ShardHash.shardOf(item.id(), shards)
+          : ShardHash.shardOf(item.key(), shards);
+      return new EncodedItem(shard, lists[i], item.id(), item.key(), code);
+    }
+  }
+}

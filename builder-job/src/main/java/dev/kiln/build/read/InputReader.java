@@ -1,0 +1,223 @@
+package dev.kiln.build.read;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.input_file_name;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.when;
+
+import dev.kiln.build.BuildConfig;
+import dev.kiln.build.KilnException;
+import dev.kiln.format.IdType;
+import dev.kiln.format.Metric;
+import dev.kiln.quantize.IndexModel;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Reads {@code (id, embedding)} rows from Parquet and sorts them into valid items and rejects.
+ * Schema problems (missing path, missing or wrongly typed columns) fail at once with a message
+ * naming the input and the column; row problems (null id or vector, wrong dimension, NaN or
+ * infinity, zero vector under cosine) are counted per reason and set aside.
+ */
+public final class InputReader {
+  /** Column names of the normalized input: id, embedding, source file, reject reason. */
+  static final String ID = "id";
+  static final String VECTOR = "embedding";
+  static final String FILE = "file";
+  public static final String REASON = "reason";
+
+  private final SparkSession spark;
+  private final BuildConfig cfg;
+
+  /** The validated input: valid rows as items, the rejects as a DataFrame, and what was seen. */
+  public record Input(
+      Dataset<Row> valid, Dataset<Row> rejected, IdType idType, int dim, Rejects rejects) {
+    /** Valid rows as items; vectors normalized when the metric is cosine. */
+    public JavaRDD<Item> items(Metric metric) {
+      boolean longIds = idType == IdType.LONG;
+      boolean normalize = metric == Metric.COSINE;
+      return valid.javaRDD().map(row -> toItem(row, longIds, normalize));
+    }
+
+    public long count() {
+      return rejects.rows() - rejects.total();
+    }
+  }
+
+  public InputReader(SparkSession spark, BuildConfig cfg) {
+    this.spark = spark;
+    this.cfg = cfg;
+  }
+
+  public Input read() {
+    Dataset<Row> raw = openParquet();
+    StructType schema = raw.schema();
+    IdType idType = idType(schema);
+    checkVectorColumn(schema);
+
+    Column id = col(cfg.idColumn());
+    Dataset<Row> df =
+        raw.select(
+            (idType == IdType.LONG ? id.cast(DataTypes.LongType) : id).as(ID),
+            col(cfg.vectorColumn()).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(VECTOR),
+            input_file_name().as(FILE));
+    int dim = cfg.dim() > 0 ? cfg.dim() : firstDimension(df);
+    try {
+      cfg.spec().checkDimension(dim);
+    } catch (IllegalArgumentException e) {
+      throw KilnException.usage(e.getMessage());
+    }
+
+    Column reason =
+        when(col(ID).isNull(), lit("null id"))
+            .when(col(VECTOR).isNull(), lit("null embedding"))
+            .when(size(col(VECTOR)).notEqual(dim), lit("wrong dimension"))
+            .when(expr("exists(" + VECTOR + ", x -> isnan(x) OR abs(x) = float('inf'))"),
+                lit("NaN or infinite value"));
+    if (cfg.metric() == Metric.COSINE) {
+      reason = reason.when(expr("forall(" + VECTOR + ", x -> x = 0)"), lit("zero vector (cosine)"));
+    }
+    df = df.withColumn(REASON, reason);
+
+    Rejects rejects = countRejects(df, dim);
+    if (rejects.rows() == 0) {
+      throw KilnException.badInput("input " + cfg.input() + " has no rows");
+    }
+    if (rejects.total() > 0 && rejects.fraction() > cfg.maxRejectFraction()) {
+      throw KilnException.badInput(
+          String.format(
+              "%d of %d rows (%.2f%%) in %s are invalid, more than --max-reject-fraction %s"
+                  + " allows: %s; first: %s",
+              rejects.total(), rejects.rows(), 100 * rejects.fraction(), cfg.input(),
+              cfg.maxRejectFraction(), rejects.summary(), rejects.firstExample()));
+    }
+    Dataset<Row> valid = df.where(col(REASON).isNull()).select(ID, VECTOR);
+    Dataset<Row> rejected = df.where(col(REASON).isNotNull());
+    return new Input(valid, rejected, idType, dim, rejects);
+  }
+
+  private Dataset<Row> openParquet() {
+    try {
+      Path p = new Path(cfg.input());
+      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(p)) {
+        throw KilnException.badInput("input path not found: " + cfg.input());
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      throw KilnException.badInput("cannot access input " + cfg.input() + ": " + e.getMessage());
+    }
+    try {
+      return spark.read().parquet(cfg.input());
+    } catch (Exception e) {
+      // Spark declares no checked exception here but throws AnalysisException for unreadable input.
+      String msg = e instanceof AnalysisException a ? a.getSimpleMessage() : e.getMessage();
+      throw KilnException.badInput("cannot read Parquet at " + cfg.input() + ": " + oneLine(msg));
+    }
+  }
+
+  private IdType idType(StructType schema) {
+    DataType t = field(schema, cfg.idColumn(), "--id-column").dataType();
+    if (t.equals(DataTypes.LongType) || t.equals(DataTypes.IntegerType)
+        || t.equals(DataTypes.ShortType)) {
+      return IdType.LONG;
+    }
+    if (t.equals(DataTypes.StringType)) {
+      return IdType.STRING;
+    }
+    throw KilnException.badInput(
+        "column '" + cfg.idColumn() + "' in " + cfg.input() + " has type " + t.simpleString()
+            + "; expected long, int or string");
+  }
+
+  private void checkVectorColumn(StructType schema) {
+    DataType t = field(schema, cfg.vectorColumn(), "--vector-column").dataType();
+    if (t instanceof ArrayType a
+        && (a.elementType().equals(DataTypes.FloatType)
+            || a.elementType().equals(DataTypes.DoubleType))) {
+      return;
+    }
+    throw KilnException.badInput(
+        "column '" + cfg.vectorColumn() + "' in " + cfg.input() + " has type " + t.simpleString()
+            + "; expected array<float> or array<double>");
+  }
+
+  private StructField field(StructType schema, String name, String option) {
+    for (StructField f : schema.fields()) {
+      if (f.name().equals(name)) {
+        return f;
+      }
+    }
+    throw KilnException.badInput(
+        "input " + cfg.input() + " has no column '" + name + "' (columns: "
+            + String.join(", ", schema.fieldNames()) + "); name it with " + option);
+  }
+
+  private int firstDimension(Dataset<Row> df) {
+    List<Row> first = df.where(col(VECTOR).isNotNull()).select(size(col(VECTOR))).takeAsList(1);
+    if (first.isEmpty()) {
+      throw KilnException.badInput("input " + cfg.input() + " has no rows with an embedding");
+    }
+    int d = first.get(0).getInt(0);
+    if (d < 1) {
+      throw KilnException.badInput("the first embedding in " + cfg.input() + " is empty");
+    }
+    return d;
+  }
+
+  private static Rejects countRejects(Dataset<Row> df, int dim) {
+    long rows = 0;
+    long total = 0;
+    Map<String, Long> byReason = new TreeMap<>();
+    for (Row r : df.groupBy(col(REASON)).count().collectAsList()) {
+      long n = r.getLong(1);
+      rows += n;
+      if (!r.isNullAt(0)) {
+        byReason.put(r.getString(0), n);
+        total += n;
+      }
+    }
+    if (byReason.containsKey("wrong dimension")) {
+      byReason.put("wrong dimension (expected " + dim + ")", byReason.remove("wrong dimension"));
+    }
+    String example = null;
+    if (total > 0) {
+      Row r = df.where(col(REASON).isNotNull()).select(ID, FILE, REASON).first();
+      example = "id " + (r.isNullAt(0) ? "null" : r.get(0)) + " in " + r.getString(1) + ": "
+          + r.getString(2);
+    }
+    return new Rejects(total, rows, byReason, example);
+  }
+
+  private static Item toItem(Row row, boolean longIds, boolean normalize) {
+    List<Float> v = row.getList(1);
+    float[] x = new float[v.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = v.get(i);
+    }
+    if (normalize) {
+      IndexModel.normalize(x, 0, x.length);
+    }
+    return longIds ? new Item(row.getLong(0), null, x) : new Item(0, row.getString(0), x);
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.replaceAll("\\s+", " ").trim();
+  }
+}

@@ -1,0 +1,92 @@
+package dev.kiln.build.write;
+
+import dev.kiln.build.encode.EncodedItem;
+import dev.kiln.format.FormatOutput;
+import dev.kiln.format.IdType;
+import dev.kiln.format.KeysFile;
+import dev.kiln.format.ShardFile;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
+
+/**
+ * Writes the shard files (and keys files for string ids): items are partitioned by shard and
+ * sorted by (list, id) with Spark's external sort, then each task streams its shard to a file
+ * named after its task attempt. Only the driver turns an attempt's file into the shard (see
+ * {@code Publisher.commit}), and only for the attempt whose result it received, so a retried or
+ * speculative attempt can never leave a second or partial copy behind.
+ */
+public final class ShardFilesWriter {
+
+  /** What every writing task needs to know. */
+  public record Plan(
+      String attemptDir,
+      int shards,
+      int dim,
+      int codeSize,
+      IdType idType,
+      int modelChecksum,
+      ListCounts counts,
+      HadoopConf conf)
+      implements java.io.Serializable {}
+
+  private ShardFilesWriter() {}
+
+  public static List<WrittenFile> write(
+      JavaRDD<EncodedItem> items, Broadcast<Plan> plan, int shards) {
+    JavaPairRDD<ShardSortKey, byte[]> sorted =
+        items
+            .mapToPair(e -> new Tuple2<>(new ShardSortKey(e.shard(), e.list(), e.id(), e.key()),
+                e.code()))
+            .repartitionAndSortWithinPartitions(new ShardPartitioner(shards));
+    return sorted
+        .mapPartitionsWithIndex((shard, it) -> writeShard(plan.value(), shard, it).iterator(), true)
+        .collect();
+  }
+
+  static List<WrittenFile> writeShard(Plan plan, int shard, Iterator<Tuple2<ShardSortKey, byte[]>> it)
+      throws IOException {
+    long attempt = TaskContext.get().taskAttemptId();
+    String shardName = ShardFile.fileName(shard);
+    String keysName = KeysFile.fileName(shard);
+    Path shardPath = new Path(plan.attemptDir(), shardName + ".attempt-" + attempt);
+    Path keysPath = new Path(plan.attemptDir(), keysName + ".attempt-" + attempt);
+    FileSystem fs = shardPath.getFileSystem(plan.conf().get());
+    boolean strings = plan.idType() == IdType.STRING;
+    List<WrittenFile> out = new ArrayList<>(2);
+    try (FormatOutput shardOut = new FormatOutput(fs.create(shardPath, true));
+        FormatOutput keysOut = strings ? new FormatOutput(fs.create(keysPath, true)) : null) {
+      ShardFile.Writer w = new ShardFile.Writer(shardOut, shard, plan.shards(), plan.dim(),
+          plan.codeSize(), plan.idType(), plan.modelChecksum(), plan.counts().listSizes(shard));
+      KeysFile.Writer kw = strings
+          ? new KeysFile.Writer(keysOut, shard, plan.counts().shardCount(shard),
+              plan.counts().keyBytes(shard))
+          : null;
+      while (it.hasNext()) {
+        Tuple2<ShardSortKey, byte[]> t = it.next();
+        ShardSortKey k = t._1();
+        if (strings) {
+          w.add(k.list(), t._2());
+          kw.add(k.key());
+        } else {
+          w.add(k.list(), k.id(), t._2());
+        }
+      }
+      int crc = w.finish();
+      out.add(new WrittenFile(shardName, shardPath.toString(), shardOut.position(), crc));
+      if (strings) {
+        int kcrc = kw.finish();
+        out.add(new WrittenFile(keysName, keysPath.toString(), keysOut.position(), kcrc));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.kiln.cli;
+
+import dev.kiln.build.BuildConfig;
+import dev.kiln.build.BuildResult;
+import dev.kiln.build.KilnBuildJob;
+import dev.kiln.format.IndexSpec;
+import dev.kiln.format.Metric;
+import dev.kiln.search.KilnIndex;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The whole path on SIFT-style files, as a user would run it: fvecs to Parquet, the real Spark
+ * build (local mode), then the serving loader on the published files, one thread.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {
+      "Convert, build with Spark (local mode), open with the loader, and measure recall and",
+      "single-thread QPS per nprobe. Prints build_seconds=S and, per nprobe, a line",
+      "'nprobe=N recall@K=R qps=Q'."
+    })
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--base", required = true, description = "Base vectors, .fvecs.") Path base;
+  @Option(names = "--queries", required = true, description = "Queries, .fvecs.") Path queries;
+  @Option(names = "--groundtruth", required = true, description = "Exact neighbours, .ivecs.") Path groundTruth;
+  @Option(names = "--index", required = true, description = "Index type, e.g. IVF1024,PQ16.") String index;
+  @Option(names = "--metric", defaultValue = "l2", description = "l2, ip or cosine (default: ${DEFAULT-VALUE}).") String metric;
+  @Option(names = "--nprobe", defaultValue = "1,4,16,64", split = ",", description = "nprobe values (default: ${DEFAULT-VALUE}).") int[] nprobes;
+  @Option(names = "--k", defaultValue = "10", description = "k (default: ${DEFAULT-VALUE}).") int k;
+  @Option(names = "--work", description = "Working directory (default: a new temporary one).") Path work;
+  @Option(names = "--seed", defaultValue = "1234", description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
+  @Option(names = "--train-points-per-list", defaultValue = "256", description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
+  @Option(names = "--master", description = "Spark master (default: local[*]).") String master;
+
+  @Override
+  public Integer call() throws Exception {
+    IndexSpec spec = IndexSpec.parse(index);
+    Metric m = Metric.parse(metric);
+    Path dir = work != null ? work : Files.createTempDirectory("kiln-bench-");
+    Path parquet = dir.resolve("base.parquet");
+    Path root = dir.resolve("index");
+    deleteRecursively(root);
+
+    SparkSession spark = SparkSessions.get("kiln-bench", master);
+    BuildResult built;
+    try {
+      long t0 = System.nanoTime();
+      long rows = Convert.fvecsToParquet(spark, base, parquet.toString());
+      System.out.printf("convert_seconds=%.1f rows=%d%n", (System.nanoTime() - t0) / 1e9, rows);
+      BuildConfig cfg = BuildConfig.defaults(parquet.toString(), root.toString(), "bench", spec, m)
+          .withTraining(seed, pointsPerList, 25, 65_536, 25);
+      built = new KilnBuildJob(spark, cfg).run();
+    } finally {
+      spark.stop();
+    }
+    System.out.printf("build_seconds=%.1f%n", built.seconds());
+    System.out.println("build_stages=" + built.manifest().timings());
+
+    float[][] q = Vecs.readFloats(queries);
+    int[][] gt = Vecs.readInts(groundTruth);
+    try (KilnIndex idx = KilnIndex.open(root)) {
+      System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
+          idx.count(), idx.dim(), q.length, k);
+      for (int nprobe : nprobes) {
+        QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, nprobe); // warm-up
+        QueryRun run = QueryRun.run(idx, q, k, nprobe);
+        System.out.printf("nprobe=%d recall@%d=%.4f qps=%.0f%n", nprobe, k, run.recall(gt, k),
+            run.qps());
+      }
+    }
+    return 0;
+  }
+
+  static void deleteRecursively(Path p) throws java.io.IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      List<Path> all = s.sorted(Comparator.reverseOrder()).toList();
+      for (Path x : all) {
+        Files.delete(x);
+      }
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package dev.kiln.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+    description = "Convert an .fvecs file to Parquet with columns id (0..n-1) and embedding.")
+final class ConvertCommand implements Callable<Integer> {
+  @Option(names = "--fvecs", required = true, description = "Input .fvecs file.")
+  Path fvecs;
+
+  @Option(names = "--out", required = true, description = "Output Parquet directory (overwritten).")
+  String out;
+
+  @Override
+  public Integer call() throws Exception {
+    SparkSession spark = SparkSessions.get("kiln-convert", null);
+    try {
+      long n = Convert.fvecsToParquet(spark, fvecs, out);
+      System.out.printf("wrote %,d rows to %s%n", n, out);
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package dev.kiln.cli;
+
+import dev.kiln.format.Manifest;
+import dev.kiln.search.KilnIndex;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+    description = "Summarize a published version (an index root follows LATEST).")
+final class InspectCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "ROOT_OR_VERSION", description = "Index root or version directory.")
+  Path path;
+
+  @Option(names = "--verify", description = "Also open it and verify every file's CRC32C.")
+  boolean verify;
+
+  @Option(names = "--json", description = "Print the whole manifest as JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    Manifest m;
+    Path dir;
+    try (KilnIndex index = KilnIndex.open(path, new KilnIndex.OpenOptions(verify))) {
+      m = index.manifest();
+      dir = index.versionDir();
+    }
+    if (json) {
+      System.out.println(m.toJson());
+      return 0;
+    }
+    System.out.printf("version   %s (%s)%n", m.version(), dir);
+    System.out.printf("created   %s%n", m.createdAt());
+    System.out.printf("index     %s, metric %s, dim %d%n", m.index(), m.metric(), m.dim());
+    System.out.printf("items     %,d (%s ids) in %d shard(s)%n", m.count(), m.idType(), m.shards());
+    System.out.printf("lists     %s%n", m.lists());
+    long total = 0;
+    for (Manifest.FileEntry f : m.files()) {
+      System.out.printf("  %-22s %,14d bytes  crc32c %s%n", f.name(), f.bytes(), f.crc32c());
+      total += f.bytes();
+    }
+    System.out.printf("files     %,d bytes%s%n", total, verify ? ", all checksums verified" : "");
+    System.out.printf("build     %s%n", m.build());
+    System.out.printf("timings   %s%n", m.timings());
+    if (m.quality() != null) {
+      System.out.printf("quality   %s%n", m.quality());
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,82 @@
+package dev.kiln.cli;
+
+import dev.kiln.build.KilnException;
+import dev.kiln.build.KilnVersion;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code kiln}: one entry point, one subcommand per task. Exit codes: 0 success, 1 unexpected
+ * failure, 2 bad options or index description, 3 bad input data, 4 conflict with a published
+ * version.
+ */
+@Command(
+    name = "kiln",
+    mixinStandardHelpOptions = true,
+    versionProvider = KilnCli.Version.class,
+    description = "Bake item embeddings into IVF-PQ indexes on Spark, and search them.",
+    subcommands = {
+      BuildCommand.class,
+      SearchCommand.class,
+      InspectCommand.class,
+      ConvertCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {
+      "",
+      "Exit codes: 0 success, 1 unexpected failure, 2 bad options, 3 bad input data,",
+      "            4 conflict with a published version."
+    })
+public final class KilnCli implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the CLI and returns the exit code (tests call this rather than main). */
+  public static int execute(String... args) {
+    CommandLine cli = new CommandLine(new KilnCli());
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          PrintWriter err = cmd.getErr();
+          Throwable cause = rootUserError(e);
+          if (cause instanceof KilnException k) {
+            err.println("kiln: error: " + k.getMessage());
+            return k.exitCode();
+          }
+          if (cause instanceof IllegalArgumentException) {
+            err.println("kiln: error: " + cause.getMessage());
+            return KilnException.USAGE;
+          }
+          err.println("kiln: error: " + e);
+          e.printStackTrace(err);
+          return 1;
+        });
+    return cli.execute(args);
+  }
+
+  /** Spark wraps exceptions thrown in tasks; find the user-facing one if there is one. */
+  private static Throwable rootUserError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof KilnException) {
+        return t;
+      }
+    }
+    return e;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"kiln " + KilnVersion.get()};
+    }
+  }
+}

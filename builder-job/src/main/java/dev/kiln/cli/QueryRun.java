@@ -1,0 +1,43 @@
+package dev.kiln.cli;
+
+import dev.kiln.search.KilnIndex;
+import dev.kiln.search.Neighbors;
+import dev.kiln.search.SearchParams;
+
+/** Runs a query set through the loader on one thread, timing it and scoring it against ground truth. */
+record QueryRun(Neighbors[] results, double seconds) {
+
+  static QueryRun run(KilnIndex index, float[][] queries, int k, int nprobe) {
+    SearchParams p = SearchParams.nprobe(nprobe);
+    Neighbors[] out = new Neighbors[queries.length];
+    long t0 = System.nanoTime();
+    for (int i = 0; i < queries.length; i++) {
+      out[i] = index.search(queries[i], k, p);
+    }
+    return new QueryRun(out, (System.nanoTime() - t0) / 1e9);
+  }
+
+  double qps() {
+    return results.length / seconds;
+  }
+
+  /**
+   * k-recall@k as Faiss's benchmarks report it: the fraction of each query's true k nearest
+   * (the first k ground-truth ids) found among the k returned, averaged over queries.
+   */
+  double recall(int[][] groundTruth, int k) {
+    long found = 0;
+    for (int q = 0; q < results.length; q++) {
+      long[] ids = results[q].ids();
+      for (int i = 0; i < Math.min(k, ids.length); i++) {
+        for (int j = 0; j < k; j++) {
+          if (groundTruth[q][j] == ids[i]) {
+            found++;
+            break;
+          }
+        }
+      }
+    }
+    return (double) found / ((long) results.length * k);
+  }
+}

@@ -1,0 +1,46 @@
+package dev.kiln.cli;
+
+import dev.kiln.search.KilnIndex;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "search", mixinStandardHelpOptions = true,
+    description = "Search an index with the queries of an .fvecs file, through the serving loader.")
+final class SearchCommand implements Callable<Integer> {
+  @Option(names = "--index", required = true, description = "Index root (follows LATEST) or version directory.")
+  Path index;
+
+  @Option(names = "--queries", required = true, description = "Queries, .fvecs.")
+  Path queries;
+
+  @Option(names = "--k", defaultValue = "10", description = "Neighbours per query (default: ${DEFAULT-VALUE}).")
+  int k;
+
+  @Option(names = "--nprobe", defaultValue = "16", description = "Lists scanned per query (default: ${DEFAULT-VALUE}).")
+  int nprobe;
+
+  @Option(names = "--show", defaultValue = "5", description = "Queries whose results are printed (default: ${DEFAULT-VALUE}).")
+  int show;
+
+  @Option(names = "--groundtruth", description = "Optional .ivecs ground truth: also print recall@k.")
+  Path groundTruth;
+
+  @Override
+  public Integer call() throws Exception {
+    float[][] q = Vecs.readFloats(queries);
+    try (KilnIndex idx = KilnIndex.open(index)) {
+      QueryRun run = QueryRun.run(idx, q, k, nprobe);
+      for (int i = 0; i < Math.min(show, q.length); i++) {
+        System.out.printf("query %d: %s%n", i, run.results()[i]);
+      }
+      System.out.printf("%d queries, k=%d, nprobe=%d: %.0f qps (1 thread)%n", q.length, k, nprobe,
+          run.qps());
+      if (groundTruth != null) {
+        System.out.printf("recall@%d=%.4f%n", k, run.recall(Vecs.readInts(groundTruth), k));
+      }
+    }
+    return 0;
+  }
+}
