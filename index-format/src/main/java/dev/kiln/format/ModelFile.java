@@ -155,9 +155,9 @@ public final class ModelFile {
     float[] codebooks = null;
     if (enc == IndexSpec.Encoding.PQ) {
       long at = b.getLong(48);
-      int n = spec.pqCentroids() * dim;
-      FileFormat.checkSection(name, "codebooks", at, 4L * n, contentEnd);
-      codebooks = floats(b, at, n);
+      long n = (long) spec.pqCentroids() * dim; // an int product can wrap for a bogus dim
+      FileFormat.checkSection(name, "codebooks", at, 4 * n, contentEnd);
+      codebooks = floats(b, at, (int) n);
     }
     FloatBuffer table = null;
     if ((flags & FLAG_L2_TABLE) != 0) {

@@ -259,9 +259,9 @@ public final class ShardFile {
       if (inList > 0 && id <= lastId) {
         throw new IllegalStateException("ids must ascend within list " + itemList);
       }
+      writeCode(code); // checks the code and the announced size before the id is kept
       lastId = id;
-      ids[inList] = id;
-      writeCode(code);
+      ids[inList - 1] = id;
     }
 
     /** Adds the next item of a shard with string keys (written to the keys file in order). */
@@ -286,12 +286,12 @@ public final class ShardFile {
     }
 
     private void advanceTo(int itemList) throws IOException {
-      if (itemList == list) {
-        return;
-      }
-      if (itemList < list || itemList >= listSizes.length) {
+      if (itemList < 0 || itemList < list || itemList >= listSizes.length) {
         throw new IllegalStateException("items must come in list order; got list " + itemList
             + " after " + list);
+      }
+      if (itemList == list) {
+        return;
       }
       closeList();
       while (list < itemList) {

@@ -1,0 +1,176 @@
+package dev.kiln.format;
+
+import static dev.kiln.format.FixtureGenerator.DIM;
+import static dev.kiln.format.FixtureGenerator.NLIST;
+import static dev.kiln.format.TestFiles.assertBitsEqual;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rule: fixture files of every released format version are checked in and stay loadable.
+ *
+ * <p>The {@code read...} tests open the checked-in version-1 files and compare their content with
+ * the values FixtureGenerator defines; they must keep passing for as long as Kiln claims to read
+ * version 1. The {@code writerReproduces...} test checks that the current writer still produces
+ * those files byte for byte; it is retired for v1 (and a v2 one added) when the format changes.
+ * See FORMAT.md, "Fixtures".
+ */
+class FixtureCompatibilityTest {
+  static final String V1 = "/fixtures/v1/";
+
+  static final List<String> LONG_IDS_FILES = List.of("model.kiln", "shard-00000.kiln", "manifest.json");
+  static final List<String> STRING_IDS_FILES =
+      List.of("model.kiln", "shard-00000.kiln", "keys-00000.kiln", "manifest.json");
+
+  static byte[] resource(String path) throws IOException {
+    try (InputStream in = FixtureCompatibilityTest.class.getResourceAsStream(path)) {
+      assertNotNull(in, "fixture " + path + " is missing");
+      return in.readAllBytes();
+    }
+  }
+
+  static Map<String, byte[]> checkedIn(String set, List<String> names) throws IOException {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    for (String n : names) {
+      files.put(n, resource(V1 + set + "/" + n));
+    }
+    return files;
+  }
+
+  /** Opens one checked-in binary file the way the loader does, after verifying its CRC. */
+  static ByteBuffer verified(Map<String, byte[]> files, String name) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(files.get(name));
+    assertEquals(1, TestFiles.getInt(files.get(name), 8), name + " is a version-1 file");
+    FileFormat.verifyChecksum(b, name);
+    return b;
+  }
+
+  @Test
+  void readsV1LongIds() throws IOException {
+    Map<String, byte[]> files = checkedIn(FixtureGenerator.LONG_IDS, LONG_IDS_FILES);
+
+    ModelFile model = ModelFile.read(verified(files, "model.kiln"), "model.kiln");
+    assertEquals(Metric.L2, model.metric());
+    assertEquals(DIM, model.dim());
+    assertEquals(IndexSpec.parse("IVF4,PQ2"), model.spec());
+    float[] centroids = FixtureGenerator.pqCentroids();
+    float[] codebooks = FixtureGenerator.pqCodebooks();
+    assertBitsEqual(centroids, model.centroids());
+    assertBitsEqual(codebooks, model.codebooks());
+    assertBitsEqual(FixtureGenerator.l2Table(centroids, codebooks), ModelFileTest.toArray(model.l2Table()));
+
+    ShardFile shard = ShardFile.open(verified(files, "shard-00000.kiln"), "shard-00000.kiln");
+    assertEquals(0, shard.shard());
+    assertEquals(1, shard.shardCount());
+    assertEquals(NLIST, shard.nlist());
+    assertEquals(DIM, shard.dim());
+    assertEquals(2, shard.codeSize());
+    assertEquals(IdType.LONG, shard.idType());
+    assertEquals(model.checksum(), shard.modelChecksum());
+    assertEquals(20, shard.count());
+    int ordinal = 0;
+    for (int l = 0; l < NLIST; l++) {
+      long[] ids = FixtureGenerator.LONG_IDS_BY_LIST[l];
+      assertEquals(ids.length, shard.listSize(l));
+      assertEquals(ordinal, shard.firstOrdinal(l));
+      for (int i = 0; i < ids.length; i++, ordinal++) {
+        assertEquals(ids[i], shard.id(l, i));
+        assertArrayEquals(FixtureGenerator.pqCode(ordinal), code(shard, l, i));
+      }
+    }
+
+    assertManifest(files, FixtureGenerator.LONG_IDS);
+  }
+
+  @Test
+  void readsV1StringIds() throws IOException {
+    Map<String, byte[]> files = checkedIn(FixtureGenerator.STRING_IDS, STRING_IDS_FILES);
+
+    ModelFile model = ModelFile.read(verified(files, "model.kiln"), "model.kiln");
+    assertEquals(Metric.COSINE, model.metric());
+    assertEquals(DIM, model.dim());
+    assertEquals(IndexSpec.parse("IVF4,Flat"), model.spec());
+    assertBitsEqual(FixtureGenerator.flatCentroids(), model.centroids());
+    assertNull(model.codebooks());
+    assertNull(model.l2Table());
+
+    ShardFile shard = ShardFile.open(verified(files, "shard-00000.kiln"), "shard-00000.kiln");
+    assertEquals(IdType.STRING, shard.idType());
+    assertEquals(4 * DIM, shard.codeSize());
+    assertEquals(model.checksum(), shard.modelChecksum());
+    assertEquals(20, shard.count());
+    KeysFile keys = KeysFile.open(verified(files, "keys-00000.kiln"), "keys-00000.kiln");
+    assertEquals(20, keys.count());
+    int ordinal = 0;
+    for (int l = 0; l < NLIST; l++) {
+      String[] expected = FixtureGenerator.KEYS_BY_LIST[l];
+      assertEquals(expected.length, shard.listSize(l));
+      assertEquals(ordinal, shard.firstOrdinal(l));
+      for (int i = 0; i < expected.length; i++, ordinal++) {
+        assertEquals(expected[i], keys.key(shard.firstOrdinal(l) + i));
+        float[] v = new float[DIM];
+        ByteBuffer.wrap(code(shard, l, i)).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+        assertBitsEqual(FixtureGenerator.flatVector(ordinal), v);
+      }
+    }
+
+    assertManifest(files, FixtureGenerator.STRING_IDS);
+  }
+
+  /** The manifest reads back and lists the checked-in files with their real sizes and CRCs. */
+  private static void assertManifest(Map<String, byte[]> files, String set) throws IOException {
+    Manifest m = Manifest.read(new ByteArrayInputStream(files.get("manifest.json")), set + "/manifest.json");
+    assertEquals(files.size() - 1, m.files().size());
+    for (Manifest.FileEntry f : m.files()) {
+      byte[] actual = files.get(f.name());
+      assertNotNull(actual, f.name());
+      assertEquals(actual.length, f.bytes(), f.name());
+      assertEquals(FileFormat.storedChecksum(ByteBuffer.wrap(actual)), f.crc32cValue(), f.name());
+    }
+    assertEquals(1, m.formatVersion());
+    assertEquals(20, m.count());
+    assertEquals(1, m.shards());
+    assertEquals(DIM, m.dim());
+  }
+
+  private static byte[] code(ShardFile shard, int list, int i) {
+    byte[] code = new byte[shard.codeSize()];
+    shard.buffer().get(shard.codesOffset(list) + i * shard.codeSize(), code);
+    return code;
+  }
+
+  /**
+   * Binary files byte for byte; the manifest as a JSON tree, since whitespace and line endings
+   * are Jackson's business, not the format's.
+   */
+  @Test
+  void writerReproducesV1FixturesByteForByte() throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    for (String set : List.of(FixtureGenerator.LONG_IDS, FixtureGenerator.STRING_IDS)) {
+      Map<String, byte[]> generated = FixtureGenerator.generate(set);
+      List<String> names = set.equals(FixtureGenerator.LONG_IDS) ? LONG_IDS_FILES : STRING_IDS_FILES;
+      assertEquals(names, List.copyOf(generated.keySet()), set);
+      Map<String, byte[]> checkedIn = checkedIn(set, names);
+      for (String name : names) {
+        if (name.endsWith(".json")) {
+          assertEquals(json.readTree(checkedIn.get(name)), json.readTree(generated.get(name)), set + "/" + name);
+        } else {
+          assertArrayEquals(checkedIn.get(name), generated.get(name),
+              set + "/" + name + " differs from what the writer produces now; see FORMAT.md, Fixtures");
+        }
+      }
+    }
+  }
+}

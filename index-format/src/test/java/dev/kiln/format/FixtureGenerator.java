@@ -1,0 +1,323 @@
+package dev.kiln.format;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes the checked-in format fixtures: two tiny, fully deterministic index versions (see
+ * FORMAT.md, "Fixtures"). Every value comes from a closed formula or a literal here, never from
+ * a random source or the clock, so rerunning the generator reproduces the files byte for byte.
+ *
+ * <ul>
+ *   <li>{@value #LONG_IDS}: IVF4,PQ2, d=8, l2, with the precomputed L2 table; one shard of 20
+ *       items with int64 ids; the first and last lists are empty.
+ *   <li>{@value #STRING_IDS}: IVF4,Flat, d=8, cosine; one shard of 20 items with string keys
+ *       (including an empty and non-ASCII keys); the second list is empty.
+ * </ul>
+ *
+ * <p>Usage: {@code FixtureGenerator DIR} writes {@code DIR/long-ids/...} and {@code
+ * DIR/string-ids/...}.
+ */
+public final class FixtureGenerator {
+  public static final String LONG_IDS = "long-ids";
+  public static final String STRING_IDS = "string-ids";
+
+  static final int DIM = 8;
+  static final int NLIST = 4;
+  static final int PQ_M = 2;
+  static final int KSUB = 256;
+  static final String CREATED_AT = "2025-01-01T00:00:00Z";
+
+  // --- long-ids: IVF4,PQ2 l2 ---
+
+  static final IndexSpec PQ_SPEC = IndexSpec.pq(NLIST, PQ_M);
+
+  /** Ids per list, ascending as signed int64; the extremes pin signedness and width. */
+  static final long[][] LONG_IDS_BY_LIST = {
+    {},
+    {Long.MIN_VALUE, -5_000_000_000L, -1, 0, 1, 7, 42, 1L << 40, Long.MAX_VALUE},
+    {3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377},
+    {},
+  };
+
+  /** Dyadic values (k/4) so that the L2 table below is exact whatever the summation order. */
+  static float[] pqCentroids() {
+    float[] c = new float[NLIST * DIM];
+    for (int l = 0; l < NLIST; l++) {
+      for (int i = 0; i < DIM; i++) {
+        c[l * DIM + i] = ((l * 7 + i * 3) % 9 - 4) / 4f;
+      }
+    }
+    return c;
+  }
+
+  /** M x 256 x d/M, dyadic values (k/8). */
+  static float[] pqCodebooks() {
+    int dsub = DIM / PQ_M;
+    float[] cb = new float[PQ_M * KSUB * dsub];
+    for (int m = 0; m < PQ_M; m++) {
+      for (int c = 0; c < KSUB; c++) {
+        for (int k = 0; k < dsub; k++) {
+          cb[(m * KSUB + c) * dsub + k] = (((m * KSUB + c) * 5 + k * 3) % 17 - 8) / 8f;
+        }
+      }
+    }
+    return cb;
+  }
+
+  /** The table as FORMAT.md defines it: ||pq[m][c]||^2 + 2 <centroid_l[m], pq[m][c]>. */
+  static float[] l2Table(float[] centroids, float[] codebooks) {
+    int dsub = DIM / PQ_M;
+    float[] t = new float[NLIST * PQ_M * KSUB];
+    for (int l = 0; l < NLIST; l++) {
+      for (int m = 0; m < PQ_M; m++) {
+        for (int c = 0; c < KSUB; c++) {
+          double norm = 0;
+          double dot = 0;
+          for (int k = 0; k < dsub; k++) {
+            double p = codebooks[(m * KSUB + c) * dsub + k];
+            norm += p * p;
+            dot += centroids[l * DIM + m * dsub + k] * p;
+          }
+          t[(l * PQ_M + m) * KSUB + c] = (float) (norm + 2 * dot);
+        }
+      }
+    }
+    return t;
+  }
+
+  /** The PQ code of the item with this ordinal; both bytes range over 0..255 (unsigned). */
+  static byte[] pqCode(int ordinal) {
+    return new byte[] {(byte) (ordinal * 37 + 11), (byte) (255 - ordinal * 53)};
+  }
+
+  // --- string-ids: IVF4,Flat cosine ---
+
+  static final IndexSpec FLAT_SPEC = IndexSpec.flat(NLIST);
+
+  /** Keys per list; the shard stores them in this order (the ordinal order). */
+  static final String[][] KEYS_BY_LIST = {
+    {"", "a", "item-0001", "item-0002", "with space"},
+    {},
+    {"é", "ß", "日本語", "🔥", "Ωmega", "naïve", "ключ", "z"},
+    {"0", "00", "000", "x/y", "a,b", "\"quoted\"", "last"},
+  };
+
+  /** A unit vector (four entries of +-0.5) for row {@code r}, as cosine expects. */
+  static float[] unitVector(int r) {
+    float[] v = new float[DIM];
+    for (int j = 0; j < 4; j++) {
+      // Offsets 0, 3, 6, 9 are distinct mod 8, so the norm is exactly 4 x 0.25 = 1.
+      v[(r + 3 * j) % DIM] = ((r >> j) & 1) == 0 ? 0.5f : -0.5f;
+    }
+    return v;
+  }
+
+  static float[] flatCentroids() {
+    float[] c = new float[NLIST * DIM];
+    for (int l = 0; l < NLIST; l++) {
+      System.arraycopy(unitVector(100 + l), 0, c, l * DIM, DIM);
+    }
+    return c;
+  }
+
+  /** The stored vector of the item with this ordinal. */
+  static float[] flatVector(int ordinal) {
+    return unitVector(ordinal);
+  }
+
+  static byte[] flatCode(int ordinal) {
+    ByteBuffer b = ByteBuffer.allocate(4 * DIM).order(ByteOrder.LITTLE_ENDIAN);
+    b.asFloatBuffer().put(flatVector(ordinal));
+    return b.array();
+  }
+
+  // --- writing ---
+
+  static long[] sizes(int[] lengths) {
+    long[] s = new long[lengths.length];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = lengths[i];
+    }
+    return s;
+  }
+
+  static int[] lengths(Object[][] byList) {
+    int[] n = new int[byList.length];
+    for (int i = 0; i < n.length; i++) {
+      n[i] = byList[i].length;
+    }
+    return n;
+  }
+
+  static int[] lengths(long[][] byList) {
+    int[] n = new int[byList.length];
+    for (int i = 0; i < n.length; i++) {
+      n[i] = byList[i].length;
+    }
+    return n;
+  }
+
+  /** The files of one fixture set, by name, in writing order; manifest.json last. */
+  public static Map<String, byte[]> generate(String set) throws IOException {
+    switch (set) {
+      case LONG_IDS:
+        return longIds();
+      case STRING_IDS:
+        return stringIds();
+      default:
+        throw new IllegalArgumentException("no fixture set " + set);
+    }
+  }
+
+  private static Map<String, byte[]> longIds() throws IOException {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    float[] centroids = pqCentroids();
+    float[] codebooks = pqCodebooks();
+    int[] modelCrc = new int[1];
+    files.put(ModelFile.NAME, TestFiles.write(out -> modelCrc[0] = ModelFile.write(
+        out, Metric.L2, DIM, PQ_SPEC, centroids, codebooks, l2Table(centroids, codebooks))));
+    int[] lengths = lengths(LONG_IDS_BY_LIST);
+    files.put(ShardFile.fileName(0), TestFiles.write(out -> {
+      ShardFile.Writer w = new ShardFile.Writer(
+          out, 0, 1, DIM, PQ_SPEC.codeSize(DIM), IdType.LONG, modelCrc[0], sizes(lengths));
+      int ordinal = 0;
+      for (int l = 0; l < NLIST; l++) {
+        for (long id : LONG_IDS_BY_LIST[l]) {
+          w.add(l, id, pqCode(ordinal++));
+        }
+      }
+      w.finish();
+    }));
+    Map<String, Object> quality = new LinkedHashMap<>();
+    quality.put("recallAt10", 1.0);
+    quality.put("nprobe", 4);
+    quality.put("queries", 0);
+    files.put(IndexLayout.MANIFEST, manifest(
+        "fixture-v1-long", PQ_SPEC, Metric.L2, "long", lengths, files, quality));
+    return files;
+  }
+
+  private static Map<String, byte[]> stringIds() throws IOException {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    int[] modelCrc = new int[1];
+    files.put(ModelFile.NAME, TestFiles.write(out -> modelCrc[0] = ModelFile.write(
+        out, Metric.COSINE, DIM, FLAT_SPEC, flatCentroids(), null, null)));
+    int[] lengths = lengths(KEYS_BY_LIST);
+    files.put(ShardFile.fileName(0), TestFiles.write(out -> {
+      ShardFile.Writer w = new ShardFile.Writer(
+          out, 0, 1, DIM, FLAT_SPEC.codeSize(DIM), IdType.STRING, modelCrc[0], sizes(lengths));
+      int ordinal = 0;
+      for (int l = 0; l < NLIST; l++) {
+        for (int i = 0; i < KEYS_BY_LIST[l].length; i++) {
+          w.add(l, flatCode(ordinal++));
+        }
+      }
+      w.finish();
+    }));
+    List<String> keys = allKeys();
+    long keyBytes = 0;
+    for (String k : keys) {
+      keyBytes += k.getBytes(StandardCharsets.UTF_8).length;
+    }
+    long dataLength = keyBytes;
+    files.put(KeysFile.fileName(0), TestFiles.write(out -> {
+      KeysFile.Writer w = new KeysFile.Writer(out, 0, keys.size(), dataLength);
+      for (String k : keys) {
+        w.add(k);
+      }
+      w.finish();
+    }));
+    files.put(IndexLayout.MANIFEST, manifest(
+        "fixture-v1-string", FLAT_SPEC, Metric.COSINE, "string", lengths, files, null));
+    return files;
+  }
+
+  /** Every key in ordinal order. */
+  static List<String> allKeys() {
+    List<String> keys = new ArrayList<>();
+    for (String[] list : KEYS_BY_LIST) {
+      keys.addAll(List.of(list));
+    }
+    return keys;
+  }
+
+  /** The manifest the build would publish for these files (numbers as JSON reads them back). */
+  static Manifest expectedManifest(
+      String version,
+      IndexSpec spec,
+      Metric metric,
+      String idType,
+      int[] lengths,
+      Map<String, byte[]> files,
+      Map<String, Object> quality) {
+    List<Manifest.FileEntry> entries = new ArrayList<>();
+    for (Map.Entry<String, byte[]> f : files.entrySet()) {
+      entries.add(Manifest.FileEntry.of(
+          f.getKey(), f.getValue().length, FileFormat.storedChecksum(ByteBuffer.wrap(f.getValue()))));
+    }
+    int count = 0;
+    int min = Integer.MAX_VALUE;
+    int max = 0;
+    int empty = 0;
+    for (int n : lengths) {
+      count += n;
+      min = Math.min(min, n);
+      max = Math.max(max, n);
+      empty += n == 0 ? 1 : 0;
+    }
+    Map<String, Object> lists = new LinkedHashMap<>();
+    lists.put("min", min);
+    lists.put("max", max);
+    lists.put("mean", (double) count / lengths.length);
+    lists.put("empty", empty);
+    Map<String, Object> build = new LinkedHashMap<>();
+    build.put("input", "FixtureGenerator");
+    build.put("seed", 0);
+    build.put("kiln", "0.1.0");
+    Map<String, Double> timings = new LinkedHashMap<>();
+    timings.put("train", 0.0);
+    timings.put("encode", 0.0);
+    return new Manifest(
+        FileFormat.VERSION_1, version, CREATED_AT, spec.toString(), metric.cliName(), DIM, count,
+        idType, 1, entries, lists, build, timings, quality);
+  }
+
+  private static byte[] manifest(
+      String version,
+      IndexSpec spec,
+      Metric metric,
+      String idType,
+      int[] lengths,
+      Map<String, byte[]> files,
+      Map<String, Object> quality)
+      throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    expectedManifest(version, spec, metric, idType, lengths, files, quality).write(out);
+    return out.toByteArray();
+  }
+
+  public static void main(String[] args) throws IOException {
+    if (args.length != 1) {
+      System.err.println("usage: FixtureGenerator DIR   (e.g. index-format/src/test/resources/fixtures/v1)");
+      System.exit(2);
+    }
+    Path root = Path.of(args[0]);
+    for (String set : List.of(LONG_IDS, STRING_IDS)) {
+      Path dir = Files.createDirectories(root.resolve(set));
+      for (Map.Entry<String, byte[]> f : generate(set).entrySet()) {
+        Files.write(dir.resolve(f.getKey()), f.getValue());
+        System.out.println(dir.resolve(f.getKey()) + " " + f.getValue().length + " bytes");
+      }
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package dev.kiln.format;
+
+import static dev.kiln.format.TestFiles.assertCorrupt;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ManifestTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Numbers as Jackson reads them back into Object maps: Integer and Double. */
+  static Manifest sample(Map<String, Object> quality) {
+    Map<String, Object> lists = new LinkedHashMap<>();
+    lists.put("min", 0);
+    lists.put("max", 1234);
+    lists.put("mean", 97.5);
+    lists.put("empty", 3);
+    Map<String, Object> build = new LinkedHashMap<>();
+    build.put("input", "s3://bucket/items/");
+    build.put("seed", 42);
+    build.put("trainSample", 100000);
+    build.put("iterations", 25);
+    build.put("kiln", "0.1.0");
+    Map<String, Double> timings = new LinkedHashMap<>();
+    timings.put("train", 12.5);
+    timings.put("encode", 301.25);
+    return new Manifest(
+        1, "20250101T000000Z-ab12", "2025-01-01T00:00:00Z", "IVF1024,PQ16", "cosine", 128,
+        5_000_000_000L, "string", 2,
+        List.of(
+            Manifest.FileEntry.of("model.kiln", 1_234_567, 0x0000abcd),
+            Manifest.FileEntry.of("shard-00000.kiln", 3_000_000_000L, 0xDEADBEEF),
+            Manifest.FileEntry.of("keys-00000.kiln", 99, -1)),
+        lists, build, timings, quality);
+  }
+
+  static Manifest read(String json) throws IOException {
+    return Manifest.read(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), "v/manifest.json");
+  }
+
+  @Test
+  void roundTripThroughAStream() throws IOException {
+    Manifest m = sample(Map.of("recallAt10", 0.93, "nprobe", 16));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    m.write(out);
+    Manifest back = Manifest.read(new ByteArrayInputStream(out.toByteArray()), "m");
+    assertEquals(m, back);
+    assertEquals(IndexSpec.pq(1024, 16), back.spec());
+    assertEquals(Metric.COSINE, back.metricValue());
+    assertEquals(IdType.STRING, back.idTypeValue());
+  }
+
+  @Test
+  void roundTripThroughToJson() throws IOException {
+    Manifest m = sample(null);
+    assertEquals(m, read(m.toJson()));
+  }
+
+  /** The JSON field names and types are the format; FORMAT.md lists exactly these. */
+  @Test
+  void jsonFieldsAreTheDocumentedOnes() throws IOException {
+    JsonNode n = JSON.readTree(sample(Map.of("recallAt10", 0.9)).toJson());
+    List<String> names = List.of("formatVersion", "version", "createdAt", "index", "metric", "dim",
+        "count", "idType", "shards", "files", "lists", "build", "timings", "quality");
+    assertEquals(names, iterableToList(n.fieldNames()));
+    assertEquals(1, n.get("formatVersion").intValue());
+    assertEquals(5_000_000_000L, n.get("count").longValue());
+    JsonNode file = n.get("files").get(1);
+    assertEquals(List.of("name", "bytes", "crc32c"), iterableToList(file.fieldNames()));
+    assertEquals("shard-00000.kiln", file.get("name").textValue());
+    assertEquals(3_000_000_000L, file.get("bytes").longValue());
+    assertEquals("deadbeef", file.get("crc32c").textValue());
+  }
+
+  @Test
+  void absentQualityIsOmittedNotNull() {
+    String json = sample(null).toJson();
+    assertFalse(json.contains("quality"), json);
+  }
+
+  @Test
+  void fileEntryChecksumIsEightLowerCaseHexDigits() {
+    assertEquals("0000abcd", Manifest.FileEntry.of("f", 1, 0xabcd).crc32c());
+    assertEquals("ffffffff", Manifest.FileEntry.of("f", 1, -1).crc32c());
+    assertEquals(0xDEADBEEF, Manifest.FileEntry.of("f", 1, 0xDEADBEEF).crc32cValue());
+  }
+
+  @Test
+  void fileLookup() {
+    Manifest m = sample(null);
+    assertSame(m.files().get(1), m.file("shard-00000.kiln"));
+    assertNull(m.file("shard-00001.kiln"));
+  }
+
+  @Test
+  void unknownFieldsAreIgnored() throws IOException {
+    ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
+    n.put("addedByALaterMinorRelease", true);
+    assertEquals(sample(null), read(n.toString()));
+  }
+
+  @Test
+  void futureFormatVersionIsRejected() throws IOException {
+    ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
+    n.put("formatVersion", 2);
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "format version 2");
+    n.remove("formatVersion");
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "format version 0");
+  }
+
+  @Test
+  void requiredFieldsMustBePresent() throws IOException {
+    for (String field : List.of("index", "metric", "files", "idType")) {
+      ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
+      n.remove(field);
+      assertCorrupt("v/manifest.json", () -> read(n.toString()), "lacks");
+    }
+  }
+
+  @Test
+  void badValuesAreRejected() throws IOException {
+    assertBadValue("index", "HNSW32", "HNSW32");
+    assertBadValue("metric", "manhattan", "manhattan");
+    assertBadValue("idType", "uuid", "UUID");
+  }
+
+  private static void assertBadValue(String field, String value, String fragment) throws IOException {
+    ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
+    n.put(field, value);
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), fragment);
+  }
+
+  @Test
+  void notJsonIsCorrupt() {
+    assertCorrupt("v/manifest.json", () -> read("{\"formatVersion\": 1,"), "not a valid manifest");
+    assertCorrupt("v/manifest.json", () -> read("KILN"), "not a valid manifest");
+  }
+
+  private static List<String> iterableToList(java.util.Iterator<String> it) {
+    List<String> out = new java.util.ArrayList<>();
+    it.forEachRemaining(out::add);
+    return out;
+  }
+
+  @Test
+  void metricAndIdTypeAreCaseInsensitive() throws IOException {
+    ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
+    n.put("metric", "IP");
+    n.put("idType", "Long");
+    Manifest m = read(n.toString());
+    assertEquals(Metric.IP, m.metricValue());
+    assertEquals(IdType.LONG, m.idTypeValue());
+    assertTrue(m.toJson().contains("\"IP\""), "kept as written");
+  }
+}
+
