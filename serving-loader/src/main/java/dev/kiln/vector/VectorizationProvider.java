@@ -4,12 +4,13 @@ import java.util.logging.Logger;
 
 /**
  * Chooses the kernel implementation once per JVM, as Lucene's {@code VectorizationProvider}
- * does. Only the portable scalar path exists in this release; the Vector API
- * ({@code jdk.incubator.vector}) path plugs in here, chosen only when the module is present.
- * Set {@code -Dkiln.vector=scalar} to force the scalar path.
+ * does: the Vector API path when the JVM was started with {@code --add-modules
+ * jdk.incubator.vector}, the portable scalar path otherwise. {@code -Dkiln.vector=scalar}
+ * forces the scalar path. The choice is logged once, with how to enable the faster one.
  */
 public final class VectorizationProvider {
   private static final Logger LOG = Logger.getLogger(VectorizationProvider.class.getName());
+  private static final String MODULE = "jdk.incubator.vector";
   private static final VectorKernels KERNELS = choose();
 
   private VectorizationProvider() {}
@@ -23,9 +24,32 @@ public final class VectorizationProvider {
     return new ScalarKernels();
   }
 
+  /** The Vector API kernels, or null when the module is not available in this JVM. */
+  public static VectorKernels panama() {
+    if (ModuleLayer.boot().findModule(MODULE).isEmpty()) {
+      return null;
+    }
+    try {
+      return (VectorKernels) Class.forName("dev.kiln.vector.PanamaKernels")
+          .getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException | LinkageError e) {
+      LOG.warning("Vector API present but unusable (" + e + "); using scalar kernels");
+      return null;
+    }
+  }
+
   private static VectorKernels choose() {
-    VectorKernels k = new ScalarKernels();
-    LOG.fine(() -> "Kiln vector kernels: " + k.name());
-    return k;
+    if ("scalar".equals(System.getProperty("kiln.vector"))) {
+      LOG.info("Kiln vector kernels: scalar (forced by -Dkiln.vector=scalar)");
+      return new ScalarKernels();
+    }
+    VectorKernels k = panama();
+    if (k != null) {
+      LOG.info("Kiln vector kernels: " + k.name());
+      return k;
+    }
+    LOG.info("Kiln vector kernels: scalar; start the JVM with --add-modules " + MODULE
+        + " for the faster SIMD path");
+    return new ScalarKernels();
   }
 }
