@@ -263,8 +263,11 @@ public final class KilnIndex implements AutoCloseable {
     }
     int nprobe = s.ensureProbes(params.nprobe());
     nprobe = model.coarse().probe(q, nprobe, s.probeLists, s.probeDist, s.coarseScratch);
-    s.top.reset(k);
-    s.ensureResults(k);
+    // No query can return more than the index holds: size the heap by that, not by k, so a
+    // large k (say Integer.MAX_VALUE for "all") neither fails nor pins huge scratch arrays.
+    int kept = (int) Math.min(k, Math.max(1, manifest.count()));
+    s.top.reset(kept);
+    s.ensureResults(kept);
     if (model.pq() == null) {
       scanFlat(s, nprobe);
     } else {

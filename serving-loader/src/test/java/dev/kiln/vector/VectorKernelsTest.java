@@ -1,0 +1,224 @@
+package dev.kiln.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.search.TestIndexes;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every kernel implementation against a double-precision reference. Inputs have magnitudes in
+ * [0.5, 1.5) so every term counts: a skipped or repeated element moves the result far beyond
+ * rounding. Values around each range are large sentinels, so reading outside it shows too.
+ */
+class VectorKernelsTest {
+  private static final int MAX_LEN = 67;
+  private static final float SENTINEL = 1e4f;
+  private static final int[] BYTE_OFFSETS = {0, 4, 12, 64, 3};
+
+  /** The provider's choice and the scalar reference; a Vector API implementation joins here. */
+  static Stream<Named<VectorKernels>> kernels() {
+    VectorKernels chosen = VectorizationProvider.kernels();
+    return Stream.of(
+        Named.of("provider (" + chosen.name() + ")", chosen),
+        Named.of("scalar", VectorizationProvider.scalar()));
+  }
+
+  static Stream<Arguments> kernelsAndM() {
+    return kernels().flatMap(k -> Stream.of(1, 3, 4, 8, 12, 16, 24, 32)
+        .map(m -> Arguments.of(k, m)));
+  }
+
+  /** Relative bound for a float sum of {@code len} terms whose magnitudes sum to {@code abs}. */
+  private static void assertNear(double expected, double abs, float actual, String what) {
+    double tol = 1e-6 * MAX_LEN * abs + 1e-6;
+    assertTrue(Math.abs(expected - actual) <= tol,
+        () -> what + ": expected " + expected + " got " + actual);
+  }
+
+  /** An array of {@code off + len + 3} floats: sentinels, then len values, then sentinels. */
+  private static float[] padded(float[] values, int off) {
+    float[] out = new float[off + values.length + 3];
+    Arrays.fill(out, SENTINEL);
+    System.arraycopy(values, 0, out, off, values.length);
+    return out;
+  }
+
+  private static float[] values(Random rnd, int len) {
+    float[] v = new float[len];
+    for (int i = 0; i < len; i++) {
+      v[i] = TestIndexes.awayFromZero(rnd);
+    }
+    return v;
+  }
+
+  /** b = a + a value away from zero, so every difference counts. */
+  private static float[] shifted(Random rnd, float[] a) {
+    float[] b = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      b[i] = a[i] + TestIndexes.awayFromZero(rnd);
+    }
+    return b;
+  }
+
+  /** Little-endian buffer holding sentinels, then the values at {@code byteOff}, then sentinels. */
+  private static ByteBuffer buffer(float[] values, int byteOff, boolean direct) {
+    int size = byteOff + 4 * values.length + 16;
+    ByteBuffer b = (direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    for (int at = 0; at + 4 <= size; at += 4) {
+      b.putFloat(at, SENTINEL);
+    }
+    for (int i = 0; i < values.length; i++) {
+      b.putFloat(byteOff + 4 * i, values[i]);
+    }
+    return b;
+  }
+
+  private static double absDot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += Math.abs((double) a[i] * b[i]);
+    }
+    return s;
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void dotOfArrays(VectorKernels k) {
+    Random rnd = new Random(1);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      float[] a = values(rnd, len);
+      float[] b = values(rnd, len);
+      int aOff = rnd.nextInt(5);
+      int bOff = rnd.nextInt(5);
+      double expected = TestIndexes.dot(a, 0, b, 0, len);
+      float actual = k.dot(padded(a, aOff), aOff, padded(b, bOff), bOff, len);
+      assertNear(expected, absDot(a, b), actual, "dot len=" + len);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void squareDistanceOfArrays(VectorKernels k) {
+    Random rnd = new Random(2);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      float[] a = values(rnd, len);
+      float[] b = shifted(rnd, a);
+      int aOff = rnd.nextInt(5);
+      int bOff = rnd.nextInt(5);
+      double expected = TestIndexes.squareDistance(a, 0, b, 0, len);
+      float actual = k.squareDistance(padded(a, aOff), aOff, padded(b, bOff), bOff, len);
+      assertNear(expected, expected, actual, "squareDistance len=" + len);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void dotAgainstLittleEndianBuffer(VectorKernels k) {
+    Random rnd = new Random(3);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      float[] q = values(rnd, len);
+      float[] b = values(rnd, len);
+      double expected = TestIndexes.dot(q, 0, b, 0, len);
+      for (int off : BYTE_OFFSETS) {
+        for (boolean direct : new boolean[] {false, true}) {
+          float actual = k.dot(q, buffer(b, off, direct), off, len);
+          assertNear(expected, absDot(q, b), actual,
+              "dot len=" + len + " byteOff=" + off + " direct=" + direct);
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void squareDistanceAgainstLittleEndianBuffer(VectorKernels k) {
+    Random rnd = new Random(4);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      float[] q = values(rnd, len);
+      float[] b = shifted(rnd, q);
+      double expected = TestIndexes.squareDistance(q, 0, b, 0, len);
+      for (int off : BYTE_OFFSETS) {
+        for (boolean direct : new boolean[] {false, true}) {
+          float actual = k.squareDistance(q, buffer(b, off, direct), off, len);
+          assertNear(expected, expected, actual,
+              "squareDistance len=" + len + " byteOff=" + off + " direct=" + direct);
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void dot4MatchesFourDots(VectorKernels k) {
+    Random rnd = new Random(5);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      // Four rows at scattered, overlapping-free offsets of one array; b at an offset of another.
+      int stride = len + 2;
+      float[] a = new float[3 + 4 * stride + 3];
+      Arrays.fill(a, SENTINEL);
+      int[] starts = {3 + 2 * stride, 3, 3 + 3 * stride, 3 + stride};
+      float[][] rows = new float[4][];
+      for (int r = 0; r < 4; r++) {
+        rows[r] = values(rnd, len);
+        System.arraycopy(rows[r], 0, a, starts[r], len);
+      }
+      float[] b = values(rnd, len);
+      int bOff = rnd.nextInt(4);
+      float[] out = {Float.NaN, Float.NaN, Float.NaN, Float.NaN};
+      k.dot4(a, starts[0], starts[1], starts[2], starts[3], padded(b, bOff), bOff, len, out);
+      for (int r = 0; r < 4; r++) {
+        assertNear(TestIndexes.dot(rows[r], 0, b, 0, len), absDot(rows[r], b), out[r],
+            "dot4 row " + r + " len=" + len);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}, m = {1}")
+  @MethodSource("kernelsAndM")
+  void pqDistancesSumTableEntries(VectorKernels k, int m) {
+    Random rnd = new Random(6 + m);
+    float[] table = new float[m * 256];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = 0.5f + rnd.nextFloat();
+    }
+    for (int n : new int[] {0, 1, 2, 7, 33}) {
+      byte[][] codes = new byte[n][m];
+      for (byte[] c : codes) {
+        rnd.nextBytes(c);
+      }
+      if (n > 1) {
+        Arrays.fill(codes[0], (byte) 0xFF); // the highest code in every sub-space
+        Arrays.fill(codes[1], (byte) 0x80);
+      }
+      for (int off : new int[] {0, 64, 5}) {
+        ByteBuffer buf = ByteBuffer.allocate(off + n * m + 16).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+          buf.put(off + i * m, codes[i]);
+        }
+        float base = TestIndexes.awayFromZero(rnd);
+        float[] out = new float[n + 1];
+        out[n] = SENTINEL;
+        k.pqDistances(buf, off, n, m, table, base, out);
+        for (int i = 0; i < n; i++) {
+          double expected = base;
+          for (int j = 0; j < m; j++) {
+            expected += table[j * 256 + (codes[i][j] & 0xff)];
+          }
+          assertNear(expected, Math.abs(expected), out[i],
+              "item " + i + " of " + n + " byteOff=" + off);
+        }
+        assertEquals(SENTINEL, out[n], "wrote past n results");
+      }
+    }
+  }
+}
