@@ -7,6 +7,7 @@ import dev.kiln.build.publish.Publisher;
 import dev.kiln.build.read.InputReader;
 import dev.kiln.build.read.Item;
 import dev.kiln.build.train.DistributedKMeans;
+import dev.kiln.build.train.KMeansSeeds;
 import dev.kiln.build.train.PqTrainer;
 import dev.kiln.build.train.TrainingSample;
 import dev.kiln.build.train.VectorBlock;
@@ -84,8 +85,12 @@ public final class KilnBuildJob {
       long trainRows = TrainingSample.rows(train);
       List<Item> seedSample =
           items.takeSample(false, (int) Math.min(n, 4L * spec.nlist()), cfg.seed());
-      float[] init = DistributedKMeans.seeds(
-          seedSample.stream().map(Item::vector).toList(), spec.nlist(), cfg.seed());
+      float[] seedPoints = new float[seedSample.size() * dim];
+      for (int i = 0; i < seedSample.size(); i++) {
+        System.arraycopy(seedSample.get(i).vector(), 0, seedPoints, i * dim, dim);
+      }
+      float[] init = KMeansSeeds.kmeansPlusPlus(
+          seedPoints, seedSample.size(), dim, spec.nlist(), cfg.seed());
       DistributedKMeans.Result coarse = DistributedKMeans.train(
           jsc, train, init, spec.nlist(), dim, cfg.metric(), cfg.kmeansIterations());
 

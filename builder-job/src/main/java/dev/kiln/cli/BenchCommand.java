@@ -66,7 +66,9 @@ final class BenchCommand implements Callable<Integer> {
 
     float[][] q = Vecs.readFloats(queries);
     int[][] gt = Vecs.readInts(groundTruth);
+    long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(root)) {
+      System.out.printf("open_ms=%.2f%n", (System.nanoTime() - t0) / 1e6);
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
           idx.count(), idx.dim(), q.length, k);
       for (int nprobe : nprobes) {

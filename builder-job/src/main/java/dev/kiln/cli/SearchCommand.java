@@ -30,7 +30,10 @@ final class SearchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     float[][] q = Vecs.readFloats(queries);
+    long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(index)) {
+      System.out.printf("opened %s (%,d items) in %.2f ms%n", idx.versionDir(), idx.count(),
+          (System.nanoTime() - t0) / 1e6);
       QueryRun run = QueryRun.run(idx, q, k, nprobe);
       for (int i = 0; i < Math.min(show, q.length); i++) {
         System.out.printf("query %d: %s%n", i, run.results()[i]);

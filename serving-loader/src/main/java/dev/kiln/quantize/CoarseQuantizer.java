@@ -3,6 +3,7 @@ package dev.kiln.quantize;
 import dev.kiln.format.Metric;
 import dev.kiln.vector.VectorKernels;
 import dev.kiln.vector.VectorizationProvider;
+import java.util.Arrays;
 
 /**
  * The IVF coarse quantizer: nlist centroids. L2 assigns a vector to its nearest centroid; inner
@@ -50,52 +51,51 @@ public final class CoarseQuantizer {
     return innerProduct;
   }
 
+  /** Points per block and centroids per tile: a tile (<= ~128 KiB) stays in L2 for the block. */
+  private static final int POINT_BLOCK = 256;
+  private static final int TILE_BYTES = 128 << 10;
+
   /**
-   * Assigns {@code n} rows of {@code points} (row-major, stride dim) to their nearest centroid,
-   * four rows per pass over the centroids. For L2 the ranking uses {@code ||c||^2/2 - x.c},
-   * which orders centroids as the squared distance does; {@code outScore} (optional) receives
-   * that value for L2 and {@code -x.c} for inner product.
+   * Assigns {@code n} rows of {@code points} (row-major, stride dim) to their nearest centroid.
+   * Tiled like a small GEMM: for a block of points, each tile of centroids is read from L2 while
+   * four points at a time are compared with it, instead of streaming every centroid from memory
+   * for every four points. For L2 the ranking uses {@code ||c||^2/2 - x.c}, which orders
+   * centroids as the squared distance does; {@code outScore} (optional) receives that value for
+   * L2 and {@code -x.c} for inner product. Ties go to the lower centroid id.
    */
   public void assign(float[] points, int n, int[] outList, float[] outScore) {
+    int tile = Math.max(1, Math.min(nlist, TILE_BYTES / (4 * dim)));
+    float[] best = new float[Math.min(n, POINT_BLOCK)];
     float[] dots = new float[4];
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-      float b0 = Float.POSITIVE_INFINITY, b1 = b0, b2 = b0, b3 = b0;
-      int c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-      int r = i * dim;
-      for (int c = 0; c < nlist; c++) {
-        K.dot4(points, r, r + dim, r + 2 * dim, r + 3 * dim, centroids, c * dim, dim, dots);
-        float h = innerProduct ? 0 : halfNorms[c];
-        float v0 = h - dots[0], v1 = h - dots[1], v2 = h - dots[2], v3 = h - dots[3];
-        if (v0 < b0) { b0 = v0; c0 = c; }
-        if (v1 < b1) { b1 = v1; c1 = c; }
-        if (v2 < b2) { b2 = v2; c2 = c; }
-        if (v3 < b3) { b3 = v3; c3 = c; }
-      }
-      outList[i] = c0;
-      outList[i + 1] = c1;
-      outList[i + 2] = c2;
-      outList[i + 3] = c3;
-      if (outScore != null) {
-        outScore[i] = b0;
-        outScore[i + 1] = b1;
-        outScore[i + 2] = b2;
-        outScore[i + 3] = b3;
-      }
-    }
-    for (; i < n; i++) {
-      float best = Float.POSITIVE_INFINITY;
-      int arg = 0;
-      for (int c = 0; c < nlist; c++) {
-        float v = (innerProduct ? 0 : halfNorms[c]) - K.dot(points, i * dim, centroids, c * dim, dim);
-        if (v < best) {
-          best = v;
-          arg = c;
+    for (int p0 = 0; p0 < n; p0 += POINT_BLOCK) {
+      int pn = Math.min(POINT_BLOCK, n - p0);
+      Arrays.fill(best, 0, pn, Float.POSITIVE_INFINITY);
+      for (int c0 = 0; c0 < nlist; c0 += tile) {
+        int c1 = Math.min(nlist, c0 + tile);
+        for (int i = 0; i < pn; i += 4) {
+          // A last group of fewer than four repeats its final row, so every point goes through
+          // the same kernel arithmetic wherever it sits in a batch.
+          int last = pn - 1;
+          int r0 = (p0 + i) * dim;
+          int r1 = (p0 + Math.min(i + 1, last)) * dim;
+          int r2 = (p0 + Math.min(i + 2, last)) * dim;
+          int r3 = (p0 + Math.min(i + 3, last)) * dim;
+          int m = Math.min(4, pn - i);
+          for (int c = c0; c < c1; c++) {
+            K.dot4(points, r0, r1, r2, r3, centroids, c * dim, dim, dots);
+            float h = innerProduct ? 0 : halfNorms[c];
+            for (int j = 0; j < m; j++) {
+              float v = h - dots[j];
+              if (v < best[i + j]) {
+                best[i + j] = v;
+                outList[p0 + i + j] = c;
+              }
+            }
+          }
         }
       }
-      outList[i] = arg;
       if (outScore != null) {
-        outScore[i] = best;
+        System.arraycopy(best, 0, outScore, p0, pn);
       }
     }
   }
