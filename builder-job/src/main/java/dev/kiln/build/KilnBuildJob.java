@@ -109,7 +109,8 @@ public final class KilnBuildJob {
         codebooks = PqTrainer.train(jsc, pqSample, coarse.centroids(), spec.nlist(), dim,
             cfg.metric(), spec.pqM(), cfg.pqIterations(), cfg.seed());
       }
-      train.unpersist();
+      train.unpersist(true);
+      train = null;
 
       timer.start("write.model");
       IndexModel model = new IndexModel(cfg.metric(), spec, dim, coarse.centroids(), codebooks);
@@ -166,14 +167,15 @@ public final class KilnBuildJob {
       pub.abort();
       throw e;
     } finally {
+      // Blocking, so no cleanup is still running when the caller stops the session.
       if (encoded != null) {
-        encoded.unpersist();
+        encoded.unpersist(true);
       }
       if (train != null) {
-        train.unpersist();
+        train.unpersist(true);
       }
       if (items != null) {
-        items.unpersist();
+        items.unpersist(true);
       }
     }
   }
