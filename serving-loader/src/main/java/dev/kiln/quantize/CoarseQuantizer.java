@@ -109,70 +109,24 @@ public final class CoarseQuantizer {
 
   /**
    * The {@code nprobe} lists nearest to a query, nearest first, with their distance (squared
-   * L2, or minus the inner product). Returns how many were written (min(nprobe, nlist)).
-   * {@code scratch} must hold nlist floats.
+   * L2, or minus the inner product); ties go to the lower list id. Returns how many were
+   * written (min(nprobe, nlist)). {@code heap} and {@code scratch} (nlist floats) are the
+   * caller's reusable scratch, so a query allocates nothing here.
    */
-  public int probe(float[] q, int nprobe, int[] outLists, float[] outDist, float[] scratch) {
-    int p = Math.min(nprobe, nlist);
+  public int probe(
+      float[] q, int nprobe, TopK heap, long[] outLists, float[] outDist, float[] scratch) {
     for (int c = 0; c < nlist; c++) {
       scratch[c] =
           innerProduct
               ? -K.dot(q, 0, centroids, c * dim, dim)
               : K.squareDistance(q, 0, centroids, c * dim, dim);
     }
-    // Selection by a bounded max-heap on (dist, list); ties break toward the lower list id.
-    int size = 0;
+    heap.reset(Math.min(nprobe, nlist));
     for (int c = 0; c < nlist; c++) {
-      float v = scratch[c];
-      if (size < p) {
-        int j = size++;
-        while (j > 0) {
-          int parent = (j - 1) >>> 1;
-          if (!worse(v, c, outDist[parent], outLists[parent])) {
-            break;
-          }
-          outDist[j] = outDist[parent];
-          outLists[j] = outLists[parent];
-          j = parent;
-        }
-        outDist[j] = v;
-        outLists[j] = c;
-      } else if (worse(outDist[0], outLists[0], v, c)) {
-        siftDown(outDist, outLists, size, v, c);
+      if (scratch[c] <= heap.threshold()) {
+        heap.offer(scratch[c], c);
       }
     }
-    // Heap-sort in place: nearest first.
-    for (int end = size - 1; end > 0; end--) {
-      float v = outDist[end];
-      int c = outLists[end];
-      outDist[end] = outDist[0];
-      outLists[end] = outLists[0];
-      siftDown(outDist, outLists, end, v, c);
-    }
-    return size;
-  }
-
-  private static boolean worse(float d1, int l1, float d2, int l2) {
-    return d1 > d2 || (d1 == d2 && l1 > l2);
-  }
-
-  private static void siftDown(float[] dist, int[] lists, int size, float v, int c) {
-    int j = 0;
-    while (true) {
-      int l = 2 * j + 1;
-      if (l >= size) {
-        break;
-      }
-      int r = l + 1;
-      int w = r < size && worse(dist[r], lists[r], dist[l], lists[l]) ? r : l;
-      if (!worse(dist[w], lists[w], v, c)) {
-        break;
-      }
-      dist[j] = dist[w];
-      lists[j] = lists[w];
-      j = w;
-    }
-    dist[j] = v;
-    lists[j] = c;
+    return heap.drainSorted(outDist, outLists);
   }
 }

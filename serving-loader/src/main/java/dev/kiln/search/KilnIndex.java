@@ -12,6 +12,7 @@ import dev.kiln.format.ModelFile;
 import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.quantize.TopK;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -262,7 +263,7 @@ public final class KilnIndex implements AutoCloseable {
       IndexModel.normalize(q, 0, q.length);
     }
     int nprobe = s.ensureProbes(params.nprobe());
-    nprobe = model.coarse().probe(q, nprobe, s.probeLists, s.probeDist, s.coarseScratch);
+    nprobe = model.coarse().probe(q, nprobe, s.probes, s.probeLists, s.probeDist, s.coarseScratch);
     // No query can return more than the index holds: size the heap by that, not by k, so a
     // large k (say Integer.MAX_VALUE for "all") neither fails nor pins huge scratch arrays.
     int kept = (int) Math.min(k, Math.max(1, manifest.count()));
@@ -280,7 +281,7 @@ public final class KilnIndex implements AutoCloseable {
     boolean l2 = model.metric() == Metric.L2;
     int d = model.dim();
     for (int p = 0; p < nprobe; p++) {
-      int list = s.probeLists[p];
+      int list = (int) s.probeLists[p];
       for (int si = 0; si < shards.length; si++) {
         ShardFile shard = shards[si];
         int n = shard.listSize(list);
@@ -308,7 +309,7 @@ public final class KilnIndex implements AutoCloseable {
       }
     }
     for (int p = 0; p < nprobe; p++) {
-      int list = s.probeLists[p];
+      int list = (int) s.probeLists[p];
       float[] table;
       if (!l2) {
         table = s.queryTable; // distance = -<q, c_l> - sum_j <q_j, pq[j][code_j]>
@@ -395,7 +396,8 @@ public final class KilnIndex implements AutoCloseable {
     final float[] listTable;
     final float[] block;
     final TopK top = new TopK();
-    int[] probeLists = new int[0];
+    final TopK probes = new TopK();
+    long[] probeLists = new long[0];
     float[] probeDist = new float[0];
     float[] outDist = new float[0];
     long[] outRef = new long[0];
@@ -414,7 +416,7 @@ public final class KilnIndex implements AutoCloseable {
     int ensureProbes(int nprobe) {
       int p = Math.min(nprobe, coarseScratch.length);
       if (probeLists.length < p) {
-        probeLists = new int[p];
+        probeLists = new long[p];
         probeDist = new float[p];
       }
       return p;

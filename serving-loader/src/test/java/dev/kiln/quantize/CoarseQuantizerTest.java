@@ -119,13 +119,13 @@ class CoarseQuantizerTest {
     CoarseQuantizer cq = new CoarseQuantizer(centroids, nlist, D, metric);
     Integer[] order = expectedOrder(metric, q, centroids, nlist);
     for (int nprobe = 1; nprobe <= nlist + 3; nprobe++) {
-      int[] lists = new int[nprobe];
+      long[] lists = new long[nprobe];
       float[] dist = new float[nprobe];
-      int p = cq.probe(q, nprobe, lists, dist, new float[nlist]);
+      int p = cq.probe(q, nprobe, new TopK(), lists, dist, new float[nlist]);
       assertEquals(Math.min(nprobe, nlist), p);
       for (int i = 0; i < p; i++) {
-        assertEquals(order[i], lists[i], "nprobe=" + nprobe + " rank " + i);
-        TestIndexes.assertClose(distance(metric, q, 0, centroids, lists[i]), dist[i],
+        assertEquals((long) order[i], lists[i], "nprobe=" + nprobe + " rank " + i);
+        TestIndexes.assertClose(distance(metric, q, 0, centroids, (int) lists[i]), dist[i],
             "distance to list " + lists[i]);
       }
     }
@@ -161,9 +161,9 @@ class CoarseQuantizerTest {
       assertProbes(metric, centroids, 20, q);
       // Within each group of equal distance, the lists come in ascending order.
       CoarseQuantizer cq = new CoarseQuantizer(centroids, 20, D, metric);
-      int[] lists = new int[20];
+      long[] lists = new long[20];
       float[] dist = new float[20];
-      cq.probe(q, 20, lists, dist, new float[20]);
+      cq.probe(q, 20, new TopK(), lists, dist, new float[20]);
       for (int r = 1; r < 20; r++) {
         assertTrue(dist[r - 1] < dist[r] || (dist[r - 1] == dist[r] && lists[r - 1] < lists[r]),
             "rank " + r + ": " + Arrays.toString(lists));

@@ -501,11 +501,12 @@ public final class TestIndexes {
       if (model.metric() == Metric.COSINE) {
         IndexModel.normalize(q, 0, q.length);
       }
-      int[] probeLists = new int[nlist];
-      int p = model.coarse().probe(q, nprobe, probeLists, new float[nlist], new float[nlist]);
+      long[] probeLists = new long[nlist];
+      int p = model.coarse().probe(
+          q, nprobe, new dev.kiln.quantize.TopK(), probeLists, new float[nlist], new float[nlist]);
       boolean[] listProbed = new boolean[nlist];
       for (int i = 0; i < p; i++) {
-        listProbed[probeLists[i]] = true;
+        listProbed[(int) probeLists[i]] = true;
       }
       boolean[] out = new boolean[size()];
       for (int i = 0; i < size(); i++) {

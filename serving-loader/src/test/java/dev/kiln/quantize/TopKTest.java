@@ -1,4 +1,6 @@
-package dev.kiln.search;
+package dev.kiln.quantize;
+
+import dev.kiln.search.TestIndexes;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,16 +1,17 @@
-package dev.kiln.search;
+package dev.kiln.quantize;
 
 /**
  * The k smallest (distance, ref) pairs seen so far: a bounded max-heap, reused across queries.
- * Ties on distance keep the smaller ref, so results are deterministic.
+ * Ties on distance keep the smaller ref, so results are deterministic. Selects both the lists
+ * to probe and the neighbours to return.
  */
-final class TopK {
+public final class TopK {
   private float[] dist = new float[16];
   private long[] ref = new long[16];
   private int k;
   private int size;
 
-  void reset(int k) {
+  public void reset(int k) {
     if (dist.length < k) {
       dist = new float[k];
       ref = new long[k];
@@ -20,11 +21,11 @@ final class TopK {
   }
 
   /** The distance a candidate must beat to enter: +inf until k are held. */
-  float threshold() {
+  public float threshold() {
     return size < k ? Float.POSITIVE_INFINITY : dist[0];
   }
 
-  void offer(float d, long r) {
+  public void offer(float d, long r) {
     if (size < k) {
       int j = size++;
       while (j > 0) {
@@ -67,7 +68,7 @@ final class TopK {
   }
 
   /** Empties the heap into arrays sorted nearest first; returns the count. */
-  int drainSorted(float[] outDist, long[] outRef) {
+  public int drainSorted(float[] outDist, long[] outRef) {
     int n = size;
     for (int end = n - 1; end >= 0; end--) {
       outDist[end] = dist[0];
