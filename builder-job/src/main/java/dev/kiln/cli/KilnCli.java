@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       ConvertCommand.class,
       BenchCommand.class,
+      SampleCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -65,6 +65,90 @@ public final class Vecs {
     return out;
   }
 
+  /**
+   * Writes {@code rows} as an fvecs file (created or truncated). Every row must have the same
+   * dimension, at least 1.
+   */
+  public static void writeFloats(Path file, float[][] rows) throws IOException {
+    int dim = checkRows(file, rows, r -> ((float[]) r).length);
+    try (Writer w = new Writer(file, dim)) {
+      for (float[] row : rows) {
+        w.row().asFloatBuffer().put(row);
+      }
+    }
+  }
+
+  /** Writes {@code rows} as an ivecs file (created or truncated), as {@link #writeFloats}. */
+  public static void writeInts(Path file, int[][] rows) throws IOException {
+    int dim = checkRows(file, rows, r -> ((int[]) r).length);
+    try (Writer w = new Writer(file, dim)) {
+      for (int[] row : rows) {
+        w.row().asIntBuffer().put(row);
+      }
+    }
+  }
+
+  private static int checkRows(Path file, Object[] rows, java.util.function.ToIntFunction<Object> len) {
+    if (rows.length == 0) {
+      throw new IllegalArgumentException(file + ": no rows to write");
+    }
+    int dim = len.applyAsInt(rows[0]);
+    if (dim < 1) {
+      throw new IllegalArgumentException(file + ": rows must have at least one value");
+    }
+    for (int i = 1; i < rows.length; i++) {
+      if (len.applyAsInt(rows[i]) != dim) {
+        throw new IllegalArgumentException(file + ": row " + i + " has dimension "
+            + len.applyAsInt(rows[i]) + ", row 0 has " + dim);
+      }
+    }
+    return dim;
+  }
+
+  /** Buffers whole rows (int32 dimension, then the values) and writes them in large chunks. */
+  private static final class Writer implements AutoCloseable {
+    private final FileChannel ch;
+    private final ByteBuffer buf;
+    private final int dim;
+    private final int rowBytes;
+
+    Writer(Path file, int dim) throws IOException {
+      this.ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING);
+      this.dim = dim;
+      this.rowBytes = Math.addExact(4, Math.multiplyExact(4, dim));
+      this.buf = ByteBuffer.allocate(Math.max(rowBytes, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Room for one row with its dimension written; returns a view for the values. */
+    ByteBuffer row() throws IOException {
+      if (buf.remaining() < rowBytes) {
+        flush();
+      }
+      buf.putInt(dim);
+      ByteBuffer values = buf.slice().order(ByteOrder.LITTLE_ENDIAN);
+      buf.position(buf.position() + 4 * dim);
+      return values;
+    }
+
+    private void flush() throws IOException {
+      buf.flip();
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      buf.clear();
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        flush();
+      } finally {
+        ch.close();
+      }
+    }
+  }
+
   private static ByteBuffer slice(Path file, Shape s, int from, int n) throws IOException {
     long row = 4L + 4L * s.dim();
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
