@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {
-      "Convert, build with Spark (local mode), open with the loader, and measure recall and",
-      "single-thread QPS per nprobe. Prints build_seconds=S and, per nprobe, a line",
-      "'nprobe=N recall@K=R qps=Q'."
+      "Benchmark the whole path: convert, build (local Spark), search through the loader.",
+      "Prints build_seconds=S and, per nprobe, a line 'nprobe=N recall@K=R qps=Q'",
+      "(single-thread QPS, after a warm-up pass)."
     })
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--base", required = true, description = "Base vectors, .fvecs.") Path base;

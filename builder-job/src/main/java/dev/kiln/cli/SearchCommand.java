@@ -35,6 +35,7 @@ final class SearchCommand implements Callable<Integer> {
       System.out.printf("opened %s (%,d items) in %.2f ms (first open in this JVM); %.2f ms"
               + " (median of 20 more)%n",
           idx.versionDir(), idx.count(), (System.nanoTime() - t0) / 1e6, medianOpenMillis(20));
+      QueryRun.run(idx, java.util.Arrays.copyOf(q, Math.min(q.length, 1000)), k, nprobe); // JIT warm-up
       QueryRun run = QueryRun.run(idx, q, k, nprobe);
       for (int i = 0; i < Math.min(show, q.length); i++) {
         System.out.printf("query %d: %s%n", i, run.results()[i]);
