@@ -98,10 +98,13 @@ public final class KilnBuildJob {
       long pqRows = 0;
       if (spec.encoding() == IndexSpec.Encoding.PQ) {
         timer.start("train.pq");
-        double f = Math.min(1.0, (double) cfg.pqTrainingPoints() / trainRows);
-        JavaRDD<VectorBlock> pqSample = f >= 1 ? train
-            : TrainingSample.blocks(items, (double) cfg.pqTrainingPoints() / n, cfg.seed() + 1, dim);
-        pqRows = f >= 1 ? trainRows : TrainingSample.rows(pqSample);
+        // The coarse sample serves only when it already holds every row; otherwise PQ gets its
+        // own sample of pqTrainingPoints rows (all rows when there are no more than that).
+        double f = (double) cfg.pqTrainingPoints() / n;
+        boolean reuse = f >= 1 && trainRows == n;
+        JavaRDD<VectorBlock> pqSample = reuse ? train
+            : TrainingSample.blocks(items, f, cfg.seed() + 1, dim);
+        pqRows = reuse ? trainRows : TrainingSample.rows(pqSample);
         if (pqRows < ProductQuantizer.KSUB) {
           throw KilnException.badInput("PQ training needs at least " + ProductQuantizer.KSUB
               + " vectors; the sample has " + pqRows + " (input: " + n + " valid rows)");

@@ -13,7 +13,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,17 +48,14 @@ final class BenchCommand implements Callable<Integer> {
     Path root = dir.resolve("index");
     deleteRecursively(root);
 
-    SparkSession spark = SparkSessions.get("kiln-bench", master);
     BuildResult built;
-    try {
+    try (SparkSessions.Lease spark = SparkSessions.get("kiln-bench", master)) {
       long t0 = System.nanoTime();
-      long rows = Convert.fvecsToParquet(spark, base, parquet.toString());
+      long rows = Convert.fvecsToParquet(spark.spark(), base, parquet.toString());
       System.out.printf("convert_seconds=%.1f rows=%d%n", (System.nanoTime() - t0) / 1e9, rows);
       BuildConfig cfg = BuildConfig.defaults(parquet.toString(), root.toString(), "bench", spec, m)
           .withTraining(seed, pointsPerList, 25, 65_536, 25);
-      built = new KilnBuildJob(spark, cfg).run();
-    } finally {
-      spark.stop();
+      built = new KilnBuildJob(spark.spark(), cfg).run();
     }
     System.out.printf("build_seconds=%.1f%n", built.seconds());
     System.out.println("build_stages=" + built.manifest().timings());

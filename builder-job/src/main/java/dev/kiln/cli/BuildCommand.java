@@ -8,7 +8,6 @@ import dev.kiln.format.Metric;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,15 +28,12 @@ final class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     BuildConfig cfg = options.toConfig();
-    SparkSession spark = SparkSessions.get("kiln-build " + cfg.versionId(), master);
-    try {
-      BuildResult r = new KilnBuildJob(spark, cfg).run();
+    try (SparkSessions.Lease spark = SparkSessions.get("kiln-build " + cfg.versionId(), master)) {
+      BuildResult r = new KilnBuildJob(spark.spark(), cfg).run();
       System.out.printf("published %s: %d items, %s, metric %s, %d shard(s) in %.1f s%n",
           r.versionDir(), r.manifest().count(), r.manifest().index(), r.manifest().metric(),
           r.manifest().shards(), r.seconds());
       return 0;
-    } finally {
-      spark.stop();
     }
   }
 

@@ -2,7 +2,6 @@ package dev.kiln.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,13 +16,10 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    SparkSession spark = SparkSessions.get("kiln-convert", null);
-    try {
-      long n = Convert.fvecsToParquet(spark, fvecs, out);
+    try (SparkSessions.Lease spark = SparkSessions.get("kiln-convert", null)) {
+      long n = Convert.fvecsToParquet(spark.spark(), fvecs, out);
       System.out.printf("wrote %,d rows to %s%n", n, out);
       return 0;
-    } finally {
-      spark.stop();
     }
   }
 }

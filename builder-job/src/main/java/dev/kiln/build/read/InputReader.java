@@ -33,8 +33,9 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Reads {@code (id, embedding)} rows from Parquet and sorts them into valid items and rejects.
  * Schema problems (missing path, missing or wrongly typed columns) fail at once with a message
- * naming the input and the column; row problems (null id or vector, wrong dimension, NaN or
- * infinity, zero vector under cosine) are counted per reason and set aside.
+ * naming the input and the column; row problems (null id or vector, wrong dimension, a null
+ * value inside the vector, NaN or infinity, zero vector under cosine) are counted per reason and
+ * set aside.
  */
 public final class InputReader {
   /** Column names of the normalized input: id, embedding, source file, reject reason. */
@@ -89,6 +90,7 @@ public final class InputReader {
         when(col(ID).isNull(), lit("null id"))
             .when(col(VECTOR).isNull(), lit("null embedding"))
             .when(size(col(VECTOR)).notEqual(dim), lit("wrong dimension"))
+            .when(expr("exists(" + VECTOR + ", x -> x IS NULL)"), lit("null value in embedding"))
             .when(expr("exists(" + VECTOR + ", x -> isnan(x) OR abs(x) = float('inf'))"),
                 lit("NaN or infinite value"));
     if (cfg.metric() == Metric.COSINE) {

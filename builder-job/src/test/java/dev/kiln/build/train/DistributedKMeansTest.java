@@ -1,0 +1,187 @@
+package dev.kiln.build.train;
+
+import static dev.kiln.testing.KilnTestData.blobs;
+import static dev.kiln.testing.KilnTestData.items;
+import static dev.kiln.testing.KilnTestData.squareDistance;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.format.Metric;
+import dev.kiln.testing.KilnTestData;
+import dev.kiln.testing.KilnTestData.Blobs;
+import dev.kiln.testing.SparkExtension;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(SparkExtension.class)
+class DistributedKMeansTest {
+  private static final int K = 8;
+  private static final int DIM = 16;
+  private static final int PER_CLUSTER = 300;
+  private static final double SPREAD = 10;
+  private static final double SIGMA = 1;
+
+  /** The found centroid nearest each true centre: distinct, and each within maxDistance. */
+  private static void assertRecovers(float[][] truth, float[] centroids, double maxDistance) {
+    Set<Integer> matched = new HashSet<>();
+    for (int c = 0; c < truth.length; c++) {
+      float[] found = Arrays.copyOfRange(centroids, c * DIM, (c + 1) * DIM);
+      int best = -1;
+      double bestD = Double.POSITIVE_INFINITY;
+      for (int t = 0; t < truth.length; t++) {
+        double d = squareDistance(found, truth[t]);
+        if (d < bestD) {
+          bestD = d;
+          best = t;
+        }
+      }
+      assertTrue(Math.sqrt(bestD) < maxDistance,
+          "centroid " + c + " is " + Math.sqrt(bestD) + " from the nearest true centre " + best);
+      matched.add(best);
+    }
+    assertEquals(truth.length, matched.size(), "every true centre found by a distinct centroid");
+  }
+
+  private static JavaRDD<VectorBlock> blocksOf(SparkSession spark, float[][] points) {
+    return TrainingSample.blocks(items(spark, points, 2), 1.0, 1, DIM).cache();
+  }
+
+  @Test
+  void recoversWellSeparatedBlobs(SparkSession spark) {
+    Blobs b = blobs(new Random(42), K, PER_CLUSTER, DIM, SPREAD, SIGMA);
+    JavaRDD<VectorBlock> blocks = blocksOf(spark, b.points());
+    assertEquals(b.points().length, TrainingSample.rows(blocks));
+
+    Random rnd = new Random(7);
+    List<float[]> sample = new ArrayList<>();
+    for (int i = 0; i < 4 * K; i++) {
+      sample.add(b.points()[rnd.nextInt(b.points().length)]);
+    }
+    float[] init = DistributedKMeans.seeds(sample, K, 11);
+    assertEquals(K * DIM, init.length);
+    assertArrayEquals(init, DistributedKMeans.seeds(sample, K, 11), "seeding is deterministic");
+
+    DistributedKMeans.Result r = DistributedKMeans.train(
+        JavaSparkContext.fromSparkContext(spark.sparkContext()), blocks, init, K, DIM, Metric.L2, 10);
+    blocks.unpersist();
+
+    // The mean of 300 points with unit noise lies ~sqrt(16/300) = 0.23 from its true centre;
+    // any centroid sharing or straddling blobs would be tens of units off.
+    assertRecovers(b.centers(), r.centroids(), 0.6);
+    assertEquals(b.points().length, Arrays.stream(r.sizes()).sum());
+    for (long size : r.sizes()) {
+      assertEquals(PER_CLUSTER, size, "each blob is one cluster");
+    }
+    // Objective: sum of squared distances, ~ n * d * sigma^2 (relative std of that sum ~ 0.7%).
+    double perCoordinate = r.objective() / ((double) b.points().length * DIM);
+    assertEquals(SIGMA * SIGMA, perCoordinate, 0.05 * SIGMA * SIGMA, "objective / (n d)");
+    assertEquals(10, r.iterations());
+  }
+
+  @Test
+  void emptyClusterIsRefilledDuringTraining(SparkSession spark) {
+    int k = 4;
+    Blobs b = blobs(new Random(3), k, 200, DIM, SPREAD, SIGMA);
+    JavaRDD<VectorBlock> blocks = blocksOf(spark, b.points());
+    // Three seeds on three blobs and one far from all data: that cluster is empty at once, the
+    // cluster holding two blobs is split, and Lloyd separates the halves.
+    float[] init = new float[k * DIM];
+    for (int c = 0; c < 3; c++) {
+      System.arraycopy(b.centers()[c], 0, init, c * DIM, DIM);
+    }
+    Arrays.fill(init, 3 * DIM, 4 * DIM, 1000f);
+    DistributedKMeans.Result r = DistributedKMeans.train(
+        JavaSparkContext.fromSparkContext(spark.sparkContext()), blocks, init, k, DIM, Metric.L2, 15);
+    blocks.unpersist();
+    for (long size : r.sizes()) {
+      assertEquals(200, size, "no cluster left empty: " + Arrays.toString(r.sizes()));
+    }
+    assertRecovers(b.centers(), r.centroids(), 0.6);
+  }
+
+  @Test
+  void sphericalForInnerProductGivesUnitCentroids(SparkSession spark) {
+    // Directions: blobs around well-separated unit vectors; spherical k-means (ip) must return
+    // unit-norm centroids pointing at them.
+    Blobs b = blobs(new Random(5), K, 100, DIM, 1, 0.02);
+    float[][] dirs = new float[K][];
+    for (int c = 0; c < K; c++) {
+      dirs[c] = b.centers()[c].clone();
+      float n = (float) KilnTestData.norm(dirs[c]);
+      for (int j = 0; j < DIM; j++) {
+        dirs[c][j] /= n;
+      }
+    }
+    float[][] points = new float[b.points().length][];
+    for (int i = 0; i < points.length; i++) {
+      points[i] = b.points()[i].clone();
+      for (int j = 0; j < DIM; j++) {
+        points[i][j] = dirs[b.labels()[i]][j] + (b.points()[i][j] - b.centers()[b.labels()[i]][j]);
+      }
+    }
+    JavaRDD<VectorBlock> blocks = blocksOf(spark, points);
+    List<float[]> sample = new ArrayList<>(Arrays.asList(points).subList(0, 4 * K));
+    float[] init = DistributedKMeans.seeds(sample, K, 1);
+    DistributedKMeans.Result r = DistributedKMeans.train(
+        JavaSparkContext.fromSparkContext(spark.sparkContext()), blocks, init, K, DIM, Metric.IP, 10);
+    blocks.unpersist();
+    for (int c = 0; c < K; c++) {
+      float[] row = Arrays.copyOfRange(r.centroids(), c * DIM, (c + 1) * DIM);
+      assertEquals(1.0, KilnTestData.norm(row), 1e-5, "centroid " + c + " has unit norm");
+    }
+    assertRecovers(dirs, r.centroids(), 0.05);
+    // The objective sums negated inner products: about -n for points near unit length.
+    assertEquals(-points.length, r.objective(), 0.02 * points.length);
+  }
+
+  @Test
+  void splitEmptyRefillsFromTheLargestCluster() {
+    int k = 3;
+    int d = 4;
+    float[] c = {1, 2, 3, 4, /* empty */ 9, 9, 9, 9, /* largest */ 10, -20, 30, -40};
+    float[] before = c.clone();
+    long[] counts = {5, 0, 12};
+    assertEquals(1, DistributedKMeans.splitEmpty(c, counts, k, d));
+
+    assertArrayEquals(Arrays.copyOfRange(before, 0, 4), Arrays.copyOfRange(c, 0, 4),
+        "other clusters untouched");
+    float[] a = Arrays.copyOfRange(c, 4, 8);
+    float[] z = Arrays.copyOfRange(c, 8, 12);
+    float[] largest = Arrays.copyOfRange(before, 8, 12);
+    assertNotEquals(Arrays.toString(a), Arrays.toString(z), "the two halves must differ");
+    for (int j = 0; j < d; j++) {
+      // Both are the old centroid nudged by a relative 1/1024, in opposite directions.
+      assertEquals(largest[j], a[j], Math.abs(largest[j]) * 1.01 / 1024);
+      assertEquals(largest[j], z[j], Math.abs(largest[j]) * 1.01 / 1024);
+      assertEquals(2 * largest[j], a[j] + z[j], 1e-4 * Math.abs(largest[j]));
+    }
+    assertArrayEquals(new long[] {5, 6, 6}, counts, "the points are shared between the halves");
+  }
+
+  @Test
+  void splitEmptyFillsSeveralAndStopsWhenNothingIsLeftToSplit() {
+    int d = 2;
+    float[] c = {1, 1, 0, 0, 0, 0, 5, 5};
+    long[] counts = {2, 0, 0, 8};
+    assertEquals(2, DistributedKMeans.splitEmpty(c, counts, 4, d));
+    assertTrue(Arrays.stream(counts).allMatch(n -> n > 0), Arrays.toString(counts));
+    assertEquals(10, Arrays.stream(counts).sum());
+
+    // A single point cannot be split: the empty cluster stays as it is.
+    float[] one = {1, 1, 7, 7};
+    long[] single = {1, 0};
+    assertEquals(0, DistributedKMeans.splitEmpty(one, single, 2, d));
+    assertArrayEquals(new float[] {1, 1, 7, 7}, one);
+  }
+}

@@ -1,0 +1,304 @@
+package dev.kiln.cli;
+
+import static dev.kiln.testing.KilnTestData.FLOAT_ARRAY;
+import static dev.kiln.testing.KilnTestData.assertNothingPublished;
+import static dev.kiln.testing.KilnTestData.assertPublished;
+import static dev.kiln.testing.KilnTestData.assertSameFiles;
+import static dev.kiln.testing.KilnTestData.cli;
+import static dev.kiln.testing.KilnTestData.filesUnder;
+import static dev.kiln.testing.KilnTestData.gaussian;
+import static dev.kiln.testing.KilnTestData.schema;
+import static dev.kiln.testing.KilnTestData.versionDir;
+import static dev.kiln.testing.KilnTestData.writeParquet;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.build.KilnException;
+import dev.kiln.format.Manifest;
+import dev.kiln.search.KilnIndex;
+import dev.kiln.testing.KilnTestData;
+import dev.kiln.testing.KilnTestData.CliRun;
+import dev.kiln.testing.SparkExtension;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kiln build} as a user runs it, in process: bad input and bad options end with the
+ * documented exit code and one {@code kiln: error:} line naming the problem, and publish
+ * nothing; published versions are never overwritten; invalid rows are either fatal or, within
+ * {@code --max-reject-fraction}, set aside in {@code _rejects/}.
+ */
+@ExtendWith(SparkExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BuildCommandTest {
+  private static final int N = 400;
+  private static final int DIM = 24;
+
+  private SparkSession spark;
+  private String good;
+  private String noIdColumn;
+  private String noEmbeddingColumn;
+  private String doubleIds;
+  private String stringEmbedding;
+  private String stringArrayEmbedding;
+  private String dim30;
+  private String twoShortRows;
+  private String badRowsOfEveryKind;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  void fixtures(SparkSession spark, @TempDir Path data) {
+    // Touching Spark here also sets up logging before any test redirects System.err.
+    this.spark = spark;
+    float[][] v = gaussian(new Random(1), N, DIM, 1);
+    Long[] ids = KilnTestData.longIds(N);
+    good = KilnTestData.writeVectors(spark, data.resolve("good"), ids, v);
+    noIdColumn = writeParquet(spark, data.resolve("no-id"),
+        schema("key", DataTypes.LongType, "embedding", FLOAT_ARRAY), KilnTestData.rows(ids, v, false));
+    noEmbeddingColumn = writeParquet(spark, data.resolve("no-embedding"),
+        schema("id", DataTypes.LongType, "vector", FLOAT_ARRAY), KilnTestData.rows(ids, v, false));
+
+    List<Row> doubles = new ArrayList<>();
+    List<Row> strings = new ArrayList<>();
+    List<Row> stringArrays = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      doubles.add(RowFactory.create(i + 0.5, KilnTestData.boxed(v[i], false)));
+      strings.add(RowFactory.create((long) i, "[1.0, 2.0]"));
+      stringArrays.add(RowFactory.create((long) i, List.of("1.0", "2.0")));
+    }
+    doubleIds = writeParquet(spark, data.resolve("double-ids"),
+        schema("id", DataTypes.DoubleType, "embedding", FLOAT_ARRAY), doubles);
+    stringEmbedding = writeParquet(spark, data.resolve("string-embedding"),
+        schema("id", DataTypes.LongType, "embedding", DataTypes.StringType), strings);
+    stringArrayEmbedding = writeParquet(spark, data.resolve("string-array-embedding"),
+        schema("id", DataTypes.LongType, "embedding", DataTypes.createArrayType(DataTypes.StringType)),
+        stringArrays);
+
+    dim30 = KilnTestData.writeVectors(spark, data.resolve("dim30"), KilnTestData.longIds(300),
+        gaussian(new Random(2), 300, 30, 1));
+
+    // The good rows, then two of dimension 23 (ids 1000001 and 1000002), last so that the
+    // dimension is taken from a good row.
+    List<Row> mixed = new ArrayList<>(KilnTestData.rows(ids, v, false));
+    for (long id = 1_000_001; id <= 1_000_002; id++) {
+      mixed.add(RowFactory.create(id, KilnTestData.boxed(gaussian(new Random(id), 1, 23, 1)[0], false)));
+    }
+    twoShortRows = writeParquet(spark, data.resolve("two-short-rows"),
+        schema("id", DataTypes.LongType, "embedding", FLOAT_ARRAY), mixed);
+
+    // The good rows, then one of each kind of invalid row (ids 2000001...) and a zero vector.
+    List<Row> bad = new ArrayList<>(KilnTestData.rows(ids, v, false));
+    List<Object> withNaN = KilnTestData.boxed(v[0], false);
+    withNaN.set(3, Float.NaN);
+    List<Object> withInf = KilnTestData.boxed(v[1], false);
+    withInf.set(5, Float.NEGATIVE_INFINITY);
+    List<Object> withNull = KilnTestData.boxed(v[2], false);
+    withNull.set(7, null);
+    bad.add(RowFactory.create(null, KilnTestData.boxed(v[3], false)));
+    bad.add(RowFactory.create(2_000_002L, null));
+    bad.add(RowFactory.create(2_000_003L, withNaN));
+    bad.add(RowFactory.create(2_000_004L, withInf));
+    bad.add(RowFactory.create(2_000_005L, withNull));
+    // Valid under l2 and ip, invalid under cosine.
+    bad.add(RowFactory.create(2_000_006L, KilnTestData.boxed(new float[DIM], false)));
+    badRowsOfEveryKind = writeParquet(spark, data.resolve("bad-rows"),
+        schema("id", DataTypes.LongType, "embedding", FLOAT_ARRAY), bad);
+  }
+
+  private String[] build(String input, Path root, String index, String metric, String... more) {
+    List<String> args = new ArrayList<>(List.of("build", "--input", input, "--output",
+        root.toString(), "--index", index, "--metric", metric, "--version", "v1",
+        "--kmeans-iterations", "4", "--pq-iterations", "4", "--seed", "3"));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  /** Runs a build that must fail: exit code, one "kiln: error:" line naming it, nothing published. */
+  private String assertFails(int exitCode, String input, String index, String metric,
+      String... mentions) {
+    Path root = tmp.resolve("root");
+    CliRun run = cli(build(input, root, index, metric));
+    assertEquals(exitCode, run.exitCode(), run.err());
+    List<String> lines = run.errLines();
+    assertEquals(1, lines.size(), "one error line, got:\n" + run.err());
+    String line = lines.get(0);
+    assertTrue(line.startsWith("kiln: error: "), line);
+    for (String m : mentions) {
+      assertTrue(line.contains(m), "'" + line + "' should mention " + m);
+    }
+    assertFalse(run.out().contains("published"), run.out());
+    assertNothingPublished(root, "v1");
+    return line;
+  }
+
+  /** The rejected rows a build set aside in versions/v1/_rejects. */
+  private Dataset<Row> rejects(Path root) throws IOException {
+    // Spark takes '_' names for hidden files: name the part files, or it warns.
+    try (Stream<Path> files = Files.list(versionDir(root, "v1").resolve("_rejects"))) {
+      String[] parts = files.map(Path::toString).filter(f -> f.endsWith(".parquet")).sorted()
+          .toArray(String[]::new);
+      assertTrue(parts.length > 0, "no Parquet files in _rejects");
+      return spark.read().parquet(parts);
+    }
+  }
+
+  @Test
+  void missingInputPath() {
+    String missing = tmp.resolve("no-such-dir").resolve("items.parquet").toString();
+    assertFails(KilnException.BAD_INPUT, missing, "IVF4,Flat", "l2", missing, "not found");
+  }
+
+  @Test
+  void missingIdColumn() {
+    assertFails(KilnException.BAD_INPUT, noIdColumn, "IVF4,Flat", "l2",
+        "'id'", "--id-column", noIdColumn);
+  }
+
+  @Test
+  void missingEmbeddingColumn() {
+    assertFails(KilnException.BAD_INPUT, noEmbeddingColumn, "IVF4,Flat", "l2",
+        "'embedding'", "--vector-column");
+  }
+
+  @Test
+  void idColumnOfWrongType() {
+    assertFails(KilnException.BAD_INPUT, doubleIds, "IVF4,Flat", "l2", "'id'", "double");
+  }
+
+  @Test
+  void embeddingOfWrongType() {
+    assertFails(KilnException.BAD_INPUT, stringEmbedding, "IVF4,Flat", "l2",
+        "'embedding'", "type string");
+    assertFails(KilnException.BAD_INPUT, stringArrayEmbedding, "IVF4,Flat", "l2",
+        "'embedding'", "array<string>");
+  }
+
+  @Test
+  void dimensionNotDivisibleByPqM() {
+    // The index option does not fit the data: a usage error (change --index), exit 2.
+    assertFails(KilnException.USAGE, dim30, "IVF4,PQ7", "l2", "30", "m=7");
+  }
+
+  @Test
+  void unknownIndexType() {
+    assertFails(KilnException.USAGE, good, "IVF64,HNSW", "l2", "'IVF64,HNSW'");
+  }
+
+  @Test
+  void unknownMetric() {
+    assertFails(KilnException.USAGE, good, "IVF4,Flat", "manhattan", "'manhattan'");
+  }
+
+  @Test
+  void publishedVersionIsNeverReplaced() throws IOException {
+    Path root = tmp.resolve("root");
+    CliRun first = cli(build(good, root, "IVF4,Flat", "l2"));
+    assertEquals(0, first.exitCode(), first.err());
+    assertTrue(first.out().startsWith("published " + versionDir(root, "v1")), first.out());
+    assertEquals(N, assertPublished(root, "v1", 1, false).count());
+    Map<String, byte[]> before = filesUnder(root);
+
+    // Same version id, other data and index type.
+    CliRun second = cli(build(dim30, root, "IVF8,Flat", "ip"));
+    assertEquals(KilnException.CONFLICT, second.exitCode(), second.err());
+    List<String> lines = second.errLines();
+    assertEquals(1, lines.size(), second.err());
+    assertTrue(lines.get(0).startsWith("kiln: error: version v1 already exists"), lines.get(0));
+
+    assertSameFiles(before, filesUnder(root));
+    assertFalse(spark.sparkContext().isStopped(), "the CLI must not stop a session it did not create");
+    try (KilnIndex index = KilnIndex.open(root)) {
+      assertEquals("v1", index.version());
+      assertEquals(N, index.count());
+      assertEquals("IVF4,Flat", index.spec().toString());
+    }
+  }
+
+  @Test
+  void invalidRowsFailTheBuildByDefault() {
+    String line = assertFails(KilnException.BAD_INPUT, twoShortRows, "IVF4,Flat", "l2",
+        "2 of " + (N + 2) + " rows", "wrong dimension (expected 24)", "--max-reject-fraction");
+    assertTrue(line.contains("id 1000001") || line.contains("id 1000002"), line);
+  }
+
+  @Test
+  void everyKindOfInvalidRowIsCountedByReason() {
+    assertFails(KilnException.BAD_INPUT, badRowsOfEveryKind, "IVF4,Flat", "l2",
+        "5 of " + (N + 6) + " rows", "1 null id", "1 null embedding",
+        "2 NaN or infinite value", "1 null value in embedding");
+    assertFails(KilnException.BAD_INPUT, badRowsOfEveryKind, "IVF4,Flat", "cosine",
+        "6 of " + (N + 6) + " rows", "1 zero vector (cosine)");
+  }
+
+  @Test
+  void everyKindOfInvalidRowIsSetAsideWhenAllowed() throws IOException {
+    Path root = tmp.resolve("root");
+    CliRun run = cli(build(badRowsOfEveryKind, root, "IVF4,Flat", "l2",
+        "--max-reject-fraction", "0.05"));
+    assertEquals(0, run.exitCode(), run.err());
+    Manifest m = assertPublished(root, "v1", 1, false);
+    assertEquals(N + 1, m.count(), "the zero vector is valid under l2");
+    Map<String, Integer> reasons = Map.of("null id", 1, "null embedding", 1,
+        "NaN or infinite value", 2, "null value in embedding", 1);
+    assertEquals(reasons, m.build().get("rejectReasons"));
+    Map<String, Integer> inParquet = new TreeMap<>();
+    for (Row r : rejects(root).select("reason").collectAsList()) {
+      inParquet.merge(r.getString(0), 1, Integer::sum);
+    }
+    assertEquals(reasons, inParquet, "one row per reject in _rejects, with its reason");
+  }
+
+  @Test
+  void invalidRowsWithinTheAllowedFractionAreSetAside() throws IOException {
+    Path root = tmp.resolve("root");
+    CliRun run = cli(build(twoShortRows, root, "IVF4,Flat", "l2", "--max-reject-fraction", "0.01"));
+    assertEquals(0, run.exitCode(), run.err());
+    Manifest m = assertPublished(root, "v1", 1, false);
+    assertEquals(N, m.count());
+    assertEquals(2L, ((Number) m.build().get("rejected")).longValue());
+    assertEquals(Map.of("wrong dimension (expected 24)", 2), m.build().get("rejectReasons"));
+
+    List<Row> rows = rejects(root).select("id", "reason", "embedding").collectAsList();
+    Set<Long> ids = new TreeSet<>();
+    for (Row r : rows) {
+      ids.add(r.getLong(0));
+      assertEquals("wrong dimension", r.getString(1));
+      assertEquals(23, r.getList(2).size());
+    }
+    assertEquals(Set.of(1_000_001L, 1_000_002L), ids);
+    try (KilnIndex index = KilnIndex.open(root)) {
+      assertEquals(N, index.count());
+    }
+  }
+
+  @Test
+  void fewerRowsThanLists() {
+    assertFails(KilnException.BAD_INPUT, good, "IVF1000,Flat", "l2", "IVF1000", "" + N);
+  }
+
+  @Test
+  void zeroLists() {
+    assertFails(KilnException.USAGE, good, "IVF0,Flat", "l2", "'IVF0,Flat'");
+  }
+}
