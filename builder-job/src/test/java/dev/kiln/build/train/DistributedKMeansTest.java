@@ -68,9 +68,9 @@ class DistributedKMeansTest {
     for (int i = 0; i < 4 * K; i++) {
       sample.add(b.points()[rnd.nextInt(b.points().length)]);
     }
-    float[] init = DistributedKMeans.seeds(sample, K, 11);
+    float[] init = seeds(sample, K, 11);
     assertEquals(K * DIM, init.length);
-    assertArrayEquals(init, DistributedKMeans.seeds(sample, K, 11), "seeding is deterministic");
+    assertArrayEquals(init, seeds(sample, K, 11), "seeding is deterministic");
 
     DistributedKMeans.Result r = DistributedKMeans.train(
         JavaSparkContext.fromSparkContext(spark.sparkContext()), blocks, init, K, DIM, Metric.L2, 10);
@@ -132,7 +132,7 @@ class DistributedKMeansTest {
     }
     JavaRDD<VectorBlock> blocks = blocksOf(spark, points);
     List<float[]> sample = new ArrayList<>(Arrays.asList(points).subList(0, 4 * K));
-    float[] init = DistributedKMeans.seeds(sample, K, 1);
+    float[] init = seeds(sample, K, 1);
     DistributedKMeans.Result r = DistributedKMeans.train(
         JavaSparkContext.fromSparkContext(spark.sparkContext()), blocks, init, K, DIM, Metric.IP, 10);
     blocks.unpersist();
@@ -152,7 +152,7 @@ class DistributedKMeansTest {
     float[] c = {1, 2, 3, 4, /* empty */ 9, 9, 9, 9, /* largest */ 10, -20, 30, -40};
     float[] before = c.clone();
     long[] counts = {5, 0, 12};
-    assertEquals(1, DistributedKMeans.splitEmpty(c, counts, k, d));
+    assertEquals(1, ClusterSums.splitEmpty(c, counts, k, d));
 
     assertArrayEquals(Arrays.copyOfRange(before, 0, 4), Arrays.copyOfRange(c, 0, 4),
         "other clusters untouched");
@@ -174,14 +174,23 @@ class DistributedKMeansTest {
     int d = 2;
     float[] c = {1, 1, 0, 0, 0, 0, 5, 5};
     long[] counts = {2, 0, 0, 8};
-    assertEquals(2, DistributedKMeans.splitEmpty(c, counts, 4, d));
+    assertEquals(2, ClusterSums.splitEmpty(c, counts, 4, d));
     assertTrue(Arrays.stream(counts).allMatch(n -> n > 0), Arrays.toString(counts));
     assertEquals(10, Arrays.stream(counts).sum());
 
     // A single point cannot be split: the empty cluster stays as it is.
     float[] one = {1, 1, 7, 7};
     long[] single = {1, 0};
-    assertEquals(0, DistributedKMeans.splitEmpty(one, single, 2, d));
+    assertEquals(0, ClusterSums.splitEmpty(one, single, 2, d));
     assertArrayEquals(new float[] {1, 1, 7, 7}, one);
+  }
+
+  /** k-means++ seeds from a list of points, through KMeansSeeds' row-major form. */
+  private static float[] seeds(List<float[]> points, int k, long seed) {
+    float[] flat = new float[points.size() * DIM];
+    for (int i = 0; i < points.size(); i++) {
+      System.arraycopy(points.get(i), 0, flat, i * DIM, DIM);
+    }
+    return KMeansSeeds.kmeansPlusPlus(flat, points.size(), DIM, k, seed);
   }
 }
