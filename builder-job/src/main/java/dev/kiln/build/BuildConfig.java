@@ -20,6 +20,8 @@ import java.io.Serializable;
  * @param seed seed for every random choice: the same input, seed and parameters give the same
  *     bytes
  * @param shards shard files, or 0 to derive from the data size
+ * @param partitions Spark partitions the items are arranged in, or 0 to derive from the data
+ *     size; never from the cluster, so every cluster builds the same bytes
  * @param pointsPerCentroid coarse training sample size per list
  * @param kmeansIterations Lloyd iterations for the coarse quantizer
  * @param pqTrainingPoints PQ training sample size
@@ -38,6 +40,7 @@ public record BuildConfig(
     int dim,
     long seed,
     int shards,
+    int partitions,
     int pointsPerCentroid,
     int kmeansIterations,
     int pqTrainingPoints,
@@ -50,8 +53,8 @@ public record BuildConfig(
 
   public BuildConfig {
     IndexLayout.checkVersionId(versionId);
-    if (shards < 0 || pointsPerCentroid < 1 || kmeansIterations < 1 || pqTrainingPoints < 1
-        || pqIterations < 1 || dim < 0) {
+    if (shards < 0 || partitions < 0 || pointsPerCentroid < 1 || kmeansIterations < 1
+        || pqTrainingPoints < 1 || pqIterations < 1 || dim < 0) {
       throw new IllegalArgumentException("sizes and counts must be positive");
     }
     if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
@@ -63,36 +66,44 @@ public record BuildConfig(
   public static BuildConfig defaults(
       String input, String output, String versionId, IndexSpec spec, Metric metric) {
     return new BuildConfig(
-        input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 256, 25, 65_536,
-        25, 0.0);
+        input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 0, 256, 25,
+        65_536, 25, 0.0);
   }
 
   public BuildConfig withShards(int n) {
     return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-        seed, n, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
+        seed, n, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
+        maxRejectFraction);
+  }
+
+  public BuildConfig withPartitions(int n) {
+    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
+        seed, shards, n, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
         maxRejectFraction);
   }
 
   public BuildConfig withColumns(String id, String vector) {
     return new BuildConfig(input, output, versionId, spec, metric, id, vector, dim, seed, shards,
-        pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, maxRejectFraction);
+        partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
+        maxRejectFraction);
   }
 
   public BuildConfig withTraining(long seed, int pointsPerCentroid, int kmeansIterations,
       int pqTrainingPoints, int pqIterations) {
     return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
-        maxRejectFraction);
+        seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
+        pqIterations, maxRejectFraction);
   }
 
   public BuildConfig withDim(int d) {
     return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, d,
-        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
-        maxRejectFraction);
+        seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
+        pqIterations, maxRejectFraction);
   }
 
   public BuildConfig withMaxRejectFraction(double f) {
     return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, f);
+        seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
+        pqIterations, f);
   }
 }

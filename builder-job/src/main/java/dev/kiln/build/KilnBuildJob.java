@@ -4,6 +4,7 @@ import dev.kiln.build.encode.EncodedItem;
 import dev.kiln.build.encode.Encoder;
 import dev.kiln.build.encode.ModelBroadcast;
 import dev.kiln.build.publish.Publisher;
+import dev.kiln.build.read.CanonicalOrder;
 import dev.kiln.build.read.InputReader;
 import dev.kiln.build.read.Item;
 import dev.kiln.build.train.DistributedKMeans;
@@ -68,14 +69,12 @@ public final class KilnBuildJob {
     JavaRDD<VectorBlock> train = null;
     JavaRDD<EncodedItem> encoded = null;
     try {
-      items = input.items(cfg.metric());
-      int parallelism = jsc.defaultParallelism();
-      if (items.getNumPartitions() < parallelism) {
-        items = items.repartition(parallelism);
-      }
+      int partitions = cfg.partitions() > 0 ? cfg.partitions() : CanonicalOrder.partitions(n, dim);
+      items = CanonicalOrder.apply(input.items(cfg.metric()), partitions);
       items.persist(StorageLevel.MEMORY_AND_DISK());
-      LOG.info("input: {} valid rows of dimension {} ({} ids), {} rejected{}", n, dim,
-          input.idType().name().toLowerCase(Locale.ROOT), input.rejects().total(),
+      LOG.info("input: {} valid rows of dimension {} ({} ids) in {} partitions, {} rejected{}", n,
+          dim, input.idType().name().toLowerCase(Locale.ROOT), partitions,
+          input.rejects().total(),
           input.rejects().total() > 0 ? " (" + input.rejects().summary() + ")" : "");
 
       timer.start("train.coarse");
@@ -146,6 +145,7 @@ public final class KilnBuildJob {
       Map<String, Object> build = new LinkedHashMap<>();
       build.put("input", cfg.input());
       build.put("seed", cfg.seed());
+      build.put("partitions", partitions);
       build.put("trainingPoints", trainRows);
       build.put("kmeansIterations", cfg.kmeansIterations());
       build.put("kmeansObjective", coarse.objective());

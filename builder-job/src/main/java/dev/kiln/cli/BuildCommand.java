@@ -68,6 +68,11 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--shards", defaultValue = "0", description = "Shard files (default: about one per 512 MiB).")
     int shards;
 
+    @Option(names = "--partitions", defaultValue = "0",
+        description = "Spark partitions for the items (default: from the data size, never from"
+            + " the cluster, so any cluster builds the same bytes).")
+    int partitions;
+
     @Option(names = "--seed", defaultValue = "1234", description = "Seed for sampling and training (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -95,6 +100,7 @@ final class BuildCommand implements Callable<Integer> {
           .withColumns(idColumn, vectorColumn)
           .withDim(dim)
           .withShards(shards)
+          .withPartitions(partitions)
           .withTraining(seed, pointsPerList, kmeansIterations, pqTrainPoints, pqIterations)
           .withMaxRejectFraction(maxRejectFraction);
     }

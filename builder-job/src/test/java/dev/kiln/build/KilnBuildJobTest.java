@@ -6,6 +6,7 @@ import static dev.kiln.testing.KilnTestData.assertSameFiles;
 import static dev.kiln.testing.KilnTestData.exactTopK;
 import static dev.kiln.testing.KilnTestData.filesUnder;
 import static dev.kiln.testing.KilnTestData.gaussian;
+import static dev.kiln.testing.KilnTestData.readManifest;
 import static dev.kiln.testing.KilnTestData.recall;
 import static dev.kiln.testing.KilnTestData.rowOfId;
 import static dev.kiln.testing.KilnTestData.rowsOf;
@@ -29,10 +30,14 @@ import dev.kiln.testing.SparkExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.junit.jupiter.api.BeforeAll;
@@ -231,8 +236,10 @@ class KilnBuildJobTest {
    * 256 x 4 = 1,024 of the 3,200 rows, PQ on a separate sample of about 2,500.
    */
   private BuildConfig pqConfig(Path root, long seed) {
-    return new BuildConfig(clusteredInput, root.toString(), "d1", IndexSpec.pq(4, 8), Metric.L2,
-        "id", "embedding", 0, seed, 2, 256, 8, 2500, 10, 0.0);
+    return BuildConfig.defaults(clusteredInput, root.toString(), "d1", IndexSpec.pq(4, 8),
+            Metric.L2)
+        .withShards(2)
+        .withTraining(seed, 256, 8, 2500, 10);
   }
 
   @Test
@@ -259,6 +266,37 @@ class KilnBuildJobTest {
     // The seed matters, so the comparison above has teeth.
     assertFalse(Arrays.equals(fa.get(ModelFile.NAME),
         Files.readAllBytes(versionDir(c, "d1").resolve(ModelFile.NAME))));
+  }
+
+  /**
+   * The same rows laid out differently (reverse order, five files instead of one) stand for
+   * another cluster's input splits: the canonical order makes the bytes identical anyway.
+   */
+  @Test
+  void sameBytesWhateverTheInputLayout(@TempDir Path data) throws IOException {
+    int n = clusteredIds.length;
+    List<Row> reversed = new ArrayList<>(
+        KilnTestData.rows(clusteredIds, clustered.points(), false));
+    Collections.reverse(reversed);
+    String fiveFiles = data.resolve("five-files").toString();
+    spark.createDataFrame(reversed, KilnTestData.schema("id", DataTypes.LongType, "embedding",
+            KilnTestData.FLOAT_ARRAY))
+        .repartition(5).write().parquet(fiveFiles);
+
+    Path a = tmp.resolve("layout-a");
+    Path b = tmp.resolve("layout-b");
+    build(pqConfig(a, SEED));
+    BuildConfig other = pqConfig(b, SEED);
+    build(BuildConfig.defaults(fiveFiles, b.toString(), other.versionId(), other.spec(),
+            other.metric())
+        .withShards(other.shards())
+        .withTraining(SEED, 256, 8, 2500, 10));
+    Map<String, byte[]> fa = filesUnder(versionDir(a, "d1"));
+    Map<String, byte[]> fb = filesUnder(versionDir(b, "d1"));
+    fa.remove(IndexLayout.MANIFEST);
+    fb.remove(IndexLayout.MANIFEST);
+    assertEquals(n, readManifest(versionDir(b, "d1")).count());
+    assertSameFiles(fa, fb);
   }
 
   @Test

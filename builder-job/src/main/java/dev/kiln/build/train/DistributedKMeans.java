@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Lloyd's k-means over a cached, distributed training sample: each iteration broadcasts the
  * centroids, every partition assigns its blocks with the blocked kernel and emits partial sums
- * and counts ({@link ClusterSums}), a tree aggregation merges them, and the driver moves the
+ * and counts ({@link ClusterSums}), an ordered reduction merges them, and the driver moves the
  * centroids. Seeds come from Smile's k-means++ ({@link KMeansSeeds}) on a small driver-side
  * subsample. Empty clusters are refilled by splitting the largest one, never left empty. Inner
  * product and cosine train spherical k-means (inner-product assignment, unit-norm centroids), as
@@ -45,19 +45,18 @@ public final class DistributedKMeans {
     ClusterSums stats = null;
     for (int it = 0; it < iterations; it++) {
       Broadcast<float[]> bc = jsc.broadcast(centroids);
-      stats =
-          blocks
-              .mapPartitions(
-                  part -> {
-                    CoarseQuantizer q = new CoarseQuantizer(bc.value(), k, dim, metric);
-                    ClusterSums s = new ClusterSums(k, dim);
-                    while (part.hasNext()) {
-                      VectorBlock b = part.next();
-                      s.add(b.data(), b.rows(), q);
-                    }
-                    return List.of(s).iterator();
-                  })
-              .treeReduce(ClusterSums::merge, 2);
+      JavaRDD<ClusterSums> partials =
+          blocks.mapPartitions(
+              part -> {
+                CoarseQuantizer q = new CoarseQuantizer(bc.value(), k, dim, metric);
+                ClusterSums s = new ClusterSums(k, dim);
+                while (part.hasNext()) {
+                  VectorBlock b = part.next();
+                  s.add(b.data(), b.rows(), q);
+                }
+                return List.of(s).iterator();
+              });
+      stats = OrderedReduce.reduce(partials, ClusterSums::merge);
       bc.destroy();
       centroids = centroids.clone();
       int split = stats.update(centroids, spherical);
