@@ -70,8 +70,8 @@ final class BenchCommand implements Callable<Integer> {
       for (int nprobe : nprobes) {
         QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, nprobe); // warm-up
         QueryRun run = QueryRun.run(idx, q, k, nprobe);
-        System.out.printf("nprobe=%d recall@%d=%.4f qps=%.0f%n", nprobe, k, run.recall(gt, k),
-            run.qps());
+        System.out.printf("nprobe=%d recall@%d=%.4f qps=%.0f cpu_qps=%.0f%n", nprobe, k,
+            run.recall(gt, k), run.qps(), run.cpuQps());
       }
     }
     return 0;

@@ -40,8 +40,8 @@ final class SearchCommand implements Callable<Integer> {
       for (int i = 0; i < Math.min(show, q.length); i++) {
         System.out.printf("query %d: %s%n", i, run.results()[i]);
       }
-      System.out.printf("%d queries, k=%d, nprobe=%d: %.0f qps (1 thread)%n", q.length, k, nprobe,
-          run.qps());
+      System.out.printf("%d queries, k=%d, nprobe=%d: %.0f qps (1 thread; %.0f by CPU time)%n",
+          q.length, k, nprobe, run.qps(), run.cpuQps());
       if (groundTruth != null) {
         System.out.printf("recall@%d=%.4f%n", k, run.recall(Vecs.readInts(groundTruth), k));
       }
