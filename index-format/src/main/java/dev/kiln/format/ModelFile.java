@@ -43,7 +43,7 @@ public final class ModelFile {
   private final IndexSpec spec;
   private final float[] centroids;
   private final float[] codebooks;
-  private final FloatBuffer l2Table;
+  private final ByteBuffer l2Table;
   private final int checksum;
 
   private ModelFile(
@@ -53,7 +53,7 @@ public final class ModelFile {
       IndexSpec spec,
       float[] centroids,
       float[] codebooks,
-      FloatBuffer l2Table,
+      ByteBuffer l2Table,
       int checksum) {
     this.name = name;
     this.metric = metric;
@@ -159,7 +159,7 @@ public final class ModelFile {
       FileFormat.checkSection(name, "codebooks", at, 4 * n, contentEnd);
       codebooks = floats(b, at, (int) n);
     }
-    FloatBuffer table = null;
+    ByteBuffer table = null;
     if ((flags & FLAG_L2_TABLE) != 0) {
       long at = b.getLong(56);
       long n = (long) nlist * pqM * spec.pqCentroids();
@@ -168,7 +168,7 @@ public final class ModelFile {
         throw new CorruptIndexException(name, "L2 table larger than 2 GiB");
       }
       table = b.duplicate().position((int) at).limit((int) (at + 4 * n)).slice()
-          .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+          .order(ByteOrder.LITTLE_ENDIAN);
     }
     return new ModelFile(
         name, metric, dim, spec, centroids, codebooks, table, FileFormat.storedChecksum(file));
@@ -214,7 +214,15 @@ public final class ModelFile {
 
   /** nlist x M x 2^bits, or null when the file has none. */
   public FloatBuffer l2Table() {
-    return l2Table == null ? null : l2Table.duplicate();
+    return l2Table == null ? null : l2Table.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+  }
+
+  /**
+   * The same table as little-endian bytes (row l starts at byte {@code 4 * l * M * 2^bits}), for
+   * kernels that read it in place; null when the file has none.
+   */
+  public ByteBuffer l2TableBytes() {
+    return l2Table == null ? null : l2Table.duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** The footer CRC32C, which every shard of the version records. */

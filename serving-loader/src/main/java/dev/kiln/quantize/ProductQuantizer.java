@@ -13,6 +13,8 @@ public final class ProductQuantizer {
   private static final VectorKernels K = VectorizationProvider.kernels();
 
   private final float[] codebooks;
+  /** The codebooks transposed per sub-space, [M][dsub][256]: query tables become axpy loops. */
+  private final float[] transposed;
   private final int dim;
   private final int m;
   private final int dsub;
@@ -25,6 +27,14 @@ public final class ProductQuantizer {
     this.dim = dim;
     this.m = m;
     this.dsub = dim / m;
+    this.transposed = new float[codebooks.length];
+    for (int j = 0; j < m; j++) {
+      for (int c = 0; c < KSUB; c++) {
+        for (int s = 0; s < dsub; s++) {
+          transposed[(j * dsub + s) * KSUB + c] = codebooks[(j * KSUB + c) * dsub + s];
+        }
+      }
+    }
   }
 
   public int m() {
@@ -64,11 +74,16 @@ public final class ProductQuantizer {
     }
   }
 
-  /** out[j*256 + c] = {@code <q_j, pq[j][c]>}, for inner-product scoring. */
+  /**
+   * out[j*256 + c] = {@code <q_j, pq[j][c]>}, for inner-product scoring and for L2 with the
+   * precomputed table. Computed as dsub axpy passes over 256 codes per sub-space (streaming
+   * FMAs over the transposed codebooks), not 256 short dot products.
+   */
   public void innerProductTable(float[] q, float[] out) {
+    java.util.Arrays.fill(out, 0, m * KSUB, 0f);
     for (int j = 0; j < m; j++) {
-      for (int c = 0; c < KSUB; c++) {
-        out[j * KSUB + c] = K.dot(q, j * dsub, codebooks, (j * KSUB + c) * dsub, dsub);
+      for (int s = 0; s < dsub; s++) {
+        K.axpy(q[j * dsub + s], transposed, (j * dsub + s) * KSUB, out, j * KSUB, KSUB);
       }
     }
   }

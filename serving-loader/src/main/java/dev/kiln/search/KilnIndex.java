@@ -16,7 +16,6 @@ import dev.kiln.quantize.TopK;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +50,8 @@ public final class KilnIndex implements AutoCloseable {
   private final Path versionDir;
   private final Manifest manifest;
   private final IndexModel model;
-  private final FloatBuffer l2Table;
+  /** The model's precomputed L2 table, mapped (null when the model has none). */
+  private final ByteBuffer l2Table;
   private final ShardFile[] shards;
   private final KeysFile[] keys;
   private final int maxListSize;
@@ -62,7 +62,7 @@ public final class KilnIndex implements AutoCloseable {
       Path versionDir,
       Manifest manifest,
       IndexModel model,
-      FloatBuffer l2Table,
+      ByteBuffer l2Table,
       ShardFile[] shards,
       KeysFile[] keys) {
     this.versionDir = versionDir;
@@ -152,7 +152,7 @@ public final class KilnIndex implements AutoCloseable {
       throw new CorruptIndexException(
           manifestPath.toString(), "says " + manifest.count() + " items but shards hold " + total);
     }
-    return new KilnIndex(dir, manifest, model, modelFile.l2Table(), shards, keys);
+    return new KilnIndex(dir, manifest, model, modelFile.l2TableBytes(), shards, keys);
   }
 
   /** A version directory has a manifest; a root has LATEST naming one of its versions. */
@@ -314,10 +314,7 @@ public final class KilnIndex implements AutoCloseable {
       if (!l2) {
         table = s.queryTable; // distance = -<q, c_l> - sum_j <q_j, pq[j][code_j]>
       } else if (l2Table != null) {
-        l2Table.get(list * tableSize, s.listTable, 0, tableSize);
-        for (int i = 0; i < tableSize; i++) {
-          s.listTable[i] -= 2 * s.queryTable[i];
-        }
+        K.addScaled(l2Table, 4 * list * tableSize, -2f, s.queryTable, s.listTable, tableSize);
         table = s.listTable;
       } else {
         float[] c = model.coarse().centroids();

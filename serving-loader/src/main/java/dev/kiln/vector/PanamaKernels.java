@@ -150,6 +150,33 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
+  public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+    FloatVector av = FloatVector.broadcast(S, a);
+    int i = 0;
+    for (; i + L <= len; i += L) {
+      FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, y, yOff + i))
+          .intoArray(y, yOff + i);
+    }
+    for (; i < len; i++) {
+      y[yOff + i] += a * x[xOff + i];
+    }
+  }
+
+  @Override
+  public void addScaled(ByteBuffer base, int byteOff, float scale, float[] x, float[] out, int len) {
+    FloatVector sv = FloatVector.broadcast(S, scale);
+    int i = 0;
+    for (; i + L <= len; i += L) {
+      FloatVector.fromArray(S, x, i)
+          .fma(sv, FloatVector.fromByteBuffer(S, base, byteOff + 4 * i, LE))
+          .intoArray(out, i);
+    }
+    for (; i < len; i++) {
+      out[i] = base.getFloat(byteOff + 4 * i) + scale * x[i];
+    }
+  }
+
+  @Override
   public String name() {
     return "panama(" + S.vectorBitSize() + "-bit)";
   }

@@ -136,6 +136,20 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
+  public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+    for (int i = 0; i < len; i++) {
+      y[yOff + i] += a * x[xOff + i];
+    }
+  }
+
+  @Override
+  public void addScaled(ByteBuffer base, int byteOff, float scale, float[] x, float[] out, int len) {
+    for (int i = 0; i < len; i++) {
+      out[i] = base.getFloat(byteOff + 4 * i) + scale * x[i];
+    }
+  }
+
+  @Override
   public String name() {
     return "scalar";
   }

@@ -34,6 +34,15 @@ public interface VectorKernels {
   void pqDistances(
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out);
 
+  /** {@code y[yOff+i] += a * x[xOff+i]} for i in [0, len): builds tables from transposed data. */
+  void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len);
+
+  /**
+   * {@code out[i] = base[i] + scale * x[i]} for i in [0, len), where {@code base} is {@code len}
+   * little-endian floats at {@code byteOff} of a buffer (a row of a mapped table).
+   */
+  void addScaled(ByteBuffer base, int byteOff, float scale, float[] x, float[] out, int len);
+
   /** A short name for logs: "scalar" or "panama(256-bit)". */
   String name();
 }

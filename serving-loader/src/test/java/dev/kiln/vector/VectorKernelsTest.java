@@ -93,6 +93,53 @@ class VectorKernelsTest {
 
   @ParameterizedTest
   @MethodSource("kernels")
+  void axpyAddsScaledRowAndTouchesNothingElse(VectorKernels k) {
+    Random rnd = new Random(11);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      float a = TestIndexes.awayFromZero(rnd);
+      float[] x = values(rnd, len);
+      float[] y = values(rnd, len);
+      int xOff = rnd.nextInt(5);
+      int yOff = rnd.nextInt(5);
+      float[] yp = padded(y, yOff);
+      k.axpy(a, padded(x, xOff), xOff, yp, yOff, len);
+      for (int i = 0; i < len; i++) {
+        assertNear((double) y[i] + (double) a * x[i], Math.abs(y[i]) + Math.abs(a * x[i]),
+            yp[yOff + i], "axpy len=" + len + " i=" + i);
+      }
+      assertEquals(SENTINEL, yp[yOff + len], "axpy wrote past the end");
+      if (yOff > 0) {
+        assertEquals(SENTINEL, yp[yOff - 1], "axpy wrote before the start");
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void addScaledReadsTheBufferRow(VectorKernels k) {
+    Random rnd = new Random(12);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      float scale = -2f * TestIndexes.awayFromZero(rnd);
+      float[] base = values(rnd, len);
+      float[] x = values(rnd, len);
+      for (int off : BYTE_OFFSETS) {
+        for (boolean direct : new boolean[] {false, true}) {
+          float[] out = new float[len + 1];
+          out[len] = SENTINEL;
+          k.addScaled(buffer(base, off, direct), off, scale, x, out, len);
+          for (int i = 0; i < len; i++) {
+            assertNear((double) base[i] + (double) scale * x[i],
+                Math.abs(base[i]) + Math.abs(scale * x[i]), out[i],
+                "addScaled len=" + len + " off=" + off + " i=" + i);
+          }
+          assertEquals(SENTINEL, out[len], "addScaled wrote past len");
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
   void dotOfArrays(VectorKernels k) {
     Random rnd = new Random(1);
     for (int len = 1; len <= MAX_LEN; len++) {
