@@ -1,0 +1,106 @@
+package dev.kiln.bench;
+
+import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.vector.VectorKernels;
+import dev.kiln.vector.VectorizationProvider;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The hot kernels, scalar against Vector API, at the sizes the benchmarks use (d = 128 and 784;
+ * PQ16 codes). Run with {@code scripts/jmh.sh} (which passes the Vector API module flag).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+public class KernelBenchmark {
+  @Param({"scalar", "panama"})
+  public String impl;
+
+  @Param({"128", "784"})
+  public int dim;
+
+  private VectorKernels k;
+  private float[] a;
+  private float[] b;
+  private float[] four;
+  private ByteBuffer codes;
+  private float[] table;
+  private float[] out;
+  private float[] query;
+  private ProductQuantizer pq;
+
+  @Setup
+  public void setup() {
+    k = "scalar".equals(impl) ? VectorizationProvider.scalar() : VectorizationProvider.panama();
+    if (k == null) {
+      throw new IllegalStateException("Vector API not available: run with --add-modules");
+    }
+    Random r = new Random(1);
+    a = random(r, 4 * dim);
+    b = random(r, dim);
+    four = new float[4];
+    codes = ByteBuffer.allocateDirect(64 * 16).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 64 * 16; i++) {
+      codes.put(i, (byte) r.nextInt(256));
+    }
+    table = random(r, 16 * 256);
+    out = new float[64];
+    query = random(r, dim);
+    pq = new ProductQuantizer(random(r, 256 * dim), dim, 16);
+  }
+
+  private static float[] random(Random r, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = r.nextFloat() - 0.5f;
+    }
+    return v;
+  }
+
+  @Benchmark
+  public float dot() {
+    return k.dot(a, 0, b, 0, dim);
+  }
+
+  @Benchmark
+  public float squareDistance() {
+    return k.squareDistance(a, 0, b, 0, dim);
+  }
+
+  @Benchmark
+  public float[] dot4() {
+    k.dot4(a, 0, dim, 2 * dim, 3 * dim, b, 0, dim, four);
+    return four;
+  }
+
+  /** 64 PQ16 codes against one table: a short inverted list. */
+  @Benchmark
+  public float[] pqDistances64() {
+    k.pqDistances(codes, 0, 64, 16, table, 0f, out);
+    return out;
+  }
+
+  /** The per-query table for PQ16: the loader's own code path (kernel chosen at start-up). */
+  @Benchmark
+  public float[] innerProductTablePq16() {
+    pq.innerProductTable(query, table);
+    return table;
+  }
+}
