@@ -38,6 +38,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1234", description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
   @Option(names = "--train-points-per-list", defaultValue = "256", description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
   @Option(names = "--master", description = "Spark master (default: local[*]).") String master;
+  @Option(names = "--threads", defaultValue = "0",
+      description = "Also measure batch search on this many threads (default: off).") int threads;
+  @Option(names = "--reuse", description = "Search the index already in --work instead of building.") boolean reuse;
 
   @Override
   public Integer call() throws Exception {
@@ -46,6 +49,10 @@ final class BenchCommand implements Callable<Integer> {
     Path dir = work != null ? work : Files.createTempDirectory("kiln-bench-");
     Path parquet = dir.resolve("base.parquet");
     Path root = dir.resolve("index");
+    if (reuse) {
+      search(root, m, spec);
+      return 0;
+    }
     deleteRecursively(root);
 
     BuildResult built;
@@ -59,7 +66,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     System.out.printf("build_seconds=%.1f%n", built.seconds());
     System.out.println("build_stages=" + built.manifest().timings());
+    search(root, m, spec);
+    return 0;
+  }
 
+  private void search(Path root, Metric m, IndexSpec spec) throws java.io.IOException {
     float[][] q = Vecs.readFloats(queries);
     int[][] gt = Vecs.readInts(groundTruth);
     long t0 = System.nanoTime();
@@ -72,9 +83,14 @@ final class BenchCommand implements Callable<Integer> {
         QueryRun run = QueryRun.run(idx, q, k, nprobe);
         System.out.printf("nprobe=%d recall@%d=%.4f qps=%.0f cpu_qps=%.0f%n", nprobe, k,
             run.recall(gt, k), run.qps(), run.cpuQps());
+        if (threads > 1) {
+          QueryRun.batch(idx, q, k, nprobe, threads); // warm-up
+          QueryRun batch = QueryRun.batch(idx, q, k, nprobe, threads);
+          System.out.printf("nprobe=%d threads=%d batch_qps=%.0f speedup=%.2f%n", nprobe, threads,
+              batch.qps(), batch.qps() / run.qps());
+        }
       }
     }
-    return 0;
   }
 
   static void deleteRecursively(Path p) throws java.io.IOException {

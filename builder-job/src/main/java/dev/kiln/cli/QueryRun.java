@@ -11,6 +11,20 @@ import dev.kiln.search.SearchParams;
  */
 record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
 
+  /** All queries through {@link KilnIndex#searchBatch} on {@code threads} threads (wall clock only). */
+  static QueryRun batch(KilnIndex index, float[][] queries, int k, int nprobe, int threads) {
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      long t0 = System.nanoTime();
+      Neighbors[] out = index.searchBatch(queries, k, SearchParams.nprobe(nprobe), pool);
+      double wall = (System.nanoTime() - t0) / 1e9;
+      return new QueryRun(out, wall, Double.NaN);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   static QueryRun run(KilnIndex index, float[][] queries, int k, int nprobe) {
     SearchParams p = SearchParams.nprobe(nprobe);
     Neighbors[] out = new Neighbors[queries.length];

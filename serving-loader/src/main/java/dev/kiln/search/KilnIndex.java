@@ -23,6 +23,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /**
  * A published Kiln index version, mapped read-only. Opening reads the manifest and the model,
@@ -350,6 +355,40 @@ public final class KilnIndex implements AutoCloseable {
         threshold = top.threshold();
       }
     }
+  }
+
+  /**
+   * Searches many queries on the given pool, each query on one thread (its scratch reused), and
+   * returns the results in query order. The pool is the caller's: a serving node sizes it to its
+   * cores; {@link java.util.concurrent.ForkJoinPool#commonPool()} will do for batch jobs.
+   */
+  public Neighbors[] searchBatch(
+      float[][] queries, int k, SearchParams params, ExecutorService pool) {
+    int n = queries.length;
+    int tasks = Math.max(1, Math.min(n, 4 * Runtime.getRuntime().availableProcessors()));
+    Neighbors[] out = new Neighbors[n];
+    List<Future<?>> futures = new ArrayList<>(tasks);
+    for (int t = 0; t < tasks; t++) {
+      int from = (int) ((long) n * t / tasks);
+      int to = (int) ((long) n * (t + 1) / tasks);
+      futures.add(pool.submit(() -> {
+        for (int i = from; i < to; i++) {
+          out[i] = search(queries[i], k, params);
+        }
+      }));
+    }
+    for (Future<?> f : futures) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("batch search interrupted", e);
+      } catch (ExecutionException e) {
+        Throwable c = e.getCause();
+        throw c instanceof RuntimeException r ? r : new IllegalStateException(c);
+      }
+    }
+    return out;
   }
 
   private Neighbors results(Scratch s) {

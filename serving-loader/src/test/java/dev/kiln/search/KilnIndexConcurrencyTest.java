@@ -100,4 +100,34 @@ class KilnIndexConcurrencyTest {
       }
     }
   }
+
+  @ParameterizedTest(name = "{0} {1}, string ids: {2}")
+  @MethodSource("indexes")
+  void batchSearchEqualsOneByOneInQueryOrder(Metric metric, IndexSpec spec, boolean stringIds)
+      throws IOException {
+    int n = 1200;
+    TestIndexes.Build build = TestIndexes.index(
+        TestIndexes.gaussian(new Random(4), n, D), metric, spec).shards(2);
+    if (stringIds) {
+      build.keys(TestIndexes.randomKeys(new Random(5), n));
+    } else {
+      build.ids(TestIndexes.randomIds(new Random(5), n));
+    }
+    build.publish(root);
+    float[][] queries = new float[257][];
+    Random rnd = new Random(6);
+    for (int i = 0; i < queries.length; i++) {
+      queries[i] = TestIndexes.gaussian(rnd, D);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    try (KilnIndex index = KilnIndex.open(root)) {
+      Neighbors[] batch = index.searchBatch(queries, 7, SearchParams.nprobe(3), pool);
+      assertEquals(queries.length, batch.length);
+      for (int i = 0; i < queries.length; i++) {
+        assertEquals(index.search(queries[i], 7, SearchParams.nprobe(3)), batch[i], "query " + i);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
