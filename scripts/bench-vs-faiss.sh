@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Kiln and Faiss side by side, in one run, on the same .fvecs files: recall@10 and
+# single-thread QPS per nprobe, and the ratios Kiln/Faiss.
+#
+# usage: scripts/bench-vs-faiss.sh DATA_DIR NAME INDEX [NPROBES] [KILN BENCH OPTIONS...]
+#   DATA_DIR/NAME_{base,query}.fvecs and NAME_groundtruth.ivecs, as written by the shared
+#   make_datasets.py; INDEX in Kiln's spelling (IVF1024,PQ16 or IVF1024,Flat); METRIC=l2|ip.
+#   Needs Debian's python3-faiss and libopenblas0-pthread (Faiss is 3-5x slower without it).
+#   FAISS_BASELINE overrides the Faiss script (default: ../shared/bench/faiss_baseline.py).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ $# -lt 3 ]]; then
+  sed -n '2,9p' "$0" >&2
+  exit 2
+fi
+data=$1 name=$2 index=$3 probes=${4:-1,4,16,64}
+shift $(($# < 4 ? $# : 4))
+metric=${METRIC:-l2}
+faiss_script=${FAISS_BASELINE:-$here/../shared/bench/faiss_baseline.py}
+[[ -f $faiss_script ]] || { echo "no Faiss baseline script at $faiss_script (set FAISS_BASELINE)" >&2; exit 2; }
+python3 -c 'import faiss' 2>/dev/null || { echo "python3-faiss is not installed (apt-get install python3-faiss libopenblas0-pthread)" >&2; exit 2; }
+
+# Faiss spells PQ without polysemous training as PQ{m}np; Kiln never does polysemous training.
+faiss_index=$index
+[[ $index == *PQ* && $index != *np* ]] && faiss_index="${index}np"
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+echo "== Kiln: $index metric=$metric on $name" >&2
+"$here/scripts/kiln" bench --base "$data/${name}_base.fvecs" --queries "$data/${name}_query.fvecs" \
+  --groundtruth "$data/${name}_groundtruth.ivecs" --index "$index" --metric "$metric" \
+  --nprobe "$probes" --work "$out/kiln" "$@" 2>"$out/kiln.log" | tee "$out/kiln.txt"
+echo "== Faiss: $faiss_index metric=$metric on $name" >&2
+METRIC=$metric python3 "$faiss_script" "$data" "$name" "$faiss_index" "$probes" | tee "$out/faiss.txt"
+
+echo
+echo "nprobe  kiln_recall  faiss_recall  d_recall   kiln_qps  faiss_qps  qps_ratio"
+awk '
+  FNR == NR && /^nprobe=[0-9]+ recall/ {
+    split($1, a, "="); split($2, r, "="); split($3, q, "=");
+    kr[a[2]] = r[2]; kq[a[2]] = q[2]; order[++n] = a[2]; next }
+  FNR != NR && /nprobe=/ {
+    line = $0; gsub(/ +/, " ", line); gsub(/= /, "=", line);
+    m = split(line, f, " ");
+    for (i = 1; i <= m; i++) {
+      split(f[i], kv, "=");
+      if (kv[1] == "nprobe") p = kv[2];
+      if (kv[1] == "recall@10") fr[p] = kv[2];
+      if (kv[1] == "qps_1thread") fq[p] = kv[2];
+    } }
+  /build=/ && FNR != NR { match($0, /build=[0-9.]+/); fb = substr($0, RSTART + 6, RLENGTH - 6) }
+  END {
+    for (i = 1; i <= n; i++) { p = order[i];
+      printf "%6s  %11.4f  %12.4f  %+8.4f  %9.0f  %9.0f  %8.2fx\n", p, kr[p], fr[p], kr[p] - fr[p], kq[p], fq[p], kq[p] / fq[p] }
+    if (fb != "") printf "faiss build (train+add): %s s\n", fb
+  }' "$out/kiln.txt" "$out/faiss.txt"
+grep '^build_seconds=' "$out/kiln.txt" | sed 's/^/kiln /'
