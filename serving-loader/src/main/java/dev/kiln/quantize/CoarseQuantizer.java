@@ -16,6 +16,10 @@ public final class CoarseQuantizer {
 
   private final float[] centroids;
   private final float[] halfNorms;
+  /** Centroids transposed in tiles of {@link VectorKernels#TILE} for the assignment kernel. */
+  private final float[] tiles;
+  /** Per tiled centroid, what the ranking adds to {@code -x.c}: ||c||^2/2, 0 (IP), +inf (padding). */
+  private final float[] bias;
   private final int nlist;
   private final int dim;
   private final boolean innerProduct;
@@ -31,6 +35,21 @@ public final class CoarseQuantizer {
     this.halfNorms = new float[nlist];
     for (int c = 0; c < nlist; c++) {
       halfNorms[c] = 0.5f * K.dot(centroids, c * dim, centroids, c * dim, dim);
+    }
+    int tileCount = (nlist + VectorKernels.TILE - 1) / VectorKernels.TILE;
+    this.tiles = new float[tileCount * VectorKernels.TILE * dim];
+    this.bias = new float[tileCount * VectorKernels.TILE];
+    for (int c = 0; c < bias.length; c++) {
+      int t = c / VectorKernels.TILE;
+      int col = c % VectorKernels.TILE;
+      if (c < nlist) {
+        for (int j = 0; j < dim; j++) {
+          tiles[(t * dim + j) * VectorKernels.TILE + col] = centroids[c * dim + j];
+        }
+        bias[c] = innerProduct ? 0 : halfNorms[c];
+      } else {
+        bias[c] = Float.POSITIVE_INFINITY;
+      }
     }
   }
 
@@ -51,45 +70,49 @@ public final class CoarseQuantizer {
     return innerProduct;
   }
 
-  /** Points per block and centroids per tile: a tile (<= ~128 KiB) stays in L2 for the block. */
+  /** Points per block: a block (up to 800 KB at d = 784) stays in L2 while the tiles pass. */
   private static final int POINT_BLOCK = 256;
-  private static final int TILE_BYTES = 128 << 10;
 
   /**
    * Assigns {@code n} rows of {@code points} (row-major, stride dim) to their nearest centroid.
-   * Tiled like a small GEMM: for a block of points, each tile of centroids is read from L2 while
-   * four points at a time are compared with it, instead of streaming every centroid from memory
-   * for every four points. For L2 the ranking uses {@code ||c||^2/2 - x.c}, which orders
-   * centroids as the squared distance does; {@code outScore} (optional) receives that value for
-   * L2 and {@code -x.c} for inner product. Ties go to the lower centroid id.
+   * Like a small GEMM: for each block of points, each tile of 16 transposed centroids is
+   * multiplied with four points at a time ({@link VectorKernels#dots4x16}). For L2 the ranking
+   * uses {@code ||c||^2/2 - x.c}, which orders centroids as the squared distance does;
+   * {@code outScore} (optional) receives that value for L2 and {@code -x.c} for inner product.
+   * Every point goes through the same arithmetic wherever it sits in a batch; ties go to the
+   * lower centroid id.
    */
   public void assign(float[] points, int n, int[] outList, float[] outScore) {
-    int tile = Math.max(1, Math.min(nlist, TILE_BYTES / (4 * dim)));
+    int tileWidth = VectorKernels.TILE;
+    int tileCount = bias.length / tileWidth;
     float[] best = new float[Math.min(n, POINT_BLOCK)];
-    float[] dots = new float[4];
+    float[] dots = new float[4 * tileWidth];
     for (int p0 = 0; p0 < n; p0 += POINT_BLOCK) {
       int pn = Math.min(POINT_BLOCK, n - p0);
       Arrays.fill(best, 0, pn, Float.POSITIVE_INFINITY);
-      for (int c0 = 0; c0 < nlist; c0 += tile) {
-        int c1 = Math.min(nlist, c0 + tile);
+      int last = pn - 1;
+      for (int t = 0; t < tileCount; t++) {
+        int tOff = t * dim * tileWidth;
+        int c0 = t * tileWidth;
         for (int i = 0; i < pn; i += 4) {
-          // A last group of fewer than four repeats its final row, so every point goes through
-          // the same kernel arithmetic wherever it sits in a batch.
-          int last = pn - 1;
-          int r0 = (p0 + i) * dim;
-          int r1 = (p0 + Math.min(i + 1, last)) * dim;
-          int r2 = (p0 + Math.min(i + 2, last)) * dim;
-          int r3 = (p0 + Math.min(i + 3, last)) * dim;
+          // A last group of fewer than four repeats its final row.
+          K.dots4x16(points, (p0 + i) * dim, (p0 + Math.min(i + 1, last)) * dim,
+              (p0 + Math.min(i + 2, last)) * dim, (p0 + Math.min(i + 3, last)) * dim,
+              tiles, tOff, dim, dots);
           int m = Math.min(4, pn - i);
-          for (int c = c0; c < c1; c++) {
-            K.dot4(points, r0, r1, r2, r3, centroids, c * dim, dim, dots);
-            float h = innerProduct ? 0 : halfNorms[c];
-            for (int j = 0; j < m; j++) {
-              float v = h - dots[j];
-              if (v < best[i + j]) {
-                best[i + j] = v;
-                outList[p0 + i + j] = c;
+          for (int j = 0; j < m; j++) {
+            float b = best[i + j];
+            int arg = -1;
+            for (int c = 0; c < tileWidth; c++) {
+              float v = bias[c0 + c] - dots[j * tileWidth + c];
+              if (v < b) {
+                b = v;
+                arg = c;
               }
+            }
+            if (arg >= 0) {
+              best[i + j] = b;
+              outList[p0 + i + j] = c0 + arg;
             }
           }
         }

@@ -177,6 +177,32 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
+  public void dots4x16(float[] points, int r0, int r1, int r2, int r3, float[] tile, int tOff,
+      int dim, float[] out) {
+    if (L > TILE || TILE % L != 0) {
+      scalar.dots4x16(points, r0, r1, r2, r3, tile, tOff, dim, out);
+      return;
+    }
+    for (int c = 0; c < TILE; c += L) {
+      FloatVector s0 = FloatVector.zero(S);
+      FloatVector s1 = FloatVector.zero(S);
+      FloatVector s2 = FloatVector.zero(S);
+      FloatVector s3 = FloatVector.zero(S);
+      for (int j = 0; j < dim; j++) {
+        FloatVector v = FloatVector.fromArray(S, tile, tOff + j * TILE + c);
+        s0 = v.fma(FloatVector.broadcast(S, points[r0 + j]), s0);
+        s1 = v.fma(FloatVector.broadcast(S, points[r1 + j]), s1);
+        s2 = v.fma(FloatVector.broadcast(S, points[r2 + j]), s2);
+        s3 = v.fma(FloatVector.broadcast(S, points[r3 + j]), s3);
+      }
+      s0.intoArray(out, c);
+      s1.intoArray(out, TILE + c);
+      s2.intoArray(out, 2 * TILE + c);
+      s3.intoArray(out, 3 * TILE + c);
+    }
+  }
+
+  @Override
   public String name() {
     return "panama(" + S.vectorBitSize() + "-bit)";
   }

@@ -150,6 +150,24 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
+  public void dots4x16(float[] points, int r0, int r1, int r2, int r3, float[] tile, int tOff,
+      int dim, float[] out) {
+    java.util.Arrays.fill(out, 0, 4 * TILE, 0f);
+    for (int j = 0; j < dim; j++) {
+      float x0 = points[r0 + j], x1 = points[r1 + j], x2 = points[r2 + j], x3 = points[r3 + j];
+      int t = tOff + j * TILE;
+      // Fused multiply-adds, as the Vector API path does, so both assign points identically.
+      for (int c = 0; c < TILE; c++) {
+        float v = tile[t + c];
+        out[c] = Math.fma(x0, v, out[c]);
+        out[TILE + c] = Math.fma(x1, v, out[TILE + c]);
+        out[2 * TILE + c] = Math.fma(x2, v, out[2 * TILE + c]);
+        out[3 * TILE + c] = Math.fma(x3, v, out[3 * TILE + c]);
+      }
+    }
+  }
+
+  @Override
   public String name() {
     return "scalar";
   }

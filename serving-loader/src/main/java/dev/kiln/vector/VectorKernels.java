@@ -34,6 +34,18 @@ public interface VectorKernels {
   void pqDistances(
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out);
 
+  /** Centroids per tile in {@link #dots4x16}'s transposed layout. */
+  int TILE = 16;
+
+  /**
+   * Dot products of four points with a tile of {@link #TILE} centroids stored transposed
+   * ({@code tile[tOff + j * TILE + c]} is dimension j of centroid c): {@code out[p * TILE + c]}
+   * for p in 0..3. The GEMM micro-kernel of k-means assignment: per dimension one row load,
+   * four broadcasts and four multiply-adds, and no horizontal sums.
+   */
+  void dots4x16(float[] points, int r0, int r1, int r2, int r3, float[] tile, int tOff, int dim,
+      float[] out);
+
   /** {@code y[yOff+i] += a * x[xOff+i]} for i in [0, len): builds tables from transposed data. */
   void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len);
 

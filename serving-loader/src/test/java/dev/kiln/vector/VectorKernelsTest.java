@@ -93,6 +93,35 @@ class VectorKernelsTest {
 
   @ParameterizedTest
   @MethodSource("kernels")
+  void dots4x16MultipliesFourPointsWithATransposedTile(VectorKernels k) {
+    Random rnd = new Random(13);
+    int w = VectorKernels.TILE;
+    for (int dim : new int[] {1, 3, 16, 49, 67}) {
+      float[] points = values(rnd, 6 * dim);
+      float[] centroids = values(rnd, w * dim);
+      int tOff = 5;
+      float[] tile = new float[tOff + w * dim];
+      for (int c = 0; c < w; c++) {
+        for (int j = 0; j < dim; j++) {
+          tile[tOff + j * w + c] = centroids[c * dim + j];
+        }
+      }
+      int[] rows = {2 * dim, 0, 5 * dim, 2 * dim}; // any rows, repeats allowed
+      float[] out = new float[4 * w];
+      k.dots4x16(points, rows[0], rows[1], rows[2], rows[3], tile, tOff, dim, out);
+      for (int p = 0; p < 4; p++) {
+        float[] x = Arrays.copyOfRange(points, rows[p], rows[p] + dim);
+        for (int c = 0; c < w; c++) {
+          float[] y = Arrays.copyOfRange(centroids, c * dim, (c + 1) * dim);
+          assertNear(TestIndexes.dot(x, 0, y, 0, dim), absDot(x, y), out[p * w + c],
+              "dots4x16 dim=" + dim + " p=" + p + " c=" + c);
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
   void axpyAddsScaledRowAndTouchesNothingElse(VectorKernels k) {
     Random rnd = new Random(11);
     for (int len = 1; len <= MAX_LEN; len++) {
