@@ -75,6 +75,26 @@ public final class IndexModel {
     pq.encode(residual, 0, code, 0);
   }
 
+  /**
+   * Encodes {@code n} vectors (row-major in {@code x}) already assigned to {@code lists} into
+   * {@code codes} (n x codeSize bytes): the batch form of {@link #encode}, on the tiled kernel.
+   * {@code residuals} is scratch of n x d floats.
+   */
+  public void encodeBatch(float[] x, int n, int[] lists, byte[] codes, float[] residuals) {
+    if (pq == null) {
+      ByteBuffer.wrap(codes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(x, 0, n * dim);
+      return;
+    }
+    float[] c = coarse.centroids();
+    for (int i = 0; i < n; i++) {
+      int base = lists[i] * dim;
+      for (int j = 0; j < dim; j++) {
+        residuals[i * dim + j] = x[i * dim + j] - c[base + j];
+      }
+    }
+    pq.encode(residuals, n, codes, new float[n * pq.dsub()], new int[n]);
+  }
+
   /** The precomputed L2 table for the model file, or null when the model has no use for it. */
   public float[] precomputedL2Table() {
     return pq != null && metric == Metric.L2

@@ -1,6 +1,8 @@
 package dev.kiln.quantize;
 
+import dev.kiln.format.Metric;
 import dev.kiln.vector.VectorKernels;
+import java.util.Arrays;
 import dev.kiln.vector.VectorizationProvider;
 
 /**
@@ -18,6 +20,8 @@ public final class ProductQuantizer {
   private final int dim;
   private final int m;
   private final int dsub;
+  /** Per sub-space, its 256 centroids as an L2 quantizer: batch encoding runs the tiled kernel. */
+  private final CoarseQuantizer[] subspaces;
 
   public ProductQuantizer(float[] codebooks, int dim, int m) {
     if (dim % m != 0 || codebooks.length != KSUB * dim) {
@@ -27,6 +31,12 @@ public final class ProductQuantizer {
     this.dim = dim;
     this.m = m;
     this.dsub = dim / m;
+    this.subspaces = new CoarseQuantizer[m];
+    for (int j = 0; j < m; j++) {
+      subspaces[j] = new CoarseQuantizer(
+          Arrays.copyOfRange(codebooks, j * KSUB * dsub, (j + 1) * KSUB * dsub),
+          KSUB, dsub, Metric.L2);
+    }
     this.transposed = new float[codebooks.length];
     for (int j = 0; j < m; j++) {
       for (int c = 0; c < KSUB; c++) {
@@ -51,18 +61,26 @@ public final class ProductQuantizer {
 
   /** Encodes x[off .. off+d) into {@code code[codeOff .. codeOff+M)}. */
   public void encode(float[] x, int off, byte[] code, int codeOff) {
+    float[] one = Arrays.copyOfRange(x, off, off + dim);
+    byte[] out = new byte[m];
+    encode(one, 1, out, new float[dsub], new int[1]);
+    System.arraycopy(out, 0, code, codeOff, m);
+  }
+
+  /**
+   * Encodes {@code n} vectors (row-major in {@code x}) into {@code codes} (n x M bytes): each
+   * sub-vector's nearest sub-centroid by L2. {@code subScratch} holds n x dsub floats and
+   * {@code listScratch} n ints.
+   */
+  public void encode(float[] x, int n, byte[] codes, float[] subScratch, int[] listScratch) {
     for (int j = 0; j < m; j++) {
-      int base = j * KSUB * dsub;
-      float best = Float.POSITIVE_INFINITY;
-      int arg = 0;
-      for (int c = 0; c < KSUB; c++) {
-        float dist = K.squareDistance(x, off + j * dsub, codebooks, base + c * dsub, dsub);
-        if (dist < best) {
-          best = dist;
-          arg = c;
-        }
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(x, i * dim + j * dsub, subScratch, i * dsub, dsub);
       }
-      code[codeOff + j] = (byte) arg;
+      subspaces[j].assign(subScratch, n, listScratch, null);
+      for (int i = 0; i < n; i++) {
+        codes[i * m + j] = (byte) listScratch[i];
+      }
     }
   }
 
@@ -80,7 +98,7 @@ public final class ProductQuantizer {
    * FMAs over the transposed codebooks), not 256 short dot products.
    */
   public void innerProductTable(float[] q, float[] out) {
-    java.util.Arrays.fill(out, 0, m * KSUB, 0f);
+    Arrays.fill(out, 0, m * KSUB, 0f);
     for (int j = 0; j < m; j++) {
       for (int s = 0; s < dsub; s++) {
         K.axpy(q[j * dsub + s], transposed, (j * dsub + s) * KSUB, out, j * KSUB, KSUB);

@@ -31,7 +31,8 @@ public final class Encoder {
     private final int shards;
     private final int dim;
     private final float[] batch;
-    private final float[] residual;
+    private final float[] residuals;
+    private final byte[] codes;
     private final int[] lists = new int[BATCH];
     private final List<Item> pending = new ArrayList<>(BATCH);
     private int next;
@@ -42,7 +43,8 @@ public final class Encoder {
       this.shards = shards;
       this.dim = model.dim();
       this.batch = new float[BATCH * dim];
-      this.residual = new float[dim];
+      this.residuals = new float[BATCH * dim];
+      this.codes = new byte[BATCH * model.codeSize()];
     }
 
     @Override
@@ -61,6 +63,7 @@ public final class Encoder {
         return false;
       }
       model.coarse().assign(batch, pending.size(), lists, null);
+      model.encodeBatch(batch, pending.size(), lists, codes, residuals);
       return true;
     }
 
@@ -71,8 +74,8 @@ public final class Encoder {
       }
       int i = next++;
       Item item = pending.get(i);
-      byte[] code = new byte[model.codeSize()];
-      model.encode(batch, i * dim, lists[i], code, residual);
+      int size = model.codeSize();
+      byte[] code = java.util.Arrays.copyOfRange(codes, i * size, (i + 1) * size);
       int shard = item.key() == null
           ? ShardHash.shardOf(item.id(), shards)
           : ShardHash.shardOf(item.key(), shards);
