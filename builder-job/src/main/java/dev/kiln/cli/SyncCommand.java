@@ -39,6 +39,7 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.UnsupportedFileSystemException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -139,7 +140,14 @@ final class SyncCommand implements Callable<Integer> {
     java.nio.file.Path root = to.toAbsolutePath().normalize();
     checkTarget(root);
     Path src = new Path(from);
-    try (FileSystem fs = FileSystem.newInstance(src.toUri(), conf)) {
+    FileSystem sourceFs;
+    try {
+      sourceFs = FileSystem.newInstance(src.toUri(), conf);
+    } catch (UnsupportedFileSystemException e) {
+      throw KilnException.usage("cannot read " + from + ": " + e.getMessage()
+          + " (s3a:// needs hadoop-aws and its SDK on the classpath)");
+    }
+    try (FileSystem fs = sourceFs) {
       if (fs instanceof ChecksumFileSystem) {
         // file://: the manifest's CRC32Cs check every byte anyway, and on a .crc mismatch
         // Hadoop's LocalFileSystem would move the source file away to a bad_files directory.

@@ -24,6 +24,7 @@ import dev.kiln.testing.KilnTestData;
 import dev.kiln.testing.KilnTestData.CliRun;
 import dev.kiln.testing.SparkExtension;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -56,10 +57,9 @@ class SyncCommandTest {
   private static final int N = 600;
   private static final int DIM = 16;
 
-  /** A root with v1 (int64 ids) and v2 (string ids, so keys files too); LATEST = v2. */
+  /** A root with v1 and v2 (string ids, so keys files too); LATEST = v2. */
   private Path source;
   private float[][] vectors;
-  private Object[] longIds;
   private Object[] stringIds;
 
   @TempDir Path tmp;
@@ -67,14 +67,23 @@ class SyncCommandTest {
   @BeforeAll
   void buildSource(SparkSession spark, @TempDir Path data) throws IOException {
     vectors = gaussian(new Random(5), N, DIM, 1);
-    longIds = KilnTestData.longIds(N);
     stringIds = KilnTestData.stringIds(N);
-    String v1 = KilnTestData.writeVectors(spark, data.resolve("v1"), longIds, vectors);
-    String v2 = KilnTestData.writeVectors(spark, data.resolve("v2"), stringIds, vectors);
+    String input = KilnTestData.writeVectors(spark, data.resolve("items"), stringIds, vectors);
     source = data.resolve("root");
-    for (String[] b : new String[][] {{v1, "v1"}, {v2, "v2"}}) {
-      new KilnBuildJob(spark, BuildConfig.defaults(b[0], source.toUri().toString(), b[1],
-          IndexSpec.flat(4), Metric.L2).withShards(2).withTraining(3, 256, 4, 65_536, 4)).run();
+    new KilnBuildJob(spark, BuildConfig.defaults(input, source.toUri().toString(), "v2",
+        IndexSpec.flat(4), Metric.L2).withShards(2).withTraining(3, 256, 4, 65_536, 4)).run();
+    // v1: the same files published earlier under another id (one Spark build is enough here).
+    Path v2 = source.resolve("versions/v2");
+    Path v1 = Files.createDirectories(source.resolve("versions/v1"));
+    Manifest m = KilnTestData.readManifest(v2);
+    for (Manifest.FileEntry f : m.files()) {
+      Files.copy(v2.resolve(f.name()), v1.resolve(f.name()));
+    }
+    Manifest older = new Manifest(m.formatVersion(), "v1", "2020-01-01T00:00:00Z", m.index(),
+        m.metric(), m.dim(), m.count(), m.idType(), m.shards(), m.files(), m.lists(), m.build(),
+        m.timings(), m.quality());
+    try (OutputStream out = Files.newOutputStream(v1.resolve(IndexLayout.MANIFEST))) {
+      older.write(out);
     }
   }
 
@@ -181,6 +190,10 @@ class SyncCommandTest {
     assertEquals(KilnException.USAGE, badId.exitCode(), badId.err());
     CliRun remoteTarget = sync("--from", source.toString(), "--to", "hdfs://nn:8020/srv/index");
     assertEquals(KilnException.USAGE, remoteTarget.exitCode(), remoteTarget.err());
+    CliRun unknownScheme = sync("--from", "nosuchfs://bucket/index", "--to", local.toString());
+    assertEquals(KilnException.USAGE, unknownScheme.exitCode(), unknownScheme.err());
+    assertEquals(1, unknownScheme.errLines().size(), unknownScheme.err());
+    assertTrue(unknownScheme.errLines().get(0).contains("nosuchfs"), unknownScheme.err());
     CliRun intoVersionDir = sync("--from", source.toString(), "--to",
         local.resolve("versions/v1").toString());
     assertEquals(KilnException.USAGE, intoVersionDir.exitCode(), intoVersionDir.err());
