@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       ConvertCommand.class,
       BenchCommand.class,
       SampleCommand.class,
+      SyncCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
