@@ -4,6 +4,7 @@ import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.io.Serializable;
+import java.time.Duration;
 
 /**
  * Everything one build needs to know. Defaults follow Faiss where Faiss has one (25 k-means
@@ -26,6 +27,9 @@ import java.io.Serializable;
  * @param pqIterations k-means iterations per PQ sub-space
  * @param maxRejectFraction fraction of invalid rows tolerated (they are set aside in
  *     {@code _rejects/}); beyond it the build fails
+ * @param stagingGrace staging entries of other builds not modified for this long are taken for
+ *     leftovers of killed builds and removed (see {@code Publisher}); not part of the build's
+ *     fingerprint
  */
 public record BuildConfig(
     String input,
@@ -42,11 +46,24 @@ public record BuildConfig(
     int kmeansIterations,
     int pqTrainingPoints,
     int pqIterations,
-    double maxRejectFraction)
+    double maxRejectFraction,
+    Duration stagingGrace)
     implements Serializable {
 
   /** Shards are sized so that each stays well under the 2 GiB one mapping can hold. */
   public static final long TARGET_SHARD_BYTES = 512L << 20;
+
+  /** How long a staging directory may go unmodified before another build removes it. */
+  public static final Duration DEFAULT_STAGING_GRACE = Duration.ofHours(1);
+
+  /** A configuration with the default staging grace period. */
+  public BuildConfig(String input, String output, String versionId, IndexSpec spec, Metric metric,
+      String idColumn, String vectorColumn, int dim, long seed, int shards, int pointsPerCentroid,
+      int kmeansIterations, int pqTrainingPoints, int pqIterations, double maxRejectFraction) {
+    this(input, output, versionId, spec, metric, idColumn, vectorColumn, dim, seed, shards,
+        pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, maxRejectFraction,
+        DEFAULT_STAGING_GRACE);
+  }
 
   public BuildConfig {
     IndexLayout.checkVersionId(versionId);
@@ -56,6 +73,9 @@ public record BuildConfig(
     }
     if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
       throw new IllegalArgumentException("max reject fraction must be in [0, 1]");
+    }
+    if (stagingGrace == null || stagingGrace.isNegative()) {
+      throw new IllegalArgumentException("the staging grace period must be zero or more");
     }
   }
 
@@ -70,29 +90,37 @@ public record BuildConfig(
   public BuildConfig withShards(int n) {
     return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
         seed, n, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
-        maxRejectFraction);
+        maxRejectFraction, stagingGrace);
   }
 
   public BuildConfig withColumns(String id, String vector) {
     return new BuildConfig(input, output, versionId, spec, metric, id, vector, dim, seed, shards,
-        pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, maxRejectFraction);
+        pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, maxRejectFraction,
+        stagingGrace);
   }
 
   public BuildConfig withTraining(long seed, int pointsPerCentroid, int kmeansIterations,
       int pqTrainingPoints, int pqIterations) {
     return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
         seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
-        maxRejectFraction);
+        maxRejectFraction, stagingGrace);
   }
 
   public BuildConfig withDim(int d) {
     return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, d,
         seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
-        maxRejectFraction);
+        maxRejectFraction, stagingGrace);
   }
 
   public BuildConfig withMaxRejectFraction(double f) {
     return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, f);
+        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations, f,
+        stagingGrace);
+  }
+
+  public BuildConfig withStagingGrace(Duration grace) {
+    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
+        seed, shards, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
+        maxRejectFraction, grace);
   }
 }
