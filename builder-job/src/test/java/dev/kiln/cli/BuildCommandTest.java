@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,6 +33,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
@@ -380,6 +382,69 @@ class BuildCommandTest {
     assertTrue(run.out().contains("nothing to do (LATEST moved to it)"), run.out());
     assertEquals("v1\n", KilnTestData.latest(root));
     assertEquals(Set.of(), KilnTestData.list(root.resolve("_staging")), "staging leftovers");
+  }
+
+  @Test
+  void staleStagingEntriesAreRemovedByTheNextBuild() throws IOException {
+    Path root = tmp.resolve("root");
+    Path staging = root.resolve("_staging");
+    // What a killed build leaves behind: its staging directory and a LATEST temporary...
+    Path dead = staging.resolve("v0-" + UUID.randomUUID());
+    Files.createDirectories(dead.resolve("_attempts"));
+    Files.writeString(dead.resolve("model.kiln"), "partial");
+    Files.writeString(dead.resolve("_alive"), "");
+    Files.writeString(dead.resolve("_attempts").resolve("shard-00000.kiln.attempt-7"), "partial");
+    Path deadLatest = staging.resolve("LATEST-" + UUID.randomUUID());
+    Files.writeString(deadLatest, "v0\n");
+    // ...two hours ago, set through Hadoop as a build sees it on any file system.
+    org.apache.hadoop.fs.FileSystem fs =
+        org.apache.hadoop.fs.FileSystem.getLocal(spark.sparkContext().hadoopConfiguration());
+    long twoHoursAgo = System.currentTimeMillis() - Duration.ofHours(2).toMillis();
+    try (Stream<Path> all = Stream.concat(Files.walk(dead), Stream.of(deadLatest))) {
+      for (Path p : all.toList()) {
+        fs.setTimes(new org.apache.hadoop.fs.Path(p.toUri()), twoHoursAgo, -1);
+      }
+    }
+    // A build still running: its _alive file was rewritten a moment ago.
+    Path live = staging.resolve("v9-" + UUID.randomUUID());
+    Files.createDirectories(live);
+    Files.writeString(live.resolve("model.kiln"), "partial");
+    fs.setTimes(new org.apache.hadoop.fs.Path(live.resolve("model.kiln").toUri()), twoHoursAgo, -1);
+    fs.setTimes(new org.apache.hadoop.fs.Path(live.toUri()), twoHoursAgo, -1);
+    Files.writeString(live.resolve("_alive"), "");
+    Set<String> leftovers = Set.of(dead.getFileName().toString(),
+        deadLatest.getFileName().toString(), live.getFileName().toString());
+
+    // A grace period longer than their age keeps them.
+    CliRun run = cli(build("v1", good, root, "IVF4,Flat", "l2", "--staging-grace", "3h"));
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals(leftovers, KilnTestData.list(staging));
+
+    // The default (1h) removes what is older, and nothing else.
+    run = cli(build("v2", good, root, "IVF4,Flat", "l2"));
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals(Set.of(live.getFileName().toString()), KilnTestData.list(staging));
+    assertEquals("v2\n", KilnTestData.latest(root));
+    try (KilnIndex index = KilnIndex.open(root)) {
+      assertEquals("v2", index.version());
+      assertEquals(N, index.count());
+    }
+
+    // With no grace at all, every other entry goes (only when no other build can be running).
+    run = cli(build("v3", good, root, "IVF4,Flat", "l2", "--staging-grace", "0s"));
+    assertEquals(0, run.exitCode(), run.err());
+    assertPublished(root, "v3", 1, false);
+  }
+
+  @Test
+  void stagingGraceMustBeADuration() {
+    CliRun run = cli(build(good, tmp.resolve("root"), "IVF4,Flat", "l2", "--staging-grace", "soon"));
+    assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+    assertTrue(run.err().contains("'soon' is not a duration"), run.err());
+    run = cli(build(good, tmp.resolve("root"), "IVF4,Flat", "l2", "--staging-grace", "PT-1H"));
+    assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+    assertTrue(run.err().contains("staging grace period must be zero or more"), run.err());
+    assertNothingPublished(tmp.resolve("root"), "v1");
   }
 
   /** A build that must end in a conflict: exit 4 and one error line, which it returns. */

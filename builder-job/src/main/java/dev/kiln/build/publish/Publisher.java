@@ -301,7 +301,7 @@ public final class Publisher {
           if (fs.delete(e.getPath(), true)) {
             LOG.warn("removed stale staging entry {} (last modified {}, more than {} ago: a build"
                 + " that stopped without cleaning up)", e.getPath(),
-                Instant.ofEpochMilli(modified), grace);
+                Instant.ofEpochMilli(modified), grace.toString().substring(2).toLowerCase());
             removed.add(e.getPath());
           }
         }
