@@ -223,7 +223,7 @@ class BuildCommandTest {
   }
 
   @Test
-  void reRunWithTheSameInputAndParametersIsANoOp() throws IOException {
+  void reRunWithTheSameInputAndParametersIsANoOp() throws IOException, InterruptedException {
     Path root = tmp.resolve("root");
     CliRun first = cli(build(good, root, "IVF4,Flat", "l2"));
     assertEquals(0, first.exitCode(), first.err());
@@ -256,7 +256,7 @@ class BuildCommandTest {
       spark.sparkContext().setJobDescription(null);
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (!jobs.contains("marker") && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
+        Thread.sleep(10); // poll
       }
     } finally {
       spark.sparkContext().removeSparkListener(listener);
