@@ -23,8 +23,9 @@ import picocli.CommandLine.Option;
     description = {
       "Build an index from Parquet (id, embedding) rows and publish it as a new version.",
       "Runs on the Spark master spark-submit gives, or on an embedded local Spark.",
-      "A re-run with a --version that is already published from the same input and parameters",
-      "does nothing and succeeds (exit 0); any other existing version is a conflict (exit 4)."
+      "Re-running with a --version that is already published from the same input and",
+      "parameters does nothing and succeeds (exit 0); any other existing version is a",
+      "conflict (exit 4). See docs/PUBLISHING.md."
     })
 final class BuildCommand implements Callable<Integer> {
   @Mixin BuildOptions options;

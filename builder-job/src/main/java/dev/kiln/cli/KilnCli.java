@@ -29,9 +29,10 @@ import picocli.CommandLine.Command;
     },
     footer = {
       "",
-      "Exit codes: 0 success (build: published, or already published from the same input",
-      "            and parameters), 1 unexpected failure (worth a retry), 2 bad options,",
-      "            3 bad input data, 4 conflict with a published version (2-4: do not retry)."
+      "Exit codes: 0 success (build: published, or already published from the same",
+      "            input and parameters), 1 unexpected failure (worth a retry),",
+      "            2 bad options, 3 bad input data, 4 conflict with a published",
+      "            version (2-4: a retry cannot help)."
     })
 public final class KilnCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
