@@ -4,6 +4,7 @@ import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.io.Serializable;
+import java.time.Duration;
 
 /**
  * Everything one build needs to know. Defaults follow Faiss where Faiss has one (25 k-means
@@ -28,6 +29,9 @@ import java.io.Serializable;
  * @param pqIterations k-means iterations per PQ sub-space
  * @param maxRejectFraction fraction of invalid rows tolerated (they are set aside in
  *     {@code _rejects/}); beyond it the build fails
+ * @param stagingGrace staging entries of other builds not modified for this long are taken for
+ *     leftovers of killed builds and removed (see {@code Publisher}); not part of the build's
+ *     fingerprint
  */
 public record BuildConfig(
     String input,
@@ -45,11 +49,15 @@ public record BuildConfig(
     int kmeansIterations,
     int pqTrainingPoints,
     int pqIterations,
-    double maxRejectFraction)
+    double maxRejectFraction,
+    Duration stagingGrace)
     implements Serializable {
 
   /** Shards are sized so that each stays well under the 2 GiB one mapping can hold. */
   public static final long TARGET_SHARD_BYTES = 512L << 20;
+
+  /** How long a staging directory may go unmodified before another build removes it. */
+  public static final Duration DEFAULT_STAGING_GRACE = Duration.ofHours(1);
 
   public BuildConfig {
     IndexLayout.checkVersionId(versionId);
@@ -60,6 +68,9 @@ public record BuildConfig(
     if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
       throw new IllegalArgumentException("max reject fraction must be in [0, 1]");
     }
+    if (stagingGrace == null || stagingGrace.isNegative()) {
+      throw new IllegalArgumentException("the staging grace period must be zero or more");
+    }
   }
 
   /** A configuration with the defaults for everything but the essentials. */
@@ -67,43 +78,97 @@ public record BuildConfig(
       String input, String output, String versionId, IndexSpec spec, Metric metric) {
     return new BuildConfig(
         input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 0, 256, 25,
-        65_536, 25, 0.0);
+        65_536, 25, 0.0, DEFAULT_STAGING_GRACE);
   }
 
   public BuildConfig withShards(int n) {
-    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-        seed, n, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
-        maxRejectFraction);
+    return edit(b -> b.shards = n);
   }
 
   public BuildConfig withPartitions(int n) {
-    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-        seed, shards, n, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
-        maxRejectFraction);
+    return edit(b -> b.partitions = n);
   }
 
   public BuildConfig withColumns(String id, String vector) {
-    return new BuildConfig(input, output, versionId, spec, metric, id, vector, dim, seed, shards,
-        partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints, pqIterations,
-        maxRejectFraction);
+    return edit(b -> {
+      b.idColumn = id;
+      b.vectorColumn = vector;
+    });
   }
 
   public BuildConfig withTraining(long seed, int pointsPerCentroid, int kmeansIterations,
       int pqTrainingPoints, int pqIterations) {
-    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-        seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
-        pqIterations, maxRejectFraction);
+    return edit(b -> {
+      b.seed = seed;
+      b.pointsPerCentroid = pointsPerCentroid;
+      b.kmeansIterations = kmeansIterations;
+      b.pqTrainingPoints = pqTrainingPoints;
+      b.pqIterations = pqIterations;
+    });
   }
 
   public BuildConfig withDim(int d) {
-    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, d,
-        seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
-        pqIterations, maxRejectFraction);
+    return edit(b -> b.dim = d);
   }
 
   public BuildConfig withMaxRejectFraction(double f) {
-    return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-        seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
-        pqIterations, f);
+    return edit(b -> b.maxRejectFraction = f);
+  }
+
+  public BuildConfig withStagingGrace(Duration grace) {
+    return edit(b -> b.stagingGrace = grace);
+  }
+
+  /** A copy with some components changed: records have no "with", so one mutable copy does. */
+  private BuildConfig edit(java.util.function.Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
+    return c.build();
+  }
+
+  private static final class Copy {
+    final String input;
+    final String output;
+    final String versionId;
+    final IndexSpec spec;
+    final Metric metric;
+    String idColumn;
+    String vectorColumn;
+    int dim;
+    long seed;
+    int shards;
+    int partitions;
+    int pointsPerCentroid;
+    int kmeansIterations;
+    int pqTrainingPoints;
+    int pqIterations;
+    double maxRejectFraction;
+    Duration stagingGrace;
+
+    Copy(BuildConfig c) {
+      input = c.input;
+      output = c.output;
+      versionId = c.versionId;
+      spec = c.spec;
+      metric = c.metric;
+      idColumn = c.idColumn;
+      vectorColumn = c.vectorColumn;
+      dim = c.dim;
+      seed = c.seed;
+      shards = c.shards;
+      partitions = c.partitions;
+      pointsPerCentroid = c.pointsPerCentroid;
+      kmeansIterations = c.kmeansIterations;
+      pqTrainingPoints = c.pqTrainingPoints;
+      pqIterations = c.pqIterations;
+      maxRejectFraction = c.maxRejectFraction;
+      stagingGrace = c.stagingGrace;
+    }
+
+    BuildConfig build() {
+      return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
+          seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
+          pqIterations, maxRejectFraction, stagingGrace);
+    }
   }
 }

@@ -3,6 +3,7 @@ package dev.kiln.build;
 import dev.kiln.build.encode.EncodedItem;
 import dev.kiln.build.encode.Encoder;
 import dev.kiln.build.encode.ModelBroadcast;
+import dev.kiln.build.publish.BuildFingerprint;
 import dev.kiln.build.publish.Publisher;
 import dev.kiln.build.read.CanonicalOrder;
 import dev.kiln.build.read.InputReader;
@@ -60,11 +61,22 @@ public final class KilnBuildJob {
     IndexSpec spec = cfg.spec();
 
     timer.start("read");
+    // A re-run of a build that published is found before any work: cheap, and a no-op.
+    Map<String, String> fingerprint = BuildFingerprint.of(cfg, jsc.hadoopConfiguration());
+    Publisher.Published done = Publisher.findPublished(
+        jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), fingerprint);
+    if (done != null) {
+      LOG.info("{} is already published from the same input and parameters; {}",
+          done.versionDir(), done.latest());
+      return new BuildResult(done.versionDir().toString(), done.manifest(), timer.total(), true,
+          done.latest());
+    }
     InputReader.Input input = new InputReader(spark, cfg).read();
     int dim = input.dim();
     long n = input.count();
     checkSizes(spec, n);
-    Publisher pub = Publisher.prepare(jsc.hadoopConfiguration(), cfg.output(), cfg.versionId());
+    Publisher pub = Publisher.prepare(
+        jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
     JavaRDD<Item> items = null;
     JavaRDD<VectorBlock> train = null;
     JavaRDD<EncodedItem> encoded = null;
@@ -144,6 +156,7 @@ public final class KilnBuildJob {
       timer.start("publish");
       Map<String, Object> build = new LinkedHashMap<>();
       build.put("input", cfg.input());
+      build.put(BuildFingerprint.KEY, fingerprint);
       build.put("seed", cfg.seed());
       build.put("partitions", partitions);
       build.put("trainingPoints", trainRows);
@@ -166,7 +179,7 @@ public final class KilnBuildJob {
       LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),
           shards, String.format("%.1f", seconds));
       return new BuildResult(pub.versionDir().toString(), manifest, seconds);
-    } catch (RuntimeException | IOException e) {
+    } catch (RuntimeException | IOException | Error e) {
       pub.abort();
       throw e;
     } finally {

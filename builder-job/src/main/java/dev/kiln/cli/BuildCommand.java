@@ -5,10 +5,15 @@ import dev.kiln.build.BuildResult;
 import dev.kiln.build.KilnBuildJob;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -17,7 +22,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Build an index from Parquet (id, embedding) rows and publish it as a new version.",
-      "Runs on the Spark master spark-submit gives, or on an embedded local Spark."
+      "Runs on the Spark master spark-submit gives, or on an embedded local Spark.",
+      "Re-running with a --version that is already published from the same input and",
+      "parameters does nothing and succeeds (exit 0); any other existing version is a",
+      "conflict (exit 4). See docs/PUBLISHING.md."
     })
 final class BuildCommand implements Callable<Integer> {
   @Mixin BuildOptions options;
@@ -30,6 +38,12 @@ final class BuildCommand implements Callable<Integer> {
     BuildConfig cfg = options.toConfig();
     try (SparkSessions.Lease spark = SparkSessions.get("kiln-build " + cfg.versionId(), master)) {
       BuildResult r = new KilnBuildJob(spark.spark(), cfg).run();
+      if (r.alreadyPublished()) {
+        System.out.printf("already published %s from the same input and parameters: %d items,"
+            + " %s, metric %s; nothing to do (%s)%n", r.versionDir(), r.manifest().count(),
+            r.manifest().index(), r.manifest().metric(), r.latest());
+        return 0;
+      }
       System.out.printf("published %s: %d items, %s, metric %s, %d shard(s) in %.1f s%n",
           r.versionDir(), r.manifest().count(), r.manifest().index(), r.manifest().metric(),
           r.manifest().shards(), r.seconds());
@@ -93,6 +107,12 @@ final class BuildCommand implements Callable<Integer> {
         description = "Fraction of invalid rows to set aside in _rejects/ before failing (default: ${DEFAULT-VALUE}).")
     double maxRejectFraction;
 
+    @Option(names = "--staging-grace", defaultValue = "1h", converter = DurationConverter.class,
+        description = {"Remove other builds' staging directories under OUTPUT/_staging that have"
+            + " not been modified for this long: leftovers of killed builds (a running build"
+            + " keeps its own fresh). Like 90s, 30m, 6h, 2d or PT1H (default: ${DEFAULT-VALUE})."})
+    Duration stagingGrace;
+
     BuildConfig toConfig() {
       String v = version != null ? version
           : LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -102,7 +122,36 @@ final class BuildCommand implements Callable<Integer> {
           .withShards(shards)
           .withPartitions(partitions)
           .withTraining(seed, pointsPerList, kmeansIterations, pqTrainPoints, pqIterations)
-          .withMaxRejectFraction(maxRejectFraction);
+          .withMaxRejectFraction(maxRejectFraction)
+          .withStagingGrace(stagingGrace);
+    }
+  }
+
+  /** A duration: a number and a unit (ms, s, m, h, d), or ISO-8601 (PT1H). */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    private static final Pattern SHORT = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+    @Override
+    public Duration convert(String value) {
+      String v = value.trim().toLowerCase(Locale.ROOT);
+      Matcher m = SHORT.matcher(v);
+      if (m.matches()) {
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofDays(n);
+        };
+      }
+      try {
+        return Duration.parse(value.trim().toUpperCase(Locale.ROOT));
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new picocli.CommandLine.TypeConversionException(
+            "'" + value + "' is not a duration: use a number and a unit (90s, 30m, 6h, 2d) or"
+                + " ISO-8601 (PT1H)");
+      }
     }
   }
 }

@@ -23,14 +23,20 @@ import dev.kiln.testing.SparkExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.stream.Stream;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -45,7 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code kiln build} as a user runs it, in process: bad input and bad options end with the
  * documented exit code and one {@code kiln: error:} line naming the problem, and publish
- * nothing; published versions are never overwritten; invalid rows are either fatal or, within
+ * nothing; published versions are never modified, and a re-run of a build that published is a
+ * no-op; invalid rows are either fatal or, within
  * {@code --max-reject-fraction}, set aside in {@code _rejects/}.
  */
 @ExtendWith(SparkExtension.class)
@@ -127,8 +134,13 @@ class BuildCommandTest {
   }
 
   private String[] build(String input, Path root, String index, String metric, String... more) {
+    return build("v1", input, root, index, metric, more);
+  }
+
+  private String[] build(String version, String input, Path root, String index, String metric,
+      String... more) {
     List<String> args = new ArrayList<>(List.of("build", "--input", input, "--output",
-        root.toString(), "--index", index, "--metric", metric, "--version", "v1",
+        root.toString(), "--index", index, "--metric", metric, "--version", version,
         "--kmeans-iterations", "4", "--pq-iterations", "4", "--seed", "3"));
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
@@ -211,20 +223,71 @@ class BuildCommandTest {
   }
 
   @Test
-  void publishedVersionIsNeverReplaced() throws IOException {
+  void reRunWithTheSameInputAndParametersIsANoOp() throws IOException, InterruptedException {
     Path root = tmp.resolve("root");
     CliRun first = cli(build(good, root, "IVF4,Flat", "l2"));
     assertEquals(0, first.exitCode(), first.err());
     assertTrue(first.out().startsWith("published " + versionDir(root, "v1")), first.out());
-    assertEquals(N, assertPublished(root, "v1", 1, false).count());
+    Manifest m = assertPublished(root, "v1", 1, false);
+    assertEquals(N, m.count());
+    Map<?, ?> fingerprint = (Map<?, ?>) m.build().get("fingerprint");
+    assertEquals("IVF4,Flat", fingerprint.get("index"));
+    assertEquals("l2", fingerprint.get("metric"));
+    assertEquals("3", fingerprint.get("seed"));
+    assertEquals("1", fingerprint.get("inputFiles"), "one Parquet file (_SUCCESS and .crc skipped)");
+    assertTrue(((String) fingerprint.get("inputListing")).matches("sha256:[0-9a-f]{64}"));
+    Map<String, byte[]> before = filesUnder(root);
+
+    // The same command again: no Spark job runs, nothing changes, one line says so.
+    List<String> jobs = java.util.Collections.synchronizedList(new ArrayList<>());
+    SparkListener listener = new SparkListener() {
+      @Override
+      public void onJobStart(SparkListenerJobStart e) {
+        jobs.add(String.valueOf(e.properties().getProperty("spark.job.description")));
+      }
+    };
+    spark.sparkContext().addSparkListener(listener);
+    CliRun second;
+    try {
+      second = cli(build(good, root, "IVF4,Flat", "l2"));
+      // Listener events arrive in order: once the marker job is seen, any job of the re-run was.
+      spark.sparkContext().setJobDescription("marker");
+      spark.range(1).count();
+      spark.sparkContext().setJobDescription(null);
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (!jobs.contains("marker") && System.nanoTime() < deadline) {
+        Thread.sleep(10); // poll
+      }
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
+    }
+    assertEquals(0, second.exitCode(), second.err());
+    assertEquals(List.of("already published " + versionDir(root, "v1") + " from the same input"
+        + " and parameters: " + N + " items, IVF4,Flat, metric l2; nothing to do (LATEST names"
+        + " it)"), second.out().lines().toList());
+    assertTrue(jobs.contains("marker"), "marker job not seen: " + jobs);
+    assertEquals(Set.of("marker"), Set.copyOf(jobs), "a re-run must not run Spark jobs");
+    assertSameFiles(before, filesUnder(root));
+    assertFalse(spark.sparkContext().isStopped(), "the CLI must not stop a session it did not create");
+  }
+
+  @Test
+  void publishedVersionIsNeverReplaced() throws IOException {
+    Path root = tmp.resolve("root");
+    CliRun first = cli(build(good, root, "IVF4,Flat", "l2"));
+    assertEquals(0, first.exitCode(), first.err());
     Map<String, byte[]> before = filesUnder(root);
 
     // Same version id, other data and index type.
-    CliRun second = cli(build(dim30, root, "IVF8,Flat", "ip"));
-    assertEquals(KilnException.CONFLICT, second.exitCode(), second.err());
-    List<String> lines = second.errLines();
-    assertEquals(1, lines.size(), second.err());
-    assertTrue(lines.get(0).startsWith("kiln: error: version v1 already exists"), lines.get(0));
+    String line = assertConflict(root, build(dim30, root, "IVF8,Flat", "ip"));
+    assertTrue(line.contains("index IVF4,Flat, now IVF8,Flat"), line);
+    assertTrue(line.contains("metric l2, now ip"), line);
+    assertTrue(line.contains("input file:" + good + ", now file:" + dim30), line);
+    // Same data, one parameter changed.
+    line = assertConflict(root, build(good, root, "IVF4,Flat", "l2", "--train-points-per-list", "99"));
+    assertTrue(line.contains("(pointsPerCentroid 256, now 99)"), line);
+    line = assertConflict(root, build(good, root, "IVF4,Flat", "l2", "--shards", "2"));
+    assertTrue(line.contains("(shards 0, now 2)"), line);
 
     assertSameFiles(before, filesUnder(root));
     assertFalse(spark.sparkContext().isStopped(), "the CLI must not stop a session it did not create");
@@ -232,6 +295,183 @@ class BuildCommandTest {
       assertEquals("v1", index.version());
       assertEquals(N, index.count());
       assertEquals("IVF4,Flat", index.spec().toString());
+    }
+  }
+
+  @Test
+  void changedInputFilesAreAConflict() throws IOException {
+    Path input = tmp.resolve("input");
+    copyTree(Path.of(good), input);
+    Path root = tmp.resolve("root");
+    assertEquals(0, cli(build(input.toString(), root, "IVF4,Flat", "l2")).exitCode());
+    Map<String, byte[]> before = filesUnder(root);
+    // The same bytes, rewritten later: only the modification time tells.
+    Path part;
+    try (Stream<Path> s = Files.list(input)) {
+      part = s.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
+    }
+    Files.setLastModifiedTime(part, FileTime.fromMillis(
+        Files.getLastModifiedTime(part).toMillis() + 60_000));
+    String line = assertConflict(root, build(input.toString(), root, "IVF4,Flat", "l2"));
+    assertTrue(line.contains("inputModified"), line);
+    assertTrue(line.contains("inputListing sha256:"), line);
+    // Another file beside it.
+    Files.setLastModifiedTime(part, FileTime.fromMillis(
+        Files.getLastModifiedTime(part).toMillis() - 60_000));
+    assertEquals(0, cli(build(input.toString(), root, "IVF4,Flat", "l2")).exitCode(),
+        "the original modification time again: the same input");
+    Files.copy(part, input.resolve("part-extra.parquet"));
+    line = assertConflict(root, build(input.toString(), root, "IVF4,Flat", "l2"));
+    assertTrue(line.contains("inputFiles 1, now 2"), line);
+    assertSameFiles(before, filesUnder(root));
+  }
+
+  @Test
+  void aDamagedOrForeignVersionDirectoryIsAConflict() throws IOException {
+    Path root = tmp.resolve("root");
+    Path v1 = versionDir(root, "v1");
+    Files.createDirectories(v1);
+    Files.writeString(v1.resolve("notes.txt"), "not an index");
+    String line = assertConflict(root, build(good, root, "IVF4,Flat", "l2"));
+    assertTrue(line.contains("has no manifest.json"), line);
+    assertEquals(Set.of("notes.txt"), KilnTestData.list(v1));
+
+    Files.writeString(v1.resolve("manifest.json"), "{ not json");
+    line = assertConflict(root, build(good, root, "IVF4,Flat", "l2"));
+    assertTrue(line.contains("has no valid manifest.json"), line);
+
+    // A real version with a truncated shard.
+    Path other = tmp.resolve("other");
+    assertEquals(0, cli(build(good, other, "IVF4,Flat", "l2")).exitCode());
+    Path shard = versionDir(other, "v1").resolve("shard-00000.kiln");
+    byte[] bytes = Files.readAllBytes(shard);
+    Files.write(shard, Arrays.copyOf(bytes, bytes.length - 1));
+    line = assertConflict(other, build(good, other, "IVF4,Flat", "l2"));
+    assertTrue(line.contains("is damaged: shard-00000.kiln has " + (bytes.length - 1)
+        + " bytes, its manifest lists " + bytes.length), line);
+    Files.delete(shard);
+    line = assertConflict(other, build(good, other, "IVF4,Flat", "l2"));
+    assertTrue(line.contains("shard-00000.kiln, which its manifest lists, is missing"), line);
+    assertFalse(Files.exists(shard), "never repaired");
+  }
+
+  @Test
+  void reRunCatchesUpLatestButNeverMovesItBack() throws IOException {
+    Path root = tmp.resolve("root");
+    assertEquals(0, cli(build("v1", good, root, "IVF4,Flat", "l2")).exitCode());
+    assertEquals(0, cli(build("v2", good, root, "IVF4,Flat", "l2")).exitCode());
+    assertEquals("v2\n", KilnTestData.latest(root));
+
+    // v2 published before v1's re-run: LATEST stays.
+    CliRun run = cli(build("v1", good, root, "IVF4,Flat", "l2"));
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().contains("nothing to do (LATEST left at v2, published after it)"),
+        run.out());
+    assertEquals("v2\n", KilnTestData.latest(root));
+
+    // A run that stopped between renaming v2 in and moving LATEST: the re-run completes it.
+    Files.writeString(root.resolve("LATEST"), "v1\n");
+    run = cli(build("v2", good, root, "IVF4,Flat", "l2"));
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().contains("nothing to do (LATEST moved to it from v1)"), run.out());
+    assertEquals("v2\n", KilnTestData.latest(root));
+
+    // No LATEST at all.
+    Files.delete(root.resolve("LATEST"));
+    run = cli(build("v1", good, root, "IVF4,Flat", "l2"));
+    assertTrue(run.out().contains("nothing to do (LATEST moved to it)"), run.out());
+    assertEquals("v1\n", KilnTestData.latest(root));
+    assertEquals(Set.of(), KilnTestData.list(root.resolve("_staging")), "staging leftovers");
+  }
+
+  @Test
+  void staleStagingEntriesAreRemovedByTheNextBuild() throws IOException {
+    Path root = tmp.resolve("root");
+    Path staging = root.resolve("_staging");
+    // What a killed build leaves behind: its staging directory and a LATEST temporary...
+    Path dead = staging.resolve("v0-" + UUID.randomUUID());
+    Files.createDirectories(dead.resolve("_attempts"));
+    Files.writeString(dead.resolve("model.kiln"), "partial");
+    Files.writeString(dead.resolve("_alive"), "");
+    Files.writeString(dead.resolve("_attempts").resolve("shard-00000.kiln.attempt-7"), "partial");
+    Path deadLatest = staging.resolve("LATEST-" + UUID.randomUUID());
+    Files.writeString(deadLatest, "v0\n");
+    // ...two hours ago, set through Hadoop as a build sees it on any file system.
+    org.apache.hadoop.fs.FileSystem fs =
+        org.apache.hadoop.fs.FileSystem.getLocal(spark.sparkContext().hadoopConfiguration());
+    long twoHoursAgo = System.currentTimeMillis() - Duration.ofHours(2).toMillis();
+    try (Stream<Path> all = Stream.concat(Files.walk(dead), Stream.of(deadLatest))) {
+      for (Path p : all.toList()) {
+        fs.setTimes(new org.apache.hadoop.fs.Path(p.toUri()), twoHoursAgo, -1);
+      }
+    }
+    // A build still running: its _alive file was rewritten a moment ago.
+    Path live = staging.resolve("v9-" + UUID.randomUUID());
+    Files.createDirectories(live);
+    Files.writeString(live.resolve("model.kiln"), "partial");
+    fs.setTimes(new org.apache.hadoop.fs.Path(live.resolve("model.kiln").toUri()), twoHoursAgo, -1);
+    fs.setTimes(new org.apache.hadoop.fs.Path(live.toUri()), twoHoursAgo, -1);
+    Files.writeString(live.resolve("_alive"), "");
+    Set<String> leftovers = Set.of(dead.getFileName().toString(),
+        deadLatest.getFileName().toString(), live.getFileName().toString());
+
+    // A grace period longer than their age keeps them.
+    CliRun run = cli(build("v1", good, root, "IVF4,Flat", "l2", "--staging-grace", "3h"));
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals(leftovers, KilnTestData.list(staging));
+
+    // The default (1h) removes what is older, and nothing else.
+    run = cli(build("v2", good, root, "IVF4,Flat", "l2"));
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals(Set.of(live.getFileName().toString()), KilnTestData.list(staging));
+    assertEquals("v2\n", KilnTestData.latest(root));
+    try (KilnIndex index = KilnIndex.open(root)) {
+      assertEquals("v2", index.version());
+      assertEquals(N, index.count());
+    }
+
+    // With no grace at all, every other entry goes (only when no other build can be running).
+    run = cli(build("v3", good, root, "IVF4,Flat", "l2", "--staging-grace", "0s"));
+    assertEquals(0, run.exitCode(), run.err());
+    assertPublished(root, "v3", 1, false);
+  }
+
+  @Test
+  void stagingGraceMustBeADuration() {
+    CliRun run = cli(build(good, tmp.resolve("root"), "IVF4,Flat", "l2", "--staging-grace", "soon"));
+    assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+    assertTrue(run.err().contains("'soon' is not a duration"), run.err());
+    run = cli(build(good, tmp.resolve("root"), "IVF4,Flat", "l2", "--staging-grace", "PT-1H"));
+    assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+    assertTrue(run.err().contains("staging grace period must be zero or more"), run.err());
+    assertNothingPublished(tmp.resolve("root"), "v1");
+  }
+
+  /** A build that must end in a conflict: exit 4 and one error line, which it returns. */
+  private static String assertConflict(Path root, String[] args) {
+    CliRun run = cli(args);
+    assertEquals(KilnException.CONFLICT, run.exitCode(), run.err());
+    List<String> lines = run.errLines();
+    assertEquals(1, lines.size(), run.err());
+    String line = lines.get(0);
+    assertTrue(line.startsWith("kiln: error: version v1 already exists at "
+        + versionDir(root, "v1")), line);
+    assertTrue(line.endsWith("published versions are never modified: choose another --version"),
+        line);
+    assertEquals("", run.out());
+    return line;
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path q = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(q);
+        } else {
+          Files.copy(p, q, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
     }
   }
 
