@@ -23,12 +23,15 @@ state="$root/work/local-cluster"
 master_port=7077
 master_url="spark://127.0.0.1:$master_port"
 ui_port="${KILN_MASTER_UI_PORT:-8080}"
+if [[ "${1:-}" != start && -f "$state/master.ui-port" ]]; then
+  ui_port=$(cat "$state/master.ui-port") # the port of the master that is running
+fi
 workers=2
 worker_memory="${KILN_WORKER_MEMORY:-2g}"
 start_timeout="${KILN_CLUSTER_TIMEOUT:-90}"   # seconds to wait for the workers to register
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -37,7 +40,10 @@ log() { echo "local-cluster: $*" >&2; }
 # The JVM flags Spark needs on Java 17, kept in one place: the parent pom's spark.jvm.opens.
 opens=$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' "$root/pom.xml")
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file whose process is still alive and is still one of ours (pids get reused).
+pid_alive() {
+  [[ -f "$1" ]] && ps -o args= -p "$(cat "$1")" 2>/dev/null | grep -q 'org\.apache\.spark\.deploy\.'
+}
 
 # The master's JSON status (empty if it does not answer).
 master_json() { curl -fsS --max-time 3 "http://127.0.0.1:$ui_port/json/" 2>/dev/null || true; }
@@ -84,14 +90,15 @@ stop() {
   # Workers first, so the master does not log them as lost. A worker's executors exit with it.
   for ((i = workers; i >= 1; i--)); do stop_one "worker-$i"; done
   stop_one master
+  rm -f "$state/master.ui-port"
 }
 
 status() {
-  local n i
-  n=$(alive_workers)
+  local n="" i
   if ! pid_alive "$state/master.pid"; then
     echo "master: not running"
   else
+    n=$(alive_workers)
     echo "master: $master_url (pid $(cat "$state/master.pid")), UI http://127.0.0.1:$ui_port, alive workers: ${n:-?}"
   fi
   for ((i = 1; i <= workers; i++)); do
@@ -117,21 +124,25 @@ fail_start() {
 }
 
 start() {
-  local i n deadline
+  local i n deadline port
   ensure_jars
   mkdir -p "$state" "$SPARK_LOCAL_DIRS"
   if pid_alive "$state/master.pid"; then
+    [[ -f "$state/master.ui-port" ]] && ui_port=$(cat "$state/master.ui-port")
     if [[ "$(alive_workers)" == "$workers" ]]; then
       log "already running: $master_url with $workers workers"
       return 0
     fi
     log "a previous cluster is half up; stopping it first"
     stop
+    ui_port="${KILN_MASTER_UI_PORT:-8080}"
   fi
-  if (exec 3<>"/dev/tcp/127.0.0.1/$master_port") 2>/dev/null; then
-    log "error: something else already listens on 127.0.0.1:$master_port"
-    exit 1
-  fi
+  for port in "$master_port" "$ui_port"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      log "error: something else already listens on 127.0.0.1:$port (the master's UI port is KILN_MASTER_UI_PORT)"
+      exit 1
+    fi
+  done
 
   # The REST submission server (port 6066) is not needed: kiln-submit uses client mode.
   launch master -Dspark.master.rest.enabled=false org.apache.spark.deploy.master.Master \
@@ -142,6 +153,7 @@ start() {
       --host 127.0.0.1 --cores 1 --memory "$worker_memory" --webui-port 0 \
       --work-dir "$state/worker-$i"
   done
+  echo "$ui_port" >"$state/master.ui-port"
   log "master and $workers workers started (logs in $state); waiting up to ${start_timeout}s for the workers to register"
 
   deadline=$((SECONDS + start_timeout))
