@@ -330,9 +330,12 @@ public final class Publisher {
     return versionDir;
   }
 
-  /** Where tasks write their attempt files. */
+  /**
+   * Where tasks write their attempt files: fully qualified, because executors resolve a
+   * relative path against their own working directory (on a cluster, not the driver's).
+   */
   public Path attemptDir() {
-    return new Path(staging, "_attempts");
+    return fs.makeQualified(new Path(staging, "_attempts"));
   }
 
   /** Opens a file in the staging directory; {@link #record} it once written. */
