@@ -18,7 +18,12 @@ shift $(($# < 4 ? $# : 4))
 metric=${METRIC:-l2}
 faiss_script=${FAISS_BASELINE:-$here/../shared/bench/faiss_baseline.py}
 [[ -f $faiss_script ]] || { echo "no Faiss baseline script at $faiss_script (set FAISS_BASELINE)" >&2; exit 2; }
-python3 -c 'import faiss' 2>/dev/null || { echo "python3-faiss is not installed (apt-get install python3-faiss libopenblas0-pthread)" >&2; exit 2; }
+# Debian's python3-faiss lives in the system interpreter, which may not be the first python3.
+py=""
+for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+  if "$candidate" -c 'import faiss' 2>/dev/null; then py=$candidate; break; fi
+done
+[[ -n $py ]] || { echo "python3-faiss is not installed (apt-get install python3-faiss libopenblas0-pthread)" >&2; exit 2; }
 
 # Faiss spells PQ without polysemous training as PQ{m}np; Kiln never does polysemous training.
 faiss_index=$index
@@ -31,7 +36,7 @@ echo "== Kiln: $index metric=$metric on $name" >&2
   --groundtruth "$data/${name}_groundtruth.ivecs" --index "$index" --metric "$metric" \
   --nprobe "$probes" --work "$out/kiln" "$@" 2>"$out/kiln.log" | tee "$out/kiln.txt"
 echo "== Faiss: $faiss_index metric=$metric on $name" >&2
-METRIC=$metric python3 "$faiss_script" "$data" "$name" "$faiss_index" "$probes" | tee "$out/faiss.txt"
+METRIC=$metric "$py" "$faiss_script" "$data" "$name" "$faiss_index" "$probes" | tee "$out/faiss.txt"
 
 echo
 echo "nprobe  kiln_recall  faiss_recall  d_recall   kiln_qps  faiss_qps  qps_ratio"
