@@ -28,7 +28,7 @@ import java.util.Map;
  * @param lists list-size statistics (min, max, mean, empty)
  * @param build how it was built: input, seed, training sample, iterations, Kiln version
  * @param timings seconds per build stage
- * @param quality measured search quality, when the build evaluated it
+ * @param quality measured search quality, when the build evaluated it; see {@link Quality}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -73,6 +73,11 @@ public record Manifest(
 
   public IdType idTypeValue() {
     return IdType.valueOf(idType.toUpperCase(java.util.Locale.ROOT));
+  }
+
+  /** The typed view of {@link #quality}, or null when the build measured no recall curve. */
+  public Quality measuredQuality() {
+    return Quality.of(quality);
   }
 
   public FileEntry file(String name) {
