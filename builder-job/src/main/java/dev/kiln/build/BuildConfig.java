@@ -1,5 +1,6 @@
 package dev.kiln.build;
 
+import dev.kiln.build.evaluate.EvalConfig;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
@@ -32,6 +33,8 @@ import java.time.Duration;
  * @param stagingGrace staging entries of other builds not modified for this long are taken for
  *     leftovers of killed builds and removed (see {@code Publisher}); not part of the build's
  *     fingerprint
+ * @param evaluation how the build measures the index before publishing it, and the publish gate;
+ *     not part of the build's fingerprint (it does not change the files)
  */
 public record BuildConfig(
     String input,
@@ -50,7 +53,8 @@ public record BuildConfig(
     int pqTrainingPoints,
     int pqIterations,
     double maxRejectFraction,
-    Duration stagingGrace)
+    Duration stagingGrace,
+    EvalConfig evaluation)
     implements Serializable {
 
   /** Shards are sized so that each stays well under the 2 GiB one mapping can hold. */
@@ -71,6 +75,9 @@ public record BuildConfig(
     if (stagingGrace == null || stagingGrace.isNegative()) {
       throw new IllegalArgumentException("the staging grace period must be zero or more");
     }
+    if (evaluation == null) {
+      throw new IllegalArgumentException("evaluation settings are required (EvalConfig.off())");
+    }
   }
 
   /** A configuration with the defaults for everything but the essentials. */
@@ -78,7 +85,7 @@ public record BuildConfig(
       String input, String output, String versionId, IndexSpec spec, Metric metric) {
     return new BuildConfig(
         input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 0, 256, 25,
-        65_536, 25, 0.0, DEFAULT_STAGING_GRACE);
+        65_536, 25, 0.0, DEFAULT_STAGING_GRACE, EvalConfig.defaults());
   }
 
   public BuildConfig withShards(int n) {
@@ -119,6 +126,10 @@ public record BuildConfig(
     return edit(b -> b.stagingGrace = grace);
   }
 
+  public BuildConfig withEvaluation(EvalConfig e) {
+    return edit(b -> b.evaluation = e);
+  }
+
   /** A copy with some components changed: records have no "with", so one mutable copy does. */
   private BuildConfig edit(java.util.function.Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -144,6 +155,7 @@ public record BuildConfig(
     int pqIterations;
     double maxRejectFraction;
     Duration stagingGrace;
+    EvalConfig evaluation;
 
     Copy(BuildConfig c) {
       input = c.input;
@@ -163,12 +175,13 @@ public record BuildConfig(
       pqIterations = c.pqIterations;
       maxRejectFraction = c.maxRejectFraction;
       stagingGrace = c.stagingGrace;
+      evaluation = c.evaluation;
     }
 
     BuildConfig build() {
       return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
           seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
-          pqIterations, maxRejectFraction, stagingGrace);
+          pqIterations, maxRejectFraction, stagingGrace, evaluation);
     }
   }
 }

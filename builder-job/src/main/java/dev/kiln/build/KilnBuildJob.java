@@ -1,6 +1,7 @@
 package dev.kiln.build;
 
 import dev.kiln.build.encode.EncodedItem;
+import dev.kiln.build.evaluate.BuildEvaluation;
 import dev.kiln.build.encode.Encoder;
 import dev.kiln.build.encode.ModelBroadcast;
 import dev.kiln.build.publish.BuildFingerprint;
@@ -22,6 +23,7 @@ import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.ModelFile;
+import dev.kiln.format.Quality;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
 import java.io.IOException;
@@ -149,31 +151,31 @@ public final class KilnBuildJob {
           counts, new HadoopConf(jsc.hadoopConfiguration())));
       List<WrittenFile> written = ShardFilesWriter.write(encoded, plan, shards);
       pub.commit(written);
+      encoded.unpersist(true);
+      encoded = null;
       if (input.rejects().total() > 0) {
         input.rejected().write().parquet(pub.staging() + "/_rejects");
       }
 
-      timer.start("publish");
-      Map<String, Object> build = new LinkedHashMap<>();
-      build.put("input", cfg.input());
-      build.put(BuildFingerprint.KEY, fingerprint);
-      build.put("seed", cfg.seed());
-      build.put("partitions", partitions);
-      build.put("trainingPoints", trainRows);
-      build.put("kmeansIterations", cfg.kmeansIterations());
-      build.put("kmeansObjective", coarse.objective());
-      if (pqRows > 0) {
-        build.put("pqTrainingPoints", pqRows);
-        build.put("pqIterations", cfg.pqIterations());
+      Map<String, Object> build = buildInfo(input, fingerprint, partitions, trainRows, coarse,
+          pqRows);
+      String idType = input.idType().name().toLowerCase(Locale.ROOT);
+      Quality quality = null;
+      if (cfg.evaluation().enabled()) {
+        timer.start("evaluate");
+        Manifest staged = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
+            Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim,
+            counts.total(), idType, shards, pub.files(), counts.listStatistics(), build, null,
+            null);
+        quality = BuildEvaluation.run(spark, cfg.evaluation(), items, staged, pub.staging(),
+            cfg.vectorColumn(), cfg.seed());
       }
-      build.put("rejected", input.rejects().total());
-      build.put("rejectReasons", input.rejects().byReason());
-      build.put("spark", spark.version());
-      build.put("kiln", KilnVersion.get());
+
+      timer.start("publish");
       Manifest manifest = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
           Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim, counts.total(),
-          input.idType().name().toLowerCase(Locale.ROOT), shards, pub.files(),
-          counts.listStatistics(), build, timer.seconds(), null);
+          idType, shards, pub.files(), counts.listStatistics(), build, timer.seconds(),
+          quality == null ? null : quality.toMap());
       pub.publish(manifest);
       double seconds = timer.total();
       LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),
@@ -194,6 +196,28 @@ public final class KilnBuildJob {
         items.unpersist(true);
       }
     }
+  }
+
+  /** The manifest's {@code build} object: what the version was built from and how. */
+  private Map<String, Object> buildInfo(InputReader.Input input, Map<String, String> fingerprint,
+      int partitions, long trainRows, DistributedKMeans.Result coarse, long pqRows) {
+    Map<String, Object> build = new LinkedHashMap<>();
+    build.put("input", cfg.input());
+    build.put(BuildFingerprint.KEY, fingerprint);
+    build.put("seed", cfg.seed());
+    build.put("partitions", partitions);
+    build.put("trainingPoints", trainRows);
+    build.put("kmeansIterations", cfg.kmeansIterations());
+    build.put("kmeansObjective", coarse.objective());
+    if (pqRows > 0) {
+      build.put("pqTrainingPoints", pqRows);
+      build.put("pqIterations", cfg.pqIterations());
+    }
+    build.put("rejected", input.rejects().total());
+    build.put("rejectReasons", input.rejects().byReason());
+    build.put("spark", spark.version());
+    build.put("kiln", KilnVersion.get());
+    return build;
   }
 
   private static void checkSizes(IndexSpec spec, long n) {

@@ -3,6 +3,12 @@ package dev.kiln.cli;
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.BuildResult;
 import dev.kiln.build.KilnBuildJob;
+import dev.kiln.build.KilnException;
+import dev.kiln.build.evaluate.CurveTable;
+import dev.kiln.build.evaluate.EvalConfig;
+import dev.kiln.format.Quality;
+import java.util.ArrayList;
+import java.util.List;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.time.Duration;
@@ -25,7 +31,9 @@ import picocli.CommandLine.Option;
       "Runs on the Spark master spark-submit gives, or on an embedded local Spark.",
       "Re-running with a --version that is already published from the same input and",
       "parameters does nothing and succeeds (exit 0); any other existing version is a",
-      "conflict (exit 4). See docs/PUBLISHING.md."
+      "conflict (exit 4). Before publishing, the build measures recall, latency and QPS",
+      "per nprobe through the serving loader (--eval-*); --min-recall makes that a gate",
+      "(exit 5, nothing published). See docs/PUBLISHING.md."
     })
 final class BuildCommand implements Callable<Integer> {
   @Mixin BuildOptions options;
@@ -47,6 +55,10 @@ final class BuildCommand implements Callable<Integer> {
       System.out.printf("published %s: %d items, %s, metric %s, %d shard(s) in %.1f s%n",
           r.versionDir(), r.manifest().count(), r.manifest().index(), r.manifest().metric(),
           r.manifest().shards(), r.seconds());
+      Quality q = r.manifest().measuredQuality();
+      if (q != null) {
+        System.out.print(CurveTable.format(q));
+      }
       return 0;
     }
   }
@@ -113,6 +125,41 @@ final class BuildCommand implements Callable<Integer> {
             + " keeps its own fresh). Like 90s, 30m, 6h, 2d or PT1H (default: ${DEFAULT-VALUE})."})
     Duration stagingGrace;
 
+    @Option(names = "--queries",
+        description = {"Evaluate with these query vectors: Parquet (any Hadoop URI) with the"
+            + " --vector-column (default: --eval-queries items sampled from the input, each"
+            + " searched with itself left out)."})
+    String queries;
+
+    @Option(names = "--eval-queries", defaultValue = "1000",
+        description = "Queries sampled from the input to measure recall with; 0 skips the"
+            + " evaluation (default: ${DEFAULT-VALUE}).")
+    int evalQueries;
+
+    @Option(names = "--eval-k", defaultValue = "10", description = "k of the measured recall@k (default: ${DEFAULT-VALUE}).")
+    int evalK;
+
+    @Option(names = "--eval-nprobe", split = ",",
+        description = "nprobe values to measure (default: 1, 2, 4, ... up to min(nlist, 256)).")
+    List<Integer> evalNprobes = new ArrayList<>();
+
+    @Option(names = "--min-recall",
+        description = {"Publish gate: fail (exit 5) without publishing when the measured"
+            + " recall@k at --at-nprobe is below this; LATEST stays as it was."})
+    Double minRecall;
+
+    @Option(names = "--at-nprobe", defaultValue = "16", description = "The nprobe --min-recall is read at (default: ${DEFAULT-VALUE}).")
+    int atNprobe;
+
+    EvalConfig evalConfig() {
+      try {
+        return new EvalConfig(queries, evalQueries, evalK, evalNprobes,
+            minRecall == null ? Double.NaN : minRecall, atNprobe);
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage(e.getMessage());
+      }
+    }
+
     BuildConfig toConfig() {
       String v = version != null ? version
           : LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -123,7 +170,8 @@ final class BuildCommand implements Callable<Integer> {
           .withPartitions(partitions)
           .withTraining(seed, pointsPerList, kmeansIterations, pqTrainPoints, pqIterations)
           .withMaxRejectFraction(maxRejectFraction)
-          .withStagingGrace(stagingGrace);
+          .withStagingGrace(stagingGrace)
+          .withEvaluation(evalConfig());
     }
   }
 
