@@ -6,6 +6,7 @@ import dev.kiln.build.encode.Encoder;
 import dev.kiln.build.encode.ModelBroadcast;
 import dev.kiln.build.publish.BuildFingerprint;
 import dev.kiln.build.publish.Publisher;
+import dev.kiln.build.plan.AutoIndex;
 import dev.kiln.build.read.CanonicalOrder;
 import dev.kiln.build.read.InputReader;
 import dev.kiln.build.read.Item;
@@ -60,7 +61,6 @@ public final class KilnBuildJob {
   public BuildResult run() throws IOException {
     StageTimer timer = new StageTimer();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    IndexSpec spec = cfg.spec();
 
     timer.start("read");
     // A re-run of a build that published is found before any work: cheap, and a no-op.
@@ -76,6 +76,7 @@ public final class KilnBuildJob {
     InputReader.Input input = new InputReader(spark, cfg).read();
     int dim = input.dim();
     long n = input.count();
+    IndexSpec spec = chooseIndex(n, dim);
     checkSizes(spec, n);
     Publisher pub = Publisher.prepare(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
@@ -218,6 +219,30 @@ public final class KilnBuildJob {
     build.put("spark", spark.version());
     build.put("kiln", KilnVersion.get());
     return build;
+  }
+
+  /** The index type: given, or chosen by {@link AutoIndex}; either way within the budget. */
+  private IndexSpec chooseIndex(long n, int dim) {
+    long budget = cfg.memoryBudget();
+    if (cfg.spec() == null) {
+      try {
+        IndexSpec chosen = AutoIndex.choose(n, dim, cfg.metric(), budget);
+        LOG.info("--index auto: {} for {} vectors of dimension {}{} ({} to serve)", chosen, n,
+            dim, budget > 0 ? " within --memory-budget " + AutoIndex.human(budget) : "",
+            AutoIndex.human(AutoIndex.bytes(chosen, n, dim, cfg.metric())));
+        return chosen;
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage(e.getMessage());
+      }
+    }
+    long needs = AutoIndex.bytes(cfg.spec(), n, dim, cfg.metric());
+    if (budget > 0 && needs > budget) {
+      throw KilnException.usage(String.format(Locale.ROOT,
+          "%s for %d vectors of dimension %d needs %s to serve, over --memory-budget %s; use a"
+              + " smaller PQ code, or --index auto", cfg.spec(), n, dim, AutoIndex.human(needs),
+          AutoIndex.human(budget)));
+    }
+    return cfg.spec();
   }
 
   private static void checkSizes(IndexSpec spec, long n) {

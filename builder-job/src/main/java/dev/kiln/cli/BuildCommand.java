@@ -6,6 +6,7 @@ import dev.kiln.build.KilnBuildJob;
 import dev.kiln.build.KilnException;
 import dev.kiln.build.evaluate.CurveTable;
 import dev.kiln.build.evaluate.EvalConfig;
+import dev.kiln.build.plan.AutoIndex;
 import dev.kiln.format.Quality;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,8 +73,16 @@ final class BuildCommand implements Callable<Integer> {
     String output;
 
     @Option(names = "--index", required = true,
-        description = "Index type, Faiss factory style: IVF{nlist},Flat or IVF{nlist},PQ{m}.")
+        description = {"Index type, Faiss factory style: IVF{nlist},Flat or IVF{nlist},PQ{m};"
+            + " or auto: nlist the power of two nearest 4*sqrt(N), Flat if it fits"
+            + " --memory-budget, else the largest PQ code that does."})
     String index;
+
+    @Option(names = "--memory-budget",
+        description = {"Bytes a serving node may map for the index (model and shards), like"
+            + " 512m or 2g: picks the PQ code size under --index auto; an explicit --index"
+            + " over it fails before training (default: no limit)."})
+    String memoryBudget;
 
     @Option(names = "--metric", defaultValue = "l2", description = "l2, ip or cosine (default: ${DEFAULT-VALUE}).")
     String metric;
@@ -163,7 +172,15 @@ final class BuildCommand implements Callable<Integer> {
     BuildConfig toConfig() {
       String v = version != null ? version
           : LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-      return BuildConfig.defaults(input, output, v, IndexSpec.parse(index), Metric.parse(metric))
+      IndexSpec spec = index.equalsIgnoreCase("auto") ? null : IndexSpec.parse(index);
+      long budget;
+      try {
+        budget = memoryBudget == null ? 0 : AutoIndex.parseBytes(memoryBudget);
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage(e.getMessage());
+      }
+      return BuildConfig.defaults(input, output, v, spec, Metric.parse(metric))
+          .withMemoryBudget(budget)
           .withColumns(idColumn, vectorColumn)
           .withDim(dim)
           .withShards(shards)

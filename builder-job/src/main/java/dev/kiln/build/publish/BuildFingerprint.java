@@ -74,8 +74,8 @@ public final class BuildFingerprint {
       try {
         Object v = c.getAccessor().invoke(cfg);
         // Named and written as the manifest and the CLI name them: index IVF4,Flat, metric l2.
-        out.put(name.equals("spec") ? "index" : name,
-            v instanceof Metric m ? m.cliName() : String.valueOf(v));
+        out.put(name.equals("spec") ? "index" : name, v instanceof Metric m ? m.cliName()
+            : v == null && name.equals("spec") ? "auto" : String.valueOf(v));
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException("cannot read BuildConfig." + name, e);
       }

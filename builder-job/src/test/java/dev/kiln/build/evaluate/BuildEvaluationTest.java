@@ -151,6 +151,30 @@ class BuildEvaluationTest {
   }
 
   @Test
+  void autoIndexPicksFromTheDataAndTheBudget() throws IOException {
+    Path root = tmp.resolve("auto");
+    // 3000 x 16: nlist 64 (4·√N = 219, capped at N/39); Flat needs 220 KB, over 100 KB; with
+    // ip there is no L2 table, so PQ8 (68 KB) is the largest code that fits.
+    String[] auto = build(input, root, "v1", "--eval-queries", "0");
+    auto[Arrays.asList(auto).indexOf("IVF16,Flat")] = "auto";
+    CliRun run = cli(auto);
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals("IVF64,Flat", KilnTestData.readManifest(versionDir(root, "v1")).index());
+    String[] args = build(input, root, "v2", "--eval-queries", "0", "--metric", "ip",
+        "--memory-budget", "100k");
+    args[Arrays.asList(args).indexOf("IVF16,Flat")] = "auto";
+    run = cli(args);
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals("IVF64,PQ8", KilnTestData.readManifest(versionDir(root, "v2")).index());
+
+    CliRun over = cli(build(input, root, "v3", "--eval-queries", "0", "--memory-budget", "100k"));
+    assertEquals(KilnException.USAGE, over.exitCode(), over.err());
+    assertTrue(over.errLines().get(0).contains("IVF16,Flat for 3000 vectors of dimension 16 needs"
+        + " 0.2 MiB to serve, over --memory-budget 0.1 MiB"), over.err());
+    assertFalse(Files.exists(versionDir(root, "v3")));
+  }
+
+  @Test
   void badQueryFileIsNamed() {
     Path root = tmp.resolve("bad");
     CliRun run = cli(build(input, root, "v1", "--queries", badQueryFile));
