@@ -52,14 +52,26 @@ public final class KilnBuildJob {
 
   private final SparkSession spark;
   private final BuildConfig cfg;
+  private BuildProgress.Mode progress = BuildProgress.Mode.LINES;
 
   public KilnBuildJob(SparkSession spark, BuildConfig cfg) {
     this.spark = spark;
     this.cfg = cfg;
   }
 
+  /** How the job shows progress (default: log lines). */
+  public KilnBuildJob progress(BuildProgress.Mode mode) {
+    this.progress = mode;
+    return this;
+  }
+
   public BuildResult run() throws IOException {
-    StageTimer timer = new StageTimer();
+    try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), progress)) {
+      return run(new StageTimer(p));
+    }
+  }
+
+  private BuildResult run(StageTimer timer) throws IOException {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
 
     timer.start("read");

@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.build.BuildConfig;
+import dev.kiln.build.BuildProgress;
 import dev.kiln.build.BuildResult;
 import dev.kiln.build.KilnBuildJob;
 import dev.kiln.build.KilnException;
@@ -42,11 +43,22 @@ final class BuildCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master URL (default: spark-submit's, else local[*]).")
   String master;
 
+  @Option(names = "--progress", defaultValue = "auto",
+      description = "auto (a bar on a terminal, log lines otherwise), bar, lines or none"
+          + " (default: ${DEFAULT-VALUE}).")
+  String progress;
+
   @Override
   public Integer call() throws Exception {
     BuildConfig cfg = options.toConfig();
     try (SparkSessions.Lease spark = SparkSessions.get("kiln-build " + cfg.versionId(), master)) {
-      BuildResult r = new KilnBuildJob(spark.spark(), cfg).run();
+      BuildProgress.Mode mode;
+      try {
+        mode = BuildProgress.Mode.valueOf(progress.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage("--progress must be auto, bar, lines or none, not " + progress);
+      }
+      BuildResult r = new KilnBuildJob(spark.spark(), cfg).progress(mode).run();
       if (r.alreadyPublished()) {
         System.out.printf("already published %s from the same input and parameters: %d items,"
             + " %s, metric %s; nothing to do (%s)%n", r.versionDir(), r.manifest().count(),
