@@ -85,6 +85,8 @@ final class BenchCommand implements Callable<Integer> {
       System.out.printf("evaluate_seconds=%.1f%n", evalSeconds);
     }
     System.out.println("build_stages=" + built.manifest().timings());
+    System.out.println("index_bytes="
+        + built.manifest().files().stream().mapToLong(f -> f.bytes()).sum());
     search(root, m, spec);
     return 0;
   }
