@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -58,9 +59,13 @@ final class ReportCommand implements Callable<Integer> {
   private static void write(Path file, String html) throws IOException {
     Path parent = file.getParent();
     Files.createDirectories(parent);
-    Path tmp = Files.createTempFile(parent, "." + file.getFileName(), ".tmp");
+    // Not Files.createTempFile: that makes the file owner-only (0600), and the report should be
+    // as readable as the version's other files (the umask decides).
+    Path tmp = parent.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid()
+        + "-" + Long.toHexString(System.nanoTime()) + ".tmp");
     try {
-      Files.writeString(tmp, html, StandardCharsets.UTF_8);
+      Files.writeString(tmp, html, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE);
       try {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {

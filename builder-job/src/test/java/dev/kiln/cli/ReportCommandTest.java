@@ -81,6 +81,8 @@ class ReportCommandTest {
     assertEquals(0, run.exitCode(), run.err());
     assertEquals(out.toAbsolutePath().toString(), run.out().strip(), "prints the path");
     String html = Files.readString(out, StandardCharsets.UTF_8);
+    assertEquals(java.util.Set.of("v1.html"), KilnTestData.list(out.getParent()),
+        "only the report, no temporary file left");
 
     Manifest m = KilnTestData.readManifest(versionDir(root, "v1"));
     assertTrue(html.startsWith("<!DOCTYPE html>") && html.strip().endsWith("</html>"));

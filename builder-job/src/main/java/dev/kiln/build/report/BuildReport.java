@@ -296,7 +296,8 @@ public final class BuildReport {
   }
 
   private static byte[] listsPlot(int[] sizes) {
-    Buckets b = Buckets.of(sizes, MAX_BUCKETS);
+    // About four lists per bucket on average, so a small nlist does not give a sparse comb.
+    Buckets b = Buckets.of(sizes, Math.min(MAX_BUCKETS, Math.max(8, sizes.length / 4)));
     CategoryChart chart = new CategoryChartBuilder().width(LISTS_WIDTH).height(LISTS_HEIGHT)
         .title(String.format(Locale.ROOT, "items per list (%,d lists)", sizes.length))
         .xAxisTitle("items in the list").yAxisTitle("lists").build();
