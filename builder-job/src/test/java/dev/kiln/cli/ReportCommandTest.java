@@ -7,12 +7,15 @@ import static dev.kiln.testing.KilnTestData.schema;
 import static dev.kiln.testing.KilnTestData.versionDir;
 import static dev.kiln.testing.KilnTestData.writeParquet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.build.KilnException;
 import dev.kiln.build.report.BuildReport;
 import dev.kiln.format.Manifest;
+import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.testing.KilnTestData;
 import dev.kiln.testing.KilnTestData.CliRun;
@@ -29,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -44,8 +48,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kiln report} on an index the real build published (two shards, two rejected rows):
- * the page reflects that version's manifest and list sizes; by default it lands in the version
+ * {@code kiln report} on an index the real build published (two shards, two rejected rows, the
+ * recall curve the build measured): the page reflects that version's manifest and list sizes; by default it lands in the version
  * directory, where it disturbs neither the loader nor a re-run of the build.
  */
 @ExtendWith(SparkExtension.class)
@@ -98,11 +102,16 @@ class ReportCommandTest {
     }
     assertTrue(html.contains("<tr><th>max</th><td>" + m.lists().get("max") + "</td></tr>"),
         "list statistics");
-    if (m.measuredQuality() == null) {
-      assertTrue(html.contains("not evaluated"), "a build without a curve says so");
-    } else {
-      assertTrue(html.contains("<img id=\"recall-plot\""), "a build with a curve plots it");
+    // The build measured its recall curve: the page plots it and lists every point.
+    Quality q = m.measuredQuality();
+    assertNotNull(q, "the build measured a recall curve");
+    assertTrue(image(html, "recall-plot").getWidth() > 100, "the recall plot is a picture");
+    for (Quality.Point p : q.curve()) {
+      String row = String.format(Locale.ROOT, "<tr><td>%d</td><td>%.4f</td>", p.nprobe(),
+          p.recall());
+      assertTrue(html.contains(row), "curve row " + row);
     }
+    assertFalse(html.contains("not evaluated"));
     assertTrue(!html.contains("http://") && !html.contains("https://"), "no network references");
 
     // The histogram is of this index's lists: its bars add up to nlist.
