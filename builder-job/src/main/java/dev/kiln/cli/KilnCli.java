@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       BuildCommand.class,
       SearchCommand.class,
       InspectCommand.class,
+      ReportCommand.class,
       ConvertCommand.class,
       BenchCommand.class,
       SampleCommand.class,

@@ -281,6 +281,24 @@ public final class KilnIndex implements AutoCloseable {
   }
 
   /**
+   * Items per inverted list, summed over the shards: element {@code l} is list {@code l}'s size.
+   * Read from the shards' list directories (no list is scanned); a new array on every call.
+   */
+  public int[] listSizes() {
+    if (closed) {
+      throw new IllegalStateException("index " + versionDir + " is closed");
+    }
+    int[] sizes = new int[model.spec().nlist()];
+    for (ShardFile s : shards) {
+      for (int l = 0; l < sizes.length; l++) {
+        // addExact: a list past 2^31 items over all shards must fail, not wrap.
+        sizes[l] = Math.addExact(sizes[l], s.listSize(l));
+      }
+    }
+    return sizes;
+  }
+
+  /**
    * The {@code k} nearest items to {@code query} among the nearest lists: {@code params.nprobe()}
    * of them, or as many as {@link #nprobeFor} gives for {@code params.targetRecall()}.
    * Thread-safe. The query is not modified.
