@@ -8,6 +8,7 @@ import dev.kiln.build.publish.BuildFingerprint;
 import dev.kiln.build.publish.Publisher;
 import dev.kiln.build.plan.AutoIndex;
 import dev.kiln.build.read.CanonicalOrder;
+import dev.kiln.build.report.BuildReport;
 import dev.kiln.build.read.InputReader;
 import dev.kiln.build.read.Item;
 import dev.kiln.build.train.DistributedKMeans;
@@ -189,6 +190,7 @@ public final class KilnBuildJob {
           Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim, counts.total(),
           idType, shards, pub.files(), counts.listStatistics(), build, timer.seconds(),
           quality == null ? null : quality.toMap());
+      writeReport(pub, manifest, counts.totalListSizes());
       pub.publish(manifest);
       double seconds = timer.total();
       LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),
@@ -208,6 +210,21 @@ public final class KilnBuildJob {
       if (items != null) {
         items.unpersist(true);
       }
+    }
+  }
+
+  /**
+   * {@code report.html} in the version directory. Informative only: a failure to render it (no
+   * fonts on a bare machine, say) is logged and does not stop the publish; {@code kiln report}
+   * can make it later.
+   */
+  private static void writeReport(Publisher pub, Manifest manifest, int[] listSizes) {
+    try {
+      pub.writeUnlisted(BuildReport.FILE_NAME,
+          BuildReport.render(manifest, listSizes).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (IOException | RuntimeException | LinkageError e) {
+      LOG.warn("{} not written ({}); 'kiln report' can regenerate it", BuildReport.FILE_NAME,
+          e.toString());
     }
   }
 

@@ -76,6 +76,15 @@ class ReportCommandTest {
         "4", "--pq-iterations", "4", "--seed", "5", "--max-reject-fraction", "0.01"};
     CliRun run = cli(buildArgs);
     assertEquals(0, run.exitCode(), run.err());
+    // The build itself left report.html in the version: the page render() makes from what it
+    // published.
+    Path report = versionDir(root, "v1").resolve(BuildReport.FILE_NAME);
+    try (KilnIndex index = KilnIndex.open(root)) {
+      assertEquals(BuildReport.render(index.manifest(), index.listSizes()),
+          Files.readString(report, StandardCharsets.UTF_8), "the build's report.html");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
