@@ -22,6 +22,7 @@ public final class LoaderEvaluation {
   /** Searches before timing, so the JIT has compiled the search path (about 2 s at most). */
   private static final int WARMUP_QUERIES = 2000;
   private static final long WARMUP_NANOS = 2_000_000_000L;
+  private static final int WARMUP_PER_NPROBE = 200;
 
   public static Quality run(KilnIndex index, QuerySet queries, ExactNeighbors.Result exact, int k,
       List<Integer> nprobes, Quality.Gate gate) {
@@ -38,6 +39,9 @@ public final class LoaderEvaluation {
     Neighbors[] results = new Neighbors[nq];
     for (int nprobe : nprobes) {
       SearchParams p = SearchParams.nprobe(nprobe);
+      for (int q = 0; q < Math.min(nq, WARMUP_PER_NPROBE); q++) {
+        index.search(queries.vectors()[q], kk, p); // caches and branch history for this nprobe
+      }
       long t0 = System.nanoTime();
       for (int q = 0; q < nq; q++) {
         long s = System.nanoTime();
