@@ -34,7 +34,7 @@ final class StageTimer {
       long rows = progress.rows();
       progress.clearBar();
       LOG.info("stage {}: done in {} s{}", stage, String.format(Locale.ROOT, "%.1f", s),
-          rows == 0 ? "" : String.format(Locale.ROOT, ", %,d rows read by Spark tasks (%,.0f rows/s)",
+          rows == 0 ? "" : String.format(Locale.ROOT, ", %,d records read by Spark tasks (%,.0f/s)",
               rows, rows / Math.max(s, 1e-9)));
       stage = null;
     }
