@@ -26,11 +26,11 @@ for index in $indexes; do
       --groundtruth "$data/${name}_groundtruth.ivecs" --index "$index" --nprobe "$probes" \
       --train-points-per-list "$ppc" --work "$work/run" >"$work/out.txt" 2>"$work/log.txt" \
       || { echo "$index ppl=$ppc failed; log:" >&2; tail -5 "$work/log.txt" >&2; exit 1; }
-    awk -v index="$index" -v ppc="$ppc" '
+    awk -v idx="$index" -v ppc="$ppc" '
       /^build_seconds=/ { split($1, a, "="); build = a[2] }
       /^index_bytes=/ { split($1, a, "="); bytes = a[2] }
       /^nprobe=[0-9]+ recall/ { split($2, r, "="); split($3, q, "="); row = row sprintf(" %8.4f %7.0f", r[2], q[2]) }
-      END { printf "%-16s %5s %12s %8.1f%s\n", index, ppc, bytes, build, row }' "$work/out.txt"
+      END { printf "%-16s %5s %12s %8.1f%s\n", idx, ppc, bytes, build, row }' "$work/out.txt"
     rm -rf "$work/run"
   done
 done
