@@ -71,13 +71,13 @@ final class FaissIndexReader {
     }
     String type = pq ? "IndexIVFPQ" : "IndexIVFFlat";
     Header h = header(type);
+    Metric metric = metric(h.metric(), type);
     long nlistL = in.int64("nlist");
     in.int64("nprobe");
     if (nlistL < 1 || nlistL > Integer.MAX_VALUE) {
       throw in.error("bad nlist " + nlistL + " in the " + type + " header");
     }
     int nlist = (int) nlistL;
-    Metric metric = metric(h.metric(), type);
 
     // The coarse quantizer: a flat index with nlist vectors.
     long qAt = in.position();
