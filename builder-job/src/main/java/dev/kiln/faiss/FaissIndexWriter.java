@@ -112,6 +112,9 @@ public final class FaissIndexWriter {
     }
 
     Path target = out.toAbsolutePath();
+    if (Files.isDirectory(target)) {
+      throw KilnException.usage("--out " + out + " is a directory; give the file to write");
+    }
     Path parent = target.getParent();
     Files.createDirectories(parent);
     Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + UUID.randomUUID());

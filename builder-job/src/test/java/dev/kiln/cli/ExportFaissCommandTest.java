@@ -137,6 +137,10 @@ class ExportFaissCommandTest {
     CliRun ok = cli("export-faiss", "--index", LONG_IDS.toString(), "--out", file.toString(),
         "--shard", "0");
     assertEquals(0, ok.exitCode(), ok.err());
+
+    CliRun dir = cli("export-faiss", "--index", LONG_IDS.toString(), "--out", tmp.toString());
+    assertEquals(2, dir.exitCode(), dir.err());
+    assertTrue(dir.err().contains("is a directory"), dir.err());
   }
 
   @Test

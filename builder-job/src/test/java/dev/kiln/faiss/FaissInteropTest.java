@@ -246,6 +246,25 @@ class FaissInteropTest {
     assertTrue(failures.isEmpty(), String.join("\n", failures));
   }
 
+  /** nprobe took effect on the Faiss side: nprobe 16 changes some queries' results. */
+  @Test
+  void nprobeMatters() throws IOException {
+    for (String name : List.of("kiln-l2-pq", "faiss-ip-flat.faissindex")) {
+      long[] one = readLongs(work.resolve(name + ".plain.np1.I"));
+      long[] sixteen = readLongs(work.resolve(name + ".plain.np16.I"));
+      int differ = 0;
+      for (int q = 0; q < QUERIES; q++) {
+        for (int i = 0; i < K; i++) {
+          if (one[q * K + i] != sixteen[q * K + i]) {
+            differ++;
+            break;
+          }
+        }
+      }
+      assertTrue(differ > 0, name + ": nprobe 1 and 16 gave the same results for every query");
+    }
+  }
+
   @Test
   void kilnServesFaissIndexesAndAgrees() throws IOException {
     List<String> failures = new ArrayList<>();
