@@ -1,5 +1,6 @@
 package dev.kiln.build;
 
+import dev.kiln.build.evaluate.EvalConfig;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
@@ -13,7 +14,8 @@ import java.time.Duration;
  * @param input Parquet file or directory, any Hadoop URI
  * @param output index root, any Hadoop URI
  * @param versionId the version directory name
- * @param spec the index type
+ * @param spec the index type, or null for {@code --index auto} (chosen from the data size, the
+ *     dimension and {@code memoryBudget} by {@link dev.kiln.build.plan.AutoIndex})
  * @param metric the metric
  * @param idColumn id column: long, int or string
  * @param vectorColumn embedding column: array of float or double
@@ -32,6 +34,10 @@ import java.time.Duration;
  * @param stagingGrace staging entries of other builds not modified for this long are taken for
  *     leftovers of killed builds and removed (see {@code Publisher}); not part of the build's
  *     fingerprint
+ * @param memoryBudget bytes a serving node may map for the index, or 0 for no limit: picks the
+ *     encoding under {@code --index auto}; an explicit index over it fails the build
+ * @param evaluation how the build measures the index before publishing it, and the publish gate;
+ *     not part of the build's fingerprint (it does not change the files)
  */
 public record BuildConfig(
     String input,
@@ -50,7 +56,9 @@ public record BuildConfig(
     int pqTrainingPoints,
     int pqIterations,
     double maxRejectFraction,
-    Duration stagingGrace)
+    Duration stagingGrace,
+    long memoryBudget,
+    EvalConfig evaluation)
     implements Serializable {
 
   /** Shards are sized so that each stays well under the 2 GiB one mapping can hold. */
@@ -62,7 +70,7 @@ public record BuildConfig(
   public BuildConfig {
     IndexLayout.checkVersionId(versionId);
     if (shards < 0 || partitions < 0 || pointsPerCentroid < 1 || kmeansIterations < 1
-        || pqTrainingPoints < 1 || pqIterations < 1 || dim < 0) {
+        || pqTrainingPoints < 1 || pqIterations < 1 || dim < 0 || memoryBudget < 0) {
       throw new IllegalArgumentException("sizes and counts must be positive");
     }
     if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
@@ -71,6 +79,9 @@ public record BuildConfig(
     if (stagingGrace == null || stagingGrace.isNegative()) {
       throw new IllegalArgumentException("the staging grace period must be zero or more");
     }
+    if (evaluation == null) {
+      throw new IllegalArgumentException("evaluation settings are required (EvalConfig.off())");
+    }
   }
 
   /** A configuration with the defaults for everything but the essentials. */
@@ -78,7 +89,7 @@ public record BuildConfig(
       String input, String output, String versionId, IndexSpec spec, Metric metric) {
     return new BuildConfig(
         input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 0, 256, 25,
-        65_536, 25, 0.0, DEFAULT_STAGING_GRACE);
+        65_536, 25, 0.0, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
   }
 
   public BuildConfig withShards(int n) {
@@ -119,6 +130,14 @@ public record BuildConfig(
     return edit(b -> b.stagingGrace = grace);
   }
 
+  public BuildConfig withMemoryBudget(long bytes) {
+    return edit(b -> b.memoryBudget = bytes);
+  }
+
+  public BuildConfig withEvaluation(EvalConfig e) {
+    return edit(b -> b.evaluation = e);
+  }
+
   /** A copy with some components changed: records have no "with", so one mutable copy does. */
   private BuildConfig edit(java.util.function.Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -144,6 +163,8 @@ public record BuildConfig(
     int pqIterations;
     double maxRejectFraction;
     Duration stagingGrace;
+    long memoryBudget;
+    EvalConfig evaluation;
 
     Copy(BuildConfig c) {
       input = c.input;
@@ -163,12 +184,14 @@ public record BuildConfig(
       pqIterations = c.pqIterations;
       maxRejectFraction = c.maxRejectFraction;
       stagingGrace = c.stagingGrace;
+      memoryBudget = c.memoryBudget;
+      evaluation = c.evaluation;
     }
 
     BuildConfig build() {
       return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
           seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
-          pqIterations, maxRejectFraction, stagingGrace);
+          pqIterations, maxRejectFraction, stagingGrace, memoryBudget, evaluation);
     }
   }
 }

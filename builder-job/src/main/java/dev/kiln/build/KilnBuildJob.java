@@ -1,11 +1,14 @@
 package dev.kiln.build;
 
 import dev.kiln.build.encode.EncodedItem;
+import dev.kiln.build.evaluate.BuildEvaluation;
 import dev.kiln.build.encode.Encoder;
 import dev.kiln.build.encode.ModelBroadcast;
 import dev.kiln.build.publish.BuildFingerprint;
 import dev.kiln.build.publish.Publisher;
+import dev.kiln.build.plan.AutoIndex;
 import dev.kiln.build.read.CanonicalOrder;
+import dev.kiln.build.report.BuildReport;
 import dev.kiln.build.read.InputReader;
 import dev.kiln.build.read.Item;
 import dev.kiln.build.train.DistributedKMeans;
@@ -22,6 +25,7 @@ import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.ModelFile;
+import dev.kiln.format.Quality;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
 import java.io.IOException;
@@ -49,16 +53,27 @@ public final class KilnBuildJob {
 
   private final SparkSession spark;
   private final BuildConfig cfg;
+  private BuildProgress.Mode progress = BuildProgress.Mode.LINES;
 
   public KilnBuildJob(SparkSession spark, BuildConfig cfg) {
     this.spark = spark;
     this.cfg = cfg;
   }
 
+  /** How the job shows progress (default: log lines). */
+  public KilnBuildJob progress(BuildProgress.Mode mode) {
+    this.progress = mode;
+    return this;
+  }
+
   public BuildResult run() throws IOException {
-    StageTimer timer = new StageTimer();
+    try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), progress)) {
+      return run(new StageTimer(p));
+    }
+  }
+
+  private BuildResult run(StageTimer timer) throws IOException {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    IndexSpec spec = cfg.spec();
 
     timer.start("read");
     // A re-run of a build that published is found before any work: cheap, and a no-op.
@@ -74,6 +89,7 @@ public final class KilnBuildJob {
     InputReader.Input input = new InputReader(spark, cfg).read();
     int dim = input.dim();
     long n = input.count();
+    IndexSpec spec = chooseIndex(n, dim);
     checkSizes(spec, n);
     Publisher pub = Publisher.prepare(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
@@ -149,31 +165,32 @@ public final class KilnBuildJob {
           counts, new HadoopConf(jsc.hadoopConfiguration())));
       List<WrittenFile> written = ShardFilesWriter.write(encoded, plan, shards);
       pub.commit(written);
+      encoded.unpersist(true);
+      encoded = null;
       if (input.rejects().total() > 0) {
         input.rejected().write().parquet(pub.staging() + "/_rejects");
       }
 
-      timer.start("publish");
-      Map<String, Object> build = new LinkedHashMap<>();
-      build.put("input", cfg.input());
-      build.put(BuildFingerprint.KEY, fingerprint);
-      build.put("seed", cfg.seed());
-      build.put("partitions", partitions);
-      build.put("trainingPoints", trainRows);
-      build.put("kmeansIterations", cfg.kmeansIterations());
-      build.put("kmeansObjective", coarse.objective());
-      if (pqRows > 0) {
-        build.put("pqTrainingPoints", pqRows);
-        build.put("pqIterations", cfg.pqIterations());
+      Map<String, Object> build = buildInfo(input, fingerprint, partitions, trainRows, coarse,
+          pqRows);
+      String idType = input.idType().name().toLowerCase(Locale.ROOT);
+      Quality quality = null;
+      if (cfg.evaluation().enabled()) {
+        timer.start("evaluate");
+        Manifest staged = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
+            Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim,
+            counts.total(), idType, shards, pub.files(), counts.listStatistics(), build, null,
+            null);
+        quality = BuildEvaluation.run(spark, cfg.evaluation(), items, staged, pub.staging(),
+            cfg.vectorColumn(), cfg.seed());
       }
-      build.put("rejected", input.rejects().total());
-      build.put("rejectReasons", input.rejects().byReason());
-      build.put("spark", spark.version());
-      build.put("kiln", KilnVersion.get());
+
+      timer.start("publish");
       Manifest manifest = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
           Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim, counts.total(),
-          input.idType().name().toLowerCase(Locale.ROOT), shards, pub.files(),
-          counts.listStatistics(), build, timer.seconds(), null);
+          idType, shards, pub.files(), counts.listStatistics(), build, timer.seconds(),
+          quality == null ? null : quality.toMap());
+      writeReport(pub, manifest, counts.totalListSizes());
       pub.publish(manifest);
       double seconds = timer.total();
       LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),
@@ -194,6 +211,67 @@ public final class KilnBuildJob {
         items.unpersist(true);
       }
     }
+  }
+
+  /**
+   * {@code report.html} in the version directory. Informative only: a failure to render it (no
+   * fonts on a bare machine, say) is logged and does not stop the publish; {@code kiln report}
+   * can make it later.
+   */
+  private static void writeReport(Publisher pub, Manifest manifest, int[] listSizes) {
+    try {
+      pub.writeUnlisted(BuildReport.FILE_NAME,
+          BuildReport.render(manifest, listSizes).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (IOException | RuntimeException | LinkageError e) {
+      LOG.warn("{} not written ({}); 'kiln report' can regenerate it", BuildReport.FILE_NAME,
+          e.toString());
+    }
+  }
+
+  /** The manifest's {@code build} object: what the version was built from and how. */
+  private Map<String, Object> buildInfo(InputReader.Input input, Map<String, String> fingerprint,
+      int partitions, long trainRows, DistributedKMeans.Result coarse, long pqRows) {
+    Map<String, Object> build = new LinkedHashMap<>();
+    build.put("input", cfg.input());
+    build.put(BuildFingerprint.KEY, fingerprint);
+    build.put("seed", cfg.seed());
+    build.put("partitions", partitions);
+    build.put("trainingPoints", trainRows);
+    build.put("kmeansIterations", cfg.kmeansIterations());
+    build.put("kmeansObjective", coarse.objective());
+    if (pqRows > 0) {
+      build.put("pqTrainingPoints", pqRows);
+      build.put("pqIterations", cfg.pqIterations());
+    }
+    build.put("rejected", input.rejects().total());
+    build.put("rejectReasons", input.rejects().byReason());
+    build.put("spark", spark.version());
+    build.put("kiln", KilnVersion.get());
+    return build;
+  }
+
+  /** The index type: given, or chosen by {@link AutoIndex}; either way within the budget. */
+  private IndexSpec chooseIndex(long n, int dim) {
+    long budget = cfg.memoryBudget();
+    if (cfg.spec() == null) {
+      try {
+        IndexSpec chosen = AutoIndex.choose(n, dim, cfg.metric(), budget);
+        LOG.info("--index auto: {} for {} vectors of dimension {}{} ({} to serve)", chosen, n,
+            dim, budget > 0 ? " within --memory-budget " + AutoIndex.human(budget) : "",
+            AutoIndex.human(AutoIndex.bytes(chosen, n, dim, cfg.metric())));
+        return chosen;
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage(e.getMessage());
+      }
+    }
+    long needs = AutoIndex.bytes(cfg.spec(), n, dim, cfg.metric());
+    if (budget > 0 && needs > budget) {
+      throw KilnException.usage(String.format(Locale.ROOT,
+          "%s for %d vectors of dimension %d needs %s to serve, over --memory-budget %s; use a"
+              + " smaller PQ code, or --index auto", cfg.spec(), n, dim, AutoIndex.human(needs),
+          AutoIndex.human(budget)));
+    }
+    return cfg.spec();
   }
 
   private static void checkSizes(IndexSpec spec, long n) {

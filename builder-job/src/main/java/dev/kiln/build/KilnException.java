@@ -13,6 +13,8 @@ public class KilnException extends RuntimeException {
   public static final int BAD_INPUT = 3;
   /** Exit code for a conflict with what is already published. */
   public static final int CONFLICT = 4;
+  /** Exit code for an index that was built but failed the publish gate ({@code --min-recall}). */
+  public static final int QUALITY = 5;
 
   private final int exitCode;
 

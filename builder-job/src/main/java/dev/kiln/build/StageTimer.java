@@ -1,6 +1,7 @@
 package dev.kiln.build;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,14 +10,20 @@ import org.slf4j.LoggerFactory;
 final class StageTimer {
   private static final Logger LOG = LoggerFactory.getLogger(StageTimer.class);
   private final Map<String, Double> seconds = new LinkedHashMap<>();
+  private final BuildProgress progress;
   private final long start = System.nanoTime();
   private long stageStart = start;
   private String stage;
+
+  StageTimer(BuildProgress progress) {
+    this.progress = progress;
+  }
 
   void start(String name) {
     end();
     stage = name;
     stageStart = System.nanoTime();
+    progress.stage(name);
     LOG.info("stage {}: started", name);
   }
 
@@ -24,7 +31,11 @@ final class StageTimer {
     if (stage != null) {
       double s = (System.nanoTime() - stageStart) / 1e9;
       seconds.put(stage, Math.round(s * 1000) / 1000.0);
-      LOG.info("stage {}: done in {} s", stage, String.format("%.1f", s));
+      long rows = progress.rows();
+      progress.clearBar();
+      LOG.info("stage {}: done in {} s{}", stage, String.format(Locale.ROOT, "%.1f", s),
+          rows == 0 ? "" : String.format(Locale.ROOT, ", %,d rows read by Spark tasks (%,.0f rows/s)",
+              rows, rows / Math.max(s, 1e-9)));
       stage = null;
     }
   }

@@ -3,8 +3,10 @@ package dev.kiln.cli;
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.BuildResult;
 import dev.kiln.build.KilnBuildJob;
+import dev.kiln.build.evaluate.EvalConfig;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
+import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,6 +43,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0",
       description = "Also measure batch search on this many threads (default: off).") int threads;
   @Option(names = "--reuse", description = "Search the index already in --work instead of building.") boolean reuse;
+  @Option(names = "--eval-in-build",
+      description = {"Let the build evaluate itself with the same queries (as --queries) and"
+          + " print what it measured next to what the bench measures; build_seconds excludes"
+          + " the evaluation (default: the build does not evaluate)."})
+  boolean evalInBuild;
 
   @Override
   public Integer call() throws Exception {
@@ -60,12 +67,26 @@ final class BenchCommand implements Callable<Integer> {
       long t0 = System.nanoTime();
       long rows = Convert.fvecsToParquet(spark.spark(), base, parquet.toString());
       System.out.printf("convert_seconds=%.1f rows=%d%n", (System.nanoTime() - t0) / 1e9, rows);
+      EvalConfig eval = EvalConfig.off();
+      if (evalInBuild) {
+        String queryParquet = dir.resolve("queries.parquet").toString();
+        Convert.fvecsToParquet(spark.spark(), queries, queryParquet);
+        eval = new EvalConfig(queryParquet, 0, k, Arrays.stream(nprobes).boxed().toList(),
+            Double.NaN, nprobes[0]);
+      }
       BuildConfig cfg = BuildConfig.defaults(parquet.toString(), root.toString(), "bench", spec, m)
-          .withTraining(seed, pointsPerList, 25, 65_536, 25);
+          .withTraining(seed, pointsPerList, 25, 65_536, 25)
+          .withEvaluation(eval);
       built = new KilnBuildJob(spark.spark(), cfg).run();
     }
-    System.out.printf("build_seconds=%.1f%n", built.seconds());
+    double evalSeconds = built.manifest().timings().getOrDefault("evaluate", 0.0);
+    System.out.printf("build_seconds=%.1f%n", built.seconds() - evalSeconds);
+    if (evalInBuild) {
+      System.out.printf("evaluate_seconds=%.1f%n", evalSeconds);
+    }
     System.out.println("build_stages=" + built.manifest().timings());
+    System.out.println("index_bytes="
+        + built.manifest().files().stream().mapToLong(f -> f.bytes()).sum());
     search(root, m, spec);
     return 0;
   }
@@ -75,14 +96,17 @@ final class BenchCommand implements Callable<Integer> {
     int[][] gt = Vecs.readInts(groundTruth);
     long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(root)) {
+      Quality measured = idx.manifest().measuredQuality();
       System.out.printf("open_ms=%.2f%n", (System.nanoTime() - t0) / 1e6);
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
           idx.count(), idx.dim(), q.length, k);
       for (int nprobe : nprobes) {
         QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, nprobe); // warm-up
         QueryRun run = QueryRun.run(idx, q, k, nprobe);
-        System.out.printf("nprobe=%d recall@%d=%.4f qps=%.0f cpu_qps=%.0f%n", nprobe, k,
-            run.recall(gt, k), run.qps(), run.cpuQps());
+        Quality.Point reported = measured == null ? null : measured.at(nprobe);
+        System.out.printf("nprobe=%d recall@%d=%.4f qps=%.0f cpu_qps=%.0f%s%n", nprobe, k,
+            run.recall(gt, k), run.qps(), run.cpuQps(), reported == null ? ""
+                : String.format(" build_reported_recall=%.4f", reported.recall()));
         if (threads > 1) {
           QueryRun.batch(idx, q, k, nprobe, threads); // warm-up
           QueryRun batch = QueryRun.batch(idx, q, k, nprobe, threads);

@@ -1,8 +1,16 @@
 package dev.kiln.cli;
 
 import dev.kiln.build.BuildConfig;
+import dev.kiln.build.BuildProgress;
 import dev.kiln.build.BuildResult;
 import dev.kiln.build.KilnBuildJob;
+import dev.kiln.build.KilnException;
+import dev.kiln.build.evaluate.CurveTable;
+import dev.kiln.build.evaluate.EvalConfig;
+import dev.kiln.build.plan.AutoIndex;
+import dev.kiln.format.Quality;
+import java.util.ArrayList;
+import java.util.List;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.time.Duration;
@@ -25,7 +33,9 @@ import picocli.CommandLine.Option;
       "Runs on the Spark master spark-submit gives, or on an embedded local Spark.",
       "Re-running with a --version that is already published from the same input and",
       "parameters does nothing and succeeds (exit 0); any other existing version is a",
-      "conflict (exit 4). See docs/PUBLISHING.md."
+      "conflict (exit 4). Before publishing, the build measures recall, latency and QPS",
+      "per nprobe through the serving loader (--eval-*); --min-recall makes that a gate",
+      "(exit 5, nothing published). See docs/PUBLISHING.md."
     })
 final class BuildCommand implements Callable<Integer> {
   @Mixin BuildOptions options;
@@ -33,11 +43,22 @@ final class BuildCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master URL (default: spark-submit's, else local[*]).")
   String master;
 
+  @Option(names = "--progress", defaultValue = "auto",
+      description = "auto (a bar on a terminal, log lines otherwise), bar, lines or none"
+          + " (default: ${DEFAULT-VALUE}).")
+  String progress;
+
   @Override
   public Integer call() throws Exception {
     BuildConfig cfg = options.toConfig();
     try (SparkSessions.Lease spark = SparkSessions.get("kiln-build " + cfg.versionId(), master)) {
-      BuildResult r = new KilnBuildJob(spark.spark(), cfg).run();
+      BuildProgress.Mode mode;
+      try {
+        mode = BuildProgress.Mode.valueOf(progress.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage("--progress must be auto, bar, lines or none, not " + progress);
+      }
+      BuildResult r = new KilnBuildJob(spark.spark(), cfg).progress(mode).run();
       if (r.alreadyPublished()) {
         System.out.printf("already published %s from the same input and parameters: %d items,"
             + " %s, metric %s; nothing to do (%s)%n", r.versionDir(), r.manifest().count(),
@@ -47,6 +68,10 @@ final class BuildCommand implements Callable<Integer> {
       System.out.printf("published %s: %d items, %s, metric %s, %d shard(s) in %.1f s%n",
           r.versionDir(), r.manifest().count(), r.manifest().index(), r.manifest().metric(),
           r.manifest().shards(), r.seconds());
+      Quality q = r.manifest().measuredQuality();
+      if (q != null) {
+        System.out.print(CurveTable.format(q));
+      }
       return 0;
     }
   }
@@ -60,8 +85,16 @@ final class BuildCommand implements Callable<Integer> {
     String output;
 
     @Option(names = "--index", required = true,
-        description = "Index type, Faiss factory style: IVF{nlist},Flat or IVF{nlist},PQ{m}.")
+        description = {"Index type, Faiss factory style: IVF{nlist},Flat or IVF{nlist},PQ{m};"
+            + " or auto: nlist the power of two nearest 4*sqrt(N), Flat if it fits"
+            + " --memory-budget, else the largest PQ code that does."})
     String index;
+
+    @Option(names = "--memory-budget",
+        description = {"Bytes a serving node may map for the index (model and shards), like"
+            + " 512m or 2g: picks the PQ code size under --index auto; an explicit --index"
+            + " over it fails before training (default: no limit)."})
+    String memoryBudget;
 
     @Option(names = "--metric", defaultValue = "l2", description = "l2, ip or cosine (default: ${DEFAULT-VALUE}).")
     String metric;
@@ -113,17 +146,61 @@ final class BuildCommand implements Callable<Integer> {
             + " keeps its own fresh). Like 90s, 30m, 6h, 2d or PT1H (default: ${DEFAULT-VALUE})."})
     Duration stagingGrace;
 
+    @Option(names = "--queries",
+        description = {"Evaluate with these query vectors: Parquet (any Hadoop URI) with the"
+            + " --vector-column (default: --eval-queries items sampled from the input, each"
+            + " searched with itself left out)."})
+    String queries;
+
+    @Option(names = "--eval-queries", defaultValue = "1000",
+        description = "Queries sampled from the input to measure recall with; 0 skips the"
+            + " evaluation (default: ${DEFAULT-VALUE}).")
+    int evalQueries;
+
+    @Option(names = "--eval-k", defaultValue = "10", description = "k of the measured recall@k (default: ${DEFAULT-VALUE}).")
+    int evalK;
+
+    @Option(names = "--eval-nprobe", split = ",",
+        description = "nprobe values to measure (default: 1, 2, 4, ... up to min(nlist, 256)).")
+    List<Integer> evalNprobes = new ArrayList<>();
+
+    @Option(names = "--min-recall",
+        description = {"Publish gate: fail (exit 5) without publishing when the measured"
+            + " recall@k at --at-nprobe is below this; LATEST stays as it was."})
+    Double minRecall;
+
+    @Option(names = "--at-nprobe", defaultValue = "16", description = "The nprobe --min-recall is read at (default: ${DEFAULT-VALUE}).")
+    int atNprobe;
+
+    EvalConfig evalConfig() {
+      try {
+        return new EvalConfig(queries, evalQueries, evalK, evalNprobes,
+            minRecall == null ? Double.NaN : minRecall, atNprobe);
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage(e.getMessage());
+      }
+    }
+
     BuildConfig toConfig() {
       String v = version != null ? version
           : LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-      return BuildConfig.defaults(input, output, v, IndexSpec.parse(index), Metric.parse(metric))
+      IndexSpec spec = index.equalsIgnoreCase("auto") ? null : IndexSpec.parse(index);
+      long budget;
+      try {
+        budget = memoryBudget == null ? 0 : AutoIndex.parseBytes(memoryBudget);
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage(e.getMessage());
+      }
+      return BuildConfig.defaults(input, output, v, spec, Metric.parse(metric))
+          .withMemoryBudget(budget)
           .withColumns(idColumn, vectorColumn)
           .withDim(dim)
           .withShards(shards)
           .withPartitions(partitions)
           .withTraining(seed, pointsPerList, kmeansIterations, pqTrainPoints, pqIterations)
           .withMaxRejectFraction(maxRejectFraction)
-          .withStagingGrace(stagingGrace);
+          .withStagingGrace(stagingGrace)
+          .withEvaluation(evalConfig());
     }
   }
 

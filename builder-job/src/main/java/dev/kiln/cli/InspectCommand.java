@@ -1,6 +1,8 @@
 package dev.kiln.cli;
 
+import dev.kiln.build.evaluate.CurveTable;
 import dev.kiln.format.Manifest;
+import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -45,8 +47,13 @@ final class InspectCommand implements Callable<Integer> {
     System.out.printf("files     %,d bytes%s%n", total, verify ? ", all checksums verified" : "");
     System.out.printf("build     %s%n", m.build());
     System.out.printf("timings   %s%n", m.timings());
-    if (m.quality() != null) {
+    Quality q = m.measuredQuality();
+    if (q != null) {
+      System.out.print("quality   " + CurveTable.format(q));
+    } else if (m.quality() != null) {
       System.out.printf("quality   %s%n", m.quality());
+    } else {
+      System.out.println("quality   not measured (built with --eval-queries 0)");
     }
     return 0;
   }

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  * {@code kiln}: one entry point, one subcommand per task. Exit codes: 0 success (for
  * {@code build}, also a re-run that found the version already published from the same input
  * and parameters), 1 unexpected failure, 2 bad options or index description, 3 bad input data,
- * 4 conflict with a published version. See docs/PUBLISHING.md for what a scheduler should
+ * 4 conflict with a published version, 5 built but below the publish gate
+ * ({@code --min-recall}). See docs/PUBLISHING.md for what a scheduler should
  * retry.
  */
 @Command(
@@ -22,6 +23,7 @@ import picocli.CommandLine.Command;
       BuildCommand.class,
       SearchCommand.class,
       InspectCommand.class,
+      ReportCommand.class,
       ConvertCommand.class,
       BenchCommand.class,
       SampleCommand.class,
@@ -35,7 +37,8 @@ import picocli.CommandLine.Command;
       "Exit codes: 0 success (build: published, or already published from the same",
       "            input and parameters), 1 unexpected failure (worth a retry),",
       "            2 bad options, 3 bad input data, 4 conflict with a published",
-      "            version (2-4: a retry cannot help)."
+      "            version, 5 below the publish gate --min-recall (2-5: a retry",
+      "            cannot help)."
     })
 public final class KilnCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.KilnBuildJob;
+import dev.kiln.build.evaluate.EvalConfig;
 import dev.kiln.cli.Convert;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
@@ -153,7 +154,8 @@ class FaissInteropTest {
       BuildConfig cfg = BuildConfig.defaults(c.stringIds() ? stringInput : longInput,
               root.toString(), "v1", c.spec(), c.metric())
           .withTraining(7, 64, 6, 8_192, 6) // agreement, not recall, is tested
-          .withShards(c.shards());
+          .withShards(c.shards())
+          .withEvaluation(EvalConfig.off());
       long tb = System.nanoTime();
       new KilnBuildJob(spark, cfg).run();
       buildSeconds.append(String.format(Locale.ROOT, " %s %.1f s;", c.name(), (System.nanoTime() - tb) / 1e9));

@@ -7,6 +7,7 @@ import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.KeysFile;
 import dev.kiln.format.Manifest;
+import dev.kiln.format.Quality;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
 import dev.kiln.format.ShardFile;
@@ -63,6 +64,9 @@ public final class KilnIndex implements AutoCloseable {
   private final ThreadLocal<Scratch> scratch;
   private volatile boolean closed;
 
+  /** The recall curve the build measured, or null; read once, for {@link #nprobeFor}. */
+  private final Quality quality;
+
   private KilnIndex(
       Path versionDir,
       Manifest manifest,
@@ -84,6 +88,7 @@ public final class KilnIndex implements AutoCloseable {
     }
     this.maxListSize = max;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(model, maxListSize));
+    this.quality = manifest.measuredQuality();
   }
 
   public static KilnIndex open(Path path) throws IOException {
@@ -105,7 +110,17 @@ public final class KilnIndex implements AutoCloseable {
     } catch (NoSuchFileException e) {
       throw new CorruptIndexException(manifestPath.toString(), "missing: not a published version");
     }
+    return open(dir, manifest, options);
+  }
 
+  /**
+   * Opens the files of version directory {@code dir} as {@code manifest} describes them, without
+   * reading a manifest from {@code dir}: the builder evaluates a staged version this way before
+   * it writes the manifest that publishes it.
+   */
+  public static KilnIndex open(Path dir, Manifest manifest, OpenOptions options)
+      throws IOException {
+    Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
     ByteBuffer modelBuf = map(dir, ModelFile.NAME, manifest, options);
     ModelFile modelFile = ModelFile.read(modelBuf, dir.resolve(ModelFile.NAME).toString());
     String mname = modelFile.name();
@@ -214,6 +229,25 @@ public final class KilnIndex implements AutoCloseable {
     return buf;
   }
 
+  /**
+   * The smallest nprobe whose recall@k, as the build measured it on held-out queries, is at least
+   * {@code targetRecall} (k is the manifest's {@code quality.k}); when no measured nprobe reaches
+   * it, the one that measured best.
+   *
+   * @throws IllegalStateException when the build measured no recall curve
+   */
+  public int nprobeFor(double targetRecall) {
+    if (quality == null) {
+      throw new IllegalStateException("index " + versionDir + " has no measured recall curve"
+          + " (built without evaluation): search with SearchParams.nprobe(n) instead");
+    }
+    return quality.nprobeFor(targetRecall);
+  }
+
+  private int nprobeOf(SearchParams params) {
+    return params.targetRecall() > 0 ? nprobeFor(params.targetRecall()) : params.nprobe();
+  }
+
   public Manifest manifest() {
     return manifest;
   }
@@ -247,7 +281,26 @@ public final class KilnIndex implements AutoCloseable {
   }
 
   /**
-   * The {@code k} nearest items to {@code query} among the {@code params.nprobe()} nearest lists.
+   * Items per inverted list, summed over the shards: element {@code l} is list {@code l}'s size.
+   * Read from the shards' list directories (no list is scanned); a new array on every call.
+   */
+  public int[] listSizes() {
+    if (closed) {
+      throw new IllegalStateException("index " + versionDir + " is closed");
+    }
+    int[] sizes = new int[model.spec().nlist()];
+    for (ShardFile s : shards) {
+      for (int l = 0; l < sizes.length; l++) {
+        // addExact: a list past 2^31 items over all shards must fail, not wrap.
+        sizes[l] = Math.addExact(sizes[l], s.listSize(l));
+      }
+    }
+    return sizes;
+  }
+
+  /**
+   * The {@code k} nearest items to {@code query} among the nearest lists: {@code params.nprobe()}
+   * of them, or as many as {@link #nprobeFor} gives for {@code params.targetRecall()}.
    * Thread-safe. The query is not modified.
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
@@ -267,7 +320,7 @@ public final class KilnIndex implements AutoCloseable {
     if (model.metric() == Metric.COSINE) {
       IndexModel.normalize(q, 0, q.length);
     }
-    int nprobe = s.ensureProbes(params.nprobe());
+    int nprobe = s.ensureProbes(nprobeOf(params));
     nprobe = model.coarse().probe(q, nprobe, s.probes, s.probeLists, s.probeDist, s.coarseScratch);
     // No query can return more than the index holds: size the heap by that, not by k, so a
     // large k (say Integer.MAX_VALUE for "all") neither fails nor pins huge scratch arrays.

@@ -308,7 +308,7 @@ class KilnIndexSearchTest {
           () -> index.search(q, -3, SearchParams.nprobe(2))), "k", "-3");
       assertMessage(assertThrows(IllegalArgumentException.class, () -> SearchParams.nprobe(0)),
           "nprobe", "0");
-      assertMessage(assertThrows(IllegalArgumentException.class, () -> new SearchParams(-1)),
+      assertMessage(assertThrows(IllegalArgumentException.class, () -> SearchParams.nprobe(-1)),
           "nprobe", "-1");
       // The index still answers after rejecting bad calls.
       assertEquals(5, index.search(q, 5, SearchParams.nprobe(4)).size());

@@ -29,7 +29,8 @@ import org.apache.hadoop.fs.RemoteIterator;
  * else" (a conflict) without reading the data.
  *
  * <p>It holds every {@link BuildConfig} component except where the index goes ({@code output},
- * {@code versionId}) and how the build cleans up ({@code stagingGrace}), so a parameter added to
+ * {@code versionId}), how the build cleans up ({@code stagingGrace}) and how it measures the result
+ * ({@code evaluation}), so a parameter added to
  * the configuration later is part of it without anyone remembering to add it; the input as a
  * fully qualified URI; and a cheap identity of the input data: the number of files Spark reads,
  * their total size, their newest modification time and a SHA-256 of the listing (relative
@@ -43,7 +44,7 @@ public final class BuildFingerprint {
   public static final String KEY = "fingerprint";
 
   /** Configuration components that do not change what is built. */
-  private static final Set<String> NOT_PART = Set.of("output", "versionId", "stagingGrace");
+  private static final Set<String> NOT_PART = Set.of("output", "versionId", "stagingGrace", "evaluation");
 
   private BuildFingerprint() {}
 
@@ -73,8 +74,8 @@ public final class BuildFingerprint {
       try {
         Object v = c.getAccessor().invoke(cfg);
         // Named and written as the manifest and the CLI name them: index IVF4,Flat, metric l2.
-        out.put(name.equals("spec") ? "index" : name,
-            v instanceof Metric m ? m.cliName() : String.valueOf(v));
+        out.put(name.equals("spec") ? "index" : name, v instanceof Metric m ? m.cliName()
+            : v == null && name.equals("spec") ? "auto" : String.valueOf(v));
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException("cannot read BuildConfig." + name, e);
       }

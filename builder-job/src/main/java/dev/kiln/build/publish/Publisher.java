@@ -343,6 +343,16 @@ public final class Publisher {
     return new FormatOutput(fs.create(new Path(staging, name), false));
   }
 
+  /**
+   * Writes a file that ships with the version but is not part of the index ({@code report.html}):
+   * not listed in the manifest, so neither the loader nor {@code sync} looks at it.
+   */
+  public void writeUnlisted(String name, byte[] content) throws IOException {
+    try (OutputStream out = fs.create(new Path(staging, name), false)) {
+      out.write(content);
+    }
+  }
+
   public void record(String name, long bytes, int crc32c) {
     files.add(Manifest.FileEntry.of(name, bytes, crc32c));
   }

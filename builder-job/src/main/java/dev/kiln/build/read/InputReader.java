@@ -81,7 +81,9 @@ public final class InputReader {
             input_file_name().as(FILE));
     int dim = cfg.dim() > 0 ? cfg.dim() : firstDimension(df);
     try {
-      cfg.spec().checkDimension(dim);
+      if (cfg.spec() != null) {
+        cfg.spec().checkDimension(dim);
+      }
     } catch (IllegalArgumentException e) {
       throw KilnException.usage(e.getMessage());
     }

@@ -80,6 +80,19 @@ public final class ListCounts implements Serializable {
     return n;
   }
 
+  /** Items per list, summed over shards (for the report's histogram). */
+  public int[] totalListSizes() {
+    int[] out = new int[nlist];
+    for (int l = 0; l < nlist; l++) {
+      long n = 0;
+      for (int s = 0; s < shards; s++) {
+        n += counts[s * nlist + l];
+      }
+      out[l] = (int) Math.min(Integer.MAX_VALUE, n);
+    }
+    return out;
+  }
+
   /** List sizes over all shards: min, max, mean, empty lists. For the manifest. */
   public Map<String, Object> listStatistics() {
     long min = Long.MAX_VALUE;

@@ -1,0 +1,118 @@
+package dev.kiln.cli;
+
+import dev.kiln.build.KilnException;
+import dev.kiln.build.report.BuildReport;
+import dev.kiln.format.CorruptIndexException;
+import dev.kiln.format.Manifest;
+import dev.kiln.search.KilnIndex;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "report", mixinStandardHelpOptions = true,
+    description = {"Write a version's report.html: recall vs QPS, stage times, list sizes,",
+        "rejects, build parameters (an index root follows LATEST). Prints its path."})
+final class ReportCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "ROOT_OR_VERSION", description = "Index root or version directory.")
+  Path path;
+
+  @Option(names = "--out", paramLabel = "FILE",
+      description = "Where to write it (default: report.html in the version directory).")
+  Path out;
+
+  @Option(names = "--open", description = "Then open it in the system browser (xdg-open).")
+  boolean open;
+
+  @Override
+  public Integer call() throws Exception {
+    Manifest manifest;
+    int[] listSizes;
+    Path dir;
+    try (KilnIndex index = KilnIndex.open(path)) {
+      manifest = index.manifest();
+      listSizes = index.listSizes();
+      dir = index.versionDir();
+    } catch (CorruptIndexException | NoSuchFileException e) {
+      throw KilnException.badInput("cannot open " + path + " as an index: " + e.getMessage());
+    }
+    Path file = (out != null ? out : dir.resolve(BuildReport.FILE_NAME)).toAbsolutePath();
+    write(file, BuildReport.render(manifest, listSizes));
+    System.out.println(file);
+    if (open) {
+      openInBrowser(file);
+    }
+    return 0;
+  }
+
+  /** Writes beside the target, then renames: a browser never sees half a page. */
+  private static void write(Path file, String html) throws IOException {
+    Path parent = file.getParent();
+    Files.createDirectories(parent);
+    // Not Files.createTempFile: that makes the file owner-only (0600), and the report should be
+    // as readable as the version's other files (the umask decides).
+    Path tmp = parent.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid()
+        + "-" + Long.toHexString(System.nanoTime()) + ".tmp");
+    try {
+      Files.writeString(tmp, html, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE);
+      try {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static void openInBrowser(Path file) throws InterruptedException {
+    // java.awt.Desktop needs a non-headless AWT, which the report's rendering turned off; the
+    // desktop's own opener does the same job.
+    Path opener = findOnPath("xdg-open", System.getenv("PATH"));
+    if (opener == null) {
+      System.err.println("kiln: cannot open a browser here (no xdg-open on PATH); open " + file);
+      return;
+    }
+    try {
+      Process p = new ProcessBuilder(opener.toString(), file.toUri().toString())
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(ProcessBuilder.Redirect.INHERIT)
+          .start();
+      // xdg-open hands the file to the browser and returns; a browser it starts keeps running.
+      if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() != 0) {
+        System.err.println("kiln: xdg-open failed (exit " + p.exitValue() + "); open " + file);
+      }
+    } catch (IOException e) {
+      System.err.println("kiln: cannot run " + opener + " (" + e.getMessage() + "); open " + file);
+    }
+  }
+
+  /** The executable {@code name} in a PATH-style list of directories, or null. */
+  static Path findOnPath(String name, String pathVariable) {
+    if (pathVariable == null) {
+      return null;
+    }
+    for (String d : pathVariable.split(File.pathSeparator)) {
+      if (d.isEmpty()) {
+        continue;
+      }
+      Path candidate = Path.of(d, name);
+      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,66 @@
+package dev.kiln.format;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class QualityTest {
+  static Quality curve(double... recallByDoubling) {
+    List<Quality.Point> points = new java.util.ArrayList<>();
+    for (int i = 0; i < recallByDoubling.length; i++) {
+      points.add(new Quality.Point(1 << i, recallByDoubling[i], 0.1 * (i + 1), 0.3 * (i + 1),
+          1000.0 / (i + 1)));
+    }
+    return new Quality(500, Quality.INPUT_SAMPLE, 10, "scalar", 1, points,
+        new Quality.Gate(0.5, 4, recallByDoubling[Math.min(2, recallByDoubling.length - 1)], true));
+  }
+
+  @Test
+  void nprobeForTakesTheSmallestThatReachesTheTarget() {
+    Quality q = curve(0.40, 0.60, 0.80, 0.90, 0.95);
+    assertEquals(1, q.nprobeFor(0.10));
+    assertEquals(1, q.nprobeFor(0.40));
+    assertEquals(4, q.nprobeFor(0.70));
+    assertEquals(8, q.nprobeFor(0.90));
+    assertEquals(16, q.nprobeFor(0.95));
+  }
+
+  @Test
+  void nprobeForFallsBackToTheBestMeasured() {
+    // Recall plateaus (and dips by noise) at the top: the best point, smallest on ties.
+    Quality q = curve(0.40, 0.80, 0.85, 0.85, 0.84);
+    assertEquals(4, q.nprobeFor(0.99));
+  }
+
+  @Test
+  void emptyCurveIsAnError() {
+    Quality q = new Quality(0, "x", 10, "scalar", 1, List.of(), null);
+    assertThrows(IllegalStateException.class, () -> q.nprobeFor(0.5));
+  }
+
+  @Test
+  void roundTripsThroughTheManifest() throws Exception {
+    Quality q = curve(0.5, 0.7, 0.9);
+    Manifest m = ManifestTest.sample(q.toMap());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    m.write(out);
+    Manifest back = Manifest.read(new ByteArrayInputStream(out.toByteArray()), "manifest.json");
+    assertEquals(q, back.measuredQuality());
+    assertEquals(0.7, back.measuredQuality().at(2).recall());
+    assertNull(back.measuredQuality().at(3));
+  }
+
+  @Test
+  void manifestsWithoutACurveHaveNoMeasuredQuality() {
+    // The v1 fixtures carry an older placeholder object with no curve.
+    assertNull(ManifestTest.sample(Map.of("recallAt10", 1.0, "nprobe", 4, "queries", 0))
+        .measuredQuality());
+    assertNull(ManifestTest.sample(null).measuredQuality());
+  }
+}
