@@ -28,6 +28,8 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       SampleCommand.class,
       SyncCommand.class,
+      ExportFaissCommand.class,
+      ImportFaissCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
