@@ -4,7 +4,6 @@ import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.assertPublished;
 import static dev.kiln.testing.KilnTestData.assertSameFiles;
 import static dev.kiln.testing.KilnTestData.exactTopK;
-import static dev.kiln.testing.KilnTestData.filesUnder;
 import static dev.kiln.testing.KilnTestData.gaussian;
 import static dev.kiln.testing.KilnTestData.readManifest;
 import static dev.kiln.testing.KilnTestData.recall;
@@ -16,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
@@ -257,10 +255,8 @@ class KilnBuildJobTest {
     assertEquals(1024, ((Number) ma.build().get("trainingPoints")).longValue(), 120);
     assertEquals(2500, ((Number) ma.build().get("pqTrainingPoints")).longValue(), 120);
     assertEquals(ma.files(), mb.files(), "names, sizes and checksums");
-    Map<String, byte[]> fa = filesUnder(versionDir(a, "d1"));
-    Map<String, byte[]> fb = filesUnder(versionDir(b, "d1"));
-    fa.remove(IndexLayout.MANIFEST);
-    fb.remove(IndexLayout.MANIFEST);
+    Map<String, byte[]> fa = KilnTestData.indexFilesUnder(versionDir(a, "d1"));
+    Map<String, byte[]> fb = KilnTestData.indexFilesUnder(versionDir(b, "d1"));
     assertEquals(Set.of(ModelFile.NAME, "shard-00000.kiln", "shard-00001.kiln"), fa.keySet());
     assertSameFiles(fa, fb);
     // The seed matters, so the comparison above has teeth.
@@ -291,10 +287,8 @@ class KilnBuildJobTest {
             other.metric())
         .withShards(other.shards())
         .withTraining(SEED, 256, 8, 2500, 10));
-    Map<String, byte[]> fa = filesUnder(versionDir(a, "d1"));
-    Map<String, byte[]> fb = filesUnder(versionDir(b, "d1"));
-    fa.remove(IndexLayout.MANIFEST);
-    fb.remove(IndexLayout.MANIFEST);
+    Map<String, byte[]> fa = KilnTestData.indexFilesUnder(versionDir(a, "d1"));
+    Map<String, byte[]> fb = KilnTestData.indexFilesUnder(versionDir(b, "d1"));
     assertEquals(n, readManifest(versionDir(b, "d1")).count());
     assertSameFiles(fa, fb);
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kiln.build.read.Item;
 import dev.kiln.cli.KilnCli;
+import dev.kiln.build.report.BuildReport;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.KeysFile;
 import dev.kiln.format.Manifest;
@@ -341,6 +342,17 @@ public final class KilnTestData {
     return out;
   }
 
+  /**
+   * The binary files of a version (model, shards, keys) with their bytes: {@link #filesUnder}
+   * without the manifest and report.html, which carry timestamps and timings.
+   */
+  public static Map<String, byte[]> indexFilesUnder(Path versionDir) {
+    Map<String, byte[]> files = filesUnder(versionDir);
+    files.remove(IndexLayout.MANIFEST);
+    files.remove(BuildReport.FILE_NAME);
+    return files;
+  }
+
   /** Same file names, and byte-identical contents. */
   public static void assertSameFiles(Map<String, byte[]> expected, Map<String, byte[]> actual) {
     assertEquals(expected.keySet(), actual.keySet(), "file names");
@@ -394,6 +406,7 @@ public final class KilnTestData {
     }
     Set<String> onDisk = new java.util.TreeSet<>(expected);
     onDisk.add(IndexLayout.MANIFEST);
+    onDisk.add(BuildReport.FILE_NAME);
     Set<String> actual = list(dir);
     actual.remove("_rejects");
     assertEquals(onDisk, actual, "files in " + dir);
