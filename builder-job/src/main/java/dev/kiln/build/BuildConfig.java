@@ -61,6 +61,11 @@ public record BuildConfig(
     EvalConfig evaluation)
     implements Serializable {
 
+  /** Coarse training points per list; see the README's training-sample study. */
+  public static final String DEFAULT_POINTS_PER_LIST_TEXT = "256";
+
+  public static final int DEFAULT_POINTS_PER_LIST = Integer.parseInt(DEFAULT_POINTS_PER_LIST_TEXT);
+
   /** Shards are sized so that each stays well under the 2 GiB one mapping can hold. */
   public static final long TARGET_SHARD_BYTES = 512L << 20;
 
@@ -88,7 +93,7 @@ public record BuildConfig(
   public static BuildConfig defaults(
       String input, String output, String versionId, IndexSpec spec, Metric metric) {
     return new BuildConfig(
-        input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 0, 256, 25,
+        input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 0, DEFAULT_POINTS_PER_LIST, 25,
         65_536, 25, 0.0, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
   }
 

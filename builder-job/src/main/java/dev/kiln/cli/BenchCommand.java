@@ -38,7 +38,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--k", defaultValue = "10", description = "k (default: ${DEFAULT-VALUE}).") int k;
   @Option(names = "--work", description = "Working directory (default: a new temporary one).") Path work;
   @Option(names = "--seed", defaultValue = "1234", description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
-  @Option(names = "--train-points-per-list", defaultValue = "256", description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
+  @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT, description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
   @Option(names = "--master", description = "Spark master (default: local[*]).") String master;
   @Option(names = "--threads", defaultValue = "0",
       description = "Also measure batch search on this many threads (default: off).") int threads;

@@ -123,7 +123,7 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1234", description = "Seed for sampling and training (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--train-points-per-list", defaultValue = "256",
+    @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT,
         description = "Coarse training sample per list (default: ${DEFAULT-VALUE}, as Faiss).")
     int pointsPerList;
 

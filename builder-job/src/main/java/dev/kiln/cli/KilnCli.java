@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       ReportCommand.class,
       ConvertCommand.class,
       BenchCommand.class,
+      KMeansBenchCommand.class,
       SampleCommand.class,
       SyncCommand.class,
       ExportFaissCommand.class,
