@@ -23,6 +23,8 @@ public final class CoarseQuantizer {
   private final int nlist;
   private final int dim;
   private final boolean innerProduct;
+  /** Tiles holding centroids; the arrays are padded to whole groups of four for the probe kernel. */
+  private final int tileCount;
 
   public CoarseQuantizer(float[] centroids, int nlist, int dim, Metric metric) {
     if (centroids.length != (long) nlist * dim) {
@@ -36,9 +38,10 @@ public final class CoarseQuantizer {
     for (int c = 0; c < nlist; c++) {
       halfNorms[c] = 0.5f * K.dot(centroids, c * dim, centroids, c * dim, dim);
     }
-    int tileCount = (nlist + VectorKernels.TILE - 1) / VectorKernels.TILE;
-    this.tiles = new float[tileCount * VectorKernels.TILE * dim];
-    this.bias = new float[tileCount * VectorKernels.TILE];
+    this.tileCount = (nlist + VectorKernels.TILE - 1) / VectorKernels.TILE;
+    int padded = (tileCount + 3) / 4 * 4;
+    this.tiles = new float[padded * VectorKernels.TILE * dim];
+    this.bias = new float[padded * VectorKernels.TILE];
     for (int c = 0; c < bias.length; c++) {
       int t = c / VectorKernels.TILE;
       int col = c % VectorKernels.TILE;
@@ -84,7 +87,6 @@ public final class CoarseQuantizer {
    */
   public void assign(float[] points, int n, int[] outList, float[] outScore) {
     int tileWidth = VectorKernels.TILE;
-    int tileCount = bias.length / tileWidth;
     float[] best = new float[Math.min(n, POINT_BLOCK)];
     float[] dots = new float[4 * tileWidth];
     for (int p0 = 0; p0 < n; p0 += POINT_BLOCK) {
@@ -130,25 +132,45 @@ public final class CoarseQuantizer {
     return out[0];
   }
 
+  /** Length of the {@code scratch} array {@link #probe} needs: nlist, padded to 64. */
+  public int scratchLength() {
+    return bias.length;
+  }
+
   /**
    * The {@code nprobe} lists nearest to a query, nearest first, with their distance (squared
    * L2, or minus the inner product); ties go to the lower list id. Returns how many were
-   * written (min(nprobe, nlist)). {@code heap} and {@code scratch} (nlist floats) are the
-   * caller's reusable scratch, so a query allocates nothing here.
+   * written (min(nprobe, nlist)). {@code heap} and {@code scratch} ({@link #scratchLength()}
+   * floats) are the caller's reusable scratch, so a query allocates nothing here.
+   *
+   * <p>Lists are ranked as {@link #assign} ranks them, ||c||²/2 − q·c for L2, with the query
+   * against 64 transposed centroids per kernel call ({@link VectorKernels#dots1x64}): no
+   * horizontal sums, and for d·nlist floats that fit in the L2 cache, several times faster than
+   * one distance per centroid. The distances returned for the chosen lists are then computed
+   * directly, as Faiss's flat quantizer does, and the lists ordered by them.
    */
   public int probe(
       float[] q, int nprobe, TopK heap, long[] outLists, float[] outDist, float[] scratch) {
-    for (int c = 0; c < nlist; c++) {
-      scratch[c] =
-          innerProduct
-              ? -K.dot(q, 0, centroids, c * dim, dim)
-              : K.squareDistance(q, 0, centroids, c * dim, dim);
+    int group = 4 * VectorKernels.TILE;
+    for (int g = 0; g < bias.length; g += group) {
+      K.dots1x64(q, 0, tiles, g * dim, dim, scratch, g);
     }
-    heap.reset(Math.min(nprobe, nlist));
+    int p = Math.min(nprobe, nlist);
+    heap.reset(p);
     for (int c = 0; c < nlist; c++) {
-      if (scratch[c] <= heap.threshold()) {
-        heap.offer(scratch[c], c);
+      float v = bias[c] - scratch[c];
+      if (v <= heap.threshold()) {
+        heap.offer(v, c);
       }
+    }
+    heap.drainSorted(outDist, outLists);
+    heap.reset(p);
+    for (int i = 0; i < p; i++) {
+      int c = (int) outLists[i];
+      float dist = innerProduct
+          ? -K.dot(q, 0, centroids, c * dim, dim)
+          : K.squareDistance(q, 0, centroids, c * dim, dim);
+      heap.offer(dist, c);
     }
     return heap.drainSorted(outDist, outLists);
   }

@@ -481,6 +481,7 @@ public final class KilnIndex implements AutoCloseable {
     final float[] query;
     final float[] residual;
     final float[] coarseScratch;
+    final int nlist;
     final float[] queryTable;
     final float[] listTable;
     final float[] block;
@@ -495,7 +496,8 @@ public final class KilnIndex implements AutoCloseable {
       int d = model.dim();
       query = new float[d];
       residual = new float[d];
-      coarseScratch = new float[model.spec().nlist()];
+      coarseScratch = new float[model.coarse().scratchLength()];
+      nlist = model.spec().nlist();
       int tableSize = model.spec().pqM() * ProductQuantizer.KSUB;
       queryTable = new float[tableSize];
       listTable = new float[tableSize];
@@ -503,7 +505,7 @@ public final class KilnIndex implements AutoCloseable {
     }
 
     int ensureProbes(int nprobe) {
-      int p = Math.min(nprobe, coarseScratch.length);
+      int p = Math.min(nprobe, nlist);
       if (probeLists.length < p) {
         probeLists = new long[p];
         probeDist = new float[p];

@@ -203,6 +203,34 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
+  public void dots1x64(float[] q, int qOff, float[] tiles, int tOff, int dim, float[] out,
+      int outOff) {
+    if (L > TILE || TILE % L != 0) {
+      scalar.dots1x64(q, qOff, tiles, tOff, dim, out, outOff);
+      return;
+    }
+    int stride = dim * TILE;
+    for (int c = 0; c < TILE; c += L) {
+      FloatVector s0 = FloatVector.zero(S);
+      FloatVector s1 = FloatVector.zero(S);
+      FloatVector s2 = FloatVector.zero(S);
+      FloatVector s3 = FloatVector.zero(S);
+      for (int j = 0; j < dim; j++) {
+        FloatVector x = FloatVector.broadcast(S, q[qOff + j]);
+        int row = tOff + j * TILE + c;
+        s0 = FloatVector.fromArray(S, tiles, row).fma(x, s0);
+        s1 = FloatVector.fromArray(S, tiles, row + stride).fma(x, s1);
+        s2 = FloatVector.fromArray(S, tiles, row + 2 * stride).fma(x, s2);
+        s3 = FloatVector.fromArray(S, tiles, row + 3 * stride).fma(x, s3);
+      }
+      s0.intoArray(out, outOff + c);
+      s1.intoArray(out, outOff + TILE + c);
+      s2.intoArray(out, outOff + 2 * TILE + c);
+      s3.intoArray(out, outOff + 3 * TILE + c);
+    }
+  }
+
+  @Override
   public String name() {
     return "panama(" + S.vectorBitSize() + "-bit)";
   }

@@ -168,6 +168,23 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
+  public void dots1x64(float[] q, int qOff, float[] tiles, int tOff, int dim, float[] out,
+      int outOff) {
+    java.util.Arrays.fill(out, outOff, outOff + 4 * TILE, 0f);
+    for (int t = 0; t < 4; t++) {
+      int base = tOff + t * dim * TILE;
+      int o = outOff + t * TILE;
+      for (int j = 0; j < dim; j++) {
+        float x = q[qOff + j];
+        int row = base + j * TILE;
+        for (int c = 0; c < TILE; c++) {
+          out[o + c] = Math.fma(x, tiles[row + c], out[o + c]);
+        }
+      }
+    }
+  }
+
+  @Override
   public String name() {
     return "scalar";
   }

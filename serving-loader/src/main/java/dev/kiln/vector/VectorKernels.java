@@ -46,6 +46,14 @@ public interface VectorKernels {
   void dots4x16(float[] points, int r0, int r1, int r2, int r3, float[] tile, int tOff, int dim,
       float[] out);
 
+  /**
+   * Dot products of one vector with four consecutive tiles ({@code 4 * TILE} centroids) in
+   * {@link #dots4x16}'s layout, the first at {@code tOff}: {@code out[outOff + i]} for i in
+   * [0, 4 * TILE). The coarse search kernel: per dimension one broadcast, four loads and four
+   * independent multiply-adds, and no horizontal sums.
+   */
+  void dots1x64(float[] q, int qOff, float[] tiles, int tOff, int dim, float[] out, int outOff);
+
   /** {@code y[yOff+i] += a * x[xOff+i]} for i in [0, len): builds tables from transposed data. */
   void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len);
 

@@ -121,7 +121,7 @@ class CoarseQuantizerTest {
     for (int nprobe = 1; nprobe <= nlist + 3; nprobe++) {
       long[] lists = new long[nprobe];
       float[] dist = new float[nprobe];
-      int p = cq.probe(q, nprobe, new TopK(), lists, dist, new float[nlist]);
+      int p = cq.probe(q, nprobe, new TopK(), lists, dist, new float[cq.scratchLength()]);
       assertEquals(Math.min(nprobe, nlist), p);
       for (int i = 0; i < p; i++) {
         assertEquals((long) order[i], lists[i], "nprobe=" + nprobe + " rank " + i);
@@ -163,7 +163,7 @@ class CoarseQuantizerTest {
       CoarseQuantizer cq = new CoarseQuantizer(centroids, 20, D, metric);
       long[] lists = new long[20];
       float[] dist = new float[20];
-      cq.probe(q, 20, new TopK(), lists, dist, new float[20]);
+      cq.probe(q, 20, new TopK(), lists, dist, new float[cq.scratchLength()]);
       for (int r = 1; r < 20; r++) {
         assertTrue(dist[r - 1] < dist[r] || (dist[r - 1] == dist[r] && lists[r - 1] < lists[r]),
             "rank " + r + ": " + Arrays.toString(lists));

@@ -503,7 +503,8 @@ public final class TestIndexes {
       }
       long[] probeLists = new long[nlist];
       int p = model.coarse().probe(
-          q, nprobe, new dev.kiln.quantize.TopK(), probeLists, new float[nlist], new float[nlist]);
+          q, nprobe, new dev.kiln.quantize.TopK(), probeLists, new float[nlist],
+          new float[model.coarse().scratchLength()]);
       boolean[] listProbed = new boolean[nlist];
       for (int i = 0; i < p; i++) {
         listProbed[(int) probeLists[i]] = true;

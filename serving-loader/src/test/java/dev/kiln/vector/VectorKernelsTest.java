@@ -122,6 +122,35 @@ class VectorKernelsTest {
 
   @ParameterizedTest
   @MethodSource("kernels")
+  void dots1x64MultipliesOneVectorWithFourTiles(VectorKernels k) {
+    Random rnd = new Random(14);
+    int w = VectorKernels.TILE;
+    for (int dim : new int[] {1, 3, 16, 49, 67}) {
+      float[] q = values(rnd, dim + 2);
+      float[] centroids = values(rnd, 4 * w * dim);
+      int tOff = 7;
+      float[] tiles = new float[tOff + 4 * w * dim];
+      for (int c = 0; c < 4 * w; c++) {
+        for (int j = 0; j < dim; j++) {
+          tiles[tOff + ((c / w) * dim + j) * w + c % w] = centroids[c * dim + j];
+        }
+      }
+      float[] out = new float[3 + 4 * w + 1];
+      Arrays.fill(out, SENTINEL);
+      k.dots1x64(q, 2, tiles, tOff, dim, out, 3);
+      float[] x = Arrays.copyOfRange(q, 2, 2 + dim);
+      for (int c = 0; c < 4 * w; c++) {
+        float[] y = Arrays.copyOfRange(centroids, c * dim, (c + 1) * dim);
+        assertNear(TestIndexes.dot(x, 0, y, 0, dim), absDot(x, y), out[3 + c],
+            "dots1x64 dim=" + dim + " c=" + c);
+      }
+      assertEquals(SENTINEL, out[2], "dots1x64 wrote before the start");
+      assertEquals(SENTINEL, out[3 + 4 * w], "dots1x64 wrote past the end");
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
   void axpyAddsScaledRowAndTouchesNothingElse(VectorKernels k) {
     Random rnd = new Random(11);
     for (int len = 1; len <= MAX_LEN; len++) {
