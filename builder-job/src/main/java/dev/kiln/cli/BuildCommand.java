@@ -87,7 +87,7 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--index", required = true,
         description = {"Index type, Faiss factory style: IVF{nlist},Flat or IVF{nlist},PQ{m};"
             + " or auto: nlist the power of two nearest 4*sqrt(N), Flat if it fits"
-            + " --memory-budget, else the largest PQ code that does."})
+            + " --memory-budget, else the largest PQ code that fits there or at nlist/2."})
     String index;
 
     @Option(names = "--memory-budget",

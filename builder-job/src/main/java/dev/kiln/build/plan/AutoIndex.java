@@ -16,8 +16,9 @@ import java.util.Locale;
  *       search streams nlist·d floats per query, which dominates at small N.
  *   <li><b>encoding</b>: Flat (exact distances) when it fits the budget or there is no budget;
  *       otherwise the largest PQ code that fits, m a divisor of d with at least two dimensions
- *       per sub-space. More code bytes per vector always measured more recall (see the README's
- *       study), so "largest that fits" is also "best recall for the bytes".
+ *       per sub-space, at that nlist or half of it, whichever allows the larger code (ties to
+ *       the larger nlist). More code bytes per vector measured more recall than more lists did
+ *       (see the README's study), so "largest code that fits" is "best recall for the bytes".
  * </ul>
  *
  * The estimate counts what the files hold: per item its code and an 8-byte id, the centroids,
@@ -38,21 +39,36 @@ public final class AutoIndex {
     if (budgetBytes <= 0 || bytes(flat, n, dim, metric) <= budgetBytes) {
       return flat;
     }
-    IndexSpec smallest = null;
-    for (int m = dim / 2; m >= 1; m--) {
-      if (dim % m != 0) {
-        continue;
+    // The largest code that fits, at nlist or at half of it: for L2 the precomputed table
+    // (nlist·m·256 floats) can outweigh the codes, and halving nlist then buys a larger code,
+    // which measured more recall for the bytes than more lists did (README).
+    IndexSpec best = null;
+    for (int lists : nlist > 1 ? new int[] {nlist, nlist / 2} : new int[] {nlist}) {
+      IndexSpec pq = largestPq(n, dim, metric, budgetBytes, lists);
+      if (pq != null && (best == null || pq.pqM() > best.pqM())) {
+        best = pq;
       }
-      IndexSpec pq = IndexSpec.pq(nlist, m);
-      if (n >= ProductQuantizer.KSUB && bytes(pq, n, dim, metric) <= budgetBytes) {
-        return pq;
-      }
-      smallest = pq;
     }
-    IndexSpec cheapest = smallest != null && n >= ProductQuantizer.KSUB ? smallest : flat;
+    if (best != null) {
+      return best;
+    }
+    IndexSpec cheapest = n >= ProductQuantizer.KSUB ? IndexSpec.pq(nlist, 1) : flat;
     throw new IllegalArgumentException(String.format(Locale.ROOT,
         "--memory-budget %s is too small for %d vectors of dimension %d: the smallest option, %s,"
             + " needs %s", human(budgetBytes), n, dim, cheapest, human(bytes(cheapest, n, dim, metric))));
+  }
+
+  /** The largest PQ code (m dividing d, at least 2 dimensions per sub-space) that fits, or null. */
+  private static IndexSpec largestPq(long n, int dim, Metric metric, long budget, int nlist) {
+    if (n < ProductQuantizer.KSUB) {
+      return null; // too few vectors to train 256 codewords
+    }
+    for (int m = Math.max(1, dim / 2); m >= 1; m--) {
+      if (dim % m == 0 && bytes(IndexSpec.pq(nlist, m), n, dim, metric) <= budget) {
+        return IndexSpec.pq(nlist, m);
+      }
+    }
+    return null;
   }
 
   /** The power of two nearest 4·√n, within [1, min(n / 39, 65536)]. */
