@@ -124,7 +124,8 @@ final class BuildCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT,
-        description = "Coarse training sample per list (default: ${DEFAULT-VALUE}, as Faiss).")
+        description = "Coarse training sample per list (default: ${DEFAULT-VALUE}; Faiss uses up"
+            + " to 256: see the README's training-sample study).")
     int pointsPerList;
 
     @Option(names = "--kmeans-iterations", defaultValue = "25", description = "Coarse k-means iterations (default: ${DEFAULT-VALUE}).")

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.build.BuildConfig;
 import dev.kiln.build.KilnException;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
@@ -285,7 +286,8 @@ class BuildCommandTest {
     assertTrue(line.contains("input file:" + good + ", now file:" + dim30), line);
     // Same data, one parameter changed.
     line = assertConflict(root, build(good, root, "IVF4,Flat", "l2", "--train-points-per-list", "99"));
-    assertTrue(line.contains("(pointsPerCentroid 256, now 99)"), line);
+    assertTrue(line.contains("(pointsPerCentroid " + BuildConfig.DEFAULT_POINTS_PER_LIST + ", now 99)"),
+        line);
     line = assertConflict(root, build(good, root, "IVF4,Flat", "l2", "--shards", "2"));
     assertTrue(line.contains("(shards 0, now 2)"), line);
 
