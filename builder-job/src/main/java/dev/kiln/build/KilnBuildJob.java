@@ -190,7 +190,7 @@ public final class KilnBuildJob {
           Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim, counts.total(),
           idType, shards, pub.files(), counts.listStatistics(), build, timer.seconds(),
           quality == null ? null : quality.toMap());
-      writeReport(pub, manifest, counts.totalListSizes());
+      BuildReport.writeTo(pub, manifest, counts.totalListSizes());
       pub.publish(manifest);
       double seconds = timer.total();
       LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),
@@ -210,21 +210,6 @@ public final class KilnBuildJob {
       if (items != null) {
         items.unpersist(true);
       }
-    }
-  }
-
-  /**
-   * {@code report.html} in the version directory. Informative only: a failure to render it (no
-   * fonts on a bare machine, say) is logged and does not stop the publish; {@code kiln report}
-   * can make it later.
-   */
-  private static void writeReport(Publisher pub, Manifest manifest, int[] listSizes) {
-    try {
-      pub.writeUnlisted(BuildReport.FILE_NAME,
-          BuildReport.render(manifest, listSizes).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    } catch (IOException | RuntimeException | LinkageError e) {
-      LOG.warn("{} not written ({}); 'kiln report' can regenerate it", BuildReport.FILE_NAME,
-          e.toString());
     }
   }
 

@@ -5,6 +5,7 @@ import dev.kiln.build.KilnException;
 import dev.kiln.build.KilnVersion;
 import dev.kiln.build.publish.BuildFingerprint;
 import dev.kiln.build.publish.Publisher;
+import dev.kiln.build.report.BuildReport;
 import dev.kiln.format.FileFormat;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IdType;
@@ -92,6 +93,7 @@ public final class FaissImporter {
       try {
         Manifest manifest = write(in, ivf, pub, counts, shardCount, versionId, fingerprint,
             file, t0);
+        BuildReport.writeTo(pub, manifest, listSizes(counts, ivf.nlist(), shardCount));
         pub.publish(manifest);
         LOG.info("published {} from {} ({}, {} items, {} shards)", pub.versionDir(), file,
             ivf.typeName(), ivf.ntotal(), shardCount);
@@ -148,6 +150,17 @@ public final class FaissImporter {
             + bytes + " bytes; Kiln's shards must be under 2 GiB: pass more --shards");
       }
     }
+  }
+
+  /** Items per list over all shards; {@code counts} is shard-major. */
+  private static int[] listSizes(long[] counts, int nlist, int shards) {
+    int[] out = new int[nlist];
+    for (int s = 0; s < shards; s++) {
+      for (int l = 0; l < nlist; l++) {
+        out[l] = (int) Math.min(Integer.MAX_VALUE, out[l] + counts[s * nlist + l]);
+      }
+    }
+    return out;
   }
 
   private static Manifest write(FaissInput in, FaissIvf ivf, Publisher pub, long[] counts,

@@ -1,5 +1,6 @@
 package dev.kiln.build.report;
 
+import dev.kiln.build.publish.Publisher;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import java.awt.BasicStroke;
@@ -59,6 +60,21 @@ public final class BuildReport {
   }
 
   private BuildReport() {}
+
+  /**
+   * Writes {@link #FILE_NAME} into a staged version (a build's or an import's). Informative
+   * only: a failure to render it (no fonts on a bare machine, say) is logged and does not stop
+   * the publish; {@code kiln report} can make it later.
+   */
+  public static void writeTo(Publisher pub, Manifest manifest, int[] listSizes) {
+    try {
+      pub.writeUnlisted(FILE_NAME,
+          render(manifest, listSizes).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (IOException | RuntimeException | LinkageError e) {
+      org.slf4j.LoggerFactory.getLogger(BuildReport.class).warn(
+          "{} not written ({}); 'kiln report' can regenerate it", FILE_NAME, e.toString());
+    }
+  }
 
   /**
    * The report of the version {@code manifest} describes, as a complete HTML page.
