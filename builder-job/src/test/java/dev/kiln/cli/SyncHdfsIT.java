@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.build.KilnException;
+import dev.kiln.build.report.BuildReport;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
@@ -119,7 +120,8 @@ class SyncHdfsIT {
 
   @Test
   void buildOnHdfsThenSyncAndServeLocally(@TempDir java.nio.file.Path tmp) throws IOException {
-    // Published on HDFS: LATEST, the version with exactly the manifest and its files.
+    // Published on HDFS: LATEST, the version with exactly the manifest, its files and the
+    // report (the build evaluated itself through a local copy of the staged files).
     assertEquals("v1\n", read(root + "/LATEST"));
     String version = root + "/versions/v1";
     Manifest m;
@@ -129,7 +131,9 @@ class SyncHdfsIT {
     assertEquals(N, m.count());
     assertEquals("IVF" + NLIST + ",Flat", m.index());
     assertEquals(Set.of(IndexLayout.MANIFEST, ModelFile.NAME, ShardFile.fileName(0),
-        ShardFile.fileName(1)), names(version));
+        ShardFile.fileName(1), BuildReport.FILE_NAME), names(version));
+    assertEquals(NLIST, m.measuredQuality().at(NLIST).nprobe());
+    assertEquals(1.0, m.measuredQuality().at(NLIST).recall(), 1e-9, "Flat over every list");
     for (Manifest.FileEntry f : m.files()) {
       assertEquals(f.bytes(), fs.getFileStatus(new Path(version, f.name())).getLen(), f.name());
     }
@@ -142,7 +146,11 @@ class SyncHdfsIT {
     assertTrue(sync.out().startsWith("synced v1 from " + version + " to "), sync.out());
     assertEquals("v1\n", KilnTestData.latest(local));
     java.nio.file.Path copy = local.resolve("versions/v1");
-    for (String name : names(version)) {
+    // The manifest and the files it lists, byte for byte (report.html is not synced).
+    List<String> synced = new java.util.ArrayList<>(List.of(IndexLayout.MANIFEST));
+    m.files().forEach(f -> synced.add(f.name()));
+    assertEquals(Set.copyOf(synced), KilnTestData.list(copy));
+    for (String name : synced) {
       try (InputStream in = fs.open(new Path(version, name))) {
         assertArrayEquals(in.readAllBytes(), Files.readAllBytes(copy.resolve(name)), name);
       }
