@@ -36,6 +36,7 @@ public final class FileFormat {
   public static final String KIND_MODEL = "MODL";
   public static final String KIND_SHARD = "SHRD";
   public static final String KIND_KEYS = "KEYS";
+  public static final String KIND_REFINE = "RFIN";
 
   private FileFormat() {}
 

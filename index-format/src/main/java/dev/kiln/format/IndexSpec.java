@@ -6,15 +6,57 @@ import java.util.regex.Pattern;
 /**
  * An index type in Faiss's factory-string notation, so Faiss users read it at once:
  * {@code IVF1024,Flat} (vectors stored as float32) or {@code IVF1024,PQ16} (product quantizer,
- * 16 sub-spaces of 8 bits, encoding the residual to the list centroid).
+ * 16 sub-spaces of 8 bits, encoding the residual to the list centroid), optionally followed by a
+ * refine stage: {@code IVF1024,PQ16,RFlat} (or {@code Refine(Flat)}) also stores every vector
+ * as float32, {@code IVF1024,PQ16,Refine(SQ8)} as 8-bit scalar-quantized, and search re-ranks a
+ * shortlist of the PQ scan's best candidates by their stored vectors.
  *
  * @param nlist number of inverted lists (coarse centroids)
  * @param encoding how vectors are stored inside a list
  * @param pqM PQ sub-spaces (0 for {@link Encoding#FLAT})
  * @param pqBits bits per PQ sub-code (8; 0 for flat)
+ * @param refine how vectors are stored for re-ranking ({@link Refine#NONE} for no refine stage)
  */
-public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits)
+public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refine refine)
     implements java.io.Serializable {
+
+  /** How the refine stage stores vectors; the code is what {@code refine-NNNNN.kiln} records. */
+  public enum Refine {
+    NONE(-1, ""),
+    FLAT(0, "RFlat"),
+    SQ8(1, "Refine(SQ8)");
+
+    public final int code;
+    private final String factory;
+
+    Refine(int code, String factory) {
+      this.code = code;
+      this.factory = factory;
+    }
+
+    /** Bytes stored per vector of dimension {@code dim} (0 for none). */
+    public int bytesPerVector(int dim) {
+      return switch (this) {
+        case NONE -> 0;
+        case FLAT -> dim * Float.BYTES;
+        case SQ8 -> dim;
+      };
+    }
+
+    public static Refine fromCode(int code, String file) throws CorruptIndexException {
+      for (Refine r : values()) {
+        if (r != NONE && r.code == code) {
+          return r;
+        }
+      }
+      throw new CorruptIndexException(file, "unknown refine encoding code " + code);
+    }
+  }
+
+  /** A spec without a refine stage. */
+  public IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits) {
+    this(nlist, encoding, pqM, pqBits, Refine.NONE);
+  }
 
   /** How the vectors of a list are stored. */
   public enum Encoding {
@@ -38,7 +80,8 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits)
   }
 
   private static final Pattern FACTORY =
-      Pattern.compile("IVF(\\d+),(?:(Flat)|PQ(\\d+)(?:x(\\d+))?(?:np)?)");
+      Pattern.compile("IVF(\\d+),(?:(Flat)|PQ(\\d+)(?:x(\\d+))?(?:np)?(?:,(RFlat|Refine\\(Flat\\)"
+          + "|Refine\\(SQ8\\)))?)");
 
   public IndexSpec {
     if (nlist < 1) {
@@ -54,6 +97,13 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits)
     } else if (pqM != 0 || pqBits != 0) {
       throw new IllegalArgumentException("a Flat index has no PQ parameters");
     }
+    if (refine == null) {
+      throw new IllegalArgumentException("refine must be given (Refine.NONE for none)");
+    }
+    if (refine != Refine.NONE && encoding != Encoding.PQ) {
+      // Re-ranking float32 lists by float32 copies of themselves would change nothing.
+      throw new IllegalArgumentException("a refine stage needs PQ codes to refine");
+    }
   }
 
   public static IndexSpec flat(int nlist) {
@@ -64,9 +114,24 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits)
     return new IndexSpec(nlist, Encoding.PQ, m, 8);
   }
 
+  /** This spec with the given refine stage. */
+  public IndexSpec withRefine(Refine r) {
+    return new IndexSpec(nlist, encoding, pqM, pqBits, r);
+  }
+
+  /** This spec without its refine stage: what the model file and the shards describe. */
+  public IndexSpec base() {
+    return withRefine(Refine.NONE);
+  }
+
+  public boolean hasRefine() {
+    return refine != Refine.NONE;
+  }
+
   /**
    * Parses {@code IVF{n},Flat} or {@code IVF{n},PQ{m}} ({@code PQ{m}x8} and Faiss's {@code np}
-   * suffix are accepted too).
+   * suffix are accepted too), the latter optionally followed by {@code ,RFlat},
+   * {@code ,Refine(Flat)} or {@code ,Refine(SQ8)}.
    *
    * @throws IllegalArgumentException naming the string and the accepted forms
    */
@@ -75,8 +140,8 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits)
     Matcher m = FACTORY.matcher(s);
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "unknown index type '" + factory + "': expected IVF{nlist},Flat or IVF{nlist},PQ{m},"
-              + " e.g. IVF1024,PQ16");
+          "unknown index type '" + factory + "': expected IVF{nlist},Flat or IVF{nlist},PQ{m}"
+              + " optionally followed by ,RFlat or ,Refine(SQ8), e.g. IVF1024,PQ16");
     }
     int nlist = parsePositive(m.group(1), factory);
     if (m.group(2) != null) {
@@ -88,7 +153,9 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits)
       throw new IllegalArgumentException(
           "unsupported index type '" + factory + "': only 8-bit PQ codes (PQ{m} or PQ{m}x8)");
     }
-    return pq(nlist, pqM);
+    String r = m.group(5);
+    Refine refine = r == null ? Refine.NONE : r.contains("SQ8") ? Refine.SQ8 : Refine.FLAT;
+    return pq(nlist, pqM).withRefine(refine);
   }
 
   private static int parsePositive(String digits, String factory) {
@@ -125,9 +192,10 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits)
     return encoding == Encoding.PQ ? 1 << pqBits : 0;
   }
 
-  /** The factory string, e.g. {@code IVF1024,PQ16}. */
+  /** The factory string, e.g. {@code IVF1024,PQ16} or {@code IVF1024,PQ16,Refine(SQ8)}. */
   @Override
   public String toString() {
-    return "IVF" + nlist + "," + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM);
+    return "IVF" + nlist + "," + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM)
+        + (refine == Refine.NONE ? "" : "," + refine.factory);
   }
 }

@@ -189,6 +189,29 @@ public final class ShardFile {
   }
 
   /**
+   * The int64 id of the item with this ordinal; only for {@link IdType#LONG}. Finds the list by
+   * binary search over the directory: O(log nlist).
+   */
+  public long idOfOrdinal(long ordinal) {
+    if (ordinal < 0 || ordinal >= count) {
+      throw new IndexOutOfBoundsException(name + ": no item " + ordinal + " of " + count);
+    }
+    // The last list whose first ordinal is at most this one holds it: empty lists before it
+    // share its first ordinal, and the next non-empty list starts after it.
+    int lo = 0;
+    int hi = nlist - 1;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      if (firstOrdinal(mid) <= ordinal) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return id(lo, (int) (ordinal - firstOrdinal(lo)));
+  }
+
+  /**
    * Streams a shard: header and directory first (so list sizes must be known up front), then
    * items in list order, then the footer. Buffers the ids of one list at most.
    */

@@ -10,6 +10,7 @@ import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
+import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
@@ -60,6 +61,13 @@ public final class KilnIndex implements AutoCloseable {
   private final ByteBuffer l2Table;
   private final ShardFile[] shards;
   private final KeysFile[] keys;
+  /** One per shard when the spec has a refine stage, else empty. */
+  private final RefineFile[] refine;
+  /** SQ8 refine only: how stored bytes decode (the same in every shard). */
+  private final float[] sq8Base;
+  private final float[] sq8Step;
+  /** Top-k refs are (shard, ordinal) rather than int64 ids: for string keys and for refine. */
+  private final boolean ordinalRefs;
   private final int maxListSize;
   private final ThreadLocal<Scratch> scratch;
   private volatile boolean closed;
@@ -73,13 +81,19 @@ public final class KilnIndex implements AutoCloseable {
       IndexModel model,
       ByteBuffer l2Table,
       ShardFile[] shards,
-      KeysFile[] keys) {
+      KeysFile[] keys,
+      RefineFile[] refine) {
     this.versionDir = versionDir;
     this.manifest = manifest;
     this.model = model;
     this.l2Table = l2Table;
     this.shards = shards;
     this.keys = keys;
+    this.refine = refine;
+    boolean sq8 = refine.length > 0 && refine[0].encoding() == IndexSpec.Refine.SQ8;
+    this.sq8Base = sq8 ? refine[0].sq8Base() : null;
+    this.sq8Step = sq8 ? refine[0].sq8Step() : null;
+    this.ordinalRefs = keys.length > 0 || refine.length > 0;
     int max = 0;
     for (ShardFile s : shards) {
       for (int l = 0; l < s.nlist(); l++) {
@@ -125,7 +139,7 @@ public final class KilnIndex implements AutoCloseable {
     ModelFile modelFile = ModelFile.read(modelBuf, dir.resolve(ModelFile.NAME).toString());
     String mname = modelFile.name();
     IndexSpec spec = manifest.spec();
-    if (!modelFile.spec().equals(spec)
+    if (!modelFile.spec().equals(spec.base())
         || modelFile.metric() != manifest.metricValue()
         || modelFile.dim() != manifest.dim()) {
       throw new CorruptIndexException(
@@ -139,6 +153,7 @@ public final class KilnIndex implements AutoCloseable {
     IdType idType = manifest.idTypeValue();
     ShardFile[] shards = new ShardFile[manifest.shards()];
     KeysFile[] keys = new KeysFile[idType == IdType.STRING ? manifest.shards() : 0];
+    RefineFile[] refine = new RefineFile[spec.hasRefine() ? manifest.shards() : 0];
     long total = 0;
     for (int s = 0; s < shards.length; s++) {
       String name = ShardFile.fileName(s);
@@ -167,12 +182,38 @@ public final class KilnIndex implements AutoCloseable {
               "holds " + keys[s].count() + " keys for " + shard.count() + " items");
         }
       }
+      if (refine.length > 0) {
+        String rname = RefineFile.fileName(s);
+        refine[s] = RefineFile.open(map(dir, rname, manifest, options), dir.resolve(rname).toString());
+        checkRefine(refine[s], refine[0], s, shard, spec, modelFile);
+      }
     }
     if (total != manifest.count()) {
       throw new CorruptIndexException(
           manifestPath.toString(), "says " + manifest.count() + " items but shards hold " + total);
     }
-    return new KilnIndex(dir, manifest, model, modelFile.l2TableBytes(), shards, keys);
+    return new KilnIndex(dir, manifest, model, modelFile.l2TableBytes(), shards, keys, refine);
+  }
+
+  /** A refine file must hold this shard's vectors, encoded as the spec and shard 0's say. */
+  private static void checkRefine(RefineFile r, RefineFile first, int s, ShardFile shard,
+      IndexSpec spec, ModelFile model) throws CorruptIndexException {
+    String why = null;
+    if (r.shard() != s || r.count() != shard.count()) {
+      why = "is for shard " + r.shard() + " with " + r.count() + " vectors, expected shard " + s
+          + " with " + shard.count();
+    } else if (r.encoding() != spec.refine() || r.dim() != model.dim()) {
+      why = "holds " + r.encoding() + " vectors of d=" + r.dim() + " but the index is " + spec
+          + " with d=" + model.dim();
+    } else if (r.modelChecksum() != model.checksum()) {
+      why = "was written with another model (model checksum differs)";
+    } else if (!java.util.Arrays.equals(r.sq8Base(), first.sq8Base())
+        || !java.util.Arrays.equals(r.sq8Step(), first.sq8Step())) {
+      why = "has SQ8 parameters that differ from shard 0's";
+    }
+    if (why != null) {
+      throw new CorruptIndexException(r.name(), why);
+    }
   }
 
   /** A version directory has a manifest; a root has LATEST naming one of its versions. */
@@ -268,8 +309,9 @@ public final class KilnIndex implements AutoCloseable {
     return model.metric();
   }
 
+  /** The index type, with its refine stage if it has one. */
   public IndexSpec spec() {
-    return model.spec();
+    return manifest.spec();
   }
 
   public long count() {
@@ -325,14 +367,53 @@ public final class KilnIndex implements AutoCloseable {
     // No query can return more than the index holds: size the heap by that, not by k, so a
     // large k (say Integer.MAX_VALUE for "all") neither fails nor pins huge scratch arrays.
     int kept = (int) Math.min(k, Math.max(1, manifest.count()));
-    s.top.reset(kept);
-    s.ensureResults(kept);
+    // With refine, the scan keeps a k * factor shortlist by PQ distance for the exact re-rank.
+    int shortlist = refine.length == 0
+        ? kept
+        : (int) Math.min((long) kept * params.refineFactor(), Math.max(1, manifest.count()));
+    s.top.reset(shortlist);
+    s.ensureResults(shortlist);
     if (model.pq() == null) {
       scanFlat(s, nprobe);
     } else {
       scanPq(s, nprobe);
     }
+    if (refine.length > 0) {
+      rerank(s, kept);
+    }
     return results(s);
+  }
+
+  /** Re-scores the shortlist in {@code s.top} by the stored vectors and keeps the best k. */
+  private void rerank(Scratch s, int k) {
+    int n = s.top.drainSorted(s.outDist, s.outRef);
+    float[] q = s.query;
+    int d = q.length;
+    boolean l2 = model.metric() == Metric.L2;
+    float constant = 0;
+    if (sq8Base != null) {
+      // L2: sum (q - base - step*b)^2; inner product: <q, base> + sum (q*step) * b.
+      for (int j = 0; j < d; j++) {
+        s.residual[j] = l2 ? q[j] - sq8Base[j] : q[j] * sq8Step[j];
+        constant += q[j] * sq8Base[j];
+      }
+    }
+    s.top.reset(k);
+    for (int i = 0; i < n; i++) {
+      long ref = s.outRef[i];
+      RefineFile f = refine[(int) (ref >>> 40)];
+      int off = f.vectorOffset(ref & ORDINAL_MASK);
+      ByteBuffer buf = f.buffer();
+      float dist;
+      if (sq8Base == null) {
+        dist = l2 ? K.squareDistance(q, buf, off, d) : -K.dot(q, buf, off, d);
+      } else {
+        dist = l2
+            ? K.sq8SquareDistance(s.residual, sq8Step, buf, off, d)
+            : -(constant + K.sq8Dot(s.residual, buf, off, d));
+      }
+      s.top.offer(dist, ref);
+    }
   }
 
   private void scanFlat(Scratch s, int nprobe) {
@@ -399,7 +480,7 @@ public final class KilnIndex implements AutoCloseable {
   private void collect(Scratch s, int si, ShardFile shard, int list, int n) {
     TopK top = s.top;
     float threshold = top.threshold();
-    boolean longIds = keys.length == 0;
+    boolean longIds = !ordinalRefs;
     for (int i = 0; i < n; i++) {
       float d = s.block[i];
       if (d <= threshold) {
@@ -453,13 +534,16 @@ public final class KilnIndex implements AutoCloseable {
     }
     if (keys.length == 0) {
       long[] ids = new long[n];
-      System.arraycopy(s.outRef, 0, ids, 0, n);
+      for (int i = 0; i < n; i++) {
+        long ref = s.outRef[i];
+        ids[i] = ordinalRefs ? shards[(int) (ref >>> 40)].idOfOrdinal(ref & ORDINAL_MASK) : ref;
+      }
       return Neighbors.ofIds(ids, scores);
     }
     String[] out = new String[n];
     for (int i = 0; i < n; i++) {
       long ref = s.outRef[i];
-      out[i] = keys[(int) (ref >>> 40)].key(ref & ((1L << 40) - 1));
+      out[i] = keys[(int) (ref >>> 40)].key(ref & ORDINAL_MASK);
     }
     return Neighbors.ofKeys(out, scores);
   }
@@ -472,6 +556,9 @@ public final class KilnIndex implements AutoCloseable {
   public void close() {
     closed = true;
   }
+
+  /** A (shard, ordinal) ref holds the ordinal in its low 40 bits and the shard above. */
+  private static final long ORDINAL_MASK = (1L << 40) - 1;
 
   private static final dev.kiln.vector.VectorKernels K =
       dev.kiln.vector.VectorizationProvider.kernels();

@@ -6,11 +6,26 @@ package dev.kiln.search;
  * {@code targetRecall}, which the index turns into the smallest nprobe whose recall, as the build
  * measured it on held-out queries (the manifest's {@code quality.curve}), reaches the target.
  *
+ * <p>On an index with a refine stage ({@code ,RFlat} or {@code ,Refine(SQ8)}), the list scan keeps
+ * the {@code k * refineFactor} best candidates by their PQ codes and re-ranks them by their
+ * stored vectors (Faiss's {@code IndexRefine.k_factor}); other indexes ignore the factor.
+ *
  * @param nprobe lists to scan, or 0 when {@code targetRecall} is set
  * @param targetRecall recall@k to reach, in (0, 1], or 0 when {@code nprobe} is set
+ * @param refineFactor shortlist size, as a multiple of k, that a refine stage re-ranks
  */
-public record SearchParams(int nprobe, double targetRecall) {
+public record SearchParams(int nprobe, double targetRecall, int refineFactor) {
+  /** The refine shortlist factor unless one is given: Faiss's benchmarks use 4 as well. */
+  public static final int DEFAULT_REFINE_FACTOR = 4;
+
+  public SearchParams(int nprobe, double targetRecall) {
+    this(nprobe, targetRecall, DEFAULT_REFINE_FACTOR);
+  }
+
   public SearchParams {
+    if (refineFactor < 1) {
+      throw new IllegalArgumentException("refine factor must be at least 1, got " + refineFactor);
+    }
     if (targetRecall == 0 && nprobe < 1) {
       throw new IllegalArgumentException("nprobe must be at least 1, got " + nprobe);
     }
@@ -22,6 +37,11 @@ public record SearchParams(int nprobe, double targetRecall) {
 
   public static SearchParams nprobe(int nprobe) {
     return new SearchParams(nprobe, 0);
+  }
+
+  /** These parameters with another refine shortlist factor. */
+  public SearchParams withRefineFactor(int factor) {
+    return new SearchParams(nprobe, targetRecall, factor);
   }
 
   /**

@@ -2,8 +2,10 @@ package dev.kiln.vector;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,7 +18,22 @@ final class PanamaKernels implements VectorKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+  /** One byte per float lane, for widening SQ8 codes; null when no such shape exists (L < 8). */
+  private static final VectorSpecies<Byte> B = byteSpecies();
   private final ScalarKernels scalar = new ScalarKernels();
+
+  private static VectorSpecies<Byte> byteSpecies() {
+    try {
+      return VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static FloatVector widen(ByteBuffer codes, int at) {
+    return (FloatVector) ByteVector.fromByteBuffer(B, codes, at, LE)
+        .convertShape(VectorOperators.B2F, S, 0);
+  }
 
   @Override
   public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
@@ -228,6 +245,57 @@ final class PanamaKernels implements VectorKernels {
       s2.intoArray(out, outOff + 2 * TILE + c);
       s3.intoArray(out, outOff + 3 * TILE + c);
     }
+  }
+
+  @Override
+  public float sq8SquareDistance(float[] q, float[] step, ByteBuffer codes, int byteOff, int len) {
+    if (B == null || len < L) {
+      return scalar.sq8SquareDistance(q, step, codes, byteOff, len);
+    }
+    FloatVector acc0 = FloatVector.zero(S);
+    FloatVector acc1 = FloatVector.zero(S);
+    int i = 0;
+    for (; i + 2 * L <= len; i += 2 * L) {
+      FloatVector d0 = widen(codes, byteOff + i).neg()
+          .fma(FloatVector.fromArray(S, step, i), FloatVector.fromArray(S, q, i));
+      FloatVector d1 = widen(codes, byteOff + i + L).neg()
+          .fma(FloatVector.fromArray(S, step, i + L), FloatVector.fromArray(S, q, i + L));
+      acc0 = d0.fma(d0, acc0);
+      acc1 = d1.fma(d1, acc1);
+    }
+    for (; i + L <= len; i += L) {
+      FloatVector d0 = widen(codes, byteOff + i).neg()
+          .fma(FloatVector.fromArray(S, step, i), FloatVector.fromArray(S, q, i));
+      acc0 = d0.fma(d0, acc0);
+    }
+    float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < len; i++) {
+      float d = q[i] - step[i] * codes.get(byteOff + i);
+      s += d * d;
+    }
+    return s;
+  }
+
+  @Override
+  public float sq8Dot(float[] w, ByteBuffer codes, int byteOff, int len) {
+    if (B == null || len < L) {
+      return scalar.sq8Dot(w, codes, byteOff, len);
+    }
+    FloatVector acc0 = FloatVector.zero(S);
+    FloatVector acc1 = FloatVector.zero(S);
+    int i = 0;
+    for (; i + 2 * L <= len; i += 2 * L) {
+      acc0 = widen(codes, byteOff + i).fma(FloatVector.fromArray(S, w, i), acc0);
+      acc1 = widen(codes, byteOff + i + L).fma(FloatVector.fromArray(S, w, i + L), acc1);
+    }
+    for (; i + L <= len; i += L) {
+      acc0 = widen(codes, byteOff + i).fma(FloatVector.fromArray(S, w, i), acc0);
+    }
+    float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < len; i++) {
+      s += w[i] * codes.get(byteOff + i);
+    }
+    return s;
   }
 
   @Override

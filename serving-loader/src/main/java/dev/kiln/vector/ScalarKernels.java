@@ -185,6 +185,45 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
+  public float sq8SquareDistance(float[] q, float[] step, ByteBuffer codes, int byteOff, int len) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int i = 0;
+    for (; i + 3 < len; i += 4) {
+      int at = byteOff + i;
+      float d0 = q[i] - step[i] * codes.get(at);
+      float d1 = q[i + 1] - step[i + 1] * codes.get(at + 1);
+      float d2 = q[i + 2] - step[i + 2] * codes.get(at + 2);
+      float d3 = q[i + 3] - step[i + 3] * codes.get(at + 3);
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    for (; i < len; i++) {
+      float d = q[i] - step[i] * codes.get(byteOff + i);
+      s0 += d * d;
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  @Override
+  public float sq8Dot(float[] w, ByteBuffer codes, int byteOff, int len) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int i = 0;
+    for (; i + 3 < len; i += 4) {
+      int at = byteOff + i;
+      s0 += w[i] * codes.get(at);
+      s1 += w[i + 1] * codes.get(at + 1);
+      s2 += w[i + 2] * codes.get(at + 2);
+      s3 += w[i + 3] * codes.get(at + 3);
+    }
+    for (; i < len; i++) {
+      s0 += w[i] * codes.get(byteOff + i);
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  @Override
   public String name() {
     return "scalar";
   }

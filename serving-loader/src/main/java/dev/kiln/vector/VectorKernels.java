@@ -63,6 +63,19 @@ public interface VectorKernels {
    */
   void addScaled(ByteBuffer base, int byteOff, float scale, float[] x, float[] out, int len);
 
+  /**
+   * Square distance to an SQ8-coded vector: {@code sum_i (q[i] - step[i] * b_i)^2} over the
+   * {@code len} signed bytes {@code b} at {@code byteOff}. With {@code q} = query - base, this is
+   * the L2 distance to the decoded vector {@code base + step * b}.
+   */
+  float sq8SquareDistance(float[] q, float[] step, ByteBuffer codes, int byteOff, int len);
+
+  /**
+   * {@code sum_i w[i] * b_i} over {@code len} signed bytes at {@code byteOff}: with {@code w} =
+   * query * step, the query-dependent part of the inner product with an SQ8-coded vector.
+   */
+  float sq8Dot(float[] w, ByteBuffer codes, int byteOff, int len);
+
   /** A short name for logs: "scalar" or "panama(256-bit)". */
   String name();
 }

@@ -12,13 +12,17 @@ import dev.kiln.format.KeysFile;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
+import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.quantize.ScalarQuantizer;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -325,6 +329,27 @@ public final class TestIndexes {
           }
           return w.finish();
         });
+        if (spec.hasRefine()) {
+          // As the build does: SQ8 trained on the (here: all) vectors, stored in ordinal order.
+          ScalarQuantizer sq = spec.refine() == IndexSpec.Refine.SQ8
+              ? ScalarQuantizer.train(flatten(p.vectors()), p.size(), d) : null;
+          int bytes = spec.refine().bytesPerVector(d);
+          writeFile(staging, RefineFile.fileName(s), files, out -> {
+            RefineFile.Writer w = new RefineFile.Writer(out, shard, d, spec.refine(), modelCrc,
+                items.length, sq == null ? null : sq.base(), sq == null ? null : sq.step());
+            byte[] code = new byte[bytes];
+            for (int i : items) {
+              if (sq == null) {
+                ByteBuffer.wrap(code).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+                    .put(p.vectors()[i]);
+              } else {
+                sq.encode(p.vectors()[i], 0, code, 0);
+              }
+              w.add(code, 0);
+            }
+            return w.finish();
+          });
+        }
         if (stringIds) {
           long bytes = 0;
           for (int i : items) {

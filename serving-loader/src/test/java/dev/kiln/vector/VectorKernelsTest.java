@@ -262,6 +262,72 @@ class VectorKernelsTest {
     }
   }
 
+  /** Signed bytes at {@code byteOff}, surrounded by 0x7f sentinels that reading outside shows. */
+  private static ByteBuffer byteCodes(byte[] codes, int byteOff, boolean direct) {
+    int size = byteOff + codes.length + 16;
+    ByteBuffer b = direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+    for (int at = 0; at < size; at++) {
+      b.put(at, (byte) 0x7f);
+    }
+    b.put(byteOff, codes);
+    return b;
+  }
+
+  /** Random signed bytes over the whole range, both extremes included. */
+  private static byte[] randomCodes(Random rnd, int len) {
+    byte[] c = new byte[len];
+    rnd.nextBytes(c);
+    c[0] = Byte.MIN_VALUE;
+    c[len - 1] = Byte.MAX_VALUE;
+    return c;
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void sq8SquareDistanceDecodesSignedBytes(VectorKernels k) {
+    Random rnd = new Random(14);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      float[] q = values(rnd, len);
+      float[] step = values(rnd, len);
+      byte[] codes = randomCodes(rnd, len);
+      double expected = 0;
+      for (int i = 0; i < len; i++) {
+        double d = q[i] - (double) step[i] * codes[i];
+        expected += d * d;
+      }
+      for (int off : BYTE_OFFSETS) {
+        for (boolean direct : new boolean[] {false, true}) {
+          float actual = k.sq8SquareDistance(q, step, byteCodes(codes, off, direct), off, len);
+          assertNear(expected, expected, actual,
+              "sq8SquareDistance len=" + len + " byteOff=" + off + " direct=" + direct);
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void sq8DotDecodesSignedBytes(VectorKernels k) {
+    Random rnd = new Random(15);
+    for (int len = 1; len <= MAX_LEN; len++) {
+      float[] w = values(rnd, len);
+      byte[] codes = randomCodes(rnd, len);
+      double expected = 0;
+      double abs = 0;
+      for (int i = 0; i < len; i++) {
+        expected += (double) w[i] * codes[i];
+        abs += Math.abs((double) w[i] * codes[i]);
+      }
+      for (int off : BYTE_OFFSETS) {
+        for (boolean direct : new boolean[] {false, true}) {
+          float actual = k.sq8Dot(w, byteCodes(codes, off, direct), off, len);
+          assertNear(expected, abs, actual,
+              "sq8Dot len=" + len + " byteOff=" + off + " direct=" + direct);
+        }
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void dot4MatchesFourDots(VectorKernels k) {
