@@ -14,6 +14,7 @@ import dev.kiln.build.read.Item;
 import dev.kiln.build.train.DistributedKMeans;
 import dev.kiln.build.train.KMeansSeeds;
 import dev.kiln.build.train.PqTrainer;
+import dev.kiln.build.train.Sq8Trainer;
 import dev.kiln.build.train.TrainingSample;
 import dev.kiln.build.train.VectorBlock;
 import dev.kiln.build.write.HadoopConf;
@@ -28,6 +29,7 @@ import dev.kiln.format.ModelFile;
 import dev.kiln.format.Quality;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.quantize.ScalarQuantizer;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -123,6 +125,7 @@ public final class KilnBuildJob {
 
       float[] codebooks = null;
       long pqRows = 0;
+      ScalarQuantizer sq8 = null;
       if (spec.encoding() == IndexSpec.Encoding.PQ) {
         timer.start("train.pq");
         // The coarse sample serves only when it already holds every row; otherwise PQ gets its
@@ -138,6 +141,9 @@ public final class KilnBuildJob {
         }
         codebooks = PqTrainer.train(jsc, pqSample, coarse.centroids(), spec.nlist(), dim,
             cfg.metric(), spec.pqM(), cfg.pqIterations(), cfg.seed());
+        if (spec.refine() == IndexSpec.Refine.SQ8) {
+          sq8 = Sq8Trainer.train(pqSample, dim);
+        }
       }
       train.unpersist(true);
       train = null;
@@ -147,22 +153,26 @@ public final class KilnBuildJob {
       int modelCrc;
       long modelBytes;
       try (FormatOutput out = pub.create(ModelFile.NAME)) {
-        modelCrc = ModelFile.write(out, cfg.metric(), dim, spec, coarse.centroids(), codebooks,
+        modelCrc = ModelFile.write(out, cfg.metric(), dim, spec.base(), coarse.centroids(),
+            codebooks,
             model.precomputedL2Table());
         modelBytes = out.position();
       }
       pub.record(ModelFile.NAME, modelBytes, modelCrc);
 
       timer.start("encode");
-      int shards = cfg.shards() > 0 ? cfg.shards() : autoShards(n, model.codeSize());
-      Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model));
+      // Each shard's files stay under the limit: the refine file can be the larger one.
+      int shards = cfg.shards() > 0 ? cfg.shards()
+          : autoShards(n, Math.max(model.codeSize(), spec.refine().bytesPerVector(dim)));
+      Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model, sq8));
       encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
       ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());
 
       timer.start("write.shards");
       Broadcast<ShardFilesWriter.Plan> plan = jsc.broadcast(new ShardFilesWriter.Plan(
           pub.attemptDir().toString(), shards, dim, model.codeSize(), input.idType(), modelCrc,
-          counts, new HadoopConf(jsc.hadoopConfiguration())));
+          counts, new HadoopConf(jsc.hadoopConfiguration()), spec.refine(),
+          sq8 == null ? null : sq8.base(), sq8 == null ? null : sq8.step()));
       List<WrittenFile> written = ShardFilesWriter.write(encoded, plan, shards);
       pub.commit(written);
       encoded.unpersist(true);

@@ -8,6 +8,7 @@ import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
+import dev.kiln.search.SearchParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -36,6 +37,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--metric", defaultValue = "l2", description = "l2, ip or cosine (default: ${DEFAULT-VALUE}).") String metric;
   @Option(names = "--nprobe", defaultValue = "1,4,16,64", split = ",", description = "nprobe values (default: ${DEFAULT-VALUE}).") int[] nprobes;
   @Option(names = "--k", defaultValue = "10", description = "k (default: ${DEFAULT-VALUE}).") int k;
+  @Option(names = "--refine-factor", defaultValue = "" + SearchParams.DEFAULT_REFINE_FACTOR, description = "With a refine stage: re-rank the best k x F candidates (default: ${DEFAULT-VALUE}).") int refineFactor;
   @Option(names = "--work", description = "Working directory (default: a new temporary one).") Path work;
   @Option(names = "--seed", defaultValue = "1234", description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
   @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT, description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
@@ -101,15 +103,16 @@ final class BenchCommand implements Callable<Integer> {
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
           idx.count(), idx.dim(), q.length, k);
       for (int nprobe : nprobes) {
-        QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, nprobe); // warm-up
-        QueryRun run = QueryRun.run(idx, q, k, nprobe);
+        SearchParams params = SearchParams.nprobe(nprobe).withRefineFactor(refineFactor);
+        QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
+        QueryRun run = QueryRun.run(idx, q, k, params);
         Quality.Point reported = measured == null ? null : measured.at(nprobe);
         System.out.printf("nprobe=%d recall@%d=%.4f qps=%.0f cpu_qps=%.0f%s%n", nprobe, k,
             run.recall(gt, k), run.qps(), run.cpuQps(), reported == null ? ""
                 : String.format(" build_reported_recall=%.4f", reported.recall()));
         if (threads > 1) {
-          QueryRun.batch(idx, q, k, nprobe, threads); // warm-up
-          QueryRun batch = QueryRun.batch(idx, q, k, nprobe, threads);
+          QueryRun.batch(idx, q, k, params, threads); // warm-up
+          QueryRun batch = QueryRun.batch(idx, q, k, params, threads);
           System.out.printf("nprobe=%d threads=%d batch_qps=%.0f speedup=%.2f%n", nprobe, threads,
               batch.qps(), batch.qps() / run.qps());
         }

@@ -12,12 +12,12 @@ import dev.kiln.search.SearchParams;
 record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
 
   /** All queries through {@link KilnIndex#searchBatch} on {@code threads} threads (wall clock only). */
-  static QueryRun batch(KilnIndex index, float[][] queries, int k, int nprobe, int threads) {
+  static QueryRun batch(KilnIndex index, float[][] queries, int k, SearchParams p, int threads) {
     java.util.concurrent.ExecutorService pool =
         java.util.concurrent.Executors.newFixedThreadPool(threads);
     try {
       long t0 = System.nanoTime();
-      Neighbors[] out = index.searchBatch(queries, k, SearchParams.nprobe(nprobe), pool);
+      Neighbors[] out = index.searchBatch(queries, k, p, pool);
       double wall = (System.nanoTime() - t0) / 1e9;
       return new QueryRun(out, wall, Double.NaN);
     } finally {
@@ -25,8 +25,7 @@ record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
     }
   }
 
-  static QueryRun run(KilnIndex index, float[][] queries, int k, int nprobe) {
-    SearchParams p = SearchParams.nprobe(nprobe);
+  static QueryRun run(KilnIndex index, float[][] queries, int k, SearchParams p) {
     Neighbors[] out = new Neighbors[queries.length];
     java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
     long c0 = mx.getCurrentThreadCpuTime();

@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.search.KilnIndex;
+import dev.kiln.search.SearchParams;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,6 +22,10 @@ final class SearchCommand implements Callable<Integer> {
   @Option(names = "--nprobe", defaultValue = "16", description = "Lists scanned per query (default: ${DEFAULT-VALUE}).")
   int nprobe;
 
+  @Option(names = "--refine-factor", defaultValue = "" + SearchParams.DEFAULT_REFINE_FACTOR,
+      description = "With a refine stage: re-rank the best k x F candidates (default: ${DEFAULT-VALUE}).")
+  int refineFactor;
+
   @Option(names = "--show", defaultValue = "5", description = "Queries whose results are printed (default: ${DEFAULT-VALUE}).")
   int show;
 
@@ -35,8 +40,9 @@ final class SearchCommand implements Callable<Integer> {
       System.out.printf("opened %s (%,d items) in %.2f ms (first open in this JVM); %.2f ms"
               + " (median of 20 more)%n",
           idx.versionDir(), idx.count(), (System.nanoTime() - t0) / 1e6, medianOpenMillis(20));
-      QueryRun.run(idx, java.util.Arrays.copyOf(q, Math.min(q.length, 1000)), k, nprobe); // JIT warm-up
-      QueryRun run = QueryRun.run(idx, q, k, nprobe);
+      SearchParams params = SearchParams.nprobe(nprobe).withRefineFactor(refineFactor);
+      QueryRun.run(idx, java.util.Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // JIT warm-up
+      QueryRun run = QueryRun.run(idx, q, k, params);
       for (int i = 0; i < Math.min(show, q.length); i++) {
         System.out.printf("query %d: %s%n", i, run.results()[i]);
       }

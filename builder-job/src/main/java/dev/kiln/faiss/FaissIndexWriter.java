@@ -83,6 +83,12 @@ public final class FaissIndexWriter {
     } catch (NoSuchFileException e) {
       throw KilnException.badInput("cannot export " + index + ": no such index directory");
     }
+    if (manifest.spec().hasRefine()) {
+      // Faiss's IndexRefine is not written: dropping the refine vectors silently would export
+      // an index that answers differently.
+      throw KilnException.usage("cannot export " + index + ": " + manifest.spec()
+          + " has a refine stage, which export-faiss does not write; export an index without one");
+    }
     int shardCount = manifest.shards();
     List<Integer> chosen = new ArrayList<>();
     if (shard == null) {

@@ -1,8 +1,12 @@
 package dev.kiln.build.encode;
 
 import dev.kiln.build.read.Item;
+import dev.kiln.format.IndexSpec;
 import dev.kiln.format.ShardHash;
 import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.ScalarQuantizer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -12,7 +16,8 @@ import org.apache.spark.broadcast.Broadcast;
 /**
  * Assigns every item to its list and encodes it, on the executors, with the broadcast model:
  * the same {@link IndexModel} code the loader searches with. Items are taken in batches so the
- * coarse assignment runs the blocked kernel.
+ * coarse assignment runs the blocked kernel. With a refine stage, each item's code is followed
+ * by its refine vector (float32 little-endian, or SQ8), which the shard writer splits off.
  */
 public final class Encoder {
   private static final int BATCH = 256;
@@ -21,13 +26,18 @@ public final class Encoder {
 
   public static JavaRDD<EncodedItem> encode(
       JavaRDD<Item> items, Broadcast<ModelBroadcast> model, int shards) {
-    return items.mapPartitions(it -> new Batches(it, model.value().model(), shards));
+    return items.mapPartitions(it -> {
+      ModelBroadcast m = model.value();
+      return new Batches(it, m.model(), m.spec().refine(), m.sq8(), shards);
+    });
   }
 
   /** Streams a partition batch by batch: never more than one batch of vectors in flight. */
   private static final class Batches implements Iterator<EncodedItem> {
     private final Iterator<Item> in;
     private final IndexModel model;
+    private final IndexSpec.Refine refine;
+    private final ScalarQuantizer sq8;
     private final int shards;
     private final int dim;
     private final float[] batch;
@@ -37,9 +47,12 @@ public final class Encoder {
     private final List<Item> pending = new ArrayList<>(BATCH);
     private int next;
 
-    Batches(Iterator<Item> in, IndexModel model, int shards) {
+    Batches(Iterator<Item> in, IndexModel model, IndexSpec.Refine refine, ScalarQuantizer sq8,
+        int shards) {
       this.in = in;
       this.model = model;
+      this.refine = refine;
+      this.sq8 = sq8;
       this.shards = shards;
       this.dim = model.dim();
       this.batch = new float[BATCH * dim];
@@ -75,7 +88,14 @@ public final class Encoder {
       int i = next++;
       Item item = pending.get(i);
       int size = model.codeSize();
-      byte[] code = java.util.Arrays.copyOfRange(codes, i * size, (i + 1) * size);
+      byte[] code = new byte[size + refine.bytesPerVector(dim)];
+      System.arraycopy(codes, i * size, code, 0, size);
+      if (refine == IndexSpec.Refine.SQ8) {
+        sq8.encode(item.vector(), 0, code, size);
+      } else if (refine == IndexSpec.Refine.FLAT) {
+        ByteBuffer.wrap(code, size, 4 * dim).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+            .put(item.vector());
+      }
       int shard = item.key() == null
           ? ShardHash.shardOf(item.id(), shards)
           : ShardHash.shardOf(item.key(), shards);

@@ -87,7 +87,7 @@ public final class AutoIndex {
   /** Bytes a serving node maps for this index: codes and ids, centroids, codebooks, table. */
   public static long bytes(IndexSpec spec, long n, int dim, Metric metric) {
     long centroids = (long) spec.nlist() * dim * Float.BYTES;
-    long perItem = spec.codeSize(dim) + Long.BYTES;
+    long perItem = spec.codeSize(dim) + Long.BYTES + spec.refine().bytesPerVector(dim);
     long model = centroids;
     if (spec.encoding() == IndexSpec.Encoding.PQ) {
       model += (long) ProductQuantizer.KSUB * dim * Float.BYTES;
