@@ -32,6 +32,11 @@ final class SearchCommand implements Callable<Integer> {
   @Option(names = "--groundtruth", description = "Optional .ivecs ground truth: also print recall@k.")
   Path groundTruth;
 
+  @Option(names = "--hold", description = "After searching, print the heap in use and keep the"
+      + " index open until stdin closes, so memory can be inspected from outside"
+      + " (scripts/memory-sharing.sh).")
+  boolean hold;
+
   @Override
   public Integer call() throws Exception {
     float[][] q = Vecs.readFloats(queries);
@@ -51,8 +56,22 @@ final class SearchCommand implements Callable<Integer> {
       if (groundTruth != null) {
         System.out.printf("recall@%d=%.4f%n", k, run.recall(Vecs.readInts(groundTruth), k));
       }
+      if (hold) {
+        // The index lives in the page cache, not the heap: this figure should not grow with N.
+        System.gc();
+        long heap = java.lang.management.ManagementFactory.getMemoryMXBean()
+            .getHeapMemoryUsage().getUsed();
+        System.out.printf("holding pid=%d heap_used_after_gc=%d index_bytes=%d%n",
+            ProcessHandle.current().pid(), heap, indexBytes(idx));
+        System.out.flush();
+        System.in.transferTo(java.io.OutputStream.nullOutputStream());
+      }
     }
     return 0;
+  }
+
+  private static long indexBytes(KilnIndex idx) {
+    return idx.manifest().files().stream().mapToLong(f -> f.bytes()).sum();
   }
 
   /** Opening maps the files and checks headers: its cost should not grow with the item count. */

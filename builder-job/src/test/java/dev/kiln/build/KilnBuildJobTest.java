@@ -160,6 +160,40 @@ class KilnBuildJobTest {
     assertTrue(recall >= 0.75, "recall@10 at full nprobe: " + recall);
   }
 
+  /**
+   * A refine stage stores every vector (float32, or SQ8) in refine-NNNNN.kiln next to each
+   * shard; with every list probed and a shortlist of all items, the re-rank is exact by the
+   * stored vectors (exactly for RFlat; within SQ8's rounding, which here moves no neighbour).
+   */
+  @ParameterizedTest
+  @EnumSource(value = IndexSpec.Refine.class, names = {"FLAT", "SQ8"})
+  void refineStageStoresVectorsAndReRanksExactly(IndexSpec.Refine refine) throws IOException {
+    Path root = tmp.resolve("refine-" + refine);
+    IndexSpec spec = IndexSpec.pq(8, 4).withRefine(refine);
+    build(config(randomInput, root, "v1", spec, Metric.L2).withShards(2));
+    Manifest m = assertPublished(root, "v1", 2, false);
+    assertEquals(spec.toString(), m.index());
+    for (int s = 0; s < 2; s++) {
+      String name = dev.kiln.format.RefineFile.fileName(s);
+      assertTrue(m.file(name) != null, "the manifest lists " + name);
+    }
+    Map<String, Integer> rows = rowOfId(randomIds);
+    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+      assertEquals(spec, index.spec());
+      int hits = 0;
+      for (float[] q : queries(5, 24)) {
+        Neighbors got = index.search(q, K, SearchParams.nprobe(8).withRefineFactor(random.length));
+        if (refine == IndexSpec.Refine.FLAT) {
+          assertExactTopK(Metric.L2, random, rows, q, K, got);
+        }
+        hits += (int) Math.round(K * recall(exactTopK(Metric.L2, random, q, K).rows(),
+            rowsOf(got, rows)));
+      }
+      // SQ8 of standard Gaussians: steps of about 0.03 against neighbour gaps of about 0.1.
+      assertTrue(hits >= 0.97 * K * QUERIES, "recall of the exhaustive re-rank: " + hits);
+    }
+  }
+
   @Test
   void stringIdsRoundTripAndThreeShardsMatchOne() throws IOException {
     int n = 1500;

@@ -396,6 +396,9 @@ public final class KilnTestData {
       if (keys) {
         expected.add(KeysFile.fileName(s));
       }
+      if (m.spec().hasRefine()) {
+        expected.add(dev.kiln.format.RefineFile.fileName(s));
+      }
     }
     expected.sort(Comparator.naturalOrder());
     expected.add(0, ModelFile.NAME);
