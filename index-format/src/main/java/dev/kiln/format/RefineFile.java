@@ -65,7 +65,9 @@ public final class RefineFile {
     count = buf.getLong(32);
     long paramsAt = buf.getLong(40);
     long vectors = buf.getLong(48);
-    if (shard < 0 || dim < 1 || dim > contentEnd) {
+    // Bounded so that 4 x d fits an int; not by the content length, which an empty shard's
+    // float32 file (64 header bytes, no vectors) may be smaller than d.
+    if (shard < 0 || dim < 1 || dim > Integer.MAX_VALUE / Float.BYTES) {
       throw new CorruptIndexException(name, "bad header: shard=" + shard + " dim=" + dim);
     }
     if (bytesPerVector != encoding.bytesPerVector(dim)) {
