@@ -166,6 +166,16 @@ public final class RefineFile {
           || sq8 && (base.length != dim || step.length != dim)) {
         throw new IllegalArgumentException("SQ8 needs d base and d step values, float32 none");
       }
+      if (dim < 1 || count < 0) {
+        throw new IllegalArgumentException("bad refine file: dim=" + dim + " count=" + count);
+      }
+      // Refuse what every reader would refuse, before a byte is written.
+      for (int j = 0; sq8 && j < dim; j++) {
+        if (!Float.isFinite(base[j]) || !Float.isFinite(step[j]) || step[j] < 0) {
+          throw new IllegalArgumentException("bad SQ8 parameters for component " + j + ": base "
+              + base[j] + ", step " + step[j] + " (both must be finite, step at least 0)");
+        }
+      }
       this.out = out;
       this.bytesPerVector = encoding.bytesPerVector(dim);
       this.count = count;

@@ -272,6 +272,28 @@ class RefineFileTest {
         () -> writer(Refine.NONE, 2, 0, null, null));
   }
 
+  @Test
+  void writerRejectsBadDimensionOrCount() {
+    assertBadArgument("bad refine file: dim=0 count=1", () -> writer(Refine.FLAT, 0, 1, null, null));
+    assertBadArgument("bad refine file: dim=2 count=-1",
+        () -> writer(Refine.SQ8, 2, -1, new float[2], new float[2]));
+  }
+
+  /** What a reader would refuse is refused before a byte is written. */
+  @Test
+  void writerRejectsSq8ParametersNoReaderAccepts() {
+    assertBadArgument("bad SQ8 parameters for component 1: base 0.0, step NaN"
+            + " (both must be finite, step at least 0)",
+        () -> writer(Refine.SQ8, 2, 0, new float[2], new float[] {1f, Float.NaN}));
+    assertBadArgument("bad SQ8 parameters for component 0: base 0.0, step -0.5"
+            + " (both must be finite, step at least 0)",
+        () -> writer(Refine.SQ8, 2, 0, new float[2], new float[] {-0.5f, 1f}));
+    assertBadArgument("bad SQ8 parameters for component 1: base Infinity, step 1.0"
+            + " (both must be finite, step at least 0)",
+        () -> writer(Refine.SQ8, 2, 0, new float[] {0f, Float.POSITIVE_INFINITY},
+            new float[] {1f, 1f}));
+  }
+
   /** Offsets step by bytesPerVector from an aligned start, also at the SQ8 parameters' end. */
   @Test
   void sq8VectorsStartAfterTheParametersAligned() throws IOException {
