@@ -212,6 +212,21 @@ class RefineFileTest {
     ModelFileTest.assertFooter(b, 192, crc[0]);
   }
 
+  /** An empty shard's file: header, SQ8 parameters if any, footer; no vector bytes. */
+  @Test
+  void emptyShard() throws IOException {
+    byte[] flat = Content.random(Refine.FLAT, 128, 0, 1).write();
+    assertEquals(64 + 16, flat.length, "float32: 80 bytes whatever d");
+    assertEquals(64, getLong(flat, 48), "vectorsOffset");
+    byte[] sq8 = Content.random(Refine.SQ8, 128, 0, 1).write();
+    assertEquals(64 + 8 * 128 + 16, sq8.length, "SQ8: the parameters");
+    for (byte[] b : new byte[][] {flat, sq8}) {
+      RefineFile f = RefineFile.open(ByteBuffer.wrap(b), NAME);
+      assertEquals(0, f.count());
+      assertEquals(128, f.dim());
+    }
+  }
+
   @Test
   void fileNames() {
     assertEquals("refine-00000.kiln", RefineFile.fileName(0));
