@@ -12,7 +12,7 @@ import java.util.zip.CRC32C;
  * <pre>
  * offset  size  field
  * 0       4     magic "KILN"
- * 4       4     kind: "MODL", "SHRD" or "KEYS"
+ * 4       4     kind: "MODL", "SHRD", "KEYS" or "RFIN"
  * 8       4     format version (u32)
  * ...           kind-specific header, then 64-byte aligned sections
  * len-16  4     footer magic "KEND"

@@ -65,7 +65,9 @@ public final class RefineFile {
     count = buf.getLong(32);
     long paramsAt = buf.getLong(40);
     long vectors = buf.getLong(48);
-    if (shard < 0 || dim < 1 || dim > contentEnd) {
+    // Bounded so that 4 x d fits an int; not by the content length, which an empty shard's
+    // float32 file (64 header bytes, no vectors) may be smaller than d.
+    if (shard < 0 || dim < 1 || dim > Integer.MAX_VALUE / Float.BYTES) {
       throw new CorruptIndexException(name, "bad header: shard=" + shard + " dim=" + dim);
     }
     if (bytesPerVector != encoding.bytesPerVector(dim)) {
@@ -163,6 +165,16 @@ public final class RefineFile {
       if (sq8 != (base != null && step != null)
           || sq8 && (base.length != dim || step.length != dim)) {
         throw new IllegalArgumentException("SQ8 needs d base and d step values, float32 none");
+      }
+      if (dim < 1 || count < 0) {
+        throw new IllegalArgumentException("bad refine file: dim=" + dim + " count=" + count);
+      }
+      // Refuse what every reader would refuse, before a byte is written.
+      for (int j = 0; sq8 && j < dim; j++) {
+        if (!Float.isFinite(base[j]) || !Float.isFinite(step[j]) || step[j] < 0) {
+          throw new IllegalArgumentException("bad SQ8 parameters for component " + j + ": base "
+              + base[j] + ", step " + step[j] + " (both must be finite, step at least 0)");
+        }
       }
       this.out = out;
       this.bytesPerVector = encoding.bytesPerVector(dim);

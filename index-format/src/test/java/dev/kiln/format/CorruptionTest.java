@@ -43,12 +43,18 @@ class CorruptionTest {
   static List<Sample> samples() throws IOException {
     Map<String, byte[]> longIds = FixtureGenerator.generate(FixtureGenerator.LONG_IDS);
     Map<String, byte[]> stringIds = FixtureGenerator.generate(FixtureGenerator.STRING_IDS);
+    Map<String, byte[]> refineFlat = FixtureGenerator.generate(FixtureGenerator.REFINE_FLAT);
+    Map<String, byte[]> refineSq8 = FixtureGenerator.generate(FixtureGenerator.REFINE_SQ8);
     return List.of(
         new Sample("PQ model with L2 table", "v/model.kiln", longIds.get("model.kiln"), TestFiles.MODEL),
         new Sample("Flat model", "v/model.kiln", stringIds.get("model.kiln"), TestFiles.MODEL),
         new Sample("shard, int64 ids", "v/shard-00000.kiln", longIds.get("shard-00000.kiln"), TestFiles.SHARD),
         new Sample("shard, string ids", "v/shard-00000.kiln", stringIds.get("shard-00000.kiln"), TestFiles.SHARD),
-        new Sample("keys", "v/keys-00000.kiln", stringIds.get("keys-00000.kiln"), TestFiles.KEYS));
+        new Sample("keys", "v/keys-00000.kiln", stringIds.get("keys-00000.kiln"), TestFiles.KEYS),
+        new Sample("refine, float32", "v/refine-00000.kiln", refineFlat.get("refine-00000.kiln"),
+            TestFiles.REFINE),
+        new Sample("refine, SQ8", "v/refine-00000.kiln", refineSq8.get("refine-00000.kiln"),
+            TestFiles.REFINE));
   }
 
   static Sample sample(String label) throws IOException {
@@ -161,6 +167,12 @@ class CorruptionTest {
     assertCorrupt("s", () -> ModelFile.read(ByteBuffer.wrap(shard), "s"), "MODL", "'SHRD'");
     assertCorrupt("s", () -> KeysFile.open(ByteBuffer.wrap(shard), "s"), "KEYS", "'SHRD'");
     assertCorrupt("k", () -> ShardFile.open(ByteBuffer.wrap(keys), "k"), "SHRD", "'KEYS'");
+    byte[] refine = sample("refine, SQ8").bytes();
+    assertCorrupt("k", () -> RefineFile.open(ByteBuffer.wrap(keys), "k"), "RFIN", "'KEYS'");
+    assertCorrupt("m", () -> RefineFile.open(ByteBuffer.wrap(model), "m"), "RFIN", "'MODL'");
+    assertCorrupt("r", () -> ShardFile.open(ByteBuffer.wrap(refine), "r"), "SHRD", "'RFIN'");
+    assertCorrupt("r", () -> KeysFile.open(ByteBuffer.wrap(refine), "r"), "KEYS", "'RFIN'");
+    assertCorrupt("r", () -> ModelFile.read(ByteBuffer.wrap(refine), "r"), "MODL", "'RFIN'");
   }
 
   // --- bogus header and directory values: each patched alone, checksum left stale ---
@@ -208,7 +220,14 @@ class CorruptionTest {
         Arguments.of("keys count + 1", "keys", 16, true, 21L, "key offsets section"),
         Arguments.of("key data length", "keys", 32, true, 1L << 40, "key data section"),
         Arguments.of("key data offset", "keys", 24, true, -5L, "key data section"),
-        Arguments.of("key offsets offset", "keys", 40, true, 1L << 40, "key offsets section"));
+        Arguments.of("key offsets offset", "keys", 40, true, 1L << 40, "key offsets section"),
+        Arguments.of("refine encoding", "refine, float32", 20, false, 7, "unknown refine encoding code 7"),
+        Arguments.of("refine bytesPerVector", "refine, SQ8", 24, false, 32, "bytesPerVector is 32"),
+        Arguments.of("refine count", "refine, float32", 32, true, 1L << 40, "bad vector count"),
+        Arguments.of("refine count + 1", "refine, float32", 32, true, 21L, "vectors section"),
+        Arguments.of("refine vectors offset", "refine, SQ8", 48, true, -64L, "vectors section"),
+        Arguments.of("refine SQ8 params offset", "refine, SQ8", 40, true, 1L << 33, "SQ8 parameters section"),
+        Arguments.of("refine negative dim", "refine, SQ8", 16, false, -8, "bad header"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
@@ -17,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The rule: fixture files of every released format version are checked in and stay loadable.
@@ -33,6 +36,16 @@ class FixtureCompatibilityTest {
   static final List<String> LONG_IDS_FILES = List.of("model.kiln", "shard-00000.kiln", "manifest.json");
   static final List<String> STRING_IDS_FILES =
       List.of("model.kiln", "shard-00000.kiln", "keys-00000.kiln", "manifest.json");
+  static final List<String> REFINE_FILES =
+      List.of("model.kiln", "shard-00000.kiln", "refine-00000.kiln", "manifest.json");
+
+  static List<String> filesOf(String set) {
+    return switch (set) {
+      case FixtureGenerator.LONG_IDS -> LONG_IDS_FILES;
+      case FixtureGenerator.STRING_IDS -> STRING_IDS_FILES;
+      default -> REFINE_FILES;
+    };
+  }
 
   static byte[] resource(String path) throws IOException {
     try (InputStream in = FixtureCompatibilityTest.class.getResourceAsStream(path)) {
@@ -129,8 +142,84 @@ class FixtureCompatibilityTest {
     assertManifest(files, FixtureGenerator.STRING_IDS);
   }
 
+  /**
+   * refine-flat and refine-sq8: long-ids with a refine stage. The refine file holds vector o for
+   * item o of the shard, float32 or SQ8; the two sets hold the same vectors.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {FixtureGenerator.REFINE_FLAT, FixtureGenerator.REFINE_SQ8})
+  void readsV1Refine(String set) throws IOException {
+    Map<String, byte[]> files = checkedIn(set, REFINE_FILES);
+    boolean sq8 = set.equals(FixtureGenerator.REFINE_SQ8);
+    IndexSpec.Refine encoding = sq8 ? IndexSpec.Refine.SQ8 : IndexSpec.Refine.FLAT;
+
+    // Additive: the model and the shard are long-ids' files, byte for byte.
+    Map<String, byte[]> longIds = checkedIn(FixtureGenerator.LONG_IDS, LONG_IDS_FILES);
+    assertArrayEquals(longIds.get("model.kiln"), files.get("model.kiln"));
+    assertArrayEquals(longIds.get("shard-00000.kiln"), files.get("shard-00000.kiln"));
+
+    Manifest m = assertManifest(files, set);
+    assertEquals(sq8 ? "IVF4,PQ2,Refine(SQ8)" : "IVF4,PQ2,RFlat", m.index());
+    assertEquals(IndexSpec.pq(NLIST, 2).withRefine(encoding), m.spec());
+    ModelFile model = ModelFile.read(verified(files, "model.kiln"), "model.kiln");
+    assertEquals(m.spec().base(), model.spec());
+    ShardFile shard = ShardFile.open(verified(files, "shard-00000.kiln"), "shard-00000.kiln");
+
+    RefineFile refine = RefineFile.open(verified(files, "refine-00000.kiln"), "refine-00000.kiln");
+    assertEquals("refine-00000.kiln", refine.name());
+    assertEquals(0, refine.shard());
+    assertEquals(DIM, refine.dim());
+    assertEquals(encoding, refine.encoding());
+    assertEquals(model.checksum(), refine.modelChecksum());
+    assertEquals(20, refine.count());
+    assertEquals(shard.count(), refine.count());
+    ByteBuffer buf = refine.buffer();
+    boolean sawMin = false;
+    boolean sawMax = false;
+    int ordinal = 0;
+    for (int l = 0; l < NLIST; l++) {
+      long[] ids = FixtureGenerator.LONG_IDS_BY_LIST[l];
+      for (int i = 0; i < ids.length; i++, ordinal++) {
+        // Vector o belongs to item o of the shard, whose id idOfOrdinal finds.
+        assertEquals(ids[i], shard.idOfOrdinal(ordinal));
+        float[] expected = FixtureGenerator.refineVector(ordinal);
+        if (sq8) {
+          assertEquals(128 + DIM * ordinal, refine.vectorOffset(ordinal));
+          byte[] code = new byte[DIM];
+          buf.get(refine.vectorOffset(ordinal), code);
+          assertArrayEquals(FixtureGenerator.sq8Code(ordinal), code, "code " + ordinal);
+          // base + b x step with b signed: exactly the float32 set's vector.
+          float[] base = refine.sq8Base();
+          float[] step = refine.sq8Step();
+          float[] decoded = new float[DIM];
+          for (int j = 0; j < DIM; j++) {
+            decoded[j] = base[j] + code[j] * step[j];
+            sawMin |= code[j] == -128;
+            sawMax |= code[j] == 127;
+          }
+          assertBitsEqual(expected, decoded);
+        } else {
+          assertEquals(64 + 4 * DIM * ordinal, refine.vectorOffset(ordinal));
+          float[] v = new float[DIM];
+          buf.duplicate().position(refine.vectorOffset(ordinal)).slice()
+              .order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+          assertBitsEqual(expected, v);
+        }
+      }
+    }
+    if (sq8) {
+      assertBitsEqual(FixtureGenerator.sq8Base(), refine.sq8Base());
+      assertBitsEqual(FixtureGenerator.sq8Step(), refine.sq8Step());
+      assertEquals(0f, refine.sq8Step()[DIM - 1], "a constant component");
+      assertTrue(sawMin && sawMax, "the codes span -128 .. 127, pinning that they are signed");
+    } else {
+      assertNull(refine.sq8Base());
+      assertNull(refine.sq8Step());
+    }
+  }
+
   /** The manifest reads back and lists the checked-in files with their real sizes and CRCs. */
-  private static void assertManifest(Map<String, byte[]> files, String set) throws IOException {
+  private static Manifest assertManifest(Map<String, byte[]> files, String set) throws IOException {
     Manifest m = Manifest.read(new ByteArrayInputStream(files.get("manifest.json")), set + "/manifest.json");
     assertEquals(files.size() - 1, m.files().size());
     for (Manifest.FileEntry f : m.files()) {
@@ -143,6 +232,7 @@ class FixtureCompatibilityTest {
     assertEquals(20, m.count());
     assertEquals(1, m.shards());
     assertEquals(DIM, m.dim());
+    return m;
   }
 
   private static byte[] code(ShardFile shard, int list, int i) {
@@ -158,9 +248,9 @@ class FixtureCompatibilityTest {
   @Test
   void writerReproducesV1FixturesByteForByte() throws IOException {
     ObjectMapper json = new ObjectMapper();
-    for (String set : List.of(FixtureGenerator.LONG_IDS, FixtureGenerator.STRING_IDS)) {
+    for (String set : FixtureGenerator.SETS) {
       Map<String, byte[]> generated = FixtureGenerator.generate(set);
-      List<String> names = set.equals(FixtureGenerator.LONG_IDS) ? LONG_IDS_FILES : STRING_IDS_FILES;
+      List<String> names = filesOf(set);
       assertEquals(names, List.copyOf(generated.keySet()), set);
       Map<String, byte[]> checkedIn = checkedIn(set, names);
       for (String name : names) {

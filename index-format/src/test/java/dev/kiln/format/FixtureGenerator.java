@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes the checked-in format fixtures: two tiny, fully deterministic index versions (see
+ * Writes the checked-in format fixtures: four tiny, fully deterministic index versions (see
  * FORMAT.md, "Fixtures"). Every value comes from a closed formula or a literal here, never from
  * a random source or the clock, so rerunning the generator reproduces the files byte for byte.
  *
@@ -22,14 +22,21 @@ import java.util.Map;
  *       items with int64 ids; the first and last lists are empty.
  *   <li>{@value #STRING_IDS}: IVF4,Flat, d=8, cosine; one shard of 20 items with string keys
  *       (including an empty and non-ASCII keys); the second list is empty.
+ *   <li>{@value #REFINE_FLAT}: IVF4,PQ2,RFlat: the model and shard of {@value #LONG_IDS}, byte
+ *       for byte, plus {@code refine-00000.kiln} holding the 20 vectors as float32.
+ *   <li>{@value #REFINE_SQ8}: IVF4,PQ2,Refine(SQ8): likewise, the same 20 vectors as SQ8 codes;
+ *       they decode exactly to the float32 ones of {@value #REFINE_FLAT}.
  * </ul>
  *
- * <p>Usage: {@code FixtureGenerator DIR} writes {@code DIR/long-ids/...} and {@code
- * DIR/string-ids/...}.
+ * <p>Usage: {@code FixtureGenerator DIR} writes {@code DIR/long-ids/...}, {@code
+ * DIR/string-ids/...}, {@code DIR/refine-flat/...} and {@code DIR/refine-sq8/...}.
  */
 public final class FixtureGenerator {
   public static final String LONG_IDS = "long-ids";
   public static final String STRING_IDS = "string-ids";
+  public static final String REFINE_FLAT = "refine-flat";
+  public static final String REFINE_SQ8 = "refine-sq8";
+  public static final List<String> SETS = List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8);
 
   static final int DIM = 8;
   static final int NLIST = 4;
@@ -141,6 +148,53 @@ public final class FixtureGenerator {
     return b.array();
   }
 
+  // --- refine-flat, refine-sq8: IVF4,PQ2 l2 with a refine stage ---
+
+  /** SQ8 base of component j: dyadic, so every decoded value is exact. */
+  static float[] sq8Base() {
+    float[] base = new float[DIM];
+    for (int j = 0; j < DIM; j++) {
+      base[j] = (j - 3) / 8f;
+    }
+    return base;
+  }
+
+  /** SQ8 step of component j: dyadic; the last component is constant (step 0). */
+  static float[] sq8Step() {
+    float[] step = new float[DIM];
+    for (int j = 0; j < DIM - 1; j++) {
+      step[j] = (j + 1) / 64f;
+    }
+    return step;
+  }
+
+  /** The SQ8 code of the item with this ordinal: signed bytes, -128 and 127 among them. */
+  static byte[] sq8Code(int ordinal) {
+    byte[] code = new byte[DIM];
+    for (int j = 0; j < DIM; j++) {
+      code[j] = (byte) ((ordinal * 29 + j * 67) % 256 - 128);
+    }
+    return code;
+  }
+
+  /** The refine vector of the item with this ordinal: its SQ8 code decoded, base + b x step. */
+  static float[] refineVector(int ordinal) {
+    float[] base = sq8Base();
+    float[] step = sq8Step();
+    byte[] code = sq8Code(ordinal);
+    float[] v = new float[DIM];
+    for (int j = 0; j < DIM; j++) {
+      v[j] = base[j] + code[j] * step[j];
+    }
+    return v;
+  }
+
+  static byte[] littleEndian(float[] v) {
+    ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.asFloatBuffer().put(v);
+    return b.array();
+  }
+
   // --- writing ---
 
   static long[] sizes(int[] lengths) {
@@ -174,6 +228,10 @@ public final class FixtureGenerator {
         return longIds();
       case STRING_IDS:
         return stringIds();
+      case REFINE_FLAT:
+        return refine(IndexSpec.Refine.FLAT);
+      case REFINE_SQ8:
+        return refine(IndexSpec.Refine.SQ8);
       default:
         throw new IllegalArgumentException("no fixture set " + set);
     }
@@ -239,6 +297,30 @@ public final class FixtureGenerator {
     }));
     files.put(IndexLayout.MANIFEST, manifest(
         "fixture-v1-string", FLAT_SPEC, Metric.COSINE, "string", lengths, files, null));
+    return files;
+  }
+
+  private static Map<String, byte[]> refine(IndexSpec.Refine refine) throws IOException {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    // A refine stage adds a file and changes none: the model and shard are long-ids' own.
+    Map<String, byte[]> longIds = longIds();
+    files.put(ModelFile.NAME, longIds.get(ModelFile.NAME));
+    files.put(ShardFile.fileName(0), longIds.get(ShardFile.fileName(0)));
+    int modelCrc = FileFormat.storedChecksum(ByteBuffer.wrap(files.get(ModelFile.NAME)));
+    int[] lengths = lengths(LONG_IDS_BY_LIST);
+    int count = java.util.Arrays.stream(lengths).sum();
+    boolean sq8 = refine == IndexSpec.Refine.SQ8;
+    files.put(RefineFile.fileName(0), TestFiles.write(out -> {
+      RefineFile.Writer w = new RefineFile.Writer(out, 0, DIM, refine, modelCrc, count,
+          sq8 ? sq8Base() : null, sq8 ? sq8Step() : null);
+      for (int ordinal = 0; ordinal < count; ordinal++) {
+        w.add(sq8 ? sq8Code(ordinal) : littleEndian(refineVector(ordinal)), 0);
+      }
+      w.finish();
+    }));
+    String version = sq8 ? "fixture-v1-refine-sq8" : "fixture-v1-refine-flat";
+    files.put(IndexLayout.MANIFEST, manifest(
+        version, PQ_SPEC.withRefine(refine), Metric.L2, "long", lengths, files, null));
     return files;
   }
 
@@ -312,7 +394,7 @@ public final class FixtureGenerator {
       System.exit(2);
     }
     Path root = Path.of(args[0]);
-    for (String set : List.of(LONG_IDS, STRING_IDS)) {
+    for (String set : SETS) {
       Path dir = Files.createDirectories(root.resolve(set));
       for (Map.Entry<String, byte[]> f : generate(set).entrySet()) {
         Files.write(dir.resolve(f.getKey()), f.getValue());

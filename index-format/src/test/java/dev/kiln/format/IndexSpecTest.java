@@ -1,9 +1,13 @@
 package dev.kiln.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.format.IndexSpec.Encoding;
+import dev.kiln.format.IndexSpec.Refine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -69,5 +73,106 @@ class IndexSpecTest {
   void encodingCodes() {
     assertEquals(0, IndexSpec.Encoding.FLAT.code);
     assertEquals(1, IndexSpec.Encoding.PQ.code);
+  }
+
+  // --- the refine stage ---
+
+  @ParameterizedTest
+  @CsvSource({
+    "'IVF1024,PQ16,RFlat',          1024, 16, FLAT, 'IVF1024,PQ16,RFlat'",
+    "'IVF1024,PQ16,Refine(Flat)',   1024, 16, FLAT, 'IVF1024,PQ16,RFlat'",
+    "'IVF1024,PQ16,Refine(SQ8)',    1024, 16, SQ8,  'IVF1024,PQ16,Refine(SQ8)'",
+    "'IVF64,PQ8x8np,RFlat',         64,   8,  FLAT, 'IVF64,PQ8,RFlat'",
+    "'IVF64,PQ8np,Refine(SQ8)',     64,   8,  SQ8,  'IVF64,PQ8,Refine(SQ8)'",
+    "'IVF2, PQ4, Refine(SQ8)',      2,    4,  SQ8,  'IVF2,PQ4,Refine(SQ8)'",
+  })
+  void parsesRefineForms(String s, int nlist, int m, Refine refine, String canonical) {
+    IndexSpec spec = IndexSpec.parse(s);
+    assertEquals(new IndexSpec(nlist, Encoding.PQ, m, 8, refine), spec);
+    assertTrue(spec.hasRefine());
+    // RFlat and Refine(Flat) are one spec; toString is the canonical form and parses back.
+    assertEquals(canonical, spec.toString());
+    assertEquals(spec, IndexSpec.parse(spec.toString()));
+    // What the model file and the shards describe: the same index without the refine stage.
+    assertEquals(IndexSpec.pq(nlist, m), spec.base());
+    assertEquals("IVF" + nlist + ",PQ" + m, spec.base().toString());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"IVF1024,Flat,RFlat", "IVF1024,Flat,Refine(SQ8)",
+      "IVF1024,PQ16,Refine(SQ4)", "IVF1024,PQ16,Refine", "IVF1024,PQ16,Refine()",
+      "IVF1024,PQ16,Refine(sq8)", "IVF1024,PQ16,RFlat,RFlat", "IVF1024,PQ16,RFlat,",
+      "IVF1024,PQ16,SQ8", "IVF1024,PQ16x4,RFlat", "IVF1024,RFlat"})
+  void rejectsOtherRefineFormsNamingTheString(String s) {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> IndexSpec.parse(s));
+    assertTrue(e.getMessage().contains("'" + s + "'"), e.getMessage());
+  }
+
+  @Test
+  void rejectionMessageListsTheAcceptedForms() {
+    IllegalArgumentException e = assertThrows(
+        IllegalArgumentException.class, () -> IndexSpec.parse("IVF1024,PQ16,Refine(SQ4)"));
+    assertEquals("unknown index type 'IVF1024,PQ16,Refine(SQ4)': expected IVF{nlist},Flat or"
+        + " IVF{nlist},PQ{m} optionally followed by ,RFlat or ,Refine(SQ8), e.g. IVF1024,PQ16",
+        e.getMessage());
+  }
+
+  @Test
+  void withRefineAndBase() {
+    IndexSpec pq = IndexSpec.pq(1024, 16);
+    assertSame(Refine.NONE, pq.refine());
+    assertFalse(pq.hasRefine());
+    assertEquals(new IndexSpec(1024, Encoding.PQ, 16, 8, Refine.NONE), pq);
+    assertEquals(pq, pq.base());
+
+    IndexSpec sq8 = pq.withRefine(Refine.SQ8);
+    assertEquals(IndexSpec.parse("IVF1024,PQ16,Refine(SQ8)"), sq8);
+    assertSame(Refine.SQ8, sq8.refine());
+    assertEquals(pq, sq8.base());
+    assertEquals(IndexSpec.parse("IVF1024,PQ16,RFlat"), sq8.withRefine(Refine.FLAT));
+    assertEquals(pq, sq8.withRefine(Refine.NONE));
+    // The refine stage changes nothing the lists store.
+    assertEquals(pq.codeSize(784), sq8.codeSize(784));
+
+    IndexSpec flat = IndexSpec.flat(8);
+    assertEquals(flat, flat.base());
+    assertEquals(flat, flat.withRefine(Refine.NONE));
+  }
+
+  @Test
+  void refineBytesPerVector() {
+    assertEquals(0, Refine.NONE.bytesPerVector(784));
+    assertEquals(4 * 784, Refine.FLAT.bytesPerVector(784));
+    assertEquals(784, Refine.SQ8.bytesPerVector(784));
+    assertEquals(4, Refine.FLAT.bytesPerVector(1));
+    assertEquals(1, Refine.SQ8.bytesPerVector(1));
+  }
+
+  @Test
+  void refineCodes() throws CorruptIndexException {
+    assertEquals(0, Refine.FLAT.code);
+    assertEquals(1, Refine.SQ8.code);
+    assertSame(Refine.FLAT, Refine.fromCode(0, "f"));
+    assertSame(Refine.SQ8, Refine.fromCode(1, "f"));
+    // NONE has a code only as a placeholder: no refine file records it.
+    for (int code : new int[] {Refine.NONE.code, 2, Integer.MIN_VALUE}) {
+      CorruptIndexException e = assertThrows(CorruptIndexException.class,
+          () -> Refine.fromCode(code, "v/refine-00000.kiln"));
+      assertEquals("v/refine-00000.kiln: unknown refine encoding code " + code, e.getMessage());
+    }
+  }
+
+  @Test
+  void constructorGuardsTheRefineStage() {
+    for (Refine r : new Refine[] {Refine.FLAT, Refine.SQ8}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new IndexSpec(4, Encoding.FLAT, 0, 0, r));
+      assertEquals("a refine stage needs PQ codes to refine", e.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> IndexSpec.flat(4).withRefine(r));
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new IndexSpec(4, Encoding.PQ, 2, 8, null));
+    assertEquals("refine must be given (Refine.NONE for none)", e.getMessage());
   }
 }

@@ -138,6 +138,30 @@ class ManifestTest {
     assertBadValue("idType", "uuid", "UUID");
   }
 
+  /**
+   * The refine stage lives in the spec string only, so a manifest names it in {@code index}. A
+   * loader that does not know a form fails at Manifest.read, before it maps any file: that is
+   * how loaders older than the refine stage refuse {@code ,RFlat} (they throw "unknown index
+   * type" for it as they do here for {@code Refine(SQ4)}).
+   */
+  @Test
+  void refineSpecsReadBack() throws IOException {
+    for (String index : List.of("IVF1024,PQ16,RFlat", "IVF1024,PQ16,Refine(SQ8)")) {
+      ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
+      n.put("index", index);
+      Manifest m = read(n.toString());
+      assertEquals(IndexSpec.parse(index), m.spec());
+      assertEquals(IndexSpec.pq(1024, 16), m.spec().base());
+    }
+    CorruptIndexException e = assertCorrupt("v/manifest.json", () -> {
+      ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
+      n.put("index", "IVF1024,PQ16,Refine(SQ4)");
+      read(n.toString());
+    });
+    assertTrue(e.getMessage().startsWith(
+        "v/manifest.json: unknown index type 'IVF1024,PQ16,Refine(SQ4)'"), e.getMessage());
+  }
+
   private static void assertBadValue(String field, String value, String fragment) throws IOException {
     ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
     n.put(field, value);

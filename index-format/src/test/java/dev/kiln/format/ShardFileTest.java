@@ -136,6 +136,8 @@ class ShardFileTest {
         assertEquals(0, f.idsOffset(l) % 8, "ids are 8-byte aligned");
         for (int i = 0; i < sizes[l]; i++) {
           assertEquals(s.ids()[l][i], f.id(l, i), "id " + i + " of list " + l);
+          assertEquals(s.ids()[l][i], f.idOfOrdinal(f.firstOrdinal(l) + i),
+              "id of ordinal " + (f.firstOrdinal(l) + i));
         }
       }
     }
@@ -202,6 +204,73 @@ class ShardFileTest {
     assertEquals(128, getLong(b, 64));
     assertEquals(192, getLong(b, 88));
     assertEquals(256 + 16, b.length);
+  }
+
+  // --- idOfOrdinal: the list is found by binary search over the directory ---
+
+  /** Opens a shard with int64 ids and these list sizes; ids[l][i] as Shard.of draws them. */
+  private static ShardFile longShard(Shard s) throws IOException {
+    return ShardFile.open(TestFiles.le(s.write(new int[1])), "v/shard-00002.kiln");
+  }
+
+  /** Every ordinal, in order, maps to the id the writer got for it. */
+  private static void assertIdsByOrdinal(Shard s, ShardFile f) {
+    long ordinal = 0;
+    for (int l = 0; l < s.sizes().length; l++) {
+      for (int i = 0; i < s.sizes()[l]; i++, ordinal++) {
+        assertEquals(s.ids()[l][i], f.idOfOrdinal(ordinal), "ordinal " + ordinal);
+      }
+    }
+    assertEquals(f.count(), ordinal);
+  }
+
+  @Test
+  void idOfOrdinalSkipsEmptyListsBeforeBetweenAndAfter() throws IOException {
+    // Lists 0, 1 empty before; 3, 4 between; 6 after; 2 and 5 hold the items.
+    Shard s = Shard.of(IdType.LONG, 5, new long[] {0, 0, 3, 0, 0, 2, 0}, 11);
+    ShardFile f = longShard(s);
+    assertEquals(s.ids()[2][0], f.idOfOrdinal(0), "first ordinal");
+    assertEquals(s.ids()[2][2], f.idOfOrdinal(2), "last of list 2");
+    assertEquals(s.ids()[5][0], f.idOfOrdinal(3), "first of list 5, after two empty lists");
+    assertEquals(s.ids()[5][1], f.idOfOrdinal(4), "last ordinal");
+    assertIdsByOrdinal(s, f);
+  }
+
+  @Test
+  void idOfOrdinalWithSingleItemListsAtBothEnds() throws IOException {
+    Shard s = Shard.of(IdType.LONG, 8, new long[] {1, 0, 4, 1}, 12);
+    ShardFile f = longShard(s);
+    assertEquals(s.ids()[0][0], f.idOfOrdinal(0));
+    assertEquals(s.ids()[3][0], f.idOfOrdinal(5));
+    assertIdsByOrdinal(s, f);
+  }
+
+  /** Enough lists, most of them empty, that the search takes many steps. */
+  @Test
+  void idOfOrdinalOverManyListsMostlyEmpty() throws IOException {
+    Random r = new Random(13);
+    long[] sizes = new long[1000];
+    for (int l = 0; l < sizes.length; l++) {
+      sizes[l] = r.nextInt(10) < 7 ? 0 : 1 + r.nextInt(3);
+    }
+    sizes[0] = 0;
+    sizes[sizes.length - 1] = 0;
+    Shard s = Shard.of(IdType.LONG, 2, sizes, 13);
+    assertIdsByOrdinal(s, longShard(s));
+  }
+
+  @Test
+  void idOfOrdinalOutOfRange() throws IOException {
+    ShardFile f = longShard(Shard.of(IdType.LONG, 5, new long[] {0, 3, 0, 2, 0}, 14));
+    for (long bad : new long[] {-1, 5, 6, Long.MAX_VALUE, Long.MIN_VALUE}) {
+      IndexOutOfBoundsException e =
+          assertThrows(IndexOutOfBoundsException.class, () -> f.idOfOrdinal(bad));
+      assertEquals("v/shard-00002.kiln: no item " + bad + " of 5", e.getMessage());
+    }
+    ShardFile empty = longShard(Shard.of(IdType.LONG, 5, new long[] {0, 0, 0}, 15));
+    IndexOutOfBoundsException e =
+        assertThrows(IndexOutOfBoundsException.class, () -> empty.idOfOrdinal(0));
+    assertEquals("v/shard-00002.kiln: no item 0 of 0", e.getMessage());
   }
 
   @Test

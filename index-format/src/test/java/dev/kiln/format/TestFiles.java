@@ -32,6 +32,7 @@ final class TestFiles {
   static final Opener MODEL = ModelFile::read;
   static final Opener SHARD = ShardFile::open;
   static final Opener KEYS = KeysFile::open;
+  static final Opener REFINE = RefineFile::open;
 
   static byte[] write(Body body) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
