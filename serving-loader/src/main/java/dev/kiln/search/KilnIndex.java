@@ -29,6 +29,8 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.function.LongPredicate;
+import java.util.function.Predicate;
 
 /**
  * A published Kiln index version, mapped read-only. Opening reads the manifest and the model,
@@ -315,6 +317,7 @@ public final class KilnIndex implements AutoCloseable {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
     Scratch s = scratch.get();
+    s.setFilter(params.filter(), keys.length > 0, versionDir);
     float[] q = s.query;
     System.arraycopy(query, 0, q, 0, q.length);
     if (model.metric() == Metric.COSINE) {
@@ -397,6 +400,10 @@ public final class KilnIndex implements AutoCloseable {
   }
 
   private void collect(Scratch s, int si, ShardFile shard, int list, int n) {
+    if (s.filtered) {
+      collectFiltered(s, si, shard, list, n);
+      return;
+    }
     TopK top = s.top;
     float threshold = top.threshold();
     boolean longIds = keys.length == 0;
@@ -404,6 +411,34 @@ public final class KilnIndex implements AutoCloseable {
       float d = s.block[i];
       if (d <= threshold) {
         long ref = longIds ? shard.id(list, i) : ((long) si << 40) | (shard.firstOrdinal(list) + i);
+        top.offer(d, ref);
+        threshold = top.threshold();
+      }
+    }
+  }
+
+  /** {@link #collect} with the query's {@link IdFilter}: a rejected candidate never enters. */
+  private void collectFiltered(Scratch s, int si, ShardFile shard, int list, int n) {
+    TopK top = s.top;
+    float threshold = top.threshold();
+    LongPredicate ids = s.idFilter;
+    Predicate<String> keyFilter = s.keyFilter;
+    for (int i = 0; i < n; i++) {
+      float d = s.block[i];
+      if (d <= threshold) {
+        long ref;
+        if (ids != null) {
+          ref = shard.id(list, i);
+          if (!ids.test(ref)) {
+            continue;
+          }
+        } else {
+          long ordinal = shard.firstOrdinal(list) + i;
+          if (!keyFilter.test(keys[si].key(ordinal))) {
+            continue;
+          }
+          ref = ((long) si << 40) | ordinal;
+        }
         top.offer(d, ref);
         threshold = top.threshold();
       }
@@ -491,6 +526,10 @@ public final class KilnIndex implements AutoCloseable {
     float[] probeDist = new float[0];
     float[] outDist = new float[0];
     long[] outRef = new long[0];
+    /** The query's filter, split by id kind; {@code filtered} picks the loop once per list. */
+    boolean filtered;
+    LongPredicate idFilter;
+    Predicate<String> keyFilter;
 
     Scratch(IndexModel model, int maxListSize) {
       int d = model.dim();
@@ -511,6 +550,25 @@ public final class KilnIndex implements AutoCloseable {
         probeDist = new float[p];
       }
       return p;
+    }
+
+    void setFilter(IdFilter filter, boolean stringIds, Path index) {
+      idFilter = null;
+      keyFilter = null;
+      if (filter instanceof IdFilter.OnIds f) {
+        if (stringIds) {
+          throw new IllegalArgumentException(
+              "index " + index + " has string ids: filter with IdFilter.keys, not IdFilter.ids");
+        }
+        idFilter = f.accept();
+      } else if (filter instanceof IdFilter.OnKeys f) {
+        if (!stringIds) {
+          throw new IllegalArgumentException(
+              "index " + index + " has int64 ids: filter with IdFilter.ids, not IdFilter.keys");
+        }
+        keyFilter = f.accept();
+      }
+      filtered = filter != null;
     }
 
     void ensureResults(int k) {
