@@ -302,8 +302,9 @@ public final class KilnIndex implements AutoCloseable {
 
   /**
    * The {@code k} nearest items to {@code query} among the nearest lists: {@code params.nprobe()}
-   * of them, or as many as {@link #nprobeFor} gives for {@code params.targetRecall()}.
-   * Thread-safe. The query is not modified.
+   * of them, or as many as {@link #nprobeFor} gives for {@code params.targetRecall()}. With
+   * {@code params.filter()}, only items it accepts are candidates. Thread-safe. The query is not
+   * modified.
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
     if (closed) {
