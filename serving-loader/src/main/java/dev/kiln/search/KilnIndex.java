@@ -254,6 +254,14 @@ public final class KilnIndex implements AutoCloseable {
     return manifest;
   }
 
+  /**
+   * The version's centroids and codebooks, shared: read them, never modify them. A caller that
+   * keeps vectors of its own next to the index (fresh items) assigns them to lists with it.
+   */
+  public IndexModel model() {
+    return model;
+  }
+
   public Path versionDir() {
     return versionDir;
   }

@@ -13,8 +13,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Items upserted or deleted since the serving version's input was taken, kept in memory and
- * searched by brute force over one contiguous {@code float[]}.
+ * Items upserted or deleted since the serving version's input was taken, kept in memory in one
+ * contiguous {@code float[]}. Each item is assigned to the serving version's nearest list, and a
+ * query scans, by brute force, the items of the lists it probes in the version: the same lists,
+ * exact distances.
  *
  * <p>One writer at a time (the handle's lock) appends to slot arrays and publishes an immutable
  * {@link View}; queries read a view without locks. Every change has a sequence number. A view
@@ -31,12 +33,15 @@ final class FreshItems {
   private final int dim;
   private final Metric metric;
   private final boolean stringIds;
+  /** The serving version's model: items are assigned to its lists. */
+  private IndexModel model;
 
   // Slot arrays, replaced (never shrunk in place) on growth and compaction so that published
   // views keep the arrays they were given.
   private float[] vectors;
   private long[] ids;
   private String[] keys;
+  private int[] lists;
   private long[] removedAt;
   private long[] changedMillis;
   private int size;
@@ -49,9 +54,10 @@ final class FreshItems {
   private long seq;
   private View view;
 
-  FreshItems(int dim, Metric metric, boolean stringIds) {
-    this.dim = dim;
-    this.metric = metric;
+  FreshItems(IndexModel model, boolean stringIds) {
+    this.model = model;
+    this.dim = model.dim();
+    this.metric = model.metric();
     this.stringIds = stringIds;
     allocate(MIN_CAPACITY);
     publish();
@@ -81,10 +87,12 @@ final class FreshItems {
       compactOrGrow();
     }
     int slot = size;
-    System.arraycopy(vector, 0, vectors, slot * dim, dim);
+    float[] v = vector.clone();
     if (metric == Metric.COSINE) {
-      IndexModel.normalize(vectors, slot * dim, dim);
+      IndexModel.normalize(v, 0, dim);
     }
+    System.arraycopy(v, 0, vectors, slot * dim, dim);
+    lists[slot] = model.coarse().assign(v);
     if (stringIds) {
       keys[slot] = (String) id;
     } else {
@@ -112,15 +120,22 @@ final class FreshItems {
 
   /**
    * Forgets the upserts and deletes older than {@code cutoffMillis}: a version whose input was
-   * taken then holds them. With a null cutoff nothing is covered.
+   * taken then holds them (with a null cutoff nothing is covered). The items left are assigned
+   * to the lists of {@code next}, the model of the version about to serve.
    */
-  View dropCovered(Long cutoffMillis) {
+  View dropCovered(Long cutoffMillis, IndexModel next) {
     if (cutoffMillis != null) {
       live.entrySet().removeIf(e -> changedMillis[e.getValue()] < cutoffMillis);
       deletes.values().removeIf(t -> t < cutoffMillis);
     }
     seq++;
     rebuild(Math.max(MIN_CAPACITY, 2 * live.size()));
+    if (next != model) {
+      model = next;
+      if (size > 0) {
+        model.coarse().assign(vectors, size, lists, null);
+      }
+    }
     mask = new ConcurrentHashMap<>();
     for (Object id : live.keySet()) {
       mask.put(id, seq);
@@ -144,6 +159,7 @@ final class FreshItems {
     long[] oldIds = ids;
     String[] oldKeys = keys;
     long[] oldChanged = changedMillis;
+    int[] oldLists = lists;
     int[] order = live.values().stream().mapToInt(Integer::intValue).sorted().toArray();
     allocate(capacity);
     for (int i = 0; i < order.length; i++) {
@@ -155,6 +171,7 @@ final class FreshItems {
         ids[i] = oldIds[from];
       }
       changedMillis[i] = oldChanged[from];
+      lists[i] = oldLists[from];
     }
     size = order.length;
     for (Iterator<Map.Entry<Object, Integer>> it = live.entrySet().iterator(); it.hasNext(); ) {
@@ -167,14 +184,15 @@ final class FreshItems {
     vectors = new float[capacity * dim];
     ids = stringIds ? null : new long[capacity];
     keys = stringIds ? new String[capacity] : null;
+    lists = new int[capacity];
     removedAt = new long[capacity];
     Arrays.fill(removedAt, LIVE);
     changedMillis = new long[capacity];
   }
 
   private View publish() {
-    view = new View(dim, metric, vectors, ids, keys, removedAt, size, seq, mask, live.size(),
-        deletes.size());
+    view = new View(dim, metric, vectors, ids, keys, lists, removedAt, size, seq, mask,
+        live.size(), deletes.size());
     return view;
   }
 
@@ -185,6 +203,7 @@ final class FreshItems {
     private final float[] vectors;
     private final long[] ids;
     private final String[] keys;
+    private final int[] lists;
     private final long[] removedAt;
     private final int size;
     private final long seq;
@@ -192,14 +211,15 @@ final class FreshItems {
     private final int liveCount;
     private final int deleteCount;
 
-    View(int dim, Metric metric, float[] vectors, long[] ids, String[] keys, long[] removedAt,
-        int size, long seq, ConcurrentHashMap<Object, Long> mask, int liveCount,
-        int deleteCount) {
+    View(int dim, Metric metric, float[] vectors, long[] ids, String[] keys, int[] lists,
+        long[] removedAt, int size, long seq, ConcurrentHashMap<Object, Long> mask,
+        int liveCount, int deleteCount) {
       this.dim = dim;
       this.l2 = metric == Metric.L2;
       this.vectors = vectors;
       this.ids = ids;
       this.keys = keys;
+      this.lists = lists;
       this.removedAt = removedAt;
       this.size = size;
       this.seq = seq;
@@ -242,15 +262,16 @@ final class FreshItems {
     }
 
     /**
-     * Offers each live slot the filter accepts to {@code top} as (distance, slot): squared L2,
-     * or the negated inner product with {@code query} (normalized already for cosine).
+     * Offers each live slot of a probed list that the filter accepts to {@code top} as
+     * (distance, slot): squared L2, or the negated inner product with {@code query} (normalized
+     * already for cosine).
      */
-    void scan(float[] query, IdFilter filter, TopK top) {
+    void scan(float[] query, boolean[] probed, IdFilter filter, TopK top) {
       IdFilter.OnIds onIds = filter instanceof IdFilter.OnIds f ? f : null;
       IdFilter.OnKeys onKeys = filter instanceof IdFilter.OnKeys f ? f : null;
       float threshold = top.threshold();
       for (int i = 0; i < size; i++) {
-        if (removedAt[i] <= seq) {
+        if (!probed[lists[i]] || removedAt[i] <= seq) {
           continue;
         }
         int off = i * dim;

@@ -3,6 +3,7 @@ package dev.kiln.serve;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Metric;
+import dev.kiln.quantize.CoarseQuantizer;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.TopK;
 import dev.kiln.search.IdFilter;
@@ -12,6 +13,7 @@ import dev.kiln.search.SearchParams;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,7 +87,7 @@ public final class ServingIndex implements AutoCloseable {
     this.metric = index.metric();
     this.dim = index.dim();
     this.idType = index.idType();
-    this.fresh = new FreshItems(dim, metric, idType == IdType.STRING);
+    this.fresh = new FreshItems(index.model(), idType == IdType.STRING);
     this.state = new State(first, fresh.view());
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(dim));
     long every = options.pollInterval().toMillis();
@@ -162,7 +164,7 @@ public final class ServingIndex implements AutoCloseable {
       if (view.isEmpty()) {
         return fromVersion;
       }
-      return merge(fromVersion, view, query, k, user);
+      return merge(fromVersion, s.version().index(), view, query, k, params);
     } finally {
       s.version().release();
     }
@@ -192,18 +194,34 @@ public final class ServingIndex implements AutoCloseable {
     }
   }
 
-  /** Scans the fresh items and merges them with the version's answer, best first. */
-  private Neighbors merge(Neighbors fromVersion, FreshItems.View view, float[] query, int k,
-      IdFilter filter) {
+  /**
+   * Scans the fresh items in the lists the query probes in {@code index} and merges them with
+   * the version's answer, best first.
+   */
+  private Neighbors merge(Neighbors fromVersion, KilnIndex index, FreshItems.View view,
+      float[] query, int k, SearchParams params) {
     Scratch sc = scratch.get();
     System.arraycopy(query, 0, sc.query, 0, dim);
     if (metric == Metric.COSINE) {
       IndexModel.normalize(sc.query, 0, dim);
     }
+    // The lists the version probed: computed again, as KilnIndex does (a few µs against the
+    // scan of every fresh item it saves).
+    CoarseQuantizer coarse = index.model().coarse();
+    int nprobe = params.targetRecall() > 0 ? index.nprobeFor(params.targetRecall())
+        : params.nprobe();
+    sc.ensureLists(coarse);
+    int probes = coarse.probe(sc.query, nprobe, sc.probeHeap, sc.probeLists, sc.probeDist,
+        sc.coarseScratch);
+    Arrays.fill(sc.probed, false);
+    for (int p = 0; p < probes; p++) {
+      sc.probed[(int) sc.probeLists[p]] = true;
+    }
+    IdFilter filter = params.filter();
     // As in KilnIndex: size the heap by what the fresh set holds, not by k alone.
     int freshK = Math.max(1, Math.min(k, view.liveCount()));
     sc.top.reset(freshK);
-    view.scan(sc.query, filter, sc.top);
+    view.scan(sc.query, sc.probed, filter, sc.top);
     sc.ensure(freshK);
     int nf = sc.top.drainSorted(sc.dist, sc.ref);
     int ns = fromVersion.size();
@@ -407,7 +425,8 @@ public final class ServingIndex implements AutoCloseable {
         throw new IllegalStateException("serving index " + root + " is closed");
       }
       Instant cutoff = next.inputCutoff();
-      FreshItems.View view = fresh.dropCovered(cutoff == null ? null : cutoff.toEpochMilli());
+      FreshItems.View view = fresh.dropCovered(cutoff == null ? null : cutoff.toEpochMilli(),
+          index.model());
       old = state.version();
       draining.add(old);
       state = new State(next, view);
@@ -554,6 +573,24 @@ public final class ServingIndex implements AutoCloseable {
     final TopK top = new TopK();
     float[] dist = new float[0];
     long[] ref = new long[0];
+    final TopK probeHeap = new TopK();
+    boolean[] probed = new boolean[0];
+    long[] probeLists = new long[0];
+    float[] probeDist = new float[0];
+    float[] coarseScratch = new float[0];
+
+    /** Sizes the probe buffers for a version's quantizer (versions may differ in nlist). */
+    void ensureLists(CoarseQuantizer coarse) {
+      int nlist = coarse.nlist();
+      if (probed.length != nlist) {
+        probed = new boolean[nlist];
+        probeLists = new long[nlist];
+        probeDist = new float[nlist];
+      }
+      if (coarseScratch.length < coarse.scratchLength()) {
+        coarseScratch = new float[coarse.scratchLength()];
+      }
+    }
 
     Scratch(int dim) {
       query = new float[dim];

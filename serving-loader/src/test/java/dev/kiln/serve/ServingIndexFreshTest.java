@@ -23,10 +23,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Upserts and deletes while serving, merged with the static version into one top-k. */
 class ServingIndexFreshTest {
@@ -183,10 +185,19 @@ class ServingIndexFreshTest {
     }
   }
 
-  /** Scores of fresh items follow the metric's convention, so the merge orders them right. */
-  @ParameterizedTest(name = "{0}")
-  @EnumSource(Metric.class)
-  void mergedResultsAreTheExactTopKOverStaticAndFreshForFlatIndexes(Metric metric)
+  static Stream<Arguments> metricsAndNprobes() {
+    return Stream.of(Metric.values())
+        .flatMap(m -> Stream.of(Arguments.of(m, 8), Arguments.of(m, 3)));
+  }
+
+  /**
+   * The merged answer is the exact top-k over the static and fresh items of the probed lists (a
+   * fresh item belongs to the version's list nearest to it), with scores that follow the
+   * metric's convention, so the merge orders them right.
+   */
+  @ParameterizedTest(name = "{0}, nprobe {1}")
+  @MethodSource("metricsAndNprobes")
+  void mergedResultsAreTheExactTopKOverStaticAndFreshInTheProbedLists(Metric metric, int nprobe)
       throws IOException {
     Random rnd = new Random(3);
     float[][] baseVectors = TestIndexes.gaussian(rnd, 1500, 16);
@@ -199,21 +210,36 @@ class ServingIndexFreshTest {
         serving.upsert(i % 2 == 0 ? 10_000 + i : i, freshVectors[i]);
       }
       for (float[] q : TestIndexes.gaussian(new Random(4), 30, 16)) {
-        Neighbors n = serving.search(q, K, SearchParams.nprobe(8));
+        Neighbors n = serving.search(q, K, SearchParams.nprobe(nprobe));
+        boolean[] probedItems = p.probed(q, nprobe);
+        Set<Integer> probedLists = new HashSet<>();
+        for (int i = 0; i < baseVectors.length; i++) {
+          if (probedItems[i]) {
+            probedLists.add(p.lists()[i]);
+          }
+        }
         Map<Long, Double> expected = new HashMap<>();
         for (int i = 0; i < baseVectors.length; i++) {
-          expected.put((long) i, TestIndexes.score(metric, q, p.vectors()[i]));
+          if (probedItems[i]) {
+            expected.put((long) i, TestIndexes.score(metric, q, p.vectors()[i]));
+          }
         }
         for (int i = 0; i < freshVectors.length; i++) {
-          expected.put(i % 2 == 0 ? 10_000L + i : i, TestIndexes.score(metric, q,
-              metric == Metric.COSINE ? normalized(freshVectors[i]) : freshVectors[i]));
+          long id = i % 2 == 0 ? 10_000L + i : i;
+          float[] stored = metric == Metric.COSINE ? normalized(freshVectors[i]) : freshVectors[i];
+          expected.remove(id); // replaced: the static vector no longer counts
+          if (probedLists.contains(p.model().coarse().assign(stored))) {
+            expected.put(id, TestIndexes.score(metric, q, stored));
+          }
         }
         double[] truth = expected.values().stream().mapToDouble(Double::doubleValue)
             .map(s -> metric.higherIsBetter() ? -s : s).sorted().limit(K).toArray();
         assertEquals(K, n.size());
         for (int r = 0; r < K; r++) {
           double want = metric.higherIsBetter() ? -truth[r] : truth[r];
-          TestIndexes.assertClose(expected.get(n.ids()[r]), n.scores()[r], "score at " + r);
+          Double exact = expected.get(n.ids()[r]);
+          assertTrue(exact != null, "rank " + r + " is not in a probed list: " + n);
+          TestIndexes.assertClose(exact, n.scores()[r], "score at " + r);
           TestIndexes.assertClose(want, n.scores()[r], "rank " + r + " of " + n);
         }
       }
