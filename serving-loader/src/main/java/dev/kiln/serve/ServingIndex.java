@@ -40,7 +40,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       metrics.
  *   <li><b>Fresh items.</b> {@link #upsert} and {@link #delete} take effect for the next query:
  *       the id is masked in the static index (during the scan), and an upserted vector is
- *       searched by brute force and merged into the same top-k with scores of the same kind.
+ *       assigned to the version's nearest list, scanned (exact distance) when a query probes
+ *       that list, and merged into the same top-k with scores of the same kind.
  *       When a version starts serving, the changes older than its input ({@link
  *       ServingOptions#inputCutoff}) are dropped: that version holds them.
  *   <li><b>Metrics.</b> {@link #metrics()}: queries, a latency histogram, swaps, the version,
@@ -130,8 +131,8 @@ public final class ServingIndex implements AutoCloseable {
   // ------------------------------------------------------------------ search
 
   /**
-   * The {@code k} nearest items among the serving version's probed lists and the fresh items,
-   * as one top-k: masked ids (updated or deleted) never come from the version, and {@code
+   * The {@code k} nearest items among the serving version's and the fresh items of the probed
+   * lists, as one top-k: masked ids (updated or deleted) never come from the version, and {@code
    * params.filter()} applies to both parts. Scores follow {@link Neighbors}: a fresh item's is
    * exact, a version item's is what the index computes (PQ: approximate).
    */

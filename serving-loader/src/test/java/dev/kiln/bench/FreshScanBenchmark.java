@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What fresh items cost a query: {@link ServingIndex#search} over a 20,000-item IVF256,PQ16
  * version (d = 128, nprobe 16, k = 10) with 0, 1,000 and 10,000 fresh items, which are scanned
- * by brute force. Run with {@code scripts/jmh.sh FreshScanBenchmark}.
+ * in the probed lists. Run with {@code scripts/jmh.sh FreshScanBenchmark}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
