@@ -16,7 +16,7 @@ import java.util.function.Function;
  * @param verifyChecksums whether each version is checked against its CRC32C footers and the
  *     manifest before it serves (reads every byte once, on the swapping thread)
  * @param maxFreshItems how many fresh items may be held at once; an upsert beyond it is refused
- *     (the brute-force scan of fresh items costs time linear in this; see README)
+ *     (each query walks the fresh set; see README for measured costs)
  * @param inputCutoff when a version's input was taken: upserts and deletes older than this are in
  *     that version and are dropped from the fresh set when it starts serving (null: nothing is)
  * @param clock stamps upserts and deletes, to compare with {@link #inputCutoff}
