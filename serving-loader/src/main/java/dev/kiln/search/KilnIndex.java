@@ -30,6 +30,8 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.function.LongPredicate;
+import java.util.function.Predicate;
 
 /**
  * A published Kiln index version, mapped read-only. Opening reads the manifest and the model,
@@ -293,6 +295,14 @@ public final class KilnIndex implements AutoCloseable {
     return manifest;
   }
 
+  /**
+   * The version's centroids and codebooks, shared: read them, never modify them. A caller that
+   * keeps vectors of its own next to the index (fresh items) assigns them to lists with it.
+   */
+  public IndexModel model() {
+    return model;
+  }
+
   public Path versionDir() {
     return versionDir;
   }
@@ -342,8 +352,9 @@ public final class KilnIndex implements AutoCloseable {
 
   /**
    * The {@code k} nearest items to {@code query} among the nearest lists: {@code params.nprobe()}
-   * of them, or as many as {@link #nprobeFor} gives for {@code params.targetRecall()}.
-   * Thread-safe. The query is not modified.
+   * of them, or as many as {@link #nprobeFor} gives for {@code params.targetRecall()}. With
+   * {@code params.filter()}, only items it accepts are candidates. Thread-safe. The query is not
+   * modified.
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
     if (closed) {
@@ -357,6 +368,7 @@ public final class KilnIndex implements AutoCloseable {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
     Scratch s = scratch.get();
+    s.setFilter(params.filter(), keys.length > 0, versionDir);
     float[] q = s.query;
     System.arraycopy(query, 0, q, 0, q.length);
     if (model.metric() == Metric.COSINE) {
@@ -478,6 +490,10 @@ public final class KilnIndex implements AutoCloseable {
   }
 
   private void collect(Scratch s, int si, ShardFile shard, int list, int n) {
+    if (s.filtered) {
+      collectFiltered(s, si, shard, list, n);
+      return;
+    }
     TopK top = s.top;
     float threshold = top.threshold();
     boolean longIds = !ordinalRefs;
@@ -485,6 +501,35 @@ public final class KilnIndex implements AutoCloseable {
       float d = s.block[i];
       if (d <= threshold) {
         long ref = longIds ? shard.id(list, i) : ((long) si << 40) | (shard.firstOrdinal(list) + i);
+        top.offer(d, ref);
+        threshold = top.threshold();
+      }
+    }
+  }
+
+  /** {@link #collect} with the query's {@link IdFilter}: a rejected candidate never enters. */
+  private void collectFiltered(Scratch s, int si, ShardFile shard, int list, int n) {
+    TopK top = s.top;
+    float threshold = top.threshold();
+    LongPredicate ids = s.idFilter;
+    Predicate<String> keyFilter = s.keyFilter;
+    for (int i = 0; i < n; i++) {
+      float d = s.block[i];
+      if (d <= threshold) {
+        long ref;
+        if (ids != null) {
+          long id = shard.id(list, i);
+          if (!ids.test(id)) {
+            continue;
+          }
+          ref = ordinalRefs ? ((long) si << 40) | (shard.firstOrdinal(list) + i) : id;
+        } else {
+          long ordinal = shard.firstOrdinal(list) + i;
+          if (!keyFilter.test(keys[si].key(ordinal))) {
+            continue;
+          }
+          ref = ((long) si << 40) | ordinal;
+        }
         top.offer(d, ref);
         threshold = top.threshold();
       }
@@ -578,6 +623,10 @@ public final class KilnIndex implements AutoCloseable {
     float[] probeDist = new float[0];
     float[] outDist = new float[0];
     long[] outRef = new long[0];
+    /** The query's filter, split by id kind; {@code filtered} picks the loop once per list. */
+    boolean filtered;
+    LongPredicate idFilter;
+    Predicate<String> keyFilter;
 
     Scratch(IndexModel model, int maxListSize) {
       int d = model.dim();
@@ -598,6 +647,25 @@ public final class KilnIndex implements AutoCloseable {
         probeDist = new float[p];
       }
       return p;
+    }
+
+    void setFilter(IdFilter filter, boolean stringIds, Path index) {
+      idFilter = null;
+      keyFilter = null;
+      if (filter instanceof IdFilter.OnIds f) {
+        if (stringIds) {
+          throw new IllegalArgumentException(
+              "index " + index + " has string ids: filter with IdFilter.keys, not IdFilter.ids");
+        }
+        idFilter = f.accept();
+      } else if (filter instanceof IdFilter.OnKeys f) {
+        if (!stringIds) {
+          throw new IllegalArgumentException(
+              "index " + index + " has int64 ids: filter with IdFilter.ids, not IdFilter.keys");
+        }
+        keyFilter = f.accept();
+      }
+      filtered = filter != null;
     }
 
     void ensureResults(int k) {

@@ -50,11 +50,13 @@ public final class Neighbors {
     return sb.append(']').toString();
   }
 
-  static Neighbors ofIds(long[] ids, float[] scores) {
+  /** A result with int64 ids, best first; the arrays are not copied. */
+  public static Neighbors ofIds(long[] ids, float[] scores) {
     return new Neighbors(ids, new String[0], scores);
   }
 
-  static Neighbors ofKeys(String[] keys, float[] scores) {
+  /** A result with string ids, best first; the arrays are not copied. */
+  public static Neighbors ofKeys(String[] keys, float[] scores) {
     return new Neighbors(new long[0], keys, scores);
   }
 

@@ -5,6 +5,7 @@ package dev.kiln.search;
  * finds more of the true neighbours), as Faiss's {@code IndexIVF.nprobe}; or a
  * {@code targetRecall}, which the index turns into the smallest nprobe whose recall, as the build
  * measured it on held-out queries (the manifest's {@code quality.curve}), reaches the target.
+ * Optionally a {@link IdFilter} that candidates must pass during the scan.
  *
  * <p>On an index with a refine stage ({@code ,RFlat} or {@code ,Refine(SQ8)}), the list scan keeps
  * the {@code k * refineFactor} best candidates by their PQ codes and re-ranks them by their
@@ -13,14 +14,11 @@ package dev.kiln.search;
  * @param nprobe lists to scan, or 0 when {@code targetRecall} is set
  * @param targetRecall recall@k to reach, in (0, 1], or 0 when {@code nprobe} is set
  * @param refineFactor shortlist size, as a multiple of k, that a refine stage re-ranks
+ * @param filter which items may be returned, or null for all
  */
-public record SearchParams(int nprobe, double targetRecall, int refineFactor) {
+public record SearchParams(int nprobe, double targetRecall, int refineFactor, IdFilter filter) {
   /** The refine shortlist factor unless one is given: Faiss's benchmarks use 4 as well. */
   public static final int DEFAULT_REFINE_FACTOR = 4;
-
-  public SearchParams(int nprobe, double targetRecall) {
-    this(nprobe, targetRecall, DEFAULT_REFINE_FACTOR);
-  }
 
   public SearchParams {
     if (refineFactor < 1) {
@@ -35,13 +33,17 @@ public record SearchParams(int nprobe, double targetRecall, int refineFactor) {
     }
   }
 
+  public SearchParams(int nprobe, double targetRecall) {
+    this(nprobe, targetRecall, DEFAULT_REFINE_FACTOR, null);
+  }
+
   public static SearchParams nprobe(int nprobe) {
     return new SearchParams(nprobe, 0);
   }
 
   /** These parameters with another refine shortlist factor. */
   public SearchParams withRefineFactor(int factor) {
-    return new SearchParams(nprobe, targetRecall, factor);
+    return new SearchParams(nprobe, targetRecall, factor, filter);
   }
 
   /**
@@ -50,5 +52,10 @@ public record SearchParams(int nprobe, double targetRecall, int refineFactor) {
    */
   public static SearchParams targetRecall(double recall) {
     return new SearchParams(0, recall);
+  }
+
+  /** These parameters with {@code filter} (null: none) applied during the scan. */
+  public SearchParams withFilter(IdFilter filter) {
+    return new SearchParams(nprobe, targetRecall, refineFactor, filter);
   }
 }

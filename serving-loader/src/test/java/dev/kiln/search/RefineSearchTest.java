@@ -127,6 +127,24 @@ class RefineSearchTest {
   }
 
   @Test
+  void filtersApplyBeforeTheShortlist() throws IOException {
+    Published p = publish(IndexSpec.Refine.FLAT, Metric.L2, 3, false);
+    try (KilnIndex index = p.open()) {
+      for (float[] q : TestIndexes.gaussian(new Random(6), 20, D)) {
+        double[] expected = new double[p.size()];
+        boolean[] eligible = p.probed(q, NLIST);
+        for (int i = 0; i < p.size(); i++) {
+          expected[i] = TestIndexes.score(Metric.L2, q, p.vectors()[i]);
+          eligible[i] &= p.ids()[i] % 2 == 0;
+        }
+        Neighbors n = index.search(q, K, SearchParams.nprobe(NLIST).withRefineFactor(N)
+            .withFilter(IdFilter.ids(id -> id % 2 == 0)));
+        p.assertTopK(expected, eligible, K, n);
+      }
+    }
+  }
+
+  @Test
   void refineFindsMoreTrueNeighboursThanPqAlone() throws IOException {
     Published p = publish(IndexSpec.Refine.FLAT, Metric.L2, 1, false);
     float[][] queries = TestIndexes.gaussian(new Random(5), 50, D);

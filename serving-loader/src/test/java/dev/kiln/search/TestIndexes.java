@@ -26,6 +26,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -374,7 +375,13 @@ public final class TestIndexes {
       }
       Files.createDirectories(p.versionDir().getParent());
       Files.move(staging, p.versionDir());
-      Files.writeString(p.root().resolve(IndexLayout.LATEST), version + "\n");
+      // As the Publisher does: LATEST is replaced by a rename, so a reader never sees it half
+      // written.
+      Path latestTmp = p.root().resolve(IndexLayout.STAGING).resolve("LATEST-" + version);
+      Files.writeString(latestTmp, version + "\n");
+      Files.move(latestTmp, p.root().resolve(IndexLayout.LATEST),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
     }
   }
 

@@ -1,0 +1,297 @@
+package dev.kiln.serve;
+
+import dev.kiln.format.Metric;
+import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.TopK;
+import dev.kiln.search.IdFilter;
+import dev.kiln.vector.VectorKernels;
+import dev.kiln.vector.VectorizationProvider;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Items upserted or deleted since the serving version's input was taken, kept in memory in one
+ * contiguous {@code float[]}. Each item is assigned to the serving version's nearest list, and a
+ * query scans, by brute force, the items of the lists it probes in the version: the same lists,
+ * exact distances.
+ *
+ * <p>One writer at a time (the handle's lock) appends to slot arrays and publishes an immutable
+ * {@link View}; queries read a view without locks. Every change has a sequence number. A view
+ * sees the slots below its size, less those removed at or before its sequence number; it masks a
+ * static id when the id's first change since the last swap is at or before its sequence number.
+ * So a query sees each id either in the static index or in the fresh set, never both and never
+ * neither (unless deleted), whatever changes while it runs.
+ */
+final class FreshItems {
+  private static final VectorKernels K = VectorizationProvider.kernels();
+  private static final long LIVE = Long.MAX_VALUE;
+  private static final int MIN_CAPACITY = 256;
+
+  private final int dim;
+  private final Metric metric;
+  private final boolean stringIds;
+  /** The serving version's model: items are assigned to its lists. */
+  private IndexModel model;
+
+  // Slot arrays, replaced (never shrunk in place) on growth and compaction so that published
+  // views keep the arrays they were given.
+  private float[] vectors;
+  private long[] ids;
+  private String[] keys;
+  private int[] lists;
+  private long[] removedAt;
+  private long[] changedMillis;
+  private int size;
+
+  /** Writer-only: the live slot of each fresh id, and the time of each uncovered delete. */
+  private final Map<Object, Integer> live = new HashMap<>();
+  private final Map<Object, Long> deletes = new HashMap<>();
+  /** Each masked id's first change since the last swap; read by queries, replaced on swap. */
+  private ConcurrentHashMap<Object, Long> mask = new ConcurrentHashMap<>();
+  private long seq;
+  private View view;
+
+  FreshItems(IndexModel model, boolean stringIds) {
+    this.model = model;
+    this.dim = model.dim();
+    this.metric = model.metric();
+    this.stringIds = stringIds;
+    allocate(MIN_CAPACITY);
+    publish();
+  }
+
+  View view() {
+    return view;
+  }
+
+  int liveCount() {
+    return live.size();
+  }
+
+  boolean isLive(Object id) {
+    return live.containsKey(id);
+  }
+
+  /** Adds or replaces {@code id} (a Long or a String); the vector is copied. */
+  View upsert(Object id, float[] vector, long millis) {
+    seq++;
+    Integer old = live.remove(id);
+    if (old != null) {
+      removedAt[old] = seq;
+    }
+    deletes.remove(id);
+    if (size == removedAt.length) {
+      compactOrGrow();
+    }
+    int slot = size;
+    float[] v = vector.clone();
+    if (metric == Metric.COSINE) {
+      IndexModel.normalize(v, 0, dim);
+    }
+    System.arraycopy(v, 0, vectors, slot * dim, dim);
+    lists[slot] = model.coarse().assign(v);
+    if (stringIds) {
+      keys[slot] = (String) id;
+    } else {
+      ids[slot] = (Long) id;
+    }
+    removedAt[slot] = LIVE;
+    changedMillis[slot] = millis;
+    size++;
+    live.put(id, slot);
+    mask.putIfAbsent(id, seq);
+    return publish();
+  }
+
+  /** Removes {@code id} from the fresh set and masks it in the static index. */
+  View delete(Object id, long millis) {
+    seq++;
+    Integer old = live.remove(id);
+    if (old != null) {
+      removedAt[old] = seq;
+    }
+    deletes.put(id, millis);
+    mask.putIfAbsent(id, seq);
+    return publish();
+  }
+
+  /**
+   * Forgets the upserts and deletes older than {@code cutoffMillis}: a version whose input was
+   * taken then holds them (with a null cutoff nothing is covered). The items left are assigned
+   * to the lists of {@code next}, the model of the version about to serve.
+   */
+  View dropCovered(Long cutoffMillis, IndexModel next) {
+    if (cutoffMillis != null) {
+      live.entrySet().removeIf(e -> changedMillis[e.getValue()] < cutoffMillis);
+      deletes.values().removeIf(t -> t < cutoffMillis);
+    }
+    seq++;
+    rebuild(Math.max(MIN_CAPACITY, 2 * live.size()));
+    if (next != model) {
+      model = next;
+      if (size > 0) {
+        model.coarse().assign(vectors, size, lists, null);
+      }
+    }
+    mask = new ConcurrentHashMap<>();
+    for (Object id : live.keySet()) {
+      mask.put(id, seq);
+    }
+    for (Object id : deletes.keySet()) {
+      mask.put(id, seq);
+    }
+    return publish();
+  }
+
+  private void compactOrGrow() {
+    // Replaced and deleted slots are garbage once no view needs them; compact when they are
+    // at least half, else double.
+    int capacity = live.size() * 2 <= size ? removedAt.length : removedAt.length * 2;
+    rebuild(Math.max(MIN_CAPACITY, capacity));
+  }
+
+  /** Copies the live slots, in slot order, into new arrays of {@code capacity}. */
+  private void rebuild(int capacity) {
+    float[] oldVectors = vectors;
+    long[] oldIds = ids;
+    String[] oldKeys = keys;
+    long[] oldChanged = changedMillis;
+    int[] oldLists = lists;
+    int[] order = live.values().stream().mapToInt(Integer::intValue).sorted().toArray();
+    allocate(capacity);
+    for (int i = 0; i < order.length; i++) {
+      int from = order[i];
+      System.arraycopy(oldVectors, from * dim, vectors, i * dim, dim);
+      if (stringIds) {
+        keys[i] = oldKeys[from];
+      } else {
+        ids[i] = oldIds[from];
+      }
+      changedMillis[i] = oldChanged[from];
+      lists[i] = oldLists[from];
+    }
+    size = order.length;
+    for (Iterator<Map.Entry<Object, Integer>> it = live.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Object, Integer> e = it.next();
+      e.setValue(Arrays.binarySearch(order, e.getValue()));
+    }
+  }
+
+  private void allocate(int capacity) {
+    vectors = new float[capacity * dim];
+    ids = stringIds ? null : new long[capacity];
+    keys = stringIds ? new String[capacity] : null;
+    lists = new int[capacity];
+    removedAt = new long[capacity];
+    Arrays.fill(removedAt, LIVE);
+    changedMillis = new long[capacity];
+  }
+
+  private View publish() {
+    view = new View(dim, metric, vectors, ids, keys, lists, removedAt, size, seq, mask,
+        live.size(), deletes.size());
+    return view;
+  }
+
+  /** The fresh set as one query sees it. */
+  static final class View {
+    private final int dim;
+    private final boolean l2;
+    private final float[] vectors;
+    private final long[] ids;
+    private final String[] keys;
+    private final int[] lists;
+    private final long[] removedAt;
+    private final int size;
+    private final long seq;
+    private final ConcurrentHashMap<Object, Long> mask;
+    private final int liveCount;
+    private final int deleteCount;
+
+    View(int dim, Metric metric, float[] vectors, long[] ids, String[] keys, int[] lists,
+        long[] removedAt, int size, long seq, ConcurrentHashMap<Object, Long> mask,
+        int liveCount, int deleteCount) {
+      this.dim = dim;
+      this.l2 = metric == Metric.L2;
+      this.vectors = vectors;
+      this.ids = ids;
+      this.keys = keys;
+      this.lists = lists;
+      this.removedAt = removedAt;
+      this.size = size;
+      this.seq = seq;
+      this.mask = mask;
+      this.liveCount = liveCount;
+      this.deleteCount = deleteCount;
+    }
+
+    int liveCount() {
+      return liveCount;
+    }
+
+    int deleteCount() {
+      return deleteCount;
+    }
+
+    boolean isEmpty() {
+      return size == 0;
+    }
+
+    /** Whether any static id is masked (then static candidates must be checked). */
+    boolean masksAny() {
+      return !mask.isEmpty();
+    }
+
+    private boolean masked(Object id) {
+      Long first = mask.get(id);
+      return first != null && first <= seq;
+    }
+
+    /** Accepts the static ids this view does not mask. */
+    IdFilter unmasked() {
+      return stringIds()
+          ? IdFilter.keys(key -> !masked(key))
+          : IdFilter.ids(id -> !masked(id));
+    }
+
+    private boolean stringIds() {
+      return keys != null;
+    }
+
+    /**
+     * Offers each live slot of a probed list that the filter accepts to {@code top} as
+     * (distance, slot): squared L2, or the negated inner product with {@code query} (normalized
+     * already for cosine).
+     */
+    void scan(float[] query, boolean[] probed, IdFilter filter, TopK top) {
+      IdFilter.OnIds onIds = filter instanceof IdFilter.OnIds f ? f : null;
+      IdFilter.OnKeys onKeys = filter instanceof IdFilter.OnKeys f ? f : null;
+      float threshold = top.threshold();
+      for (int i = 0; i < size; i++) {
+        if (!probed[lists[i]] || removedAt[i] <= seq) {
+          continue;
+        }
+        int off = i * dim;
+        float d = l2 ? K.squareDistance(query, 0, vectors, off, dim)
+            : -K.dot(query, 0, vectors, off, dim);
+        if (d <= threshold
+            && (onIds == null || onIds.accept().test(ids[i]))
+            && (onKeys == null || onKeys.accept().test(keys[i]))) {
+          top.offer(d, i);
+          threshold = top.threshold();
+        }
+      }
+    }
+
+    long id(int slot) {
+      return ids[slot];
+    }
+
+    String key(int slot) {
+      return keys[slot];
+    }
+  }
+}

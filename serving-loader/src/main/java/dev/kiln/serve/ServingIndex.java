@@ -1,0 +1,607 @@
+package dev.kiln.serve;
+
+import dev.kiln.format.IdType;
+import dev.kiln.format.IndexLayout;
+import dev.kiln.format.Metric;
+import dev.kiln.quantize.CoarseQuantizer;
+import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.TopK;
+import dev.kiln.search.IdFilter;
+import dev.kiln.search.KilnIndex;
+import dev.kiln.search.Neighbors;
+import dev.kiln.search.SearchParams;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Serves an index root for as long as the process runs: follows {@code LATEST} to new versions,
+ * takes upserts and deletes between builds, and counts what it does.
+ *
+ * <ul>
+ *   <li><b>Swaps.</b> A daemon thread reads {@code LATEST} every {@link
+ *       ServingOptions#pollInterval}; {@link #refresh()} does the same at once and {@link
+ *       #swapTo} opens a named version. The new version is opened (and checksummed, by default)
+ *       off the query path, then replaces the old one in one volatile write. A query runs wholly
+ *       on the version it started on; a retired version closes when its last query ends. A
+ *       version that fails to open, or has another dimension, metric or id type, is refused:
+ *       the old one goes on serving and the failure is in {@link #lastSwapFailure()} and the
+ *       metrics.
+ *   <li><b>Fresh items.</b> {@link #upsert} and {@link #delete} take effect for the next query:
+ *       the id is masked in the static index (during the scan), and an upserted vector is
+ *       assigned to the version's nearest list, scanned (exact distance) when a query probes
+ *       that list, and merged into the same top-k with scores of the same kind.
+ *       When a version starts serving, the changes older than its input ({@link
+ *       ServingOptions#inputCutoff}) are dropped: that version holds them.
+ *   <li><b>Metrics.</b> {@link #metrics()}: queries, a latency histogram, swaps, the version,
+ *       fresh and deleted counts.
+ * </ul>
+ *
+ * <p>Thread-safe. Searches take no lock; upserts, deletes and swaps are serialized.
+ */
+public final class ServingIndex implements AutoCloseable {
+  private final Path root;
+  private final ServingOptions options;
+  private final Metric metric;
+  private final int dim;
+  private final IdType idType;
+
+  /** What a query reads, in one volatile read: the version and the fresh set that go together. */
+  private record State(LoadedVersion version, FreshItems.View fresh) {}
+
+  private volatile State state;
+  private final FreshItems fresh;
+  /** Serializes fresh-set changes and the publication of a new state. */
+  private final ReentrantLock writer = new ReentrantLock();
+  /** Serializes swaps, so a poll and an explicit swap never open versions at the same time. */
+  private final Object swapping = new Object();
+  private final ScheduledExecutorService poller;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private final Set<LoadedVersion> draining = ConcurrentHashMap.newKeySet();
+  private final LongAdder queries = new LongAdder();
+  private final LongAdder failedQueries = new LongAdder();
+  private final LatencyHistogram latency = new LatencyHistogram();
+  private final AtomicLong swaps = new AtomicLong();
+  private final AtomicLong failedSwaps = new AtomicLong();
+  private volatile SwapFailure lastFailure;
+  /** The version LATEST named when it was last refused: not retried until LATEST moves. */
+  private volatile String refusedLatest;
+
+  private final ThreadLocal<Scratch> scratch;
+
+  private ServingIndex(Path root, ServingOptions options, KilnIndex index, Instant cutoff) {
+    this.root = root;
+    this.options = options;
+    LoadedVersion first = new LoadedVersion(index, cutoff, draining::remove);
+    this.metric = index.metric();
+    this.dim = index.dim();
+    this.idType = index.idType();
+    this.fresh = new FreshItems(index.model(), idType == IdType.STRING);
+    this.state = new State(first, fresh.view());
+    this.scratch = ThreadLocal.withInitial(() -> new Scratch(dim));
+    long every = options.pollInterval().toMillis();
+    if (every > 0) {
+      poller = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kiln-serving-poll " + root);
+        t.setDaemon(true);
+        return t;
+      });
+      poller.scheduleWithFixedDelay(this::poll, every, every, TimeUnit.MILLISECONDS);
+    } else {
+      poller = null;
+    }
+  }
+
+  /**
+   * Opens the version {@code LATEST} names under index root {@code root} and, unless the poll
+   * interval is zero, starts following {@code LATEST}.
+   *
+   * @throws IOException (a {@link dev.kiln.format.CorruptIndexException} naming the file) when
+   *     that version cannot be opened: with nothing to fall back on, this one fails
+   */
+  public static ServingIndex open(Path root, ServingOptions options) throws IOException {
+    Path dir = KilnIndex.resolveVersion(root);
+    KilnIndex index = KilnIndex.open(dir, new KilnIndex.OpenOptions(options.verifyChecksums()));
+    Instant cutoff;
+    try {
+      cutoff = options.inputCutoff().apply(index.manifest());
+    } catch (RuntimeException e) {
+      index.close();
+      throw e;
+    }
+    return new ServingIndex(root, options, index, cutoff);
+  }
+
+  public static ServingIndex open(Path root) throws IOException {
+    return open(root, ServingOptions.defaults());
+  }
+
+  // ------------------------------------------------------------------ search
+
+  /**
+   * The {@code k} nearest items among the serving version's and the fresh items of the probed
+   * lists, as one top-k: masked ids (updated or deleted) never come from the version, and {@code
+   * params.filter()} applies to both parts. Scores follow {@link Neighbors}: a fresh item's is
+   * exact, a version item's is what the index computes (PQ: approximate).
+   */
+  public Neighbors search(float[] query, int k, SearchParams params) {
+    long start = System.nanoTime();
+    Neighbors result;
+    try {
+      result = searchOnce(query, k, params);
+    } catch (RuntimeException | Error e) {
+      failedQueries.increment();
+      throw e;
+    }
+    latency.record(System.nanoTime() - start);
+    queries.increment();
+    return result;
+  }
+
+  private Neighbors searchOnce(float[] query, int k, SearchParams params) {
+    State s = acquire();
+    try {
+      IdFilter user = params.filter();
+      checkFilterKind(user);
+      FreshItems.View view = s.fresh();
+      IdFilter staticFilter = user;
+      if (view.masksAny()) {
+        staticFilter = user == null ? view.unmasked() : view.unmasked().and(user);
+      }
+      Neighbors fromVersion =
+          s.version().index().search(query, k, params.withFilter(staticFilter));
+      if (view.isEmpty()) {
+        return fromVersion;
+      }
+      return merge(fromVersion, s.version().index(), view, query, k, params);
+    } finally {
+      s.version().release();
+    }
+  }
+
+  /** The current state with its version acquired; retried if a swap closed it meanwhile. */
+  private State acquire() {
+    while (true) {
+      State s = state;
+      if (s.version().tryAcquire()) {
+        return s;
+      }
+      if (closed.get()) {
+        throw new IllegalStateException("serving index " + root + " is closed");
+      }
+    }
+  }
+
+  private void checkFilterKind(IdFilter filter) {
+    if (filter instanceof IdFilter.OnIds && idType == IdType.STRING) {
+      throw new IllegalArgumentException(
+          "index " + root + " has string ids: filter with IdFilter.keys, not IdFilter.ids");
+    }
+    if (filter instanceof IdFilter.OnKeys && idType == IdType.LONG) {
+      throw new IllegalArgumentException(
+          "index " + root + " has int64 ids: filter with IdFilter.ids, not IdFilter.keys");
+    }
+  }
+
+  /**
+   * Scans the fresh items in the lists the query probes in {@code index} and merges them with
+   * the version's answer, best first.
+   */
+  private Neighbors merge(Neighbors fromVersion, KilnIndex index, FreshItems.View view,
+      float[] query, int k, SearchParams params) {
+    Scratch sc = scratch.get();
+    System.arraycopy(query, 0, sc.query, 0, dim);
+    if (metric == Metric.COSINE) {
+      IndexModel.normalize(sc.query, 0, dim);
+    }
+    // The lists the version probed: computed again, as KilnIndex does (a few µs against the
+    // scan of every fresh item it saves).
+    CoarseQuantizer coarse = index.model().coarse();
+    int nprobe = params.targetRecall() > 0 ? index.nprobeFor(params.targetRecall())
+        : params.nprobe();
+    sc.ensureLists(coarse);
+    int probes = coarse.probe(sc.query, nprobe, sc.probeHeap, sc.probeLists, sc.probeDist,
+        sc.coarseScratch);
+    Arrays.fill(sc.probed, false);
+    for (int p = 0; p < probes; p++) {
+      sc.probed[(int) sc.probeLists[p]] = true;
+    }
+    IdFilter filter = params.filter();
+    // As in KilnIndex: size the heap by what the fresh set holds, not by k alone.
+    int freshK = Math.max(1, Math.min(k, view.liveCount()));
+    sc.top.reset(freshK);
+    view.scan(sc.query, sc.probed, filter, sc.top);
+    sc.ensure(freshK);
+    int nf = sc.top.drainSorted(sc.dist, sc.ref);
+    int ns = fromVersion.size();
+    int kept = (int) Math.min(k, (long) nf + ns);
+    boolean higherIsBetter = metric.higherIsBetter();
+    float[] staticScores = fromVersion.scores();
+    float[] scores = new float[kept];
+    boolean strings = idType == IdType.STRING;
+    long[] ids = strings ? null : new long[kept];
+    String[] keys = strings ? new String[kept] : null;
+    int i = 0;
+    int j = 0;
+    for (int o = 0; o < kept; o++) {
+      // The heap holds distances (lower is better); scores are negated back for ip/cosine.
+      boolean takeStatic = j >= nf || (i < ns
+          && (higherIsBetter ? -staticScores[i] : staticScores[i]) <= sc.dist[j]);
+      if (takeStatic) {
+        scores[o] = staticScores[i];
+        if (strings) {
+          keys[o] = fromVersion.keys()[i];
+        } else {
+          ids[o] = fromVersion.ids()[i];
+        }
+        i++;
+      } else {
+        scores[o] = higherIsBetter ? -sc.dist[j] : sc.dist[j];
+        int slot = (int) sc.ref[j];
+        if (strings) {
+          keys[o] = view.key(slot);
+        } else {
+          ids[o] = view.id(slot);
+        }
+        j++;
+      }
+    }
+    return strings ? Neighbors.ofKeys(keys, scores) : Neighbors.ofIds(ids, scores);
+  }
+
+  // ------------------------------------------------------------------ fresh items
+
+  /** Adds item {@code id} or replaces its vector, for the next query on (int64 ids). */
+  public void upsert(long id, float[] vector) {
+    requireIdType(IdType.LONG);
+    upsertItem(id, vector);
+  }
+
+  /** Adds item {@code key} or replaces its vector, for the next query on (string ids). */
+  public void upsert(String key, float[] vector) {
+    requireIdType(IdType.STRING);
+    upsertItem(requireKey(key), vector);
+  }
+
+  /** Removes item {@code id}: no query from now on returns it (int64 ids). */
+  public void delete(long id) {
+    requireIdType(IdType.LONG);
+    deleteItem(id);
+  }
+
+  /** Removes item {@code key}: no query from now on returns it (string ids). */
+  public void delete(String key) {
+    requireIdType(IdType.STRING);
+    deleteItem(requireKey(key));
+  }
+
+  private void upsertItem(Object id, float[] vector) {
+    checkVector(vector);
+    long now = options.clock().millis();
+    writer.lock();
+    try {
+      ensureOpen();
+      if (fresh.liveCount() >= options.maxFreshItems() && !fresh.isLive(id)) {
+        throw new IllegalStateException("serving index " + root + " holds "
+            + fresh.liveCount() + " fresh items, its limit (ServingOptions.maxFreshItems):"
+            + " publish a build that includes them, or raise the limit");
+      }
+      publishFresh(fresh.upsert(id, vector, now));
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  private void deleteItem(Object id) {
+    long now = options.clock().millis();
+    writer.lock();
+    try {
+      ensureOpen();
+      publishFresh(fresh.delete(id, now));
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  private void publishFresh(FreshItems.View view) {
+    state = new State(state.version(), view);
+  }
+
+  private void requireIdType(IdType expected) {
+    if (idType != expected) {
+      throw new IllegalArgumentException("index " + root + " has "
+          + (idType == IdType.STRING ? "string" : "int64") + " ids: use the "
+          + (idType == IdType.STRING ? "String" : "long") + " overload");
+    }
+  }
+
+  private static String requireKey(String key) {
+    if (key == null) {
+      throw new IllegalArgumentException("key must not be null");
+    }
+    return key;
+  }
+
+  private void checkVector(float[] v) {
+    if (v.length != dim) {
+      throw new IllegalArgumentException(
+          "vector has " + v.length + " dimensions, the index has " + dim);
+    }
+    boolean zero = true;
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) {
+        throw new IllegalArgumentException("vector holds " + v[i] + " at dimension " + i);
+      }
+      zero &= v[i] == 0;
+    }
+    if (zero && metric == Metric.COSINE) {
+      throw new IllegalArgumentException("a zero vector has no cosine similarity");
+    }
+  }
+
+  // ------------------------------------------------------------------ swaps
+
+  /**
+   * Reads {@code LATEST} now and swaps to the version it names if that is not the one serving.
+   * A version that fails is recorded ({@link #lastSwapFailure()}) and not tried again until
+   * {@code LATEST} names another.
+   *
+   * @return whether a new version now serves
+   */
+  public boolean refresh() {
+    synchronized (swapping) {
+      ensureOpen();
+      String id;
+      try {
+        id = KilnIndex.resolveVersion(root).getFileName().toString();
+      } catch (IOException | RuntimeException e) {
+        refuse("LATEST", e);
+        return false;
+      }
+      if (id.equals(version()) || id.equals(refusedLatest)) {
+        return false;
+      }
+      try {
+        return swap(id);
+      } catch (IOException | RuntimeException e) {
+        refusedLatest = id;
+        refuse(id, e);
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Opens version {@code versionId} of the root and serves it, whatever {@code LATEST} says
+   * (until the next poll finds {@code LATEST} naming another).
+   *
+   * @return false when it already serves
+   * @throws IOException when the version cannot be opened or verified (recorded as well); the
+   *     serving version is unchanged
+   */
+  public boolean swapTo(String versionId) throws IOException {
+    synchronized (swapping) {
+      ensureOpen();
+      try {
+        return swap(IndexLayout.checkVersionId(versionId));
+      } catch (IOException | RuntimeException e) {
+        refuse(versionId, e);
+        throw e;
+      }
+    }
+  }
+
+  private boolean swap(String id) throws IOException {
+    if (id.equals(version())) {
+      return false;
+    }
+    Path dir = root.resolve(IndexLayout.versionDir(id));
+    KilnIndex index = KilnIndex.open(dir, new KilnIndex.OpenOptions(options.verifyChecksums()));
+    LoadedVersion next;
+    try {
+      checkFits(index);
+      next = new LoadedVersion(index, options.inputCutoff().apply(index.manifest()),
+          draining::remove);
+    } catch (RuntimeException e) {
+      index.close();
+      throw e;
+    }
+    LoadedVersion old;
+    writer.lock();
+    try {
+      if (closed.get()) {
+        index.close();
+        throw new IllegalStateException("serving index " + root + " is closed");
+      }
+      Instant cutoff = next.inputCutoff();
+      FreshItems.View view = fresh.dropCovered(cutoff == null ? null : cutoff.toEpochMilli(),
+          index.model());
+      old = state.version();
+      draining.add(old);
+      state = new State(next, view);
+    } finally {
+      writer.unlock();
+    }
+    old.retire();
+    swaps.incrementAndGet();
+    refusedLatest = null;
+    options.listener().swapped(old.id(), id);
+    return true;
+  }
+
+  private void checkFits(KilnIndex index) {
+    if (index.dim() != dim || index.metric() != metric || index.idType() != idType) {
+      throw new IllegalArgumentException("version " + index.version() + " has d="
+          + index.dim() + ", metric " + index.metric().cliName() + ", "
+          + index.idType().name().toLowerCase(Locale.ROOT) + " ids; the serving one has d="
+          + dim + ", metric " + metric.cliName() + ", "
+          + idType.name().toLowerCase(Locale.ROOT)
+          + " ids: a change of model needs a new ServingIndex");
+    }
+  }
+
+  private void refuse(String version, Exception e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    SwapFailure failure = new SwapFailure(version, message, options.clock().instant());
+    lastFailure = failure;
+    failedSwaps.incrementAndGet();
+    options.listener().refused(failure);
+  }
+
+  private void poll() {
+    if (closed.get()) {
+      return;
+    }
+    try {
+      refresh();
+    } catch (RuntimeException e) {
+      // refresh records what it can; anything else must not kill the poller.
+      refuse("LATEST", e);
+    }
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** The id of the version serving now. */
+  public String version() {
+    return state.version().id();
+  }
+
+  /** The latest refused version, or null. */
+  public SwapFailure lastSwapFailure() {
+    return lastFailure;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public int dim() {
+    return dim;
+  }
+
+  public Metric metric() {
+    return metric;
+  }
+
+  public IdType idType() {
+    return idType;
+  }
+
+  public ServingMetrics metrics() {
+    State s = state;
+    return new ServingMetrics(s.version().id(), queries.sum(), failedQueries.sum(),
+        latency.snapshot(), swaps.get(), failedSwaps.get(), lastFailure, s.fresh().liveCount(),
+        s.fresh().deleteCount(), draining.size());
+  }
+
+  /**
+   * Holds the serving version open until closed, whatever swaps happen meanwhile: for work that
+   * must see one version across several calls (the fresh items are not part of it).
+   */
+  public Pin pin() {
+    return new Pin(acquire().version());
+  }
+
+  /** A version held open; close it to let a retired version drain. */
+  public static final class Pin implements AutoCloseable {
+    private final LoadedVersion version;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    private Pin(LoadedVersion version) {
+      this.version = version;
+    }
+
+    public KilnIndex index() {
+      return version.index();
+    }
+
+    public String version() {
+      return version.id();
+    }
+
+    @Override
+    public void close() {
+      if (released.compareAndSet(false, true)) {
+        version.release();
+      }
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("serving index " + root + " is closed");
+    }
+  }
+
+  /**
+   * Stops polling and retires the serving version: it closes when the queries on it end. Later
+   * calls fail with {@link IllegalStateException}.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (poller != null) {
+      poller.shutdownNow();
+    }
+    LoadedVersion last;
+    writer.lock();
+    try {
+      last = state.version();
+    } finally {
+      writer.unlock();
+    }
+    last.retire();
+  }
+
+  /** Per-thread buffers for the fresh scan and the merge. */
+  private static final class Scratch {
+    final float[] query;
+    final TopK top = new TopK();
+    float[] dist = new float[0];
+    long[] ref = new long[0];
+    final TopK probeHeap = new TopK();
+    boolean[] probed = new boolean[0];
+    long[] probeLists = new long[0];
+    float[] probeDist = new float[0];
+    float[] coarseScratch = new float[0];
+
+    /** Sizes the probe buffers for a version's quantizer (versions may differ in nlist). */
+    void ensureLists(CoarseQuantizer coarse) {
+      int nlist = coarse.nlist();
+      if (probed.length != nlist) {
+        probed = new boolean[nlist];
+        probeLists = new long[nlist];
+        probeDist = new float[nlist];
+      }
+      if (coarseScratch.length < coarse.scratchLength()) {
+        coarseScratch = new float[coarse.scratchLength()];
+      }
+    }
+
+    Scratch(int dim) {
+      query = new float[dim];
+    }
+
+    void ensure(int k) {
+      if (dist.length < k) {
+        dist = new float[k];
+        ref = new long[k];
+      }
+    }
+  }
+}

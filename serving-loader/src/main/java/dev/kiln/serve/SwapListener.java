@@ -1,0 +1,15 @@
+package dev.kiln.serve;
+
+/**
+ * Told about every swap and every refused version, on the thread that attempted it (the poller,
+ * or the caller of refresh/swapTo). Keep it short: swaps wait for it.
+ */
+public interface SwapListener {
+  SwapListener NONE = new SwapListener() {};
+
+  /** {@code to} now serves; {@code from} is retired and closes once its queries drain. */
+  default void swapped(String from, String to) {}
+
+  /** A version was refused; the previous one still serves. */
+  default void refused(SwapFailure failure) {}
+}
