@@ -25,6 +25,20 @@ record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
     }
   }
 
+  /**
+   * All queries in one {@link KilnIndex#search(float[][], int, SearchParams)} call on this
+   * thread: the batch path, whose coarse step runs on blocks of queries (as Faiss's batch search
+   * on one thread does).
+   */
+  static QueryRun batchOnThisThread(KilnIndex index, float[][] queries, int k, SearchParams p) {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long c0 = mx.getCurrentThreadCpuTime();
+    long t0 = System.nanoTime();
+    Neighbors[] out = index.search(queries, k, p);
+    double wall = (System.nanoTime() - t0) / 1e9;
+    return new QueryRun(out, wall, (mx.getCurrentThreadCpuTime() - c0) / 1e9);
+  }
+
   static QueryRun run(KilnIndex index, float[][] queries, int k, SearchParams p) {
     Neighbors[] out = new Neighbors[queries.length];
     java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();

@@ -155,10 +155,44 @@ public final class CoarseQuantizer {
     for (int g = 0; g < bias.length; g += group) {
       K.dots1x64(q, 0, tiles, g * dim, dim, scratch, g);
     }
+    return probeFromDots(q, 0, nprobe, heap, outLists, outDist, scratch, 0);
+  }
+
+  /**
+   * The first half of {@link #probe} for {@code n} queries at once (rows of {@code queries},
+   * stride dim): their dot products with every centroid, query i's at {@code dots[i *
+   * scratchLength() ...]}. GEMM-style, like {@link #assign}: each tile of 16 centroids is loaded
+   * once per four queries and stays in cache while all n pass, so the centroids are read once
+   * per batch instead of once per query. The arithmetic per (query, centroid) is the same as
+   * {@link #probe}'s (one multiply-add per dimension, in order), so the same lists come out.
+   */
+  public void dotsBatch(float[] queries, int n, float[] dots, float[] tileScratch) {
+    int width = VectorKernels.TILE;
+    int stride = bias.length;
+    int last = n - 1;
+    for (int t = 0; t < tileCount; t++) {
+      int tOff = t * dim * width;
+      int c0 = t * width;
+      for (int i = 0; i < n; i += 4) {
+        K.dots4x16(queries, i * dim, Math.min(i + 1, last) * dim, Math.min(i + 2, last) * dim,
+            Math.min(i + 3, last) * dim, tiles, tOff, dim, tileScratch);
+        for (int r = 0, m = Math.min(4, n - i); r < m; r++) {
+          System.arraycopy(tileScratch, r * width, dots, (i + r) * stride + c0, width);
+        }
+      }
+    }
+  }
+
+  /**
+   * The second half of {@link #probe}: selects the {@code nprobe} nearest lists of the query at
+   * {@code q[qOff ...]} from its dot products with every centroid at {@code dots[dOff ...]}.
+   */
+  public int probeFromDots(float[] q, int qOff, int nprobe, TopK heap, long[] outLists,
+      float[] outDist, float[] dots, int dOff) {
     int p = Math.min(nprobe, nlist);
     heap.reset(p);
     for (int c = 0; c < nlist; c++) {
-      float v = bias[c] - scratch[c];
+      float v = bias[c] - dots[dOff + c];
       if (v <= heap.threshold()) {
         heap.offer(v, c);
       }
@@ -168,8 +202,8 @@ public final class CoarseQuantizer {
     for (int i = 0; i < p; i++) {
       int c = (int) outLists[i];
       float dist = innerProduct
-          ? -K.dot(q, 0, centroids, c * dim, dim)
-          : K.squareDistance(q, 0, centroids, c * dim, dim);
+          ? -K.dot(q, qOff, centroids, c * dim, dim)
+          : K.squareDistance(q, qOff, centroids, c * dim, dim);
       heap.offer(dist, c);
     }
     return heap.drainSorted(outDist, outLists);

@@ -357,6 +357,61 @@ public final class KilnIndex implements AutoCloseable {
    * modified.
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
+    checkArguments(query, k);
+    Scratch s = scratch.get();
+    s.setFilter(params.filter(), keys.length > 0, versionDir);
+    float[] q = s.query;
+    System.arraycopy(query, 0, q, 0, q.length);
+    if (model.metric() == Metric.COSINE) {
+      IndexModel.normalize(q, 0, q.length);
+    }
+    int nprobe = s.ensureProbes(nprobeOf(params));
+    nprobe = model.coarse().probe(q, nprobe, s.probes, s.probeLists, s.probeDist, s.coarseScratch);
+    return searchProbed(s, k, params, nprobe);
+  }
+
+  /**
+   * {@link #search} for many queries on the calling thread, returned in query order. Faster per
+   * query than one {@code search} call each: the coarse step runs on blocks of queries, so the
+   * centroids are read from memory once per block rather than once per query (as Faiss's batch
+   * search does with BLAS). The answers are the same as {@link #search}'s.
+   */
+  public Neighbors[] search(float[][] queries, int k, SearchParams params) {
+    Neighbors[] out = new Neighbors[queries.length];
+    searchInto(queries, 0, queries.length, k, params, out);
+    return out;
+  }
+
+  private void searchInto(float[][] queries, int from, int to, int k, SearchParams params,
+      Neighbors[] out) {
+    for (int i = from; i < to; i++) {
+      checkArguments(queries[i], k);
+    }
+    Scratch s = scratch.get();
+    s.setFilter(params.filter(), keys.length > 0, versionDir);
+    int d = model.dim();
+    int stride = model.coarse().scratchLength();
+    int block = s.ensureBlock(stride);
+    int wanted = nprobeOf(params);
+    for (int b0 = from; b0 < to; b0 += block) {
+      int nb = Math.min(block, to - b0);
+      for (int i = 0; i < nb; i++) {
+        System.arraycopy(queries[b0 + i], 0, s.blockQueries, i * d, d);
+        if (model.metric() == Metric.COSINE) {
+          IndexModel.normalize(s.blockQueries, i * d, d);
+        }
+      }
+      model.coarse().dotsBatch(s.blockQueries, nb, s.blockDots, s.tileDots);
+      for (int i = 0; i < nb; i++) {
+        System.arraycopy(s.blockQueries, i * d, s.query, 0, d);
+        int nprobe = model.coarse().probeFromDots(s.query, 0, s.ensureProbes(wanted), s.probes,
+            s.probeLists, s.probeDist, s.blockDots, i * stride);
+        out[b0 + i] = searchProbed(s, k, params, nprobe);
+      }
+    }
+  }
+
+  private void checkArguments(float[] query, int k) {
     if (closed) {
       throw new IllegalStateException("index " + versionDir + " is closed");
     }
@@ -367,15 +422,10 @@ public final class KilnIndex implements AutoCloseable {
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
-    Scratch s = scratch.get();
-    s.setFilter(params.filter(), keys.length > 0, versionDir);
-    float[] q = s.query;
-    System.arraycopy(query, 0, q, 0, q.length);
-    if (model.metric() == Metric.COSINE) {
-      IndexModel.normalize(q, 0, q.length);
-    }
-    int nprobe = s.ensureProbes(nprobeOf(params));
-    nprobe = model.coarse().probe(q, nprobe, s.probes, s.probeLists, s.probeDist, s.coarseScratch);
+  }
+
+  /** Scans the lists in {@code s.probeLists} for the query in {@code s.query}. */
+  private Neighbors searchProbed(Scratch s, int k, SearchParams params, int nprobe) {
     // No query can return more than the index holds: size the heap by that, not by k, so a
     // large k (say Integer.MAX_VALUE for "all") neither fails nor pins huge scratch arrays.
     int kept = (int) Math.min(k, Math.max(1, manifest.count()));
@@ -550,11 +600,7 @@ public final class KilnIndex implements AutoCloseable {
     for (int t = 0; t < tasks; t++) {
       int from = (int) ((long) n * t / tasks);
       int to = (int) ((long) n * (t + 1) / tasks);
-      futures.add(pool.submit(() -> {
-        for (int i = from; i < to; i++) {
-          out[i] = search(queries[i], k, params);
-        }
-      }));
+      futures.add(pool.submit(() -> searchInto(queries, from, to, k, params, out)));
     }
     for (Future<?> f : futures) {
       try {
@@ -623,6 +669,10 @@ public final class KilnIndex implements AutoCloseable {
     float[] probeDist = new float[0];
     float[] outDist = new float[0];
     long[] outRef = new long[0];
+    /** Batch search: a block of queries, their dots with every centroid, one tile's dots. */
+    float[] blockQueries = new float[0];
+    float[] blockDots = new float[0];
+    final float[] tileDots = new float[4 * dev.kiln.vector.VectorKernels.TILE];
     /** The query's filter, split by id kind; {@code filtered} picks the loop once per list. */
     boolean filtered;
     LongPredicate idFilter;
@@ -638,6 +688,19 @@ public final class KilnIndex implements AutoCloseable {
       queryTable = new float[tableSize];
       listTable = new float[tableSize];
       block = new float[Math.max(1, maxListSize)];
+    }
+
+    /**
+     * Sizes the batch buffers; returns the block size: at most 64 queries, fewer when nlist is
+     * large, so the block's dots (block x nlist floats, at most 1 MiB) stay in cache.
+     */
+    int ensureBlock(int stride) {
+      int block = Math.max(4, Math.min(64, (1 << 18) / stride));
+      if (blockDots.length < block * stride) {
+        blockQueries = new float[block * query.length];
+        blockDots = new float[block * stride];
+      }
+      return block;
     }
 
     int ensureProbes(int nprobe) {
