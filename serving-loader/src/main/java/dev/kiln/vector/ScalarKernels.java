@@ -106,21 +106,22 @@ final class ScalarKernels implements VectorKernels {
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out) {
     int at = byteOff;
     if ((m & 7) == 0) {
-      // Eight codes per 64-bit read: far fewer bounds checks than byte reads.
+      // Eight codes per 64-bit read: far fewer bounds checks than byte reads. The eight
+      // lookups are summed as a tree, so the additions wait on each other three deep, not eight.
       for (int i = 0; i < n; i++) {
         float s = base;
         for (int j = 0; j < m; j += 8) {
           long w = codes.getLong(at);
           at += 8;
           int t = j << 8;
-          s += table[t + (int) (w & 0xff)]
-              + table[t + 256 + (int) ((w >>> 8) & 0xff)]
-              + table[t + 512 + (int) ((w >>> 16) & 0xff)]
-              + table[t + 768 + (int) ((w >>> 24) & 0xff)]
-              + table[t + 1024 + (int) ((w >>> 32) & 0xff)]
-              + table[t + 1280 + (int) ((w >>> 40) & 0xff)]
-              + table[t + 1536 + (int) ((w >>> 48) & 0xff)]
+          float a01 = table[t + (int) (w & 0xff)] + table[t + 256 + (int) ((w >>> 8) & 0xff)];
+          float a23 = table[t + 512 + (int) ((w >>> 16) & 0xff)]
+              + table[t + 768 + (int) ((w >>> 24) & 0xff)];
+          float a45 = table[t + 1024 + (int) ((w >>> 32) & 0xff)]
+              + table[t + 1280 + (int) ((w >>> 40) & 0xff)];
+          float a67 = table[t + 1536 + (int) ((w >>> 48) & 0xff)]
               + table[t + 1792 + (int) (w >>> 56)];
+          s += (a01 + a23) + (a45 + a67);
         }
         out[i] = s;
       }
