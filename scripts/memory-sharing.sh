@@ -47,7 +47,7 @@ measure() {
     /^[0-9a-f]+-[0-9a-f]+ / { inIndex = (index($6, dir) == 1) }
     /^Rss:/ { rss += $2; if (inIndex) irss += $2 }
     /^Pss:/ { pss += $2; if (inIndex) ipss += $2 }
-    END { printf "%.1f %.1f %.1f %.1f", irss / 1024, ipss / 1024, rss / 1024, pss / 1024 }' \
+    END { printf "%.1f %.1f %.1f %.1f\n", irss / 1024, ipss / 1024, rss / 1024, pss / 1024 }' \
     "/proc/$1/smaps"
 }
 
