@@ -45,6 +45,9 @@ public class KernelBenchmark {
   private float[] out;
   private float[] query;
   private ProductQuantizer pq;
+  /** One SQ8-coded vector of dim bytes and a float32 copy, as refine files store them. */
+  private ByteBuffer sq8Codes;
+  private ByteBuffer floats;
 
   @Setup
   public void setup() {
@@ -64,6 +67,12 @@ public class KernelBenchmark {
     out = new float[64];
     query = random(r, dim);
     pq = new ProductQuantizer(random(r, 256 * dim), dim, 16);
+    sq8Codes = ByteBuffer.allocateDirect(dim).order(ByteOrder.LITTLE_ENDIAN);
+    floats = ByteBuffer.allocateDirect(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < dim; i++) {
+      sq8Codes.put(i, (byte) r.nextInt(256));
+      floats.putFloat(4 * i, b[i]);
+    }
   }
 
   private static float[] random(Random r, int n) {
@@ -88,6 +97,18 @@ public class KernelBenchmark {
   public float[] dot4() {
     k.dot4(a, 0, dim, 2 * dim, 3 * dim, b, 0, dim, four);
     return four;
+  }
+
+  /** Refine (RFlat): the exact distance to a stored float32 vector. */
+  @Benchmark
+  public float refineFlatSquareDistance() {
+    return k.squareDistance(query, floats, 0, dim);
+  }
+
+  /** Refine (SQ8): the distance to a stored 8-bit vector, a quarter of RFlat's bytes. */
+  @Benchmark
+  public float refineSq8SquareDistance() {
+    return k.sq8SquareDistance(query, b, sq8Codes, 0, dim);
   }
 
   /** 64 PQ16 codes against one table: a short inverted list. */
