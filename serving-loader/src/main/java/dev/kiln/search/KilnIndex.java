@@ -46,7 +46,13 @@ import java.util.concurrent.Future;
  */
 public final class KilnIndex implements AutoCloseable {
 
-  /** How to open: {@link #verifyChecksums} reads every byte once to check the CRC32C footers. */
+  /**
+   * How to open: {@link #verifyChecksums} reads every byte once to check each file's CRC32C
+   * against its footer and the manifest. Without it, open checks headers, directories and how
+   * the files fit together, but not the bodies: a damaged code, centroid or id is served as it
+   * reads (a wrong answer, never a crash). Verify where files may have been damaged since they
+   * were published (a copy, a disk error); {@code kiln sync} always does.
+   */
   public record OpenOptions(boolean verifyChecksums) {
     public static OpenOptions defaults() {
       return new OpenOptions(false);
