@@ -24,8 +24,9 @@ import java.util.Set;
  * the input's number, so any input is reproduced from its seed alone. An input passes if it
  * reads (the target's own assertions hold) or fails with the documented exception; anything
  * else fails the run, as does an input that runs longer than the hang limit or allocates more
- * than {@value #ALLOCATION_FACTOR} times its size plus {@value #ALLOCATION_SLACK_MIB} MiB (a
- * length taken from the file and trusted). Failures are grouped by kind; the first input of
+ * than {@value #ALLOCATION_BASELINES} times what reading the largest valid seed allocates, plus
+ * {@value #ALLOCATION_FACTOR} times its size, plus {@value #ALLOCATION_SLACK_MIB} MiB: the mark of
+ * a length taken from the file and trusted (an OutOfMemoryError fails it too). Failures are grouped by kind; the first input of
  * each kind is saved under {@code target/fuzz-failures/} and reported with its replay seed.
  *
  * <p>System properties:
@@ -43,8 +44,9 @@ import java.util.Set;
  */
 public final class Fuzzer {
   public static final long DEFAULT_SEED = 0x4B494C4EL; // "KILN"
+  static final int ALLOCATION_BASELINES = 4;
   static final int ALLOCATION_FACTOR = 64;
-  static final int ALLOCATION_SLACK_MIB = 16;
+  static final int ALLOCATION_SLACK_MIB = 4;
   private static final int MAX_FAILURE_KINDS = 10;
 
   private static final com.sun.management.ThreadMXBean THREADS =
@@ -75,18 +77,26 @@ public final class Fuzzer {
       return replay(t, replay);
     }
     long base = baseSeed();
-    for (Seed s : t.seeds()) {
-      try {
-        t.read().run(s, s.bytes().clone(), new Random(0));
-      } catch (Throwable e) {
-        throw new AssertionError("fuzz " + t.name() + ": seed '" + s.label() + "' does not read", e);
+    // Each seed must read; the second pass (classes loaded, caches warm) measures what reading
+    // a valid file allocates, the yardstick for the damaged ones.
+    long baseline = 0;
+    for (int pass = 0; pass < 2; pass++) {
+      for (Seed s : t.seeds()) {
+        long before = THREADS.getCurrentThreadAllocatedBytes();
+        try {
+          t.read().run(s, s.bytes().clone(), new Random(0));
+        } catch (Throwable e) {
+          throw new AssertionError(
+              "fuzz " + t.name() + ": seed '" + s.label() + "' does not read", e);
+        }
+        baseline = Math.max(baseline, THREADS.getCurrentThreadAllocatedBytes() - before);
       }
     }
     long iterations = Long.getLong("kiln.fuzz.iterations", t.ciInputs());
     double seconds = Double.parseDouble(System.getProperty("kiln.fuzz.seconds", "0"));
     double hangSeconds = Double.parseDouble(System.getProperty("kiln.fuzz.hang-seconds", "10"));
 
-    Loop loop = new Loop(t, base, iterations, seconds);
+    Loop loop = new Loop(t, base, iterations, seconds, baseline);
     Thread worker = new Thread(loop, "fuzz-" + t.name());
     worker.setDaemon(true);
     worker.start();
@@ -204,6 +214,7 @@ public final class Fuzzer {
     final long base;
     final long iterations;
     final long deadline;
+    final long baseline;
     final long t0 = System.nanoTime();
     volatile long inputStarted;
     volatile long inputNumber;
@@ -216,8 +227,9 @@ public final class Fuzzer {
     /** First input of each kind of failure, and how many inputs failed that way. */
     final Map<String, Failure> failures = new LinkedHashMap<>();
 
-    Loop(FuzzTarget t, long base, long iterations, double seconds) {
+    Loop(FuzzTarget t, long base, long iterations, double seconds, long baseline) {
       this.t = t;
+      this.baseline = baseline;
       this.base = base;
       this.iterations = iterations;
       this.deadline = seconds > 0 ? t0 + (long) (seconds * 1e9) : 0;
@@ -260,7 +272,8 @@ public final class Fuzzer {
         } else {
           fail(kind(thrown), i, in, thrown);
         }
-        long limit = (long) ALLOCATION_FACTOR * Math.max(in.bytes().length, in.from().bytes().length)
+        long limit = ALLOCATION_BASELINES * baseline
+            + (long) ALLOCATION_FACTOR * Math.max(in.bytes().length, in.from().bytes().length)
             + ((long) ALLOCATION_SLACK_MIB << 20);
         if (allocated > limit) {
           fail("allocation out of proportion", i, in, new AssertionError(
