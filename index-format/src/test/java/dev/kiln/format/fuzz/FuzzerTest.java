@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The harness itself: it must catch what it claims to catch, and replay what it reports. */
@@ -36,6 +38,23 @@ class FuzzerTest {
       throw new CorruptIndexException("tiny", "not a tiny file");
     }
     return ByteBuffer.wrap(input).order(ByteOrder.LITTLE_ENDIAN).getInt(3);
+  }
+
+  private static final List<String> PROPERTIES = List.of("kiln.fuzz.iterations",
+      "kiln.fuzz.seconds", "kiln.fuzz.seed", "kiln.fuzz.replay", "kiln.fuzz.hang-seconds");
+  private final java.util.Map<String, String> saved = new java.util.HashMap<>();
+
+  /** A long run's settings (-Dkiln.fuzz.seconds=600) are not for these tests. */
+  @BeforeEach
+  void defaultSettings() {
+    for (String p : PROPERTIES) {
+      saved.put(p, System.clearProperty(p));
+    }
+  }
+
+  @AfterEach
+  void restoreSettings() {
+    saved.forEach(FuzzerTest::restore);
   }
 
   private static FuzzTarget target(String name, FuzzTarget.Read read) {
