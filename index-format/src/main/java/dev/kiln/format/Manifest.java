@@ -107,11 +107,12 @@ public record Manifest(
 
   /**
    * Reads a manifest and checks what the loader relies on before it trusts any other file: the
-   * format version; {@code index}, {@code metric} and {@code idType} parse; {@code dim} fits
-   * the index (at least 1, a multiple of PQ's M),
-   * {@code count >= 0}; {@code shards} between 1 and the number of files listed; each file
-   * listed once, by a plain name, with a size {@code >= 0} and a {@code crc32c} of 8 lower-case
-   * hex digits. {@code name} is used in error messages.
+   * format version; {@code index}, {@code metric} and {@code idType} parse; {@code dim} fits the
+   * index (at least 1, a multiple of PQ's M); {@code count >= 0}; {@code shards} between 1 and
+   * the number of files listed; each file listed once, by a plain name (letters, digits, '.',
+   * '_', '-'; not starting with a dot), with a size {@code >= 0} and a {@code crc32c} of 8
+   * lower-case hex digits; a {@code version}, if there is one, is a valid version id. {@code
+   * name} is used in error messages.
    *
    * @throws CorruptIndexException naming {@code name} and the problem, for any document that is
    *     not such a manifest (not JSON, not text, the wrong shape or a bad value)
@@ -130,8 +131,7 @@ public record Manifest(
       throw new CorruptIndexException(name, "not a valid manifest: the document is null");
     }
     if (m.formatVersion() != FileFormat.CURRENT_VERSION) {
-      throw new CorruptIndexException(
-          name, "format version " + m.formatVersion() + " is not supported by this reader");
+      throw new CorruptIndexException(name, FileFormat.unsupportedVersion(m.formatVersion()));
     }
     if (m.index() == null || m.metric() == null || m.files() == null || m.idType() == null) {
       throw new CorruptIndexException(name, "manifest lacks index, metric, idType or files");
@@ -148,6 +148,13 @@ public record Manifest(
     } catch (IllegalArgumentException e) {
       throw new CorruptIndexException(name, "bad dim: " + e.getMessage());
     }
+    if (m.version() != null) {
+      try {
+        IndexLayout.checkVersionId(m.version());
+      } catch (IllegalArgumentException e) {
+        throw new CorruptIndexException(name, e.getMessage());
+      }
+    }
     if (m.count() < 0) {
       throw new CorruptIndexException(name, "bad count " + m.count());
     }
@@ -161,13 +168,14 @@ public record Manifest(
   }
 
   private static final Pattern CRC32C = Pattern.compile("[0-9a-f]{8}");
+  /** A plain file name in the version directory, as Kiln names its files. */
+  private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}");
 
   private static void checkFiles(List<FileEntry> files, String name) throws CorruptIndexException {
     Set<String> seen = new HashSet<>();
     for (FileEntry f : files) {
       String n = f == null ? null : f.name();
-      if (n == null || n.isEmpty() || n.equals(".") || n.equals("..") || n.contains("/")
-          || n.contains("\\") || n.equals(IndexLayout.MANIFEST)) {
+      if (n == null || !FILE_NAME.matcher(n).matches() || n.equals(IndexLayout.MANIFEST)) {
         throw new CorruptIndexException(
             name, "lists a bad file name " + (n == null ? null : "'" + n + "'"));
       }

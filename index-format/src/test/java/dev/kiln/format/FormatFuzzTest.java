@@ -147,8 +147,12 @@ class FormatFuzzTest {
       assertTrue(nprobe >= 1, "nprobe " + nprobe);
       q.at(nprobe);
     }
-    assertEquals(m, Manifest.read(new ByteArrayInputStream(m.toJson().getBytes()), MANIFEST),
-        "reads back what it writes");
+    // What it writes reads back, the same in every field the loader uses.
+    Manifest back = Manifest.read(new ByteArrayInputStream(m.toJson().getBytes()), MANIFEST);
+    assertEquals(Arrays.asList(m.formatVersion(), m.version(), m.index(), m.metric(), m.dim(),
+            m.count(), m.idType(), m.shards(), m.files()),
+        Arrays.asList(back.formatVersion(), back.version(), back.index(), back.metric(), back.dim(),
+            back.count(), back.idType(), back.shards(), back.files()), "reads back");
   }
 
   /** What the loader does with verifyChecksums: open, then the CRC; any change must be caught. */

@@ -219,6 +219,31 @@ class ManifestTest {
   }
 
   @Test
+  void fuzzFoundFileNameThatIsNotText() throws IOException {
+    // Bytes that are not UTF-8 (0xF7 starts no character) made a name that Jackson read but did
+    // not write back the same; sync would have made a path of it.
+    ObjectNode n = sampleTree();
+    byte[] json = n.toString().replace("keys-00000.kiln", "keys-00@@@@kiln")
+        .getBytes(StandardCharsets.UTF_8);
+    String text = new String(json, StandardCharsets.ISO_8859_1);
+    int at = text.indexOf("@@@@");
+    json[at] = (byte) 0xF7;
+    json[at + 1] = (byte) 0x90;
+    json[at + 2] = (byte) 0x83;
+    json[at + 3] = (byte) 0xAE;
+    assertCorrupt("v/manifest.json",
+        () -> Manifest.read(new ByteArrayInputStream(json), "v/manifest.json"),
+        "lists a bad file name 'keys-00");
+  }
+
+  @Test
+  void versionThatIsNotAVersionId() throws IOException {
+    ObjectNode n = sampleTree();
+    n.put("version", "../v1");
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "bad version id '../v1'");
+  }
+
+  @Test
   void fuzzFoundFileListedTwice() throws IOException {
     // Was accepted, and file(name) answered with the first of the two entries.
     ObjectNode n = sampleTree();

@@ -181,7 +181,11 @@ public final class KilnIndex implements AutoCloseable {
     return new KilnIndex(dir, manifest, model, modelFile.l2TableBytes(), shards, keys);
   }
 
-  /** A version directory has a manifest; a root has LATEST naming one of its versions. */
+  /**
+   * A version directory has a manifest; a root has LATEST naming one of its versions. A
+   * directory with a model but no manifest is a version that was never published or lost its
+   * manifest: the error names the manifest.
+   */
   public static Path resolveVersion(Path path) throws IOException {
     if (Files.isRegularFile(path.resolve(IndexLayout.MANIFEST))) {
       return path;
@@ -198,6 +202,11 @@ public final class KilnIndex implements AutoCloseable {
     }
     if (!Files.exists(path)) {
       throw new NoSuchFileException(path.toString(), null, "no such index directory");
+    }
+    if (Files.isRegularFile(path.resolve(ModelFile.NAME))) {
+      // A version's files without the manifest that publishes them: name what is missing.
+      throw new CorruptIndexException(path.resolve(IndexLayout.MANIFEST).toString(),
+          "missing: not a published version");
     }
     throw new CorruptIndexException(
         path.toString(), "not a Kiln index: neither " + IndexLayout.MANIFEST + " nor "
