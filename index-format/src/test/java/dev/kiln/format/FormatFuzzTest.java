@@ -46,13 +46,13 @@ class FormatFuzzTest {
     binaries.addAll(keys);
     return List.of(
         new FuzzTarget("model", models, Mutator.bytes(), FormatFuzzTest::readModel,
-            Rejection.corruptIndex(s -> MODEL), 20_000),
+            Rejection.corruptIndex(s -> MODEL), 25_000),
         new FuzzTarget("shard", shards, Mutator.bytes(), FormatFuzzTest::readShard,
-            Rejection.corruptIndex(s -> SHARD), 20_000),
+            Rejection.corruptIndex(s -> SHARD), 25_000),
         new FuzzTarget("keys", keys, Mutator.bytes(), FormatFuzzTest::readKeys,
-            FormatFuzzTest::keysRejected, 10_000),
+            FormatFuzzTest::keysRejected, 15_000),
         new FuzzTarget("manifest", manifests(), Mutator.json(), FormatFuzzTest::readManifest,
-            Rejection.corruptIndex(s -> MANIFEST), 20_000),
+            Rejection.corruptIndex(s -> MANIFEST), 15_000),
         new FuzzTarget("verified", binaries, Mutator.bytes(), FormatFuzzTest::readVerified,
             Rejection.corruptIndex(FormatFuzzTest::nameOf), 10_000));
   }

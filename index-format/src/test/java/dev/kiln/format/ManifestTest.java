@@ -286,9 +286,9 @@ class ManifestTest {
   }
 
   @Test
-  void shardCountMustBeBetweenOneAndTheFilesListed() throws IOException {
-    // The loader sizes an array by it: a bogus count must not allocate gigabytes, or fail with
-    // NegativeArraySizeException.
+  void fuzzFoundShardCountThatSizesAnArray() throws IOException {
+    // Found by LoaderFuzzTest: the loader sizes an array by it, so a bogus count failed open
+    // with NegativeArraySizeException or OutOfMemoryError. Now between 1 and the files listed.
     for (int bad : new int[] {0, -1, 4, Integer.MAX_VALUE}) {
       ObjectNode n = sampleTree();
       n.put("shards", bad);
