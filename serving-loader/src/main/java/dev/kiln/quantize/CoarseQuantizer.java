@@ -141,8 +141,8 @@ public final class CoarseQuantizer {
    * The {@code nprobe} lists nearest to a query, nearest first, with their distance (squared
    * L2, or minus the inner product); ties go to the lower list id. Returns how many were
    * written: min(nprobe, nlist), less any list whose centroid scores NaN (only a damaged model
-   * has one). {@code heap} and {@code scratch} ({@link #scratchLength()}
-   * floats) are the caller's reusable scratch, so a query allocates nothing here.
+   * has one). {@code heap} and {@code scratch} ({@link #scratchLength()} floats) are the
+   * caller's reusable scratch, so a query allocates nothing here.
    *
    * <p>Lists are ranked as {@link #assign} ranks them, ||c||²/2 − q·c for L2, with the query
    * against 64 transposed centroids per kernel call ({@link VectorKernels#dots1x64}): no

@@ -25,9 +25,10 @@ import java.util.Set;
  * reads (the target's own assertions hold) or fails with the documented exception; anything
  * else fails the run, as does an input that runs longer than the hang limit or allocates more
  * than {@value #ALLOCATION_BASELINES} times what reading the largest valid seed allocates, plus
- * {@value #ALLOCATION_FACTOR} times its size, plus {@value #ALLOCATION_SLACK_MIB} MiB: the mark of
- * a length taken from the file and trusted (an OutOfMemoryError fails it too). Failures are grouped by kind; the first input of
- * each kind is saved under {@code target/fuzz-failures/} and reported with its replay seed.
+ * {@value #ALLOCATION_FACTOR} times its size, plus {@value #ALLOCATION_SLACK_MIB} MiB: the mark
+ * of a length taken from the file and trusted (an OutOfMemoryError fails it too). Failures are
+ * grouped by kind; the first input of each kind is saved under {@code target/fuzz-failures/} (or
+ * {@code kiln.fuzz.failures}) and reported with its replay seed.
  *
  * <p>System properties:
  *
@@ -307,9 +308,10 @@ public final class Fuzzer {
       StringBuilder sb = new StringBuilder();
       sb.append(report).append("\n").append(failures.size()).append(" kind(s) of failure:");
       for (Failure f : failures.values()) {
-        sb.append("\n  ").append(f.kind).append(": ").append(f.count).append(" input(s), first #")
-            .append(f.number).append(": ").append(f.input.describe())
-            .append("\n    ").append(firstLine(f.error))
+        sb.append("\n  ").append(printable(f.kind)).append(": ").append(f.count)
+            .append(" input(s), first #").append(f.number).append(": ")
+            .append(printable(f.input.describe()))
+            .append("\n    ").append(printable(firstLine(f.error)))
             .append("\n    replay: -Dkiln.fuzz.replay=").append(t.name()).append(':')
             .append(hex(f.input.seed())).append("  (saved as ").append(f.saved).append(')');
       }
@@ -361,6 +363,16 @@ public final class Fuzzer {
     int colon = message.indexOf(": ");
     String m = colon >= 0 ? message.substring(colon + 2) : message;
     return m.replaceAll("[0-9a-f]{8}", "#").replaceAll("-?\\d+", "#").replaceAll("'[^']*'", "'?'");
+  }
+
+  /** ASCII only, at most 300 characters: damaged input makes for messages a console garbles. */
+  private static String printable(String s) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < s.length() && sb.length() < 300; i++) {
+      char c = s.charAt(i);
+      sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return s.length() > 300 ? sb + "..." : sb.toString();
   }
 
   private static String firstLine(Throwable e) {
