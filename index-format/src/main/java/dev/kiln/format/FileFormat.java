@@ -74,13 +74,7 @@ public final class FileFormat {
     }
     int version = b.getInt(8);
     if (version != CURRENT_VERSION) {
-      throw new CorruptIndexException(
-          name,
-          "format version "
-              + version
-              + " is not supported by this reader (it reads version "
-              + CURRENT_VERSION
-              + (version > CURRENT_VERSION ? "; upgrade the loader)" : ")"));
+      throw new CorruptIndexException(name, unsupportedVersion(version));
     }
     int footer = (int) (len - FOOTER_BYTES);
     for (int i = 0; i < 4; i++) {
@@ -95,6 +89,12 @@ public final class FileFormat {
     }
     b.position(12);
     return b;
+  }
+
+  /** The problem with a file or manifest of another format version, for its message. */
+  static String unsupportedVersion(int version) {
+    return "format version " + version + " is not supported by this reader (it reads version "
+        + CURRENT_VERSION + (version > CURRENT_VERSION ? "; upgrade the loader)" : ")");
   }
 
   /** Recomputes the CRC32C over the whole file and compares it with the footer. Reads every byte. */

@@ -4,11 +4,15 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * {@code manifest.json}: the description of one published version, written last so that its
@@ -101,17 +105,33 @@ public record Manifest(
     }
   }
 
-  /** Reads a manifest; {@code name} is used in error messages. */
+  /**
+   * Reads a manifest and checks what the loader relies on before it trusts any other file: the
+   * format version; {@code index}, {@code metric} and {@code idType} parse; {@code dim} fits the
+   * index (at least 1, a multiple of PQ's M); {@code count >= 0}; {@code shards} between 1 and
+   * the number of files listed; each file listed once, by a plain name (letters, digits, '.',
+   * '_', '-'; not starting with a dot), with a size {@code >= 0} and a {@code crc32c} of 8
+   * lower-case hex digits; a {@code version}, if there is one, is a valid version id. {@code
+   * name} is used in error messages.
+   *
+   * @throws CorruptIndexException naming {@code name} and the problem, for any document that is
+   *     not such a manifest (not JSON, not text, the wrong shape or a bad value)
+   */
   public static Manifest read(InputStream in, String name) throws IOException {
     Manifest m;
     try {
       m = JSON.readValue(in, Manifest.class);
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       throw new CorruptIndexException(name, "not a valid manifest: " + e.getOriginalMessage());
+    } catch (CharConversionException e) {
+      // Jackson's encoding detection took the bytes for UTF-32 and found no such character.
+      throw new CorruptIndexException(name, "not a valid manifest: " + e.getMessage());
+    }
+    if (m == null) {
+      throw new CorruptIndexException(name, "not a valid manifest: the document is null");
     }
     if (m.formatVersion() != FileFormat.CURRENT_VERSION) {
-      throw new CorruptIndexException(
-          name, "format version " + m.formatVersion() + " is not supported by this reader");
+      throw new CorruptIndexException(name, FileFormat.unsupportedVersion(m.formatVersion()));
     }
     if (m.index() == null || m.metric() == null || m.files() == null || m.idType() == null) {
       throw new CorruptIndexException(name, "manifest lacks index, metric, idType or files");
@@ -123,6 +143,52 @@ public record Manifest(
     } catch (IllegalArgumentException e) {
       throw new CorruptIndexException(name, e.getMessage());
     }
+    try {
+      m.spec().checkDimension(m.dim());
+    } catch (IllegalArgumentException e) {
+      throw new CorruptIndexException(name, "bad dim: " + e.getMessage());
+    }
+    if (m.version() != null) {
+      try {
+        IndexLayout.checkVersionId(m.version());
+      } catch (IllegalArgumentException e) {
+        throw new CorruptIndexException(name, e.getMessage());
+      }
+    }
+    if (m.count() < 0) {
+      throw new CorruptIndexException(name, "bad count " + m.count());
+    }
+    // Bounded by the files listed, so a bogus count cannot size the loader's shard array.
+    if (m.shards() < 1 || m.shards() > m.files().size()) {
+      throw new CorruptIndexException(
+          name, "bad shard count " + m.shards() + " (" + m.files().size() + " files listed)");
+    }
+    checkFiles(m.files(), name);
     return m;
+  }
+
+  private static final Pattern CRC32C = Pattern.compile("[0-9a-f]{8}");
+  /** A plain file name in the version directory, as Kiln names its files. */
+  private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}");
+
+  private static void checkFiles(List<FileEntry> files, String name) throws CorruptIndexException {
+    Set<String> seen = new HashSet<>();
+    for (FileEntry f : files) {
+      String n = f == null ? null : f.name();
+      if (n == null || !FILE_NAME.matcher(n).matches() || n.equals(IndexLayout.MANIFEST)) {
+        throw new CorruptIndexException(
+            name, "lists a bad file name " + (n == null ? null : "'" + n + "'"));
+      }
+      if (!seen.add(n)) {
+        throw new CorruptIndexException(name, "lists " + n + " twice");
+      }
+      if (f.bytes() < 0) {
+        throw new CorruptIndexException(name, "lists " + n + " with " + f.bytes() + " bytes");
+      }
+      if (f.crc32c() == null || !CRC32C.matcher(f.crc32c()).matches()) {
+        throw new CorruptIndexException(
+            name, "lists " + n + " with a bad crc32c '" + f.crc32c() + "'");
+      }
+    }
   }
 }

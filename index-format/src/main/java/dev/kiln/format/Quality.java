@@ -99,17 +99,30 @@ public record Quality(
   }
 
   /**
-   * The typed view of a manifest's {@code quality} object, or null when there is none or it has
-   * no curve (as in manifests written before builds measured one).
+   * The typed view of a manifest's {@code quality} object, or null when there is none, it has no
+   * curve (as in manifests written before builds measured one) or its curve is not one a search
+   * can be steered by: empty, or a point that is null, has an nprobe below 1 or a recall outside
+   * [0, 1]. A target-recall search then fails as for an index built without evaluation, rather
+   * than probing no list.
    */
   public static Quality of(Map<String, Object> quality) {
     if (quality == null || !(quality.get("curve") instanceof List)) {
       return null;
     }
+    Quality q;
     try {
-      return JSON.convertValue(quality, Quality.class);
+      q = JSON.convertValue(quality, Quality.class);
     } catch (IllegalArgumentException e) {
       return null;
     }
+    if (q.curve().isEmpty()) {
+      return null;
+    }
+    for (Point p : q.curve()) {
+      if (p == null || p.nprobe() < 1 || !(p.recall() >= 0 && p.recall() <= 1)) {
+        return null;
+      }
+    }
+    return q;
   }
 }

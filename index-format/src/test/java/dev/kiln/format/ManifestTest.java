@@ -190,5 +190,141 @@ class ManifestTest {
     assertEquals(IdType.LONG, m.idTypeValue());
     assertTrue(m.toJson().contains("\"IP\""), "kept as written");
   }
-}
 
+  // ---- found by FormatFuzzTest: each of these once escaped Manifest.read as something other
+  // ---- than a CorruptIndexException, or was accepted and failed later in the loader.
+
+  private static ObjectNode sampleTree() throws IOException {
+    return (ObjectNode) JSON.readTree(sample(null).toJson());
+  }
+
+  private static ObjectNode file(ObjectNode n, int i) {
+    return (ObjectNode) n.get("files").get(i);
+  }
+
+  @Test
+  void fuzzFoundFileEntryWithoutCrc32c() throws IOException {
+    // Was accepted; crc32cValue() then threw NumberFormatException in a verifying open.
+    ObjectNode n = sampleTree();
+    file(n, 0).remove("crc32c");
+    assertCorrupt("v/manifest.json", () -> read(n.toString()),
+        "lists model.kiln with a bad crc32c 'null'");
+  }
+
+  @Test
+  void fuzzFoundCrc32cThatIsNotEightLowerCaseHexDigits() throws IOException {
+    // "1" (a number copied over the field) parsed as 0x00000001.
+    for (String bad : new String[] {"1", "DEADBEEF", "0000abcdx", "-0000001"}) {
+      ObjectNode n = sampleTree();
+      file(n, 1).put("crc32c", bad);
+      assertCorrupt("v/manifest.json", () -> read(n.toString()),
+          "lists shard-00000.kiln with a bad crc32c '" + bad + "'");
+    }
+  }
+
+  @Test
+  void fuzzFoundNullFileEntry() throws IOException {
+    // Was accepted; Manifest.file(name) then threw NullPointerException in the loader's open.
+    ObjectNode n = sampleTree();
+    ((com.fasterxml.jackson.databind.node.ArrayNode) n.get("files")).set(1, JSON.nullNode());
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "lists a bad file name null");
+  }
+
+  @Test
+  void fuzzFoundFileEntryWithoutName() throws IOException {
+    ObjectNode n = sampleTree();
+    file(n, 0).remove("name");
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "lists a bad file name null");
+    for (String bad : new String[] {"", ".", "..", "../model.kiln", "a\\b", "manifest.json"}) {
+      file(n, 0).put("name", bad);
+      assertCorrupt("v/manifest.json", () -> read(n.toString()),
+          "lists a bad file name '" + bad + "'");
+    }
+  }
+
+  @Test
+  void fuzzFoundFileNameThatIsNotText() throws IOException {
+    // Bytes that are not UTF-8 (0xF7 starts no character) made a name that Jackson read but did
+    // not write back the same; sync would have made a path of it.
+    ObjectNode n = sampleTree();
+    byte[] json = n.toString().replace("keys-00000.kiln", "keys-00@@@@kiln")
+        .getBytes(StandardCharsets.UTF_8);
+    String text = new String(json, StandardCharsets.ISO_8859_1);
+    int at = text.indexOf("@@@@");
+    json[at] = (byte) 0xF7;
+    json[at + 1] = (byte) 0x90;
+    json[at + 2] = (byte) 0x83;
+    json[at + 3] = (byte) 0xAE;
+    assertCorrupt("v/manifest.json",
+        () -> Manifest.read(new ByteArrayInputStream(json), "v/manifest.json"),
+        "lists a bad file name 'keys-00");
+  }
+
+  @Test
+  void versionThatIsNotAVersionId() throws IOException {
+    ObjectNode n = sampleTree();
+    n.put("version", "../v1");
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "bad version id '../v1'");
+  }
+
+  @Test
+  void fuzzFoundFileListedTwice() throws IOException {
+    // Was accepted, and file(name) answered with the first of the two entries.
+    ObjectNode n = sampleTree();
+    ((com.fasterxml.jackson.databind.node.ArrayNode) n.get("files")).add(file(n, 1).deepCopy());
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "lists shard-00000.kiln twice");
+  }
+
+  @Test
+  void fuzzFoundNegativeFileSize() throws IOException {
+    ObjectNode n = sampleTree();
+    file(n, 1).put("bytes", -1);
+    assertCorrupt("v/manifest.json", () -> read(n.toString()),
+        "lists shard-00000.kiln with -1 bytes");
+  }
+
+  @Test
+  void fuzzFoundDimensionTheIndexCannotHave() throws IOException {
+    ObjectNode n = sampleTree();
+    n.put("dim", -1);
+    assertCorrupt("v/manifest.json", () -> read(n.toString()),
+        "bad dim: dimension must be positive, got -1");
+    n.put("dim", 127); // IVF1024,PQ16
+    assertCorrupt("v/manifest.json", () -> read(n.toString()),
+        "bad dim: dimension 127 is not divisible by PQ m=16");
+  }
+
+  @Test
+  void fuzzFoundBytesThatAreNotText() {
+    // Four leading bytes that look like UTF-32 made Jackson throw a CharConversionException,
+    // an IOException without the file's name.
+    byte[] utf32ish = {0, 0, 0, '{', 0x6d, 0x60, 0x74, 0x56, 0, 0, 0, '}'};
+    assertCorrupt("v/manifest.json",
+        () -> Manifest.read(new ByteArrayInputStream(utf32ish), "v/manifest.json"),
+        "not a valid manifest");
+  }
+
+  @Test
+  void nullDocumentIsCorrupt() {
+    assertCorrupt("v/manifest.json", () -> read("null"), "not a valid manifest");
+  }
+
+  @Test
+  void fuzzFoundShardCountThatSizesAnArray() throws IOException {
+    // Found by LoaderFuzzTest: the loader sizes an array by it, so a bogus count failed open
+    // with NegativeArraySizeException or OutOfMemoryError. Now between 1 and the files listed.
+    for (int bad : new int[] {0, -1, 4, Integer.MAX_VALUE}) {
+      ObjectNode n = sampleTree();
+      n.put("shards", bad);
+      assertCorrupt("v/manifest.json", () -> read(n.toString()),
+          "bad shard count " + bad + " (3 files listed)");
+    }
+  }
+
+  @Test
+  void negativeCountIsCorrupt() throws IOException {
+    ObjectNode n = sampleTree();
+    n.put("count", -5);
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "bad count -5");
+  }
+}

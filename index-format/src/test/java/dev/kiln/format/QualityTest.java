@@ -63,4 +63,47 @@ class QualityTest {
         .measuredQuality());
     assertNull(ManifestTest.sample(null).measuredQuality());
   }
+
+  // ---- found by FormatFuzzTest: curves a target-recall search cannot be steered by.
+
+  private static Map<String, Object> withPoint(int at, Object point) {
+    Map<String, Object> m = curve(0.5, 0.7, 0.9).toMap();
+    List<Object> points = new java.util.ArrayList<>((List<?>) m.get("curve"));
+    points.set(at, point);
+    m.put("curve", points);
+    return m;
+  }
+
+  @Test
+  void fuzzFoundNullPointInTheCurve() {
+    // Was read as a curve; nprobeFor then threw NullPointerException inside a search.
+    assertNull(Quality.of(withPoint(1, null)));
+  }
+
+  @Test
+  void fuzzFoundCurvePointWithNprobeZero() {
+    // nprobeFor answered 0 (or less), and a target-recall search probed no list: no results,
+    // silently.
+    for (int nprobe : new int[] {0, -3}) {
+      assertNull(Quality.of(withPoint(0, Map.of("nprobe", nprobe, "recall", 0.99, "p50Ms", 0.1,
+          "p99Ms", 0.2, "qps", 100.0))));
+    }
+  }
+
+  @Test
+  void curvePointWithARecallOutsideZeroToOneIsNoCurve() {
+    for (double recall : new double[] {-0.1, 1.5}) {
+      assertNull(Quality.of(withPoint(2, Map.of("nprobe", 8, "recall", recall, "p50Ms", 0.1,
+          "p99Ms", 0.2, "qps", 100.0))));
+    }
+  }
+
+  @Test
+  void fuzzFoundEmptyCurve() {
+    // Read as a curve, so a target-recall search failed inside Quality with a message that named
+    // no index; now it is no curve, which KilnIndex.nprobeFor reports with the index's path.
+    Map<String, Object> m = curve(0.5).toMap();
+    m.put("curve", List.of());
+    assertNull(Quality.of(m));
+  }
 }

@@ -140,8 +140,9 @@ public final class CoarseQuantizer {
   /**
    * The {@code nprobe} lists nearest to a query, nearest first, with their distance (squared
    * L2, or minus the inner product); ties go to the lower list id. Returns how many were
-   * written (min(nprobe, nlist)). {@code heap} and {@code scratch} ({@link #scratchLength()}
-   * floats) are the caller's reusable scratch, so a query allocates nothing here.
+   * written: min(nprobe, nlist), less any list whose centroid scores NaN (only a damaged model
+   * has one). {@code heap} and {@code scratch} ({@link #scratchLength()} floats) are the
+   * caller's reusable scratch, so a query allocates nothing here.
    *
    * <p>Lists are ranked as {@link #assign} ranks them, ||c||²/2 − q·c for L2, with the query
    * against 64 transposed centroids per kernel call ({@link VectorKernels#dots1x64}): no
@@ -197,9 +198,11 @@ public final class CoarseQuantizer {
         heap.offer(v, c);
       }
     }
-    heap.drainSorted(outDist, outLists);
-    heap.reset(p);
-    for (int i = 0; i < p; i++) {
+    // A centroid damaged into NaN ranks nowhere: fewer than p come back, and only those are
+    // rescored (the slots after them hold the previous query's lists).
+    int ranked = heap.drainSorted(outDist, outLists);
+    heap.reset(ranked);
+    for (int i = 0; i < ranked; i++) {
       int c = (int) outLists[i];
       float dist = innerProduct
           ? -K.dot(q, qOff, centroids, c * dim, dim)

@@ -49,7 +49,13 @@ import java.util.function.Predicate;
  */
 public final class KilnIndex implements AutoCloseable {
 
-  /** How to open: {@link #verifyChecksums} reads every byte once to check the CRC32C footers. */
+  /**
+   * How to open: {@link #verifyChecksums} reads every byte once to check each file's CRC32C
+   * against its footer and the manifest. Without it, open checks headers, directories and how
+   * the files fit together, but not the bodies: a damaged code, centroid or id is served as it
+   * reads (a wrong answer, never a crash). Verify where files may have been damaged since they
+   * were published (a copy, a disk error); {@code kiln sync} always does.
+   */
   public record OpenOptions(boolean verifyChecksums) {
     public static OpenOptions defaults() {
       return new OpenOptions(false);
@@ -218,7 +224,11 @@ public final class KilnIndex implements AutoCloseable {
     }
   }
 
-  /** A version directory has a manifest; a root has LATEST naming one of its versions. */
+  /**
+   * A version directory has a manifest; a root has LATEST naming one of its versions. A
+   * directory with a model but no manifest is a version that was never published or lost its
+   * manifest: the error names the manifest.
+   */
   public static Path resolveVersion(Path path) throws IOException {
     if (Files.isRegularFile(path.resolve(IndexLayout.MANIFEST))) {
       return path;
@@ -235,6 +245,11 @@ public final class KilnIndex implements AutoCloseable {
     }
     if (!Files.exists(path)) {
       throw new NoSuchFileException(path.toString(), null, "no such index directory");
+    }
+    if (Files.isRegularFile(path.resolve(ModelFile.NAME))) {
+      // A version's files without the manifest that publishes them: name what is missing.
+      throw new CorruptIndexException(path.resolve(IndexLayout.MANIFEST).toString(),
+          "missing: not a published version");
     }
     throw new CorruptIndexException(
         path.toString(), "not a Kiln index: neither " + IndexLayout.MANIFEST + " nor "

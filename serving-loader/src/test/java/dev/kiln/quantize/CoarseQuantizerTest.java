@@ -170,4 +170,31 @@ class CoarseQuantizerTest {
       }
     }
   }
+
+  /**
+   * Found by LoaderFuzzTest: a model whose centroid had become NaN (a damaged model.kiln opened
+   * without verifying checksums) made probe rescore the slots the ranking had not filled, which
+   * still held the previous query's lists: a list probed twice, and every item in it returned
+   * twice. The NaN list is now left out.
+   */
+  @ParameterizedTest
+  @EnumSource(Metric.class)
+  void fuzzFoundNaNCentroidProbesStaleListsTwice(Metric metric) {
+    Random rnd = new Random(11);
+    float[] centroids = TestIndexes.flatten(TestIndexes.gaussian(rnd, NLIST, D));
+    centroids[5 * D + 3] = Float.NaN;
+    CoarseQuantizer cq = new CoarseQuantizer(centroids, NLIST, D, metric);
+    long[] lists = new long[NLIST];
+    float[] dist = new float[NLIST];
+    TopK heap = new TopK();
+    float[] scratch = new float[cq.scratchLength()];
+    for (int query = 0; query < 3; query++) { // later queries find earlier ones' lists in place
+      float[] q = TestIndexes.gaussian(rnd, D);
+      int p = cq.probe(q, NLIST, heap, lists, dist, scratch);
+      assertEquals(NLIST - 1, p);
+      long[] probed = Arrays.copyOf(lists, p);
+      assertEquals(p, Arrays.stream(probed).distinct().count(), Arrays.toString(probed));
+      assertTrue(Arrays.stream(probed).noneMatch(l -> l == 5), Arrays.toString(probed));
+    }
+  }
 }
