@@ -36,14 +36,17 @@ class FormatFuzzTest {
   static final String SHARD = "fuzz/shard-00000.kiln";
   static final String KEYS = "fuzz/keys-00000.kiln";
   static final String MANIFEST = "fuzz/manifest.json";
+  static final String REFINE = "fuzz/refine-00000.kiln";
 
   static List<FuzzTarget> targets() throws IOException {
     List<Seed> models = models();
     List<Seed> shards = shards();
     List<Seed> keys = keys();
+    List<Seed> refines = refines();
     List<Seed> binaries = new ArrayList<>(models);
     binaries.addAll(shards);
     binaries.addAll(keys);
+    binaries.addAll(refines);
     return List.of(
         new FuzzTarget("model", models, Mutator.bytes(), FormatFuzzTest::readModel,
             Rejection.corruptIndex(s -> MODEL), 25_000),
@@ -51,6 +54,8 @@ class FormatFuzzTest {
             Rejection.corruptIndex(s -> SHARD), 25_000),
         new FuzzTarget("keys", keys, Mutator.bytes(), FormatFuzzTest::readKeys,
             FormatFuzzTest::keysRejected, 15_000),
+        new FuzzTarget("refine", refines, Mutator.bytes(), FormatFuzzTest::readRefine,
+            Rejection.corruptIndex(s -> REFINE), 15_000),
         new FuzzTarget("manifest", manifests(), Mutator.json(), FormatFuzzTest::readManifest,
             Rejection.corruptIndex(s -> MANIFEST), 15_000),
         new FuzzTarget("verified", binaries, Mutator.bytes(), FormatFuzzTest::readVerified,
@@ -111,6 +116,21 @@ class FormatFuzzTest {
     assertTrue(s.shard() >= 0 && s.shard() < s.shardCount());
   }
 
+  static void readRefine(Seed seed, byte[] input, Random r) throws IOException {
+    RefineFile f = RefineFile.open(ByteBuffer.wrap(input), REFINE);
+    int bytes = f.encoding().bytesPerVector(f.dim());
+    byte[] v = new byte[bytes]; // bounded by the file once a vector is there
+    for (long o = 0; o < f.count(); o++) {
+      f.buffer().get(f.vectorOffset(o), v);
+    }
+    if (f.encoding() == IndexSpec.Refine.SQ8) {
+      assertEquals(f.dim(), f.sq8Base().length);
+      assertEquals(f.dim(), f.sq8Step().length);
+    } else {
+      assertNull(f.sq8Base());
+    }
+  }
+
   static void readKeys(Seed seed, byte[] input, Random r) throws IOException {
     KeysFile k = KeysFile.open(ByteBuffer.wrap(input), KEYS);
     assertTrue(k.count() >= 0);
@@ -162,6 +182,7 @@ class FormatFuzzTest {
     switch (name) {
       case MODEL -> ModelFile.read(b, name);
       case SHARD -> ShardFile.open(b, name);
+      case REFINE -> RefineFile.open(b, name);
       default -> KeysFile.open(b, name);
     }
     FileFormat.verifyChecksum(b, name);
@@ -170,7 +191,8 @@ class FormatFuzzTest {
 
   static String nameOf(Seed seed) {
     String l = seed.label();
-    return l.startsWith("model") ? MODEL : l.startsWith("shard") ? SHARD : KEYS;
+    return l.startsWith("model") ? MODEL : l.startsWith("shard") ? SHARD
+        : l.startsWith("refine") ? REFINE : KEYS;
   }
 
   // ------------------------------------------------------------------ seeds
@@ -227,6 +249,27 @@ class FormatFuzzTest {
         })),
         new Seed("shard: empty, 3 lists", TestFiles.write(out ->
             new ShardFile.Writer(out, 0, 2, 4, 4, IdType.LONG, 1, none).finish())));
+  }
+
+  static List<Seed> refines() throws IOException {
+    Random rnd = new Random(3);
+    return List.of(
+        new Seed("refine: v1 fixture, float32",
+            FixtureCompatibilityTest.checkedIn(FixtureGenerator.REFINE_FLAT,
+                FixtureCompatibilityTest.REFINE_FILES).get(RefineFile.fileName(0))),
+        new Seed("refine: v1 fixture, SQ8",
+            FixtureCompatibilityTest.checkedIn(FixtureGenerator.REFINE_SQ8,
+                FixtureCompatibilityTest.REFINE_FILES).get(RefineFile.fileName(0))),
+        new Seed("refine: SQ8, d=3, five vectors", TestFiles.write(out -> {
+          RefineFile.Writer w = new RefineFile.Writer(out, 1, 3, IndexSpec.Refine.SQ8, 5, 5,
+              new float[] {0, 1, -1}, new float[] {0.5f, 0f, 2f});
+          for (int i = 0; i < 5; i++) {
+            w.add(TestFiles.bytes(rnd, 3), 0);
+          }
+          w.finish();
+        })),
+        new Seed("refine: float32, empty", TestFiles.write(out ->
+            new RefineFile.Writer(out, 0, 4, IndexSpec.Refine.FLAT, 7, 0, null, null).finish())));
   }
 
   static List<Seed> keys() throws IOException {

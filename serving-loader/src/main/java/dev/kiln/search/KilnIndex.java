@@ -489,7 +489,10 @@ public final class KilnIndex implements AutoCloseable {
             ? K.sq8SquareDistance(s.residual, sq8Step, buf, off, d)
             : -(constant + K.sq8Dot(s.residual, buf, off, d));
       }
-      s.top.offer(dist, ref);
+      // As in collect: a NaN distance (a damaged vector) never enters.
+      if (dist <= s.top.threshold()) {
+        s.top.offer(dist, ref);
+      }
     }
   }
 

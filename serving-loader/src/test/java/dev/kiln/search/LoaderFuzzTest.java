@@ -56,7 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LoaderFuzzTest {
   private static final Pattern NAMES_A_FILE = Pattern.compile(
-      ".*/in-\\d+/(manifest\\.json|model\\.kiln|(shard|keys)-\\d{5}\\.kiln): .+", Pattern.DOTALL);
+      ".*/in-\\d+/(manifest\\.json|model\\.kiln|(shard|keys|refine)-\\d{5}\\.kiln): .+", Pattern.DOTALL);
 
   @TempDir static Path tmp;
 
@@ -82,6 +82,12 @@ class LoaderFuzzTest {
         .withoutL2Table().publish(tmp.resolve("c")).versionDir();
     withQuality(ip);
     add("ip PQ, no L2 table, measured curve", ip);
+    add("l2 PQ, SQ8 refine, 2 shards", TestIndexes.index(TestIndexes.gaussian(rnd, 60, 8),
+        Metric.L2, IndexSpec.pq(4, 4).withRefine(IndexSpec.Refine.SQ8)).shards(2)
+        .publish(tmp.resolve("d")).versionDir());
+    add("ip PQ, float32 refine, string ids", TestIndexes.index(TestIndexes.gaussian(rnd, 40, 4),
+        Metric.IP, IndexSpec.pq(3, 2).withRefine(IndexSpec.Refine.FLAT))
+        .keys(TestIndexes.randomKeys(rnd, 40)).publish(tmp.resolve("e")).versionDir());
 
     List<Seed> seeds = new ArrayList<>();
     for (Version v : versions.values()) {
