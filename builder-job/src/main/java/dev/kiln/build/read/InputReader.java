@@ -64,7 +64,9 @@ public final class InputReader {
     /** Valid rows, vectors as read; with their file when {@code withFiles}. */
     JavaRDD<InputRow> rows(boolean withFiles) {
       boolean longIds = idType == IdType.LONG;
-      return valid.javaRDD().map(row -> new InputRow(toItem(row, longIds),
+      // The file column only when needed: converted for every row, it is not free.
+      Dataset<Row> rows = withFiles ? valid.select(ID, VECTOR, FILE) : valid.select(ID, VECTOR);
+      return rows.javaRDD().map(row -> new InputRow(toItem(row, longIds),
           withFiles ? row.getString(2) : null));
     }
 
