@@ -1,6 +1,7 @@
 package dev.kiln.build;
 
 import dev.kiln.build.evaluate.EvalConfig;
+import dev.kiln.build.read.OnDuplicate;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
@@ -34,6 +35,9 @@ import java.time.Duration;
  * @param pqIterations k-means iterations per PQ sub-space
  * @param maxRejectFraction fraction of invalid rows tolerated (they are set aside in
  *     {@code _rejects/}); beyond it the build fails
+ * @param onDuplicate what to do with an id on more than one valid row: fail, or keep one row per
+ *     id (chosen from the rows' contents, see {@link OnDuplicate#KEEP_ANY}); the rows set aside
+ *     do not count towards {@code maxRejectFraction}
  * @param stagingGrace staging entries of other builds not modified for this long are taken for
  *     leftovers of killed builds and removed (see {@code Publisher}); not part of the build's
  *     fingerprint
@@ -59,6 +63,7 @@ public record BuildConfig(
     int pqTrainingPoints,
     int pqIterations,
     double maxRejectFraction,
+    OnDuplicate onDuplicate,
     Duration stagingGrace,
     long memoryBudget,
     EvalConfig evaluation)
@@ -84,6 +89,9 @@ public record BuildConfig(
     if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
       throw new IllegalArgumentException("max reject fraction must be in [0, 1]");
     }
+    if (onDuplicate == null) {
+      throw new IllegalArgumentException("a duplicate-id policy is required");
+    }
     if (stagingGrace == null || stagingGrace.isNegative()) {
       throw new IllegalArgumentException("the staging grace period must be zero or more");
     }
@@ -97,7 +105,7 @@ public record BuildConfig(
       String input, String output, String versionId, IndexSpec spec, Metric metric) {
     return new BuildConfig(
         input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 0, DEFAULT_POINTS_PER_LIST, 25,
-        65_536, 25, 0.0, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
+        65_536, 25, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
   }
 
   public BuildConfig withShards(int n) {
@@ -132,6 +140,10 @@ public record BuildConfig(
 
   public BuildConfig withMaxRejectFraction(double f) {
     return edit(b -> b.maxRejectFraction = f);
+  }
+
+  public BuildConfig withOnDuplicate(OnDuplicate policy) {
+    return edit(b -> b.onDuplicate = policy);
   }
 
   public BuildConfig withStagingGrace(Duration grace) {
@@ -170,6 +182,7 @@ public record BuildConfig(
     int pqTrainingPoints;
     int pqIterations;
     double maxRejectFraction;
+    OnDuplicate onDuplicate;
     Duration stagingGrace;
     long memoryBudget;
     EvalConfig evaluation;
@@ -191,6 +204,7 @@ public record BuildConfig(
       pqTrainingPoints = c.pqTrainingPoints;
       pqIterations = c.pqIterations;
       maxRejectFraction = c.maxRejectFraction;
+      onDuplicate = c.onDuplicate;
       stagingGrace = c.stagingGrace;
       memoryBudget = c.memoryBudget;
       evaluation = c.evaluation;
@@ -199,7 +213,7 @@ public record BuildConfig(
     BuildConfig build() {
       return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
           seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
-          pqIterations, maxRejectFraction, stagingGrace, memoryBudget, evaluation);
+          pqIterations, maxRejectFraction, onDuplicate, stagingGrace, memoryBudget, evaluation);
     }
   }
 }

@@ -39,6 +39,8 @@ import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
@@ -96,12 +98,14 @@ public final class KilnBuildJob {
     Publisher pub = Publisher.prepare(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
     JavaRDD<Item> items = null;
+    JavaRDD<Row> duplicates = null;
     JavaRDD<VectorBlock> train = null;
     JavaRDD<EncodedItem> encoded = null;
     try {
       int partitions = cfg.partitions() > 0 ? cfg.partitions() : CanonicalOrder.partitions(n, dim);
-      items = CanonicalOrder.apply(input.items(cfg.metric()), partitions);
-      items.persist(StorageLevel.MEMORY_AND_DISK());
+      CanonicalOrder.Ordered ordered = CanonicalOrder.apply(input, cfg.metric(), partitions);
+      items = ordered.items().persist(StorageLevel.MEMORY_AND_DISK());
+      duplicates = ordered.duplicates();
       LOG.info("input: {} valid rows of dimension {} ({} ids) in {} partitions, {} rejected{}", n,
           dim, input.idType().name().toLowerCase(Locale.ROOT), partitions,
           input.rejects().total(),
@@ -178,7 +182,11 @@ public final class KilnBuildJob {
       encoded.unpersist(true);
       encoded = null;
       if (input.rejects().total() > 0) {
-        input.rejected().write().parquet(pub.staging() + "/_rejects");
+        Dataset<Row> rejected = input.rejected();
+        if (input.duplicates().rows() > 0) {
+          rejected = rejected.union(spark.createDataFrame(duplicates, rejected.schema()));
+        }
+        rejected.write().parquet(pub.staging() + "/_rejects");
       }
 
       Map<String, Object> build = buildInfo(input, fingerprint, partitions, trainRows, coarse,

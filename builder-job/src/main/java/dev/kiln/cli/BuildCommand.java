@@ -8,6 +8,7 @@ import dev.kiln.build.KilnException;
 import dev.kiln.build.evaluate.CurveTable;
 import dev.kiln.build.evaluate.EvalConfig;
 import dev.kiln.build.plan.AutoIndex;
+import dev.kiln.build.read.OnDuplicate;
 import dev.kiln.format.Quality;
 import java.util.ArrayList;
 import java.util.List;
@@ -141,6 +142,13 @@ final class BuildCommand implements Callable<Integer> {
         description = "Fraction of invalid rows to set aside in _rejects/ before failing (default: ${DEFAULT-VALUE}).")
     double maxRejectFraction;
 
+    @Option(names = "--on-duplicate", defaultValue = "fail",
+        description = {"An id on more than one valid row: fail (exit 3, naming it), or keep-any:"
+            + " keep the row whose embedding sorts first (a choice made from the rows alone, so"
+            + " re-runs keep the same one) and set the others aside in _rejects/ as 'duplicate"
+            + " id' (default: ${DEFAULT-VALUE})."})
+    String onDuplicate;
+
     @Option(names = "--staging-grace", defaultValue = "1h", converter = DurationConverter.class,
         description = {"Remove other builds' staging directories under OUTPUT/_staging that have"
             + " not been modified for this long: leftovers of killed builds (a running build"
@@ -182,6 +190,14 @@ final class BuildCommand implements Callable<Integer> {
       }
     }
 
+    OnDuplicate onDuplicatePolicy() {
+      try {
+        return OnDuplicate.parse(onDuplicate);
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage(e.getMessage());
+      }
+    }
+
     BuildConfig toConfig() {
       String v = version != null ? version
           : LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -200,6 +216,7 @@ final class BuildCommand implements Callable<Integer> {
           .withPartitions(partitions)
           .withTraining(seed, pointsPerList, kmeansIterations, pqTrainPoints, pqIterations)
           .withMaxRejectFraction(maxRejectFraction)
+          .withOnDuplicate(onDuplicatePolicy())
           .withStagingGrace(stagingGrace)
           .withEvaluation(evalConfig());
     }

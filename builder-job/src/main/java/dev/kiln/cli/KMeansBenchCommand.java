@@ -3,6 +3,7 @@ package dev.kiln.cli;
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.read.CanonicalOrder;
 import dev.kiln.build.read.InputReader;
+import dev.kiln.build.read.OnDuplicate;
 import dev.kiln.build.read.Item;
 import dev.kiln.build.train.DistributedKMeans;
 import dev.kiln.build.train.KMeansSeeds;
@@ -49,12 +50,12 @@ final class KMeansBenchCommand implements Callable<Integer> {
     try (SparkSessions.Lease lease = SparkSessions.get("kiln-kmeans-bench", master)) {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lease.spark().sparkContext());
       BuildConfig cfg = BuildConfig.defaults(input, "unused", "kmeans-bench", IndexSpec.flat(k),
-          Metric.L2).withColumns("id", vectorColumn);
+          Metric.L2).withColumns("id", vectorColumn).withOnDuplicate(OnDuplicate.KEEP_ANY);
       InputReader.Input in = new InputReader(lease.spark(), cfg).read();
       int dim = in.dim();
       long n = in.count();
-      JavaRDD<Item> items = CanonicalOrder.apply(in.items(Metric.L2), CanonicalOrder.partitions(n, dim))
-          .persist(StorageLevel.MEMORY_AND_DISK());
+      JavaRDD<Item> items = CanonicalOrder.apply(in, Metric.L2, CanonicalOrder.partitions(n, dim))
+          .items().persist(StorageLevel.MEMORY_AND_DISK());
       long nTrain = Math.min(n, (long) pointsPerList * k);
       JavaRDD<VectorBlock> blocks = TrainingSample.blocks(items, (double) nTrain / n, seed, dim)
           .persist(StorageLevel.MEMORY_AND_DISK());

@@ -6,6 +6,7 @@ import dev.kiln.build.KilnVersion;
 import dev.kiln.build.publish.BuildFingerprint;
 import dev.kiln.build.publish.Publisher;
 import dev.kiln.build.report.BuildReport;
+import dev.kiln.build.write.ListCounts;
 import dev.kiln.format.FileFormat;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IdType;
@@ -25,7 +26,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -223,29 +223,7 @@ public final class FaissImporter {
     build.put("kiln", KilnVersion.get());
     return new Manifest(FileFormat.CURRENT_VERSION, versionId, Instant.now().toString(),
         spec.toString(), ivf.metric().cliName(), d, ivf.ntotal(), "long", shards, pub.files(),
-        listStatistics(ivf.listSizes()), build, timings, null);
-  }
-
-  private static Map<String, Object> listStatistics(long[] sizes) {
-    long min = Long.MAX_VALUE;
-    long max = 0;
-    long total = 0;
-    int empty = 0;
-    for (long n : sizes) {
-      min = Math.min(min, n);
-      max = Math.max(max, n);
-      total += n;
-      if (n == 0) {
-        empty++;
-      }
-    }
-    Map<String, Object> m = new TreeMap<>();
-    m.put("nlist", sizes.length);
-    m.put("min", min);
-    m.put("max", max);
-    m.put("mean", (double) total / sizes.length);
-    m.put("empty", empty);
-    return m;
+        ListCounts.statistics(ivf.listSizes()), build, timings, null);
   }
 
   /** Scratch for one list at a time, sized for the largest list. */

@@ -72,6 +72,9 @@ class BuildCommandTest {
   private String dim30;
   private String twoShortRows;
   private String badRowsOfEveryKind;
+  private String noRows;
+  private String noEmbeddings;
+  private String allNaN;
 
   @TempDir Path tmp;
 
@@ -132,6 +135,22 @@ class BuildCommandTest {
     bad.add(RowFactory.create(2_000_006L, KilnTestData.boxed(new float[DIM], false)));
     badRowsOfEveryKind = writeParquet(spark, data.resolve("bad-rows"),
         schema("id", DataTypes.LongType, "embedding", FLOAT_ARRAY), bad);
+
+    // A Parquet file with the schema and no rows; rows without embeddings; rows all invalid.
+    noRows = writeParquet(spark, data.resolve("no-rows"),
+        schema("id", DataTypes.LongType, "embedding", FLOAT_ARRAY), List.of());
+    List<Row> nulls = new ArrayList<>();
+    List<Row> nans = new ArrayList<>();
+    for (long id = 0; id < 5; id++) {
+      nulls.add(RowFactory.create(id, null));
+      List<Object> x = KilnTestData.boxed(v[(int) id], false);
+      x.set(0, Float.NaN);
+      nans.add(RowFactory.create(id, x));
+    }
+    noEmbeddings = writeParquet(spark, data.resolve("no-embeddings"),
+        schema("id", DataTypes.LongType, "embedding", FLOAT_ARRAY), nulls);
+    allNaN = writeParquet(spark, data.resolve("all-nan"),
+        schema("id", DataTypes.LongType, "embedding", FLOAT_ARRAY), nans);
   }
 
   private String[] build(String input, Path root, String index, String metric, String... more) {
@@ -532,6 +551,41 @@ class BuildCommandTest {
     try (KilnIndex index = KilnIndex.open(root)) {
       assertEquals(N, index.count());
     }
+  }
+
+  @Test
+  void inputWithoutRows() {
+    String line = assertFails(KilnException.BAD_INPUT, noRows, "IVF4,Flat", "l2");
+    assertEquals("kiln: error: input " + noRows + " has no rows", line);
+    // Given the dimension, the build gets as far as counting, and says the same.
+    CliRun run = cli(build(noRows, tmp.resolve("root"), "IVF4,Flat", "l2", "--dim", "24"));
+    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(List.of(line), run.errLines());
+  }
+
+  @Test
+  void inputWithoutEmbeddings() {
+    String line = assertFails(KilnException.BAD_INPUT, noEmbeddings, "IVF4,Flat", "l2");
+    assertEquals("kiln: error: input " + noEmbeddings + " has no rows with an embedding", line);
+  }
+
+  @Test
+  void everyRowInvalid() throws IOException {
+    String file;
+    try (Stream<Path> s = Files.list(Path.of(allNaN))) {
+      file = "file://" + s.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
+    }
+    String line = assertFails(KilnException.BAD_INPUT, allNaN, "IVF4,Flat", "l2");
+    assertEquals("kiln: error: 5 of 5 rows (100.00%) in " + allNaN + " are invalid, more than"
+        + " --max-reject-fraction 0.0 allows: 5 NaN or infinite value; first: id 0 in " + file
+        + ": NaN or infinite value", line);
+    // Even when every row may be set aside, there must be something left to build.
+    Path root = tmp.resolve("root");
+    CliRun run = cli(build(allNaN, root, "IVF4,Flat", "l2", "--max-reject-fraction", "1"));
+    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(List.of("kiln: error: all 5 rows in " + allNaN + " are invalid (5 NaN or"
+        + " infinite value); first: id 0 in " + file + ": NaN or infinite value"), run.errLines());
+    assertNothingPublished(root, "v1");
   }
 
   @Test

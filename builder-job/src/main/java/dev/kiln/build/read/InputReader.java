@@ -1,18 +1,22 @@
 package dev.kiln.build.read;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.KilnException;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
-import dev.kiln.quantize.IndexModel;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -43,23 +47,41 @@ public final class InputReader {
   static final String VECTOR = "embedding";
   static final String FILE = "file";
   public static final String REASON = "reason";
+  /** Files named in the duplicate-id message at most. */
+  private static final int MAX_FILES_NAMED = 3;
 
   private final SparkSession spark;
   private final BuildConfig cfg;
 
-  /** The validated input: valid rows as items, the rejects as a DataFrame, and what was seen. */
-  public record Input(
-      Dataset<Row> valid, Dataset<Row> rejected, IdType idType, int dim, Rejects rejects) {
-    /** Valid rows as items; vectors normalized when the metric is cosine. */
-    public JavaRDD<Item> items(Metric metric) {
+  /**
+   * The validated input: valid rows, the rejects as a DataFrame (id, embedding, file, reason),
+   * what was seen, and the ids found on more than one valid row (only ever non-zero under
+   * {@link OnDuplicate#KEEP_ANY}; their extra rows are counted in {@code rejects} and set aside
+   * by {@link CanonicalOrder}).
+   */
+  public record Input(Dataset<Row> valid, Dataset<Row> rejected, IdType idType, int dim,
+      Rejects rejects, Duplicates duplicates) {
+    /** Valid rows, vectors as read; with their file when {@code withFiles}. */
+    JavaRDD<InputRow> rows(boolean withFiles) {
       boolean longIds = idType == IdType.LONG;
-      boolean normalize = metric == Metric.COSINE;
-      return valid.javaRDD().map(row -> toItem(row, longIds, normalize));
+      // The file column only when needed: converted for every row, it is not free.
+      Dataset<Row> rows = withFiles ? valid.select(ID, VECTOR, FILE) : valid.select(ID, VECTOR);
+      return rows.javaRDD().map(row -> new InputRow(toItem(row, longIds),
+          withFiles ? row.getString(2) : null));
     }
 
+    /** Valid rows that will be built: one per id. */
     public long count() {
       return rejects.rows() - rejects.total();
     }
+  }
+
+  /**
+   * Ids on more than one valid row: how many, how many rows beyond the first of each, and the
+   * smallest such id with its number of rows (for the message).
+   */
+  public record Duplicates(long ids, long rows, String firstId, long firstRows) {
+    static final Duplicates NONE = new Duplicates(0, 0, null, 0);
   }
 
   public InputReader(SparkSession spark, BuildConfig cfg) {
@@ -100,7 +122,8 @@ public final class InputReader {
     }
     df = df.withColumn(REASON, reason);
 
-    Rejects rejects = countRejects(df, dim);
+    Counts counts = countRows(df, dim);
+    Rejects rejects = counts.invalid();
     if (rejects.rows() == 0) {
       throw KilnException.badInput("input " + cfg.input() + " has no rows");
     }
@@ -112,9 +135,42 @@ public final class InputReader {
               rejects.total(), rejects.rows(), 100 * rejects.fraction(), cfg.input(),
               cfg.maxRejectFraction(), rejects.summary(), rejects.firstExample()));
     }
-    Dataset<Row> valid = df.where(col(REASON).isNull()).select(ID, VECTOR);
+    if (rejects.total() == rejects.rows()) {
+      throw KilnException.badInput(String.format("all %d rows in %s are invalid (%s); first: %s",
+          rejects.rows(), cfg.input(), rejects.summary(), rejects.firstExample()));
+    }
+    Duplicates dups = counts.duplicates();
+    if (dups.ids() > 0) {
+      if (cfg.onDuplicate() == OnDuplicate.FAIL) {
+        throw KilnException.badInput(duplicatesMessage(df, idType, dups));
+      }
+      rejects = rejects.plus(CanonicalOrder.DUPLICATE_ID, dups.rows());
+    }
+    Dataset<Row> valid = df.where(col(REASON).isNull()).select(ID, VECTOR, FILE);
     Dataset<Row> rejected = df.where(col(REASON).isNotNull());
-    return new Input(valid, rejected, idType, dim, rejects);
+    return new Input(valid, rejected, idType, dim, rejects, dups);
+  }
+
+  /**
+   * "3 ids occur on more than one row in INPUT (4 rows too many): id 7 is on 3 rows, in FILE and
+   * FILE; ..." The files come from one more, filtered, look at the input: only on failure.
+   */
+  private String duplicatesMessage(Dataset<Row> df, IdType idType, Duplicates dups) {
+    Object id = idType == IdType.LONG ? (Object) Long.parseLong(dups.firstId()) : dups.firstId();
+    List<String> files = new ArrayList<>();
+    for (Row r : df.where(col(REASON).isNull().and(col(ID).equalTo(lit(id)))).select(FILE)
+        .distinct().orderBy(FILE).limit(MAX_FILES_NAMED + 1).collectAsList()) {
+      files.add(r.getString(0));
+    }
+    String in = files.size() > MAX_FILES_NAMED
+        ? String.join(", ", files.subList(0, MAX_FILES_NAMED)) + " and more"
+        : files.size() == 1 ? files.get(0)
+        : String.join(", ", files.subList(0, files.size() - 1)) + " and " + files.get(files.size() - 1);
+    String shown = idType == IdType.LONG ? dups.firstId() : "'" + dups.firstId() + "'";
+    return String.format("%d %s on more than one row in %s (%d %s too many): id %s is on %d rows,"
+            + " in %s; --on-duplicate keep-any keeps one row per id", dups.ids(),
+        dups.ids() == 1 ? "id occurs" : "ids occur", cfg.input(), dups.rows(),
+        dups.rows() == 1 ? "row" : "rows", shown, dups.firstRows(), in);
   }
 
   private Dataset<Row> openParquet() {
@@ -176,7 +232,8 @@ public final class InputReader {
   private int firstDimension(Dataset<Row> df) {
     List<Row> first = df.where(col(VECTOR).isNotNull()).select(size(col(VECTOR))).takeAsList(1);
     if (first.isEmpty()) {
-      throw KilnException.badInput("input " + cfg.input() + " has no rows with an embedding");
+      throw KilnException.badInput("input " + cfg.input() + " has no rows"
+          + (df.takeAsList(1).isEmpty() ? "" : " with an embedding"));
     }
     int d = first.get(0).getInt(0);
     if (d < 1) {
@@ -185,16 +242,35 @@ public final class InputReader {
     return d;
   }
 
-  private static Rejects countRejects(Dataset<Row> df, int dim) {
+  /** Invalid rows per reason, and duplicated ids among the valid rows. */
+  private record Counts(Rejects invalid, Duplicates duplicates) {}
+
+  /**
+   * One aggregation over the input: rows per (reason, id), shuffled by id, then per reason. The
+   * first level is what finds ids on more than one valid row, distributed; its cost over a plain
+   * count by reason is one shuffle of the ids (not the vectors).
+   */
+  private static Counts countRows(Dataset<Row> df, int dim) {
+    Column dup = col(REASON).isNull().and(col("n").gt(1));
+    List<Row> perReason = df.groupBy(col(REASON), col(ID)).agg(count(lit(1)).as("n"))
+        .groupBy(col(REASON))
+        .agg(sum(col("n")), count(when(dup, lit(1))), sum(when(dup, col("n").minus(1))),
+            min(when(dup, struct(col(ID), col("n")))))
+        .collectAsList();
     long rows = 0;
     long total = 0;
     Map<String, Long> byReason = new TreeMap<>();
-    for (Row r : df.groupBy(col(REASON)).count().collectAsList()) {
+    Duplicates dups = Duplicates.NONE;
+    for (Row r : perReason) {
       long n = r.getLong(1);
       rows += n;
       if (!r.isNullAt(0)) {
         byReason.put(r.getString(0), n);
         total += n;
+      } else if (r.getLong(2) > 0) {
+        Row first = r.getStruct(4);
+        dups = new Duplicates(r.getLong(2), r.getLong(3), String.valueOf(first.get(0)),
+            first.getLong(1));
       }
     }
     if (byReason.containsKey("wrong dimension")) {
@@ -206,17 +282,14 @@ public final class InputReader {
       example = "id " + (r.isNullAt(0) ? "null" : r.get(0)) + " in " + r.getString(1) + ": "
           + r.getString(2);
     }
-    return new Rejects(total, rows, byReason, example);
+    return new Counts(new Rejects(total, rows, byReason, example), dups);
   }
 
-  private static Item toItem(Row row, boolean longIds, boolean normalize) {
+  private static Item toItem(Row row, boolean longIds) {
     List<Float> v = row.getList(1);
     float[] x = new float[v.size()];
     for (int i = 0; i < x.length; i++) {
       x[i] = v.get(i);
-    }
-    if (normalize) {
-      IndexModel.normalize(x, 0, x.length);
     }
     return longIds ? new Item(row.getLong(0), null, x) : new Item(0, row.getString(0), x);
   }

@@ -10,6 +10,13 @@ public record Rejects(long total, long rows, Map<String, Long> byReason, String 
     return new Rejects(0, rows, new TreeMap<>(), null);
   }
 
+  /** These and {@code n} more rows set aside for {@code reason}. */
+  public Rejects plus(String reason, long n) {
+    Map<String, Long> m = new TreeMap<>(byReason);
+    m.merge(reason, n, Long::sum);
+    return new Rejects(total + n, rows, m, firstExample);
+  }
+
   public double fraction() {
     return rows == 0 ? 0 : (double) total / rows;
   }

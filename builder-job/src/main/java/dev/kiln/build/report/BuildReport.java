@@ -195,7 +195,7 @@ public final class BuildReport {
     }
     if (stats != null && !stats.isEmpty()) {
       Map<String, String> rows = new LinkedHashMap<>();
-      for (String key : List.of("nlist", "min", "max", "mean", "empty")) {
+      for (String key : List.of("nlist", "min", "max", "mean", "p99", "empty")) {
         if (stats.containsKey(key)) {
           rows.put(key, value(stats.get(key)));
         }

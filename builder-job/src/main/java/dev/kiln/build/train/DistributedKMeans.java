@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * centroids, every partition assigns its blocks with the blocked kernel and emits partial sums
  * and counts ({@link ClusterSums}), an ordered reduction merges them, and the driver moves the
  * centroids. Seeds come from Smile's k-means++ ({@link KMeansSeeds}) on a small driver-side
- * subsample. Empty clusters are refilled by splitting the largest one, never left empty. Inner
+ * subsample. Empty clusters are refilled by splitting the largest cluster of distinct points;
+ * only when there are fewer distinct points than clusters do some stay empty (their lists are
+ * then empty: search skips them, the manifest counts them). Inner
  * product and cosine train spherical k-means (inner-product assignment, unit-norm centroids), as
  * Faiss does for IP quantizers.
  */
@@ -59,9 +61,12 @@ public final class DistributedKMeans {
       stats = OrderedReduce.reduce(partials, ClusterSums::merge);
       bc.destroy();
       centroids = centroids.clone();
+      int empty = stats.empty();
       int split = stats.update(centroids, spherical);
-      LOG.info("k-means iteration {}/{}: objective {} ({} empty clusters re-split)",
-          it + 1, iterations, String.format("%.6g", stats.objective), split);
+      LOG.info("k-means iteration {}/{}: objective {} ({} empty clusters re-split{})",
+          it + 1, iterations, String.format("%.6g", stats.objective), split, split < empty
+              ? ", " + (empty - split) + " left empty: fewer distinct points than clusters in the sample"
+              : "");
     }
     return new Result(centroids, stats.counts, stats.objective, iterations);
   }

@@ -3,6 +3,7 @@ package dev.kiln.build.write;
 import dev.kiln.build.encode.EncodedItem;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -93,27 +94,39 @@ public final class ListCounts implements Serializable {
     return out;
   }
 
-  /** List sizes over all shards: min, max, mean, empty lists. For the manifest. */
+  /** List sizes over all shards, for the manifest: see {@link #statistics(long[])}. */
   public Map<String, Object> listStatistics() {
-    long min = Long.MAX_VALUE;
-    long max = 0;
-    int empty = 0;
+    long[] sizes = new long[nlist];
     for (int l = 0; l < nlist; l++) {
-      long n = 0;
       for (int s = 0; s < shards; s++) {
-        n += counts[s * nlist + l];
+        sizes[l] += counts[s * nlist + l];
       }
-      min = Math.min(min, n);
-      max = Math.max(max, n);
+    }
+    return statistics(sizes);
+  }
+
+  /**
+   * The manifest's {@code lists} object: nlist, min, max, mean, p99 (nearest rank: 99% of the
+   * lists hold at most this many items) and how many lists are empty.
+   */
+  public static Map<String, Object> statistics(long[] listSizes) {
+    long[] sizes = listSizes.clone();
+    Arrays.sort(sizes);
+    long total = 0;
+    int empty = 0;
+    for (long n : sizes) {
+      total += n;
       if (n == 0) {
         empty++;
       }
     }
+    int nlist = sizes.length;
     Map<String, Object> m = new TreeMap<>();
     m.put("nlist", nlist);
-    m.put("min", min);
-    m.put("max", max);
-    m.put("mean", (double) total() / nlist);
+    m.put("min", sizes[0]);
+    m.put("max", sizes[nlist - 1]);
+    m.put("mean", (double) total / nlist);
+    m.put("p99", sizes[(int) Math.ceil(0.99 * nlist) - 1]);
     m.put("empty", empty);
     return m;
   }

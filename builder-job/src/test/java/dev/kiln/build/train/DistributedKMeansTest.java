@@ -152,7 +152,7 @@ class DistributedKMeansTest {
     float[] c = {1, 2, 3, 4, /* empty */ 9, 9, 9, 9, /* largest */ 10, -20, 30, -40};
     float[] before = c.clone();
     long[] counts = {5, 0, 12};
-    assertEquals(1, ClusterSums.splitEmpty(c, counts, k, d));
+    assertEquals(1, ClusterSums.splitEmpty(c, counts, new boolean[] {true, false, true}, k, d));
 
     assertArrayEquals(Arrays.copyOfRange(before, 0, 4), Arrays.copyOfRange(c, 0, 4),
         "other clusters untouched");
@@ -174,15 +174,73 @@ class DistributedKMeansTest {
     int d = 2;
     float[] c = {1, 1, 0, 0, 0, 0, 5, 5};
     long[] counts = {2, 0, 0, 8};
-    assertEquals(2, ClusterSums.splitEmpty(c, counts, 4, d));
+    assertEquals(2, ClusterSums.splitEmpty(c, counts, new boolean[] {true, false, false, true}, 4, d));
     assertTrue(Arrays.stream(counts).allMatch(n -> n > 0), Arrays.toString(counts));
     assertEquals(10, Arrays.stream(counts).sum());
 
     // A single point cannot be split: the empty cluster stays as it is.
     float[] one = {1, 1, 7, 7};
     long[] single = {1, 0};
-    assertEquals(0, ClusterSums.splitEmpty(one, single, 2, d));
+    assertEquals(0, ClusterSums.splitEmpty(one, single, new boolean[] {false, false}, 2, d));
     assertArrayEquals(new float[] {1, 1, 7, 7}, one);
+  }
+
+  @Test
+  void aClusterOfIdenticalPointsIsNeverSplit() {
+    // Cluster 0: 50 copies of one point; cluster 1: 10 distinct points; cluster 2: empty.
+    int d = 2;
+    float[] x = new float[60 * d];
+    for (int i = 0; i < 50; i++) {
+      x[i * d] = 3;
+      x[i * d + 1] = -4;
+    }
+    Random rnd = new Random(1);
+    for (int i = 50; i < 60; i++) {
+      x[i * d] = 100 + (float) rnd.nextGaussian();
+      x[i * d + 1] = 100 + (float) rnd.nextGaussian();
+    }
+    float[] c = {3, -4, 100, 100, -1000, -1000};
+    ClusterSums s = new ClusterSums(3, d);
+    s.add(x, 60, new dev.kiln.quantize.CoarseQuantizer(c, 3, d, Metric.L2));
+    assertArrayEquals(new long[] {50, 10, 0}, s.counts);
+    assertArrayEquals(new boolean[] {false, true, false}, s.spread());
+    assertEquals(1, s.update(c, false));
+    assertArrayEquals(new float[] {3, -4}, Arrays.copyOfRange(c, 0, 2), "not split");
+    assertNotEquals(Arrays.toString(Arrays.copyOfRange(c, 2, 4)),
+        Arrays.toString(Arrays.copyOfRange(c, 4, 6)), "cluster 1 split to refill cluster 2");
+
+    // Only identical points: nothing to split, the empty cluster stays empty.
+    ClusterSums same = new ClusterSums(2, d);
+    float[] two = {3, -4, 50, 50};
+    same.add(Arrays.copyOf(x, 50 * d), 50, new dev.kiln.quantize.CoarseQuantizer(two, 2, d, Metric.L2));
+    assertEquals(0, same.update(two, false));
+    assertArrayEquals(new float[] {3, -4, 50, 50}, two);
+  }
+
+  @Test
+  void emptyClustersAreRefilledFromSpreadClustersNotFromRepeatedPoints(SparkSession spark) {
+    // 600 copies of one point and two blobs of 200; one seed far from everything.
+    int k = 4;
+    Blobs b = blobs(new Random(5), 2, 200, DIM, SPREAD, SIGMA);
+    float[] p = KilnTestData.gaussian(new Random(6), 1, DIM, SPREAD)[0];
+    List<float[]> points = new ArrayList<>(Arrays.asList(b.points()));
+    for (int i = 0; i < 600; i++) {
+      points.add(p.clone());
+    }
+    JavaRDD<VectorBlock> blocks = blocksOf(spark, points.toArray(float[][]::new));
+    float[] init = new float[k * DIM];
+    System.arraycopy(p, 0, init, 0, DIM);
+    System.arraycopy(b.centers()[0], 0, init, DIM, DIM);
+    System.arraycopy(b.centers()[1], 0, init, 2 * DIM, DIM);
+    Arrays.fill(init, 3 * DIM, 4 * DIM, 1000f);
+    DistributedKMeans.Result r = DistributedKMeans.train(
+        JavaSparkContext.fromSparkContext(spark.sparkContext()), blocks, init, k, DIM, Metric.L2, 10);
+    blocks.unpersist();
+    long[] sizes = r.sizes().clone();
+    Arrays.sort(sizes);
+    assertEquals(600, sizes[3], "the repeated point is one cluster: " + Arrays.toString(r.sizes()));
+    assertEquals(400, sizes[0] + sizes[1] + sizes[2], Arrays.toString(r.sizes()));
+    assertTrue(sizes[0] > 0, "no cluster left empty: " + Arrays.toString(r.sizes()));
   }
 
   /** k-means++ seeds from a list of points, through KMeansSeeds' row-major form. */
