@@ -9,6 +9,7 @@ import dev.kiln.quantize.TopK;
 import dev.kiln.search.IdFilter;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
+import dev.kiln.search.QueryCheck;
 import dev.kiln.search.SearchParams;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -339,12 +340,11 @@ public final class ServingIndex implements AutoCloseable {
       throw new IllegalArgumentException(
           "vector has " + v.length + " dimensions, the index has " + dim);
     }
+    // Finite, and small enough that its distance to any query (checked the same way) is too.
+    QueryCheck.check(v, "vector");
     boolean zero = true;
-    for (int i = 0; i < v.length; i++) {
-      if (!Float.isFinite(v[i])) {
-        throw new IllegalArgumentException("vector holds " + v[i] + " at dimension " + i);
-      }
-      zero &= v[i] == 0;
+    for (float x : v) {
+      zero &= x == 0;
     }
     if (zero && metric == Metric.COSINE) {
       throw new IllegalArgumentException("a zero vector has no cosine similarity");
