@@ -1,6 +1,7 @@
 package dev.kiln.search;
 
 import dev.kiln.format.CorruptIndexException;
+import dev.kiln.format.FileChecks;
 import dev.kiln.format.FileFormat;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexLayout;
@@ -16,11 +17,9 @@ import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.TopK;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -127,8 +126,8 @@ public final class KilnIndex implements AutoCloseable {
     Path dir = resolveVersion(path);
     Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
     Manifest manifest;
-    try (InputStream in = Files.newInputStream(manifestPath)) {
-      manifest = Manifest.read(in, manifestPath.toString());
+    try {
+      manifest = Manifest.read(manifestPath);
     } catch (NoSuchFileException e) {
       throw new CorruptIndexException(manifestPath.toString(), "missing: not a published version");
     }
@@ -230,18 +229,14 @@ public final class KilnIndex implements AutoCloseable {
    * manifest: the error names the manifest.
    */
   public static Path resolveVersion(Path path) throws IOException {
-    if (Files.isRegularFile(path.resolve(IndexLayout.MANIFEST))) {
+    // exists, not isRegularFile: a manifest or LATEST that is a FIFO or a directory is named as
+    // such when it is read (IndexLayout.readLatest, Manifest.read), not taken for "absent".
+    if (Files.exists(path.resolve(IndexLayout.MANIFEST))) {
       return path;
     }
     Path latest = path.resolve(IndexLayout.LATEST);
-    if (Files.isRegularFile(latest)) {
-      String id = Files.readString(latest, StandardCharsets.UTF_8).trim();
-      try {
-        IndexLayout.checkVersionId(id);
-      } catch (IllegalArgumentException e) {
-        throw new CorruptIndexException(latest.toString(), e.getMessage());
-      }
-      return path.resolve(IndexLayout.VERSIONS).resolve(id);
+    if (Files.exists(latest)) {
+      return path.resolve(IndexLayout.VERSIONS).resolve(IndexLayout.readLatest(latest));
     }
     if (!Files.exists(path)) {
       throw new NoSuchFileException(path.toString(), null, "no such index directory");
@@ -264,6 +259,11 @@ public final class KilnIndex implements AutoCloseable {
       throw new CorruptIndexException(p.toString(), "not listed in the manifest");
     }
     MappedByteBuffer buf;
+    try {
+      FileChecks.requireRegularFile(p); // a FIFO would block the open below
+    } catch (NoSuchFileException e) {
+      throw new CorruptIndexException(p.toString(), "missing");
+    }
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size != entry.bytes()) {
