@@ -120,6 +120,31 @@ class NonFiniteQueryTest {
     }
   }
 
+  /**
+   * The other end: a cosine query of subnormal values. Its norm's inverse overflowed float in
+   * normalization, the query became infinite and NaN, and the search returned nothing.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("indexes")
+  void tinyQueriesAreAnsweredLikeTheirScaledUpSelves(Metric metric, IndexSpec spec)
+      throws IOException {
+    if (metric != Metric.COSINE) {
+      return;
+    }
+    Published p = publish(metric, spec);
+    float[] tiny = new float[D];
+    tiny[4] = Float.MIN_VALUE;
+    tiny[9] = -2 * Float.MIN_VALUE;
+    float[] scaled = new float[D];
+    scaled[4] = 1;
+    scaled[9] = -2;
+    try (KilnIndex index = p.open()) {
+      Neighbors n = index.search(tiny, K, SearchParams.nprobe(8));
+      assertEquals(K, n.size());
+      assertEquals(index.search(scaled, K, SearchParams.nprobe(8)), n);
+    }
+  }
+
   private static void assertRefused(KilnIndex index, float[] q, String message) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> index.search(q, K, SearchParams.nprobe(8)));
