@@ -1,5 +1,8 @@
 package dev.kiln.format;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.regex.Pattern;
 
 /**
@@ -13,6 +16,9 @@ import java.util.regex.Pattern;
  * ROOT/versions/ID/shard-NNNNN.kiln
  * ROOT/versions/ID/keys-NNNNN.kiln  only with string ids
  * </pre>
+ *
+ * Readers open only regular files ({@link FileChecks}) and cap what they read of LATEST ({@link
+ * #MAX_LATEST_BYTES}) and of a manifest ({@link Manifest#MAX_BYTES}).
  */
 public final class IndexLayout {
   public static final String LATEST = "LATEST";
@@ -20,6 +26,9 @@ public final class IndexLayout {
   public static final String MANIFEST = "manifest.json";
   /** Where a build stages its files before publishing; never read by the loader. */
   public static final String STAGING = "_staging";
+
+  /** The most a LATEST file may hold, as {@code kiln sync} reads it: an id is 128 bytes at most. */
+  public static final int MAX_LATEST_BYTES = 4096;
 
   private static final Pattern VERSION_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
@@ -32,6 +41,23 @@ public final class IndexLayout {
           "bad version id '" + id + "': use letters, digits, '.', '_' and '-' (at most 128)");
     }
     return id;
+  }
+
+  /**
+   * The version id that {@code latest} (a root's LATEST file) names, surrounding whitespace
+   * trimmed.
+   *
+   * @throws CorruptIndexException naming the file when it is not a regular file, holds more than
+   *     {@link #MAX_LATEST_BYTES}, or not a valid version id
+   */
+  public static String readLatest(Path latest) throws IOException {
+    byte[] b = FileChecks.readCapped(latest, MAX_LATEST_BYTES, "a LATEST file");
+    String id = new String(b, StandardCharsets.UTF_8).trim();
+    try {
+      return checkVersionId(id);
+    } catch (IllegalArgumentException e) {
+      throw new CorruptIndexException(latest.toString(), e.getMessage());
+    }
   }
 
   public static String versionDir(String versionId) {

@@ -8,6 +8,8 @@ import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +64,12 @@ public record Manifest(
     }
   }
 
+  /**
+   * The largest manifest a reader accepts, 64 MiB (as {@code kiln sync}): a version of 100,000
+   * shards lists about 10 MB. A larger file is refused before it is parsed.
+   */
+  public static final int MAX_BYTES = 64 << 20;
+
   private static final ObjectMapper JSON =
       new ObjectMapper()
           .enable(SerializationFeature.INDENT_OUTPUT)
@@ -115,12 +123,13 @@ public record Manifest(
    * name} is used in error messages.
    *
    * @throws CorruptIndexException naming {@code name} and the problem, for any document that is
-   *     not such a manifest (not JSON, not text, the wrong shape or a bad value)
+   *     not such a manifest (not JSON, not text, the wrong shape or a bad value, more than
+   *     {@link #MAX_BYTES})
    */
   public static Manifest read(InputStream in, String name) throws IOException {
     Manifest m;
     try {
-      m = JSON.readValue(in, Manifest.class);
+      m = JSON.readValue(FileChecks.capped(in, MAX_BYTES, name, "a manifest"), Manifest.class);
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       throw new CorruptIndexException(name, "not a valid manifest: " + e.getOriginalMessage());
     } catch (CharConversionException e) {
@@ -165,6 +174,22 @@ public record Manifest(
     }
     checkFiles(m.files(), name);
     return m;
+  }
+
+  /**
+   * Reads and checks manifest file {@code file} as {@link #read(InputStream, String)} does, after
+   * checking it is a regular file (a FIFO would block the read) of at most {@link #MAX_BYTES}.
+   *
+   * @throws java.nio.file.NoSuchFileException when it does not exist
+   */
+  public static Manifest read(Path file) throws IOException {
+    long size = FileChecks.requireRegularFile(file).size();
+    if (size > MAX_BYTES) {
+      throw FileChecks.tooLarge(file.toString(), size + " bytes", MAX_BYTES, "a manifest");
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      return read(in, file.toString());
+    }
   }
 
   private static final Pattern CRC32C = Pattern.compile("[0-9a-f]{8}");

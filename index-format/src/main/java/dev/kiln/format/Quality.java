@@ -69,9 +69,14 @@ public record Quality(
    * The smallest measured nprobe whose recall is at least {@code target}; when none reaches it,
    * the nprobe with the highest recall (the best the index measured), smallest first on ties.
    *
+   * @throws IllegalArgumentException when {@code target} is not in (0, 1] (NaN included)
    * @throws IllegalStateException when the curve is empty
    */
   public int nprobeFor(double target) {
+    // NaN reached no point and -1 every point: both picked an nprobe for a meaningless target.
+    if (!(target > 0 && target <= 1)) {
+      throw new IllegalArgumentException("target recall must be in (0, 1], got " + target);
+    }
     if (curve == null || curve.isEmpty()) {
       throw new IllegalStateException("no measured recall curve");
     }

@@ -64,6 +64,33 @@ class ManifestTest {
     assertEquals(IdType.STRING, back.idTypeValue());
   }
 
+  /**
+   * Issue 14, item 12: a stream is read at most 64 MiB deep. Before, 64 MiB of leading
+   * whitespace and then a valid manifest were read whole and accepted.
+   */
+  @Test
+  void streamLongerThanTheCapIsRefused() throws IOException {
+    byte[] json = sample(null).toJson().getBytes(StandardCharsets.UTF_8);
+    long pad = Manifest.MAX_BYTES;
+    java.io.InputStream padded = new java.io.InputStream() {
+      long at;
+
+      @Override
+      public int read() {
+        long i = at++;
+        return i < pad ? ' ' : i < pad + json.length ? json[(int) (i - pad)] & 0xff : -1;
+      }
+    };
+    assertEquals("v/manifest.json: has more than 67108864 bytes; a manifest may have at most"
+        + " 67108864 bytes", assertCorrupt("v/manifest.json",
+            () -> Manifest.read(padded, "v/manifest.json")).getMessage());
+    // Just under the cap, the same document reads.
+    java.io.InputStream under = new java.io.SequenceInputStream(
+        new ByteArrayInputStream(" ".repeat(Manifest.MAX_BYTES - json.length).getBytes(
+            StandardCharsets.US_ASCII)), new ByteArrayInputStream(json));
+    assertEquals(sample(null), Manifest.read(under, "m"));
+  }
+
   @Test
   void roundTripThroughToJson() throws IOException {
     Manifest m = sample(null);

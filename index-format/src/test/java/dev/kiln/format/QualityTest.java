@@ -38,6 +38,18 @@ class QualityTest {
     assertEquals(4, q.nprobeFor(0.99));
   }
 
+  /** Issue 14: NaN met no point and fell back to the best; -1 (and 0) met every point. */
+  @Test
+  void targetOutsideZeroToOneIsRefused() {
+    Quality q = curve(0.40, 0.60, 0.80);
+    for (double bad : new double[] {Double.NaN, -1, 0, 1.5, Double.POSITIVE_INFINITY}) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> q.nprobeFor(bad));
+      assertEquals("target recall must be in (0, 1], got " + bad, e.getMessage());
+    }
+    assertEquals(4, q.nprobeFor(1.0)); // none reaches 1: the best
+  }
+
   @Test
   void emptyCurveIsAnError() {
     Quality q = new Quality(0, "x", 10, "scalar", 1, List.of(), null);

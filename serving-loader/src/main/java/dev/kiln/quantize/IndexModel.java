@@ -109,7 +109,16 @@ public final class IndexModel {
       s += (double) x[off + i] * x[off + i];
     }
     if (s > 0) {
-      float inv = (float) (1 / Math.sqrt(s));
+      double invExact = 1 / Math.sqrt(s);
+      float inv = (float) invExact;
+      if (Float.isInfinite(inv)) {
+        // A norm below ~3e-39 (subnormal components): 1/norm overflows float, and x * inf
+        // would make the vector infinite and its zeros NaN. Scale in double instead.
+        for (int i = 0; i < len; i++) {
+          x[off + i] = (float) (x[off + i] * invExact);
+        }
+        return;
+      }
       for (int i = 0; i < len; i++) {
         x[off + i] *= inv;
       }

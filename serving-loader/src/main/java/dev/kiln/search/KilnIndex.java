@@ -1,6 +1,7 @@
 package dev.kiln.search;
 
 import dev.kiln.format.CorruptIndexException;
+import dev.kiln.format.FileChecks;
 import dev.kiln.format.FileFormat;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexLayout;
@@ -16,11 +17,9 @@ import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.TopK;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -127,8 +126,8 @@ public final class KilnIndex implements AutoCloseable {
     Path dir = resolveVersion(path);
     Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
     Manifest manifest;
-    try (InputStream in = Files.newInputStream(manifestPath)) {
-      manifest = Manifest.read(in, manifestPath.toString());
+    try {
+      manifest = Manifest.read(manifestPath);
     } catch (NoSuchFileException e) {
       throw new CorruptIndexException(manifestPath.toString(), "missing: not a published version");
     }
@@ -230,18 +229,14 @@ public final class KilnIndex implements AutoCloseable {
    * manifest: the error names the manifest.
    */
   public static Path resolveVersion(Path path) throws IOException {
-    if (Files.isRegularFile(path.resolve(IndexLayout.MANIFEST))) {
+    // exists, not isRegularFile: a manifest or LATEST that is a FIFO or a directory is named as
+    // such when it is read (IndexLayout.readLatest, Manifest.read), not taken for "absent".
+    if (Files.exists(path.resolve(IndexLayout.MANIFEST))) {
       return path;
     }
     Path latest = path.resolve(IndexLayout.LATEST);
-    if (Files.isRegularFile(latest)) {
-      String id = Files.readString(latest, StandardCharsets.UTF_8).trim();
-      try {
-        IndexLayout.checkVersionId(id);
-      } catch (IllegalArgumentException e) {
-        throw new CorruptIndexException(latest.toString(), e.getMessage());
-      }
-      return path.resolve(IndexLayout.VERSIONS).resolve(id);
+    if (Files.exists(latest)) {
+      return path.resolve(IndexLayout.VERSIONS).resolve(IndexLayout.readLatest(latest));
     }
     if (!Files.exists(path)) {
       throw new NoSuchFileException(path.toString(), null, "no such index directory");
@@ -264,6 +259,11 @@ public final class KilnIndex implements AutoCloseable {
       throw new CorruptIndexException(p.toString(), "not listed in the manifest");
     }
     MappedByteBuffer buf;
+    try {
+      FileChecks.requireRegularFile(p); // a FIFO would block the open below
+    } catch (NoSuchFileException e) {
+      throw new CorruptIndexException(p.toString(), "missing");
+    }
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size != entry.bytes()) {
@@ -295,6 +295,9 @@ public final class KilnIndex implements AutoCloseable {
    * @throws IllegalStateException when the build measured no recall curve
    */
   public int nprobeFor(double targetRecall) {
+    if (!(targetRecall > 0 && targetRecall <= 1)) {
+      throw new IllegalArgumentException("target recall must be in (0, 1], got " + targetRecall);
+    }
     if (quality == null) {
       throw new IllegalStateException("index " + versionDir + " has no measured recall curve"
           + " (built without evaluation): search with SearchParams.nprobe(n) instead");
@@ -370,9 +373,13 @@ public final class KilnIndex implements AutoCloseable {
    * of them, or as many as {@link #nprobeFor} gives for {@code params.targetRecall()}. With
    * {@code params.filter()}, only items it accepts are candidates. Thread-safe. The query is not
    * modified.
+   *
+   * @throws IllegalArgumentException when the query has another dimension, holds a NaN or
+   *     infinite component, or has a squared norm above {@link QueryCheck#MAX_SQUARED_NORM} (its
+   *     distances would overflow float), or when k is below 1
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
-    checkArguments(query, k);
+    checkArguments(query, k, "query");
     Scratch s = scratch.get();
     s.setFilter(params.filter(), keys.length > 0, versionDir);
     float[] q = s.query;
@@ -390,18 +397,26 @@ public final class KilnIndex implements AutoCloseable {
    * query than one {@code search} call each: the coarse step runs on blocks of queries, so the
    * centroids are read from memory once per block rather than once per query (as Faiss's batch
    * search does with BLAS). The answers are the same as {@link #search}'s.
+   *
+   * @throws IllegalArgumentException before any query is searched, naming the first query
+   *     (by its index) that {@link #search(float[], int, SearchParams)} would refuse
    */
   public Neighbors[] search(float[][] queries, int k, SearchParams params) {
+    checkQueries(queries, k);
     Neighbors[] out = new Neighbors[queries.length];
     searchInto(queries, 0, queries.length, k, params, out);
     return out;
   }
 
+  private void checkQueries(float[][] queries, int k) {
+    for (int i = 0; i < queries.length; i++) {
+      checkArguments(queries[i], k, "query " + i);
+    }
+  }
+
+  /** Searches queries [from, to), already checked by {@link #checkQueries}. */
   private void searchInto(float[][] queries, int from, int to, int k, SearchParams params,
       Neighbors[] out) {
-    for (int i = from; i < to; i++) {
-      checkArguments(queries[i], k);
-    }
     Scratch s = scratch.get();
     s.setFilter(params.filter(), keys.length > 0, versionDir);
     int d = model.dim();
@@ -426,17 +441,21 @@ public final class KilnIndex implements AutoCloseable {
     }
   }
 
-  private void checkArguments(float[] query, int k) {
+  private void checkArguments(float[] query, int k, String what) {
     if (closed) {
       throw new IllegalStateException("index " + versionDir + " is closed");
     }
+    if (query == null) {
+      throw new IllegalArgumentException(what + " is null");
+    }
     if (query.length != model.dim()) {
       throw new IllegalArgumentException(
-          "query has " + query.length + " dimensions, the index has " + model.dim());
+          what + " has " + query.length + " dimensions, the index has " + model.dim());
     }
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
+    QueryCheck.check(query, what);
   }
 
   /** Scans the lists in {@code s.probeLists} for the query in {@code s.query}. */
@@ -608,9 +627,13 @@ public final class KilnIndex implements AutoCloseable {
    * Searches many queries on the given pool, each query on one thread (its scratch reused), and
    * returns the results in query order. The pool is the caller's: a serving node sizes it to its
    * cores; {@link java.util.concurrent.ForkJoinPool#commonPool()} will do for batch jobs.
+   *
+   * @throws IllegalArgumentException on the calling thread, before any task is submitted, as
+   *     {@link #search(float[][], int, SearchParams)} does
    */
   public Neighbors[] searchBatch(
       float[][] queries, int k, SearchParams params, ExecutorService pool) {
+    checkQueries(queries, k);
     int n = queries.length;
     int tasks = Math.max(1, Math.min(n, 4 * Runtime.getRuntime().availableProcessors()));
     Neighbors[] out = new Neighbors[n];

@@ -9,6 +9,7 @@ import dev.kiln.quantize.TopK;
 import dev.kiln.search.IdFilter;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
+import dev.kiln.search.QueryCheck;
 import dev.kiln.search.SearchParams;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -48,7 +49,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *       fresh and deleted counts.
  * </ul>
  *
- * <p>Thread-safe. Searches take no lock; upserts, deletes and swaps are serialized.
+ * <p>Thread-safe. Searches take no lock; upserts, deletes and the installation of a new
+ * version are serialized. A version is opened (and verified) with no lock held, so a slow or
+ * failing open never holds up another swap; when two swaps race, the one that started last
+ * wins. The poller survives whatever a poll throws: it is counted as a failed swap, logged
+ * ({@link System.Logger}) and told to the {@link SwapListener}, and polling goes on.
  */
 public final class ServingIndex implements AutoCloseable {
   private final Path root;
@@ -64,8 +69,10 @@ public final class ServingIndex implements AutoCloseable {
   private final FreshItems fresh;
   /** Serializes fresh-set changes and the publication of a new state. */
   private final ReentrantLock writer = new ReentrantLock();
-  /** Serializes swaps, so a poll and an explicit swap never open versions at the same time. */
-  private final Object swapping = new Object();
+  /** Numbers swap attempts in the order they start: a later request wins (see swap). */
+  private final AtomicLong swapTickets = new AtomicLong();
+  /** The ticket of the attempt whose version was installed last; guarded by writer. */
+  private long installedTicket;
   private final ScheduledExecutorService poller;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -74,8 +81,7 @@ public final class ServingIndex implements AutoCloseable {
   private final LongAdder failedQueries = new LongAdder();
   private final LatencyHistogram latency = new LatencyHistogram();
   private final AtomicLong swaps = new AtomicLong();
-  private final AtomicLong failedSwaps = new AtomicLong();
-  private volatile SwapFailure lastFailure;
+  private final SwapRecord record;
   /** The version LATEST named when it was last refused: not retried until LATEST moves. */
   private volatile String refusedLatest;
 
@@ -84,6 +90,7 @@ public final class ServingIndex implements AutoCloseable {
   private ServingIndex(Path root, ServingOptions options, KilnIndex index, Instant cutoff) {
     this.root = root;
     this.options = options;
+    this.record = new SwapRecord(root, options.listener(), options.clock());
     LoadedVersion first = new LoadedVersion(index, cutoff, draining::remove);
     this.metric = index.metric();
     this.dim = index.dim();
@@ -339,12 +346,11 @@ public final class ServingIndex implements AutoCloseable {
       throw new IllegalArgumentException(
           "vector has " + v.length + " dimensions, the index has " + dim);
     }
+    // Finite, and small enough that its distance to any query (checked the same way) is too.
+    QueryCheck.check(v, "vector");
     boolean zero = true;
-    for (int i = 0; i < v.length; i++) {
-      if (!Float.isFinite(v[i])) {
-        throw new IllegalArgumentException("vector holds " + v[i] + " at dimension " + i);
-      }
-      zero &= v[i] == 0;
+    for (float x : v) {
+      zero &= x == 0;
     }
     if (zero && metric == Metric.COSINE) {
       throw new IllegalArgumentException("a zero vector has no cosine similarity");
@@ -356,30 +362,31 @@ public final class ServingIndex implements AutoCloseable {
   /**
    * Reads {@code LATEST} now and swaps to the version it names if that is not the one serving.
    * A version that fails is recorded ({@link #lastSwapFailure()}) and not tried again until
-   * {@code LATEST} names another.
+   * {@code LATEST} names another. A {@code LATEST} that cannot be read (missing, not a regular
+   * file, over 4 KiB, not a version id) is recorded as a failure of version "LATEST" each time.
+   * Never throws for what it reads or opens, errors included; it throws only when the handle
+   * is closed.
    *
    * @return whether a new version now serves
    */
   public boolean refresh() {
-    synchronized (swapping) {
-      ensureOpen();
-      String id;
-      try {
-        id = KilnIndex.resolveVersion(root).getFileName().toString();
-      } catch (IOException | RuntimeException e) {
-        refuse("LATEST", e);
-        return false;
-      }
-      if (id.equals(version()) || id.equals(refusedLatest)) {
-        return false;
-      }
-      try {
-        return swap(id);
-      } catch (IOException | RuntimeException e) {
-        refusedLatest = id;
-        refuse(id, e);
-        return false;
-      }
+    ensureOpen();
+    String id;
+    try {
+      id = KilnIndex.resolveVersion(root).getFileName().toString();
+    } catch (Throwable e) { // an Error too: the poller calls this and must live on
+      refuse("LATEST", e);
+      return false;
+    }
+    if (id.equals(version()) || id.equals(refusedLatest)) {
+      return false;
+    }
+    try {
+      return swap(id);
+    } catch (Throwable e) {
+      refusedLatest = id;
+      refuse(id, e);
+      return false;
     }
   }
 
@@ -387,47 +394,48 @@ public final class ServingIndex implements AutoCloseable {
    * Opens version {@code versionId} of the root and serves it, whatever {@code LATEST} says
    * (until the next poll finds {@code LATEST} naming another).
    *
-   * @return false when it already serves
+   * @return false when it already serves, or when a swap that started after this one installed
+   *     its version first (the later request wins)
    * @throws IOException when the version cannot be opened or verified (recorded as well); the
    *     serving version is unchanged
    */
   public boolean swapTo(String versionId) throws IOException {
-    synchronized (swapping) {
-      ensureOpen();
-      try {
-        return swap(IndexLayout.checkVersionId(versionId));
-      } catch (IOException | RuntimeException e) {
-        refuse(versionId, e);
-        throw e;
-      }
+    ensureOpen();
+    try {
+      return swap(IndexLayout.checkVersionId(versionId));
+    } catch (Throwable e) {
+      refuse(versionId, e);
+      throw e;
     }
   }
 
+  /**
+   * Opens version {@code id} with no lock held (verifying checksums can take seconds, and a
+   * swap must never wait for another's open), then takes the writer lock only to install it,
+   * if it is still wanted: not when it already serves, nor when a swap that started later has
+   * installed its own version meanwhile.
+   */
   private boolean swap(String id) throws IOException {
     if (id.equals(version())) {
       return false;
     }
-    Path dir = root.resolve(IndexLayout.versionDir(id));
-    KilnIndex index = KilnIndex.open(dir, new KilnIndex.OpenOptions(options.verifyChecksums()));
-    LoadedVersion next;
-    try {
-      checkFits(index);
-      next = new LoadedVersion(index, options.inputCutoff().apply(index.manifest()),
-          draining::remove);
-    } catch (RuntimeException e) {
-      index.close();
-      throw e;
-    }
+    long ticket = swapTickets.incrementAndGet();
+    LoadedVersion next = load(id);
     LoadedVersion old;
     writer.lock();
     try {
       if (closed.get()) {
-        index.close();
+        next.index().close();
         throw new IllegalStateException("serving index " + root + " is closed");
       }
+      if (id.equals(version()) || ticket < installedTicket) {
+        next.index().close();
+        return false;
+      }
+      installedTicket = ticket;
       Instant cutoff = next.inputCutoff();
       FreshItems.View view = fresh.dropCovered(cutoff == null ? null : cutoff.toEpochMilli(),
-          index.model());
+          next.index().model());
       old = state.version();
       draining.add(old);
       state = new State(next, view);
@@ -437,8 +445,23 @@ public final class ServingIndex implements AutoCloseable {
     old.retire();
     swaps.incrementAndGet();
     refusedLatest = null;
-    options.listener().swapped(old.id(), id);
+    String from = old.id();
+    record.swapped(from, id);
     return true;
+  }
+
+  /** Opens and checks version {@code id}, ready to install; closed again if it does not fit. */
+  private LoadedVersion load(String id) throws IOException {
+    Path dir = root.resolve(IndexLayout.versionDir(id));
+    KilnIndex index = KilnIndex.open(dir, new KilnIndex.OpenOptions(options.verifyChecksums()));
+    try {
+      checkFits(index);
+      return new LoadedVersion(index, options.inputCutoff().apply(index.manifest()),
+          draining::remove);
+    } catch (RuntimeException | Error e) {
+      index.close();
+      throw e;
+    }
   }
 
   private void checkFits(KilnIndex index) {
@@ -452,23 +475,26 @@ public final class ServingIndex implements AutoCloseable {
     }
   }
 
-  private void refuse(String version, Exception e) {
-    String message = e.getMessage() == null ? e.toString() : e.getMessage();
-    SwapFailure failure = new SwapFailure(version, message, options.clock().instant());
-    lastFailure = failure;
-    failedSwaps.incrementAndGet();
-    options.listener().refused(failure);
+  private void refuse(String version, Throwable e) {
+    record.refused(version, e);
   }
 
+  /** The scheduled task: it must never throw, or the executor stops running it for good. */
   private void poll() {
     if (closed.get()) {
       return;
     }
     try {
       refresh();
-    } catch (RuntimeException e) {
-      // refresh records what it can; anything else must not kill the poller.
-      refuse("LATEST", e);
+    } catch (Throwable e) {
+      // refresh records its failures itself; this is the closed race or worse. Keep polling.
+      if (!closed.get()) {
+        try {
+          refuse("LATEST", e);
+        } catch (Throwable ignored) {
+          // Nothing is left to report with (out of memory): the next poll tries again.
+        }
+      }
     }
   }
 
@@ -481,7 +507,7 @@ public final class ServingIndex implements AutoCloseable {
 
   /** The latest refused version, or null. */
   public SwapFailure lastSwapFailure() {
-    return lastFailure;
+    return record.lastFailure();
   }
 
   public Path root() {
@@ -503,7 +529,7 @@ public final class ServingIndex implements AutoCloseable {
   public ServingMetrics metrics() {
     State s = state;
     return new ServingMetrics(s.version().id(), queries.sum(), failedQueries.sum(),
-        latency.snapshot(), swaps.get(), failedSwaps.get(), lastFailure, s.fresh().liveCount(),
+        latency.snapshot(), swaps.get(), record.failedSwaps(), record.lastFailure(), s.fresh().liveCount(),
         s.fresh().deleteCount(), draining.size());
   }
 

@@ -2,7 +2,8 @@ package dev.kiln.serve;
 
 /**
  * Told about every swap and every refused version, on the thread that attempted it (the poller,
- * or the caller of refresh/swapTo). Keep it short: swaps wait for it.
+ * or the caller of refresh/swapTo). Keep it short: swaps wait for it. What it throws is logged
+ * and otherwise ignored: it never fails a swap or stops the poller.
  */
 public interface SwapListener {
   SwapListener NONE = new SwapListener() {};

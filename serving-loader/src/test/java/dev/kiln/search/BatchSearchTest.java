@@ -84,7 +84,7 @@ class BatchSearchTest {
     try (KilnIndex index = p.open()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> index.search(queries, K, SearchParams.nprobe(2)));
-      assertEquals("query has 7 dimensions, the index has 8", e.getMessage());
+      assertEquals("query 1 has 7 dimensions, the index has 8", e.getMessage());
     }
   }
 }

@@ -60,6 +60,26 @@ class TargetRecallTest {
     }
   }
 
+  /** Issue 14: nprobeFor(NaN) answered 8 (the best) and nprobeFor(-1) answered 1. */
+  @Test
+  void nprobeForRefusesATargetOutsideZeroToOne() throws IOException {
+    TestIndexes.Published p = TestIndexes.index(TestIndexes.gaussian(new Random(3), 100, D),
+        Metric.L2, IndexSpec.flat(8)).publish(root);
+    writeQuality(p.versionDir(), new Quality(100, Quality.INPUT_SAMPLE, 10, "scalar", 1,
+        List.of(new Quality.Point(1, 0.5, 0.01, 0.02, 9000),
+            new Quality.Point(8, 0.99, 0.05, 0.08, 1500)), null));
+    try (KilnIndex index = KilnIndex.open(root)) {
+      for (double bad : new double[] {Double.NaN, -1, 0, 1.01}) {
+        IllegalArgumentException e =
+            assertThrows(IllegalArgumentException.class, () -> index.nprobeFor(bad));
+        assertEquals("target recall must be in (0, 1], got " + bad, e.getMessage());
+        // SearchParams refuses the same targets before a search starts.
+        assertThrows(IllegalArgumentException.class, () -> SearchParams.targetRecall(bad));
+      }
+      assertEquals(8, index.nprobeFor(1));
+    }
+  }
+
   @Test
   void indexWithoutACurveRefusesATarget() throws IOException {
     TestIndexes.Published p = TestIndexes.index(TestIndexes.gaussian(new Random(5), 50, D),
