@@ -63,6 +63,7 @@ final class SampleCommand implements Callable<Integer> {
     if (n < 1 || queries < 1 || dim < 1) {
       throw KilnException.usage("--n, --queries and --dim must be at least 1");
     }
+    OutputPaths.checkDirectory("--out", out); // before the generation, which can take minutes
     long t0 = System.nanoTime();
     Data data = generate(n, queries, dim, seed);
     long t1 = System.nanoTime();
