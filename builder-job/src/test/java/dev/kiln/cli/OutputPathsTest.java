@@ -116,4 +116,14 @@ class OutputPathsTest {
     assertFalse(Files.exists(tmp.resolve("out.parquet")));
     assertFalse(Files.exists(tmp.resolve("root")));
   }
+
+  @Test
+  void sampleSizesTheHeapCannotHoldAreUsageErrors() {
+    Path out = tmp.resolve("sample");
+    assertOneLineError(cli("sample", "--out", out.toString(), "--n", "2000000000", "--dim",
+        "1000"), 2, "--n 2,000,000,000", "MiB of heap");
+    assertOneLineError(cli("sample", "--out", out.toString(), "--n", "10", "--dim",
+        "100000000"), 2, "--dim 100000000");
+    assertFalse(Files.exists(out));
+  }
 }
