@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -37,6 +38,11 @@ public final class Vecs {
    *     records (truncated, or not an fvecs/ivecs file)
    */
   public static Shape shape(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      // A directory fails to read; a FIFO would block the open forever.
+      throw KilnException.badInput(file + ": " + (Files.exists(file) ? "not a regular file"
+          : "no such file"));
+    }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size == 0) {

@@ -155,6 +155,7 @@ class CliFaultsTest {
   void malformedVecsFilesAreBadInputNamingTheRecord() throws IOException {
     Map<Path, String> cases = new java.util.LinkedHashMap<>();
     cases.put(raw("empty.fvecs"), "empty");
+    cases.put(Files.createDirectories(tmp.resolve("dir.fvecs")), "not a regular file");
     cases.put(Files.write(tmp.resolve("short.fvecs"), new byte[] {8, 0}), "too short");
     cases.put(raw("negative.fvecs", concat(record(-5, 3))), "record 0 has dimension -5");
     cases.put(raw("zero.fvecs", 0, 0, 0), "record 0 has dimension 0");
