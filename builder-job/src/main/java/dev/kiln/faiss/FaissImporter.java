@@ -73,6 +73,11 @@ public final class FaissImporter {
     }
     try (FaissInput in = new FaissInput(file)) {
       FaissIvf ivf = FaissIndexReader.read(in);
+      if (shards > Math.max(1, ivf.ntotal())) {
+        // Empty shard files by the thousand, and (shards x nlist) counts that overflow.
+        throw KilnException.usage("--shards " + shards + " is more than the " + ivf.ntotal()
+            + " vectors in " + file + ": give at most " + Math.max(1, ivf.ntotal()));
+      }
       int shardCount = shards > 0 ? shards : autoShards(ivf.ntotal(), ivf.codeSize());
 
       Map<String, String> fingerprint = new LinkedHashMap<>();

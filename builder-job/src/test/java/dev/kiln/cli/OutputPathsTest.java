@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code LATEST} has the wrong kind) is a bad option: exit 2 with one line naming the option and
  * the path, before any input is read, and nothing there changes. No Spark: the commands that
  * start one ({@code convert}, {@code bench}) check before they do. ({@code build}'s check is
- * {@code BuildOutputCheckTest}'s.)
+ * {@code BuildOutputCheckTest}'s.) Also sizes from the user that cannot be honoured: {@code
+ * sample} beyond the heap, {@code import-faiss --shards} beyond the vector count.
  */
 class OutputPathsTest {
   @TempDir Path tmp;
@@ -125,5 +126,16 @@ class OutputPathsTest {
     assertOneLineError(cli("sample", "--out", out.toString(), "--n", "10", "--dim",
         "100000000"), 2, "--dim 100000000");
     assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void importFaissRefusesMoreShardsThanVectors() throws IOException {
+    inputs(); // faiss: 20 vectors
+    for (String shards : List.of("21", "2000000000")) {
+      Path root = tmp.resolve("root-" + shards);
+      assertOneLineError(cli("import-faiss", "--in", faiss.toString(), "--output",
+          root.toString(), "--shards", shards), 2, "--shards " + shards, "at most 20");
+      assertFalse(Files.exists(root));
+    }
   }
 }
