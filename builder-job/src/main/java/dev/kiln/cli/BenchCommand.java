@@ -63,8 +63,12 @@ final class BenchCommand implements Callable<Integer> {
     Path parquet = dir.resolve("base.parquet");
     Path root = dir.resolve("index");
     // Every input file is checked before any Spark work.
-    Vecs.shape(base);
+    int dim = Vecs.shape(base).dim();
     float[][] q = Vecs.readQueries(queries);
+    if (q[0].length != dim) {
+      throw KilnException.badInput(queries + ": queries have dimension " + q[0].length + ", "
+          + base + " has " + dim);
+    }
     int[][] gt = Vecs.readInts(groundTruth);
     if (gt.length < q.length || gt[0].length < k) {
       throw KilnException.badInput(groundTruth + ": " + gt.length + " rows of " + gt[0].length

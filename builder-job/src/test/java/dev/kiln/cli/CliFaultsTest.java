@@ -180,6 +180,10 @@ class CliFaultsTest {
     Vecs.writeFloats(wrongDim, new float[][] {new float[7]});
     r = cli("search", "--index", LONG_IDS.toString(), "--queries", wrongDim.toString());
     assertOneLineError(r, 3, wrongDim.toString(), "dimension 7");
+    Path gt10 = raw("gt10.ivecs", concat(record(10, 10)));
+    r = cli("bench", "--base", queries.toString(), "--queries", wrongDim.toString(),
+        "--groundtruth", gt10.toString(), "--index", "IVF1,Flat", "--work", tmp.toString());
+    assertOneLineError(r, 3, wrongDim.toString(), "dimension 7");
   }
 
   @Test
