@@ -17,8 +17,8 @@ public final class Vecs {
   private Vecs() {}
 
   /**
-   * The largest dimension read from a file: a header above it is damage, not data (Kiln's
-   * widest real embeddings are a few thousand components).
+   * The largest dimension read from a file: a header above it is damage, not data (real
+   * embeddings have a few thousand components; this is 4 MiB per record).
    */
   public static final int MAX_DIM = 1 << 20;
 
@@ -106,7 +106,7 @@ public final class Vecs {
       for (int j = 0; j < q[i].length; j++) {
         float v = q[i][j];
         if (!Float.isFinite(v)) {
-          throw KilnException.badInput(file + ": query " + i + " (record " + i + ") holds " + v
+          throw KilnException.badInput(file + ": query " + i + " holds " + v
               + " at component " + j + "; queries must be finite");
         }
         squares += (double) v * v;
@@ -114,8 +114,8 @@ public final class Vecs {
       // ||q - x||^2 <= 2||q||^2 + 2||x||^2, and the loader sums in float32: leave it room.
       if (squares > MAX_QUERY_SQUARED_NORM) {
         throw KilnException.badInput(String.format(java.util.Locale.ROOT,
-            "%s: query %d (record %d) has squared norm %.3g; its distances would overflow"
-                + " float32 (at most %.0e)", file, i, i, squares, MAX_QUERY_SQUARED_NORM));
+            "%s: query %d has squared norm %.3g; its distances would overflow float32 (at"
+                + " most %.0e)", file, i, squares, MAX_QUERY_SQUARED_NORM));
       }
     }
     return q;
@@ -232,7 +232,7 @@ public final class Vecs {
   }
 
   private interface RecordReader {
-    /** Reads record {@code i - from}'s values; {@code values} is positioned at the first. */
+    /** Reads the values of the i-th record asked for; {@code values} starts at the first. */
     void read(int i, ByteBuffer values);
   }
 

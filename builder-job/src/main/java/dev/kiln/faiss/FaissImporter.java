@@ -133,6 +133,10 @@ public final class FaissImporter {
    */
   private static long[] count(FaissInput in, FaissIvf ivf, int shards) throws IOException {
     int nlist = ivf.nlist();
+    if ((long) shards * nlist > Integer.MAX_VALUE - 8) {
+      throw KilnException.usage("--shards " + shards + " x " + nlist + " lists in " + in.name()
+          + " is more (shard, list) pairs than Kiln can count: give fewer --shards");
+    }
     long[] counts = new long[shards * nlist];
     boolean flat = ivf.spec().encoding() == IndexSpec.Encoding.FLAT;
     if (shards == 1 && !flat) {
