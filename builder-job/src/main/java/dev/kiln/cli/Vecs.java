@@ -24,7 +24,7 @@ public final class Vecs {
 
   /** Number of vectors and their dimension in an fvecs/ivecs file. */
   public record Shape(int count, int dim) {
-    long recordBytes() {
+    public long recordBytes() {
       return 4L + 4L * dim;
     }
   }
