@@ -2,6 +2,7 @@ package dev.kiln.cli;
 
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.BuildResult;
+import dev.kiln.build.KilnException;
 import dev.kiln.build.KilnBuildJob;
 import dev.kiln.build.evaluate.EvalConfig;
 import dev.kiln.format.IndexSpec;
@@ -55,11 +56,26 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     IndexSpec spec = IndexSpec.parse(index);
     Metric m = Metric.parse(metric);
+    if (work != null) {
+      OutputPaths.checkDirectory("--work", work);
+    }
     Path dir = work != null ? work : Files.createTempDirectory("kiln-bench-");
     Path parquet = dir.resolve("base.parquet");
     Path root = dir.resolve("index");
+    // Every input file is checked before any Spark work.
+    int dim = Vecs.shape(base).dim();
+    float[][] q = Vecs.readQueries(queries);
+    if (q[0].length != dim) {
+      throw KilnException.badInput(queries + ": queries have dimension " + q[0].length + ", "
+          + base + " has " + dim);
+    }
+    int[][] gt = Vecs.readInts(groundTruth);
+    if (gt.length < q.length || gt[0].length < k) {
+      throw KilnException.badInput(groundTruth + ": " + gt.length + " rows of " + gt[0].length
+          + " ids; " + queries + " has " + q.length + " queries and --k is " + k);
+    }
     if (reuse) {
-      search(root, m, spec);
+      search(root, m, spec, q, gt);
       return 0;
     }
     deleteRecursively(root);
@@ -89,13 +105,12 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println("build_stages=" + built.manifest().timings());
     System.out.println("index_bytes="
         + built.manifest().files().stream().mapToLong(f -> f.bytes()).sum());
-    search(root, m, spec);
+    search(root, m, spec, q, gt);
     return 0;
   }
 
-  private void search(Path root, Metric m, IndexSpec spec) throws java.io.IOException {
-    float[][] q = Vecs.readFloats(queries);
-    int[][] gt = Vecs.readInts(groundTruth);
+  private void search(Path root, Metric m, IndexSpec spec, float[][] q, int[][] gt)
+      throws java.io.IOException {
     long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(root)) {
       Quality measured = idx.manifest().measuredQuality();

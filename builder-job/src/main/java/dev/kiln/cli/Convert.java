@@ -19,6 +19,7 @@ public final class Convert {
           .add("id", DataTypes.LongType, false)
           .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
   private static final int ROWS_PER_TASK = 50_000;
+  private static final long TASK_BYTES = 64L << 20;
 
   private Convert() {}
 
@@ -28,9 +29,11 @@ public final class Convert {
    */
   public static long fvecsToParquet(SparkSession spark, Path fvecs, String out) throws IOException {
     Vecs.Shape shape = Vecs.shape(fvecs);
+    // A task holds its rows in the heap: fewer of them when they are wide.
+    int perTask = (int) Math.max(1, Math.min(ROWS_PER_TASK, TASK_BYTES / shape.recordBytes()));
     List<int[]> ranges = new ArrayList<>();
-    for (int from = 0; from < shape.count(); from += ROWS_PER_TASK) {
-      ranges.add(new int[] {from, Math.min(ROWS_PER_TASK, shape.count() - from)});
+    for (int from = 0; from < shape.count(); from += perTask) {
+      ranges.add(new int[] {from, Math.min(perTask, shape.count() - from)});
     }
     String file = fvecs.toAbsolutePath().toString();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -16,6 +16,9 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Both are checked before Spark starts; an existing file at --out is refused, not replaced.
+    Vecs.shape(fvecs);
+    OutputPaths.checkHadoopDirectory(new org.apache.hadoop.conf.Configuration(), "--out", out);
     try (SparkSessions.Lease spark = SparkSessions.get("kiln-convert", null)) {
       long n = Convert.fvecsToParquet(spark.spark(), fvecs, out);
       System.out.printf("wrote %,d rows to %s%n", n, out);

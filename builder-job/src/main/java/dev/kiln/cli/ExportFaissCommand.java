@@ -28,6 +28,7 @@ final class ExportFaissCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    OutputPaths.checkFile("--out", out);
     FaissIndexWriter.Result r = FaissIndexWriter.export(index, out, shard);
     System.out.printf(Locale.ROOT, "wrote %s: %s, metric %s, d=%d, nlist=%d, %,d vectors from"
         + " shard(s) %s, %,d bytes%n", r.file(), r.faissType(), r.metric(), r.dim(), r.nlist(),

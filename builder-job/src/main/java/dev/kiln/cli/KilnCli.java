@@ -2,7 +2,12 @@ package dev.kiln.cli;
 
 import dev.kiln.build.KilnException;
 import dev.kiln.build.KilnVersion;
+import dev.kiln.format.CorruptIndexException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -65,11 +70,22 @@ public final class KilnCli implements Runnable {
           PrintWriter err = cmd.getErr();
           Throwable cause = rootUserError(e);
           if (cause instanceof KilnException k) {
-            err.println("kiln: error: " + k.getMessage());
+            err.println("kiln: error: " + oneLine(k.getMessage()));
             return k.exitCode();
           }
+          if (cause instanceof CorruptIndexException || cause instanceof NoSuchFileException
+              || cause instanceof NotDirectoryException) {
+            // A damaged or missing index or input file: no retry can fix it. The loader's
+            // messages name the file; NoSuchFileException's alone is only the path.
+            String what = cause instanceof CorruptIndexException ? cause.getMessage()
+                : ((FileSystemException) cause).getFile() + ": "
+                    + (cause instanceof NoSuchFileException ? "no such file or directory"
+                        : "not a directory");
+            err.println("kiln: error: " + oneLine(what));
+            return KilnException.BAD_INPUT;
+          }
           if (cause instanceof IllegalArgumentException) {
-            err.println("kiln: error: " + cause.getMessage());
+            err.println("kiln: error: " + oneLine(cause.getMessage()));
             return KilnException.USAGE;
           }
           err.println("kiln: error: " + e);
@@ -79,14 +95,23 @@ public final class KilnCli implements Runnable {
     return cli.execute(args);
   }
 
-  /** Spark wraps exceptions thrown in tasks; find the user-facing one if there is one. */
+  /**
+   * Spark wraps exceptions thrown in tasks, and the loader wraps I/O errors in
+   * UncheckedIOException; find the user-facing one if there is one.
+   */
   private static Throwable rootUserError(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof KilnException) {
+      if (t instanceof KilnException || t instanceof CorruptIndexException) {
         return t;
       }
     }
-    return e;
+    Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
+    return t instanceof NoSuchFileException || t instanceof NotDirectoryException ? t : e;
+  }
+
+  /** Error messages are one line: a scheduler's log shows the first line only. */
+  static String oneLine(String s) {
+    return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -45,7 +45,11 @@ record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
     long c0 = mx.getCurrentThreadCpuTime();
     long t0 = System.nanoTime();
     for (int i = 0; i < queries.length; i++) {
-      out[i] = index.search(queries[i], k, p);
+      try {
+        out[i] = index.search(queries[i], k, p);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("query " + i + ": " + e.getMessage(), e);
+      }
     }
     double wall = (System.nanoTime() - t0) / 1e9;
     return new QueryRun(out, wall, (mx.getCurrentThreadCpuTime() - c0) / 1e9);

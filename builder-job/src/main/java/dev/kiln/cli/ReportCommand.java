@@ -36,6 +36,9 @@ final class ReportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (out != null) {
+      OutputPaths.checkFile("--out", out);
+    }
     Manifest manifest;
     int[] listSizes;
     Path dir;

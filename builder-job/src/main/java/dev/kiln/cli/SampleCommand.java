@@ -63,6 +63,12 @@ final class SampleCommand implements Callable<Integer> {
     if (n < 1 || queries < 1 || dim < 1) {
       throw KilnException.usage("--n, --queries and --dim must be at least 1");
     }
+    if (dim > Vecs.MAX_DIM) {
+      throw KilnException.usage("--dim " + dim + " is above " + Vecs.MAX_DIM
+          + ", the largest dimension Kiln reads from .fvecs files");
+    }
+    checkHeap();
+    OutputPaths.checkDirectory("--out", out); // before the generation, which can take minutes
     long t0 = System.nanoTime();
     Data data = generate(n, queries, dim, seed);
     long t1 = System.nanoTime();
@@ -78,6 +84,19 @@ final class SampleCommand implements Callable<Integer> {
     System.out.printf("wrote %s, %s, %s%n", out.resolve(BASE), out.resolve(QUERY),
         out.resolve(GROUND_TRUTH));
     return 0;
+  }
+
+  /** Everything is generated in the heap: refuse sizes it cannot hold instead of dying. */
+  private void checkHeap() {
+    long need = ((long) n + queries) * (16 + 4L * dim) + 4L * LATENT * dim
+        + (long) queries * (16 + 4L * GROUND_TRUTH_K);
+    Runtime rt = Runtime.getRuntime();
+    long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    if (need > free) {
+      throw KilnException.usage(String.format(java.util.Locale.ROOT, "--n %,d and --queries %,d"
+          + " of --dim %d need %,d MiB of heap, %,d MiB are free: lower them, or raise -Xmx"
+          + " (KILN_JAVA_OPTS)", n, queries, dim, need >> 20, free >> 20));
+    }
   }
 
   record Data(float[][] base, float[][] queries) {}

@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.build.KilnException;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.SearchParams;
 import java.nio.file.Path;
@@ -39,22 +40,38 @@ final class SearchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    float[][] q = Vecs.readFloats(queries);
+    if (k < 1 || nprobe < 1 || refineFactor < 1 || show < 0) {
+      throw KilnException.usage("--k, --nprobe and --refine-factor must be at least 1 and --show"
+          + " at least 0; got " + k + ", " + nprobe + ", " + refineFactor + ", " + show);
+    }
+    // Every file is checked before the index is opened: a bad query is the file's fault.
+    float[][] q = Vecs.readQueries(queries);
+    int[][] truth = groundTruth == null ? null : readGroundTruth(q.length);
     long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(index)) {
+      if (q.length > 0 && q[0].length != idx.dim()) {
+        throw KilnException.badInput(queries + ": queries have dimension " + q[0].length
+            + ", the index " + idx.versionDir() + " has " + idx.dim());
+      }
       System.out.printf("opened %s (%,d items) in %.2f ms (first open in this JVM); %.2f ms"
               + " (median of 20 more)%n",
           idx.versionDir(), idx.count(), (System.nanoTime() - t0) / 1e6, medianOpenMillis(20));
       SearchParams params = SearchParams.nprobe(nprobe).withRefineFactor(refineFactor);
-      QueryRun.run(idx, java.util.Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // JIT warm-up
-      QueryRun run = QueryRun.run(idx, q, k, params);
+      QueryRun run;
+      try {
+        QueryRun.run(idx, java.util.Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // JIT warm-up
+        run = QueryRun.run(idx, q, k, params);
+      } catch (IllegalArgumentException e) {
+        // The options were checked above, so the loader refused a query (QueryRun names it).
+        throw KilnException.badInput(queries + ": " + e.getMessage());
+      }
       for (int i = 0; i < Math.min(show, q.length); i++) {
         System.out.printf("query %d: %s%n", i, run.results()[i]);
       }
       System.out.printf("%d queries, k=%d, nprobe=%d: %.0f qps (1 thread; %.0f by CPU time)%n",
           q.length, k, nprobe, run.qps(), run.cpuQps());
       if (groundTruth != null) {
-        System.out.printf("recall@%d=%.4f%n", k, run.recall(Vecs.readInts(groundTruth), k));
+        System.out.printf("recall@%d=%.4f%n", k, run.recall(truth, k));
       }
       if (hold) {
         // The index lives in the page cache, not the heap: this figure should not grow with N.
@@ -71,6 +88,16 @@ final class SearchCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The ground truth must have a row of at least k ids for every query. */
+  private int[][] readGroundTruth(int queryCount) throws java.io.IOException {
+    int[][] gt = Vecs.readInts(groundTruth);
+    if (gt.length < queryCount || gt[0].length < k) {
+      throw KilnException.badInput(groundTruth + ": " + gt.length + " rows of " + gt[0].length
+          + " ids; " + queries + " has " + queryCount + " queries and --k is " + k);
+    }
+    return gt;
   }
 
   private static long indexBytes(KilnIndex idx) {

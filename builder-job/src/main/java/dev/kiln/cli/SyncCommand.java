@@ -280,13 +280,7 @@ final class SyncCommand implements Callable<Integer> {
   // ------------------------------------------------------------------ target
 
   private static void checkTarget(java.nio.file.Path root) throws IOException {
-    if (Files.exists(root) && !Files.isDirectory(root)) {
-      throw KilnException.usage("--to " + root + " is not a directory");
-    }
-    if (Files.exists(root.resolve(IndexLayout.MANIFEST))) {
-      throw KilnException.usage("--to " + root + " is a version directory (it holds "
-          + IndexLayout.MANIFEST + "); give an index root: the version goes to DIR/versions/ID");
-    }
+    OutputPaths.checkIndexRoot("--to", root);
     Files.createDirectories(root);
   }
 

@@ -1,9 +1,11 @@
 package dev.kiln.cli;
 
+import dev.kiln.build.KilnException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -14,37 +16,78 @@ import java.nio.file.StandardOpenOption;
 public final class Vecs {
   private Vecs() {}
 
-  /** Number of vectors and their dimension in an fvecs/ivecs file. */
-  public record Shape(int count, int dim) {}
+  /**
+   * The largest dimension read from a file: a header above it is damage, not data (real
+   * embeddings have a few thousand components; this is 4 MiB per record).
+   */
+  public static final int MAX_DIM = 1 << 20;
 
+  /** Number of vectors and their dimension in an fvecs/ivecs file. */
+  public record Shape(int count, int dim) {
+    public long recordBytes() {
+      return 4L + 4L * dim;
+    }
+  }
+
+  /**
+   * The shape of a file whose records all have the first record's dimension (checked as each
+   * record is read). Every figure is checked before anything is allocated from it.
+   *
+   * @throws KilnException (bad input, naming the file and the record) for an empty file, a
+   *     dimension below 1 or above {@link #MAX_DIM}, or a size that is not a whole number of
+   *     records (truncated, or not an fvecs/ivecs file)
+   */
   public static Shape shape(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      // A directory fails to read; a FIFO would block the open forever.
+      throw KilnException.badInput(file + ": " + (Files.exists(file) ? "not a regular file"
+          : "no such file"));
+    }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size == 0) {
+        throw KilnException.badInput(file + ": empty, no vectors");
+      }
       ByteBuffer head = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-      if (ch.read(head, 0) < 4) {
-        throw new IOException(file + ": empty, not an fvecs/ivecs file");
+      while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
+        // a 4-byte read may come back short
+      }
+      if (head.hasRemaining()) {
+        throw KilnException.badInput(file + ": " + size + " bytes, too short for a record's"
+            + " 4-byte dimension; not an fvecs/ivecs file");
       }
       int dim = head.getInt(0);
-      long row = 4L + 4L * dim;
-      if (dim < 1 || ch.size() % row != 0) {
-        throw new IOException(file + ": first dimension " + dim + " does not divide the file size "
-            + ch.size() + "; not an fvecs/ivecs file");
+      if (dim < 1 || dim > MAX_DIM) {
+        throw KilnException.badInput(file + ": record 0 has dimension " + dim + ", expected 1 to "
+            + MAX_DIM + "; not an fvecs/ivecs file, or damaged");
       }
-      return new Shape(Math.toIntExact(ch.size() / row), dim);
+      Shape s = new Shape(0, dim);
+      long row = s.recordBytes();
+      if (size % row != 0) {
+        throw KilnException.badInput(file + ": " + size + " bytes is not a whole number of "
+            + row + "-byte records (dimension " + dim + "): record " + size / row
+            + " is truncated, or the records differ in dimension");
+      }
+      if (size / row > Integer.MAX_VALUE) {
+        throw KilnException.badInput(file + ": " + size / row + " records, more than "
+            + Integer.MAX_VALUE);
+      }
+      return new Shape((int) (size / row), dim);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw KilnException.badInput(file + ": no such file");
     }
   }
 
   /** Reads rows [from, from+n) of an fvecs file. */
   public static float[][] readFloats(Path file, int from, int n) throws IOException {
     Shape s = shape(file);
-    int count = Math.min(n, s.count() - from);
-    float[][] out = new float[Math.max(0, count)][];
-    ByteBuffer b = slice(file, s, from, out.length);
-    for (int i = 0; i < out.length; i++) {
-      checkDim(file, from + i, b.getInt(), s.dim());
+    int count = Math.max(0, Math.min(n, s.count() - from));
+    checkHeap(file, count, s);
+    float[][] out = new float[count][];
+    forEachRecord(file, s, from, count, (i, b) -> {
       out[i] = new float[s.dim()];
       b.asFloatBuffer().get(out[i]);
-      b.position(b.position() + 4 * s.dim());
-    }
+    });
     return out;
   }
 
@@ -52,17 +95,56 @@ public final class Vecs {
     return readFloats(file, 0, Integer.MAX_VALUE);
   }
 
+  /**
+   * Reads a whole fvecs file of queries, refusing any record with a NaN or infinite value, or
+   * so large that its distances overflow float32: such a query has no meaningful neighbours.
+   */
+  public static float[][] readQueries(Path file) throws IOException {
+    float[][] q = readFloats(file);
+    for (int i = 0; i < q.length; i++) {
+      double squares = 0;
+      for (int j = 0; j < q[i].length; j++) {
+        float v = q[i][j];
+        if (!Float.isFinite(v)) {
+          throw KilnException.badInput(file + ": query " + i + " holds " + v
+              + " at component " + j + "; queries must be finite");
+        }
+        squares += (double) v * v;
+      }
+      // ||q - x||^2 <= 2||q||^2 + 2||x||^2, and the loader sums in float32: leave it room.
+      if (squares > MAX_QUERY_SQUARED_NORM) {
+        throw KilnException.badInput(String.format(java.util.Locale.ROOT,
+            "%s: query %d has squared norm %.3g; its distances would overflow float32 (at"
+                + " most %.0e)", file, i, squares, MAX_QUERY_SQUARED_NORM));
+      }
+    }
+    return q;
+  }
+
+  /** A quarter of float32's range: the squared distance to any stored vector stays finite. */
+  static final double MAX_QUERY_SQUARED_NORM = Float.MAX_VALUE / 4.0;
+
   public static int[][] readInts(Path file) throws IOException {
     Shape s = shape(file);
+    checkHeap(file, s.count(), s);
     int[][] out = new int[s.count()][];
-    ByteBuffer b = slice(file, s, 0, s.count());
-    for (int i = 0; i < out.length; i++) {
-      checkDim(file, i, b.getInt(), s.dim());
+    forEachRecord(file, s, 0, s.count(), (i, b) -> {
       out[i] = new int[s.dim()];
       b.asIntBuffer().get(out[i]);
-      b.position(b.position() + 4 * s.dim());
-    }
+    });
     return out;
+  }
+
+  /** Refuses a read that could not fit in the heap, with the figure, instead of dying of it. */
+  private static void checkHeap(Path file, int count, Shape s) {
+    long need = (long) count * (16 + 4L * s.dim()); // an array header per record
+    Runtime rt = Runtime.getRuntime();
+    long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    if (need > free) {
+      throw KilnException.badInput(String.format(java.util.Locale.ROOT,
+          "%s: %,d records of dimension %d need %,d MiB of heap, %,d MiB are free", file, count,
+          s.dim(), need >> 20, free >> 20));
+    }
   }
 
   /**
@@ -149,17 +231,40 @@ public final class Vecs {
     }
   }
 
-  private static ByteBuffer slice(Path file, Shape s, int from, int n) throws IOException {
-    long row = 4L + 4L * s.dim();
+  private interface RecordReader {
+    /** Reads the values of the i-th record asked for; {@code values} starts at the first. */
+    void read(int i, ByteBuffer values);
+  }
+
+  /**
+   * Maps records [from, from+n) in pieces of at most {@link #MAP_BYTES} (one mapping holds at
+   * most 2 GiB) and hands each record's values to {@code reader}, its dimension checked first.
+   */
+  private static void forEachRecord(Path file, Shape s, int from, int n, RecordReader reader)
+      throws IOException {
+    long row = s.recordBytes();
+    int perMap = (int) Math.max(1, MAP_BYTES / row);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      return ch.map(FileChannel.MapMode.READ_ONLY, from * row, n * row)
-          .order(ByteOrder.LITTLE_ENDIAN);
+      for (int done = 0; done < n; ) {
+        int m = Math.min(perMap, n - done);
+        ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, (from + done) * row, m * row)
+            .order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < m; i++) {
+          checkDim(file, from + done + i, b.getInt(), s.dim());
+          reader.read(done + i, b.slice().order(ByteOrder.LITTLE_ENDIAN));
+          b.position(b.position() + 4 * s.dim());
+        }
+        done += m;
+      }
     }
   }
 
-  private static void checkDim(Path file, int row, int dim, int expected) throws IOException {
+  private static final long MAP_BYTES = 1L << 30;
+
+  private static void checkDim(Path file, int record, int dim, int expected) {
     if (dim != expected) {
-      throw new IOException(file + ": row " + row + " has dimension " + dim + ", expected " + expected);
+      throw KilnException.badInput(file + ": record " + record + " has dimension " + dim
+          + ", record 0 has " + expected + " (damaged, or not an fvecs/ivecs file)");
     }
   }
 }

@@ -4,6 +4,7 @@ import dev.kiln.build.BuildConfig;
 import dev.kiln.build.KilnException;
 import dev.kiln.build.KilnVersion;
 import dev.kiln.build.publish.BuildFingerprint;
+import dev.kiln.build.publish.OutputRoot;
 import dev.kiln.build.publish.Publisher;
 import dev.kiln.build.report.BuildReport;
 import dev.kiln.build.write.ListCounts;
@@ -65,12 +66,18 @@ public final class FaissImporter {
     if (shards < 0) {
       throw KilnException.usage("--shards must be at least 1 (or 0 for automatic), got " + shards);
     }
+    OutputRoot.check(conf, output); // a bad --output fails before the file is read
     if (!Files.isRegularFile(file)) {
       throw KilnException.badInput(file + ": " + (Files.exists(file) ? "not a regular file"
           : "no such file"));
     }
     try (FaissInput in = new FaissInput(file)) {
       FaissIvf ivf = FaissIndexReader.read(in);
+      if (shards > Math.max(1, ivf.ntotal())) {
+        // Empty shard files by the thousand, and (shards x nlist) counts that overflow.
+        throw KilnException.usage("--shards " + shards + " is more than the " + ivf.ntotal()
+            + " vectors in " + file + ": give at most " + Math.max(1, ivf.ntotal()));
+      }
       int shardCount = shards > 0 ? shards : autoShards(ivf.ntotal(), ivf.codeSize());
 
       Map<String, String> fingerprint = new LinkedHashMap<>();
@@ -119,19 +126,38 @@ public final class FaissImporter {
     return (int) Math.max(1, (bytes + target - 1) / target);
   }
 
-  /** Items per (shard, list): one pass over the ids when there is more than one shard. */
+  /**
+   * Items per (shard, list): one pass over the lists when there is more than one shard, or when
+   * the lists hold raw vectors (IVF-Flat), which are checked here, before anything is staged,
+   * for NaN and infinite values, as a build checks its rows.
+   */
   private static long[] count(FaissInput in, FaissIvf ivf, int shards) throws IOException {
     int nlist = ivf.nlist();
+    if ((long) shards * nlist > Integer.MAX_VALUE - 8) {
+      throw KilnException.usage("--shards " + shards + " x " + nlist + " lists in " + in.name()
+          + " is more (shard, list) pairs than Kiln can count: give fewer --shards");
+    }
     long[] counts = new long[shards * nlist];
-    if (shards == 1) {
+    boolean flat = ivf.spec().encoding() == IndexSpec.Encoding.FLAT;
+    if (shards == 1 && !flat) {
       System.arraycopy(ivf.listSizes(), 0, counts, 0, nlist);
       return counts;
     }
     Lists lists = new Lists(ivf);
+    java.nio.FloatBuffer vectors = java.nio.ByteBuffer.wrap(lists.codes)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    int d = ivf.dim();
     for (int l = 0; l < nlist; l++) {
       int n = lists.read(in, l);
       for (int i = 0; i < n; i++) {
         counts[ShardHash.shardOf(lists.ids[i], shards) * nlist + l]++;
+      }
+      for (int j = 0; flat && j < n * d; j++) {
+        float v = vectors.get(j);
+        if (!Float.isFinite(v)) {
+          throw in.error("list " + l + " holds a vector with " + v + " at component " + j % d
+              + " (id " + lists.ids[j / d] + "); Kiln needs finite values");
+        }
       }
     }
     return counts;

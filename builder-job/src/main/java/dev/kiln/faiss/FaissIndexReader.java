@@ -103,6 +103,7 @@ final class FaissIndexReader {
           + (long) nlist * h.d());
     }
     float[] centroids = in.floats((int) nFloats, "coarse centroids");
+    checkFinite(centroids, h.d(), "coarse centroid");
 
     directMap();
 
@@ -136,6 +137,7 @@ final class FaissIndexReader {
             + 256L * h.d());
       }
       codebooks = in.floats((int) n, "PQ centroids");
+      checkFinite(codebooks, (int) (h.d() / m), "PQ codebook entry");
       spec = IndexSpec.pq(nlist, (int) m);
       codeSize = (int) m;
     } else {
@@ -210,6 +212,23 @@ final class FaissIndexReader {
     in.skip(at - in.position(), "inverted lists");
     return new FaissIvf(tag, spec, metric, h.d(), h.ntotal(), centroids, codebooks, codeSize,
         sizes, offsets, null);
+  }
+
+  /**
+   * A build refuses NaN and infinite values (they make every distance NaN); so does an import,
+   * naming the first such vector: for the PQ, M codebooks of 256 entries of d/M floats each,
+   * entry {@code i / width} is sub-quantizer {@code i / width / 256}'s code {@code % 256}.
+   */
+  private void checkFinite(float[] values, int width, String what) {
+    for (int i = 0; i < values.length; i++) {
+      if (!Float.isFinite(values[i])) {
+        int v = i / width;
+        String which = what.startsWith("PQ")
+            ? what + " (sub-quantizer " + v / 256 + ", code " + v % 256 + ")" : what + " " + v;
+        throw in.error(which + " holds " + values[i] + " at component " + i % width
+            + "; Kiln needs finite values");
+      }
+    }
   }
 
   /** Faiss's Index header: d, ntotal, two unused values, is_trained, metric (and its argument). */

@@ -66,16 +66,23 @@ public final class FaissIndexWriter {
    * Exports a version (a version directory, or a root: its LATEST) to {@code out}.
    *
    * @param shard the one shard to export, or null for all shards merged
-   * @throws KilnException bad input (exit 3) when the index cannot be opened, usage (exit 2) for a
-   *     shard number out of range
+   * @throws KilnException bad input (exit 3) when the index cannot be opened or a file's CRC32C
+   *     does not match the manifest (nothing is written then), usage (exit 2) for a shard number
+   *     out of range or an {@code out} that is a directory
    */
   public static Result export(Path index, Path out, Integer shard) throws IOException {
+    Path target = out.toAbsolutePath();
+    if (Files.isDirectory(target)) {
+      throw KilnException.usage("--out " + out + " is a directory; give the file to write");
+    }
     Path dir;
     Manifest manifest;
     try {
       dir = KilnIndex.resolveVersion(index);
-      // Opening checks the manifest and every file's header and directory, and that they match.
-      try (KilnIndex checked = KilnIndex.open(dir)) {
+      // Opening checks the manifest and every file's header and directory, and that they match;
+      // and every file's CRC32C against the manifest's: the Faiss file has no checksum, so
+      // damage copied into it could never be detected again.
+      try (KilnIndex checked = KilnIndex.open(dir, new KilnIndex.OpenOptions(true))) {
         manifest = checked.manifest();
       }
     } catch (CorruptIndexException e) {
@@ -117,10 +124,6 @@ public final class FaissIndexWriter {
       count += shards[s].count();
     }
 
-    Path target = out.toAbsolutePath();
-    if (Files.isDirectory(target)) {
-      throw KilnException.usage("--out " + out + " is a directory; give the file to write");
-    }
     Path parent = target.getParent();
     Files.createDirectories(parent);
     Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + UUID.randomUUID());

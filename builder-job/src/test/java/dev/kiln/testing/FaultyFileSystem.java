@@ -15,7 +15,7 @@ import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.spark.TaskContext;
 
 /**
- * The local file system under the scheme {@code faulty:}, with two faults a test turns on by
+ * The local file system under the scheme {@code faulty:}, with three faults a test turns on by
  * system property:
  *
  * <ul>
@@ -28,6 +28,8 @@ import org.apache.spark.TaskContext;
  *       file and the partition, holding the number of bytes the attempt wrote.
  *   <li>{@value #STALL_ON}{@code =NAME}: creating a file called NAME blocks forever, so a test
  *       can kill the build at a known point instead of racing it.
+ *   <li>{@value #FAIL_RENAME_TO}{@code =NAME}: renaming anything to a file called NAME fails
+ *       (after its source was written), as a full or flaky store would fail it.
  * </ul>
  *
  * <p>Nothing in the production code knows about it: a Spark JVM picks it up from
@@ -41,6 +43,9 @@ public class FaultyFileSystem extends RawLocalFileSystem {
   public static final String FAIL_FIRST_ATTEMPTS = "kiln.test.faulty.failFirstAttempts";
   /** System property: the name of a file whose creation blocks forever. */
   public static final String STALL_ON = "kiln.test.faulty.stallOn";
+
+  /** System property: the name of a rename target whose rename fails. */
+  public static final String FAIL_RENAME_TO = "kiln.test.faulty.failRenameTo";
 
   /** The properties for a Spark JVM that uses this file system. */
   public static java.util.List<String> sparkProperties() {
@@ -57,6 +62,14 @@ public class FaultyFileSystem extends RawLocalFileSystem {
   @Override
   public String getScheme() {
     return SCHEME;
+  }
+
+  @Override
+  public boolean rename(Path src, Path dst) throws IOException {
+    if (dst.getName().equals(System.getProperty(FAIL_RENAME_TO))) {
+      throw new IOException("injected failure renaming " + src + " to " + dst);
+    }
+    return super.rename(src, dst);
   }
 
   @Override

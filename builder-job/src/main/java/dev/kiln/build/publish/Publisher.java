@@ -25,10 +25,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileContext;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +94,7 @@ public final class Publisher {
       Map<String, String> fingerprint) throws IOException {
     Path root = new Path(output);
     FileSystem fs = root.getFileSystem(conf);
+    OutputRoot.check(fs, root, output);
     Publisher p = new Publisher(conf, fs, root, versionId);
     if (!fs.exists(p.versionDir)) {
       return null;
@@ -214,6 +216,7 @@ public final class Publisher {
       Duration grace) throws IOException {
     Path root = new Path(output);
     FileSystem fs = root.getFileSystem(conf);
+    OutputRoot.check(fs, root, output);
     Publisher p = new Publisher(conf, fs, root, versionId);
     if (fs.exists(p.versionDir)) {
       throw p.conflict("was published by another build meanwhile");
@@ -273,53 +276,10 @@ public final class Publisher {
     }
   }
 
-  /**
-   * Removes the entries of {@code _staging} other than this build's whose newest modification
-   * time (of the entry and, for a directory, its direct children) is more than {@code grace}
-   * before {@code now}. A running build rewrites its {@code _alive} file far more often than
-   * that, so only what killed builds left behind goes. Failures are logged, never fatal.
-   *
-   * @return what was removed
-   */
+  /** Removes the staging entries killed builds left (see {@link StaleStaging}). */
   List<Path> removeStale(long now, Duration grace) {
-    List<Path> removed = new ArrayList<>();
-    Path dir = new Path(root, IndexLayout.STAGING);
-    FileStatus[] entries;
-    try {
-      entries = fs.listStatus(dir);
-    } catch (IOException e) {
-      LOG.warn("cannot list {} to remove stale staging directories: {}", dir, e.toString());
-      return removed;
-    }
-    for (FileStatus e : entries) {
-      if (e.getPath().getName().equals(staging.getName())) {
-        continue;
-      }
-      try {
-        long modified = newestModification(e);
-        if (now - modified > grace.toMillis()) {
-          if (fs.delete(e.getPath(), true)) {
-            LOG.warn("removed stale staging entry {} (last modified {}, more than {} ago: a build"
-                + " that stopped without cleaning up)", e.getPath(),
-                Instant.ofEpochMilli(modified), grace.toString().substring(2).toLowerCase());
-            removed.add(e.getPath());
-          }
-        }
-      } catch (IOException ex) {
-        LOG.warn("cannot remove stale staging entry {}: {}", e.getPath(), ex.toString());
-      }
-    }
-    return removed;
-  }
-
-  private long newestModification(FileStatus e) throws IOException {
-    long newest = e.getModificationTime();
-    if (e.isDirectory()) {
-      for (FileStatus c : fs.listStatus(e.getPath())) {
-        newest = Math.max(newest, c.getModificationTime());
-      }
-    }
-    return newest;
+    return StaleStaging.remove(fs, new Path(root, IndexLayout.STAGING), staging.getName(), now,
+        grace);
   }
 
   public Path staging() {
@@ -403,11 +363,37 @@ public final class Publisher {
   /** Replaces LATEST by a rename, so readers see the old id or the new one, never a mix. */
   private void writeLatest() throws IOException {
     Path tmp = new Path(root, IndexLayout.STAGING + "/LATEST-" + UUID.randomUUID());
-    try (OutputStream out = fs.create(tmp, false)) {
-      out.write((versionId + "\n").getBytes(StandardCharsets.UTF_8));
+    boolean renamed = false;
+    try {
+      try (OutputStream out = fs.create(tmp, false)) {
+        out.write((versionId + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+      Path latest = new Path(root, IndexLayout.LATEST);
+      if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+        // FileContext's OVERWRITE rename is generic code on a local disk: it deletes LATEST,
+        // then renames, so a reader (or a crash) can meet no LATEST. rename(2) replaces it in
+        // one step.
+        if (!fs.rename(tmp, latest)) {
+          throw new IOException("cannot rename " + tmp + " to " + latest);
+        }
+      } else {
+        FileContext.getFileContext(root.toUri(), conf).rename(tmp, latest, Options.Rename.OVERWRITE);
+      }
+      renamed = true;
+    } finally {
+      if (!renamed) {
+        // Not left for the grace-period cleanup: nothing else would ever use it.
+        deleteQuietly(tmp);
+      }
     }
-    FileContext.getFileContext(root.toUri(), conf)
-        .rename(tmp, new Path(root, IndexLayout.LATEST), Options.Rename.OVERWRITE);
+  }
+
+  private void deleteQuietly(Path p) {
+    try {
+      fs.delete(p, false);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot remove {}: {}", p, e.toString());
+    }
   }
 
   /** Deletes the staging directory; what was published before stays as it was. */
