@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.build.KilnException;
+import dev.kiln.search.QueryCheck;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -96,33 +97,21 @@ public final class Vecs {
   }
 
   /**
-   * Reads a whole fvecs file of queries, refusing any record with a NaN or infinite value, or
-   * so large that its distances overflow float32: such a query has no meaningful neighbours.
+   * Reads a whole fvecs file of queries, refusing (exit 3, naming the file and the query) any
+   * that the loader would refuse: a NaN or infinite value, or a norm so large that its distances
+   * overflow float ({@link QueryCheck}, the loader's own rule).
    */
   public static float[][] readQueries(Path file) throws IOException {
     float[][] q = readFloats(file);
     for (int i = 0; i < q.length; i++) {
-      double squares = 0;
-      for (int j = 0; j < q[i].length; j++) {
-        float v = q[i][j];
-        if (!Float.isFinite(v)) {
-          throw KilnException.badInput(file + ": query " + i + " holds " + v
-              + " at component " + j + "; queries must be finite");
-        }
-        squares += (double) v * v;
-      }
-      // ||q - x||^2 <= 2||q||^2 + 2||x||^2, and the loader sums in float32: leave it room.
-      if (squares > MAX_QUERY_SQUARED_NORM) {
-        throw KilnException.badInput(String.format(java.util.Locale.ROOT,
-            "%s: query %d has squared norm %.3g; its distances would overflow float32 (at"
-                + " most %.0e)", file, i, squares, MAX_QUERY_SQUARED_NORM));
+      try {
+        QueryCheck.check(q[i], "query " + i);
+      } catch (IllegalArgumentException e) {
+        throw KilnException.badInput(file + ": " + e.getMessage());
       }
     }
     return q;
   }
-
-  /** A quarter of float32's range: the squared distance to any stored vector stays finite. */
-  static final double MAX_QUERY_SQUARED_NORM = Float.MAX_VALUE / 4.0;
 
   public static int[][] readInts(Path file) throws IOException {
     Shape s = shape(file);
