@@ -9,8 +9,10 @@ import dev.kiln.build.publish.Publisher;
 import dev.kiln.build.plan.AutoIndex;
 import dev.kiln.build.read.CanonicalOrder;
 import dev.kiln.build.report.BuildReport;
+import dev.kiln.build.read.InputFiles;
 import dev.kiln.build.read.InputReader;
 import dev.kiln.build.read.Item;
+import dev.kiln.build.read.ReadFailures;
 import dev.kiln.build.train.DistributedKMeans;
 import dev.kiln.build.train.KMeansSeeds;
 import dev.kiln.build.train.PqTrainer;
@@ -73,6 +75,15 @@ public final class KilnBuildJob {
   public BuildResult run() throws IOException {
     try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), progress)) {
       return run(new StageTimer(p));
+    } catch (Exception e) {
+      // Any stage may read the input again (Spark recomputes); a file it cannot read is bad
+      // input wherever that happens, not an unexpected failure. (SparkException is checked in
+      // Java's eyes but thrown undeclared, hence Exception; the rethrow keeps the declared types.)
+      KilnException k = ReadFailures.translate(e);
+      if (k != null) {
+        throw k;
+      }
+      throw e;
     }
   }
 
@@ -81,7 +92,9 @@ public final class KilnBuildJob {
 
     timer.start("read");
     // A re-run of a build that published is found before any work: cheap, and a no-op.
-    Map<String, String> fingerprint = BuildFingerprint.of(cfg, jsc.hadoopConfiguration());
+    // One listing for both: the fingerprint counts exactly the files the reader reads.
+    InputFiles files = InputFiles.list(cfg.input(), jsc.hadoopConfiguration());
+    Map<String, String> fingerprint = BuildFingerprint.of(cfg, files);
     Publisher.Published done = Publisher.findPublished(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), fingerprint);
     if (done != null) {
@@ -90,7 +103,7 @@ public final class KilnBuildJob {
       return new BuildResult(done.versionDir().toString(), done.manifest(), timer.total(), true,
           done.latest());
     }
-    InputReader.Input input = new InputReader(spark, cfg).read();
+    InputReader.Input input = new InputReader(spark, cfg, files).read();
     int dim = input.dim();
     long n = input.count();
     IndexSpec spec = chooseIndex(n, dim);

@@ -15,16 +15,14 @@ import dev.kiln.build.BuildConfig;
 import dev.kiln.build.KilnException;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -52,6 +50,7 @@ public final class InputReader {
 
   private final SparkSession spark;
   private final BuildConfig cfg;
+  private final InputFiles files;
 
   /**
    * The validated input: valid rows, the rejects as a DataFrame (id, embedding, file, reason),
@@ -85,8 +84,14 @@ public final class InputReader {
   }
 
   public InputReader(SparkSession spark, BuildConfig cfg) {
+    this(spark, cfg, InputFiles.list(cfg.input(), spark.sparkContext().hadoopConfiguration()));
+  }
+
+  /** A reader of exactly {@code files} (the listing the build fingerprint was made from). */
+  public InputReader(SparkSession spark, BuildConfig cfg, InputFiles files) {
     this.spark = spark;
     this.cfg = cfg;
+    this.files = files;
   }
 
   public Input read() {
@@ -174,23 +179,40 @@ public final class InputReader {
   }
 
   private Dataset<Row> openParquet() {
-    try {
-      Path p = new Path(cfg.input());
-      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (!fs.exists(p)) {
-        throw KilnException.badInput("input path not found: " + cfg.input());
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      throw KilnException.badInput("cannot access input " + cfg.input() + ": " + e.getMessage());
+    if (files.files().isEmpty()) {
+      throw KilnException.badInput("input " + cfg.input() + " holds no data files (names"
+          + " starting with _ or . are skipped)");
     }
+    Dataset<Row> df;
     try {
-      return spark.read().parquet(cfg.input());
+      // Every file at any depth: Spark alone reads only the top level of a directory unless it
+      // finds Hive-style partitions, and then fails on a mix of the two.
+      df = parquet(spark).option("recursiveFileLookup", "true").load(cfg.input());
     } catch (Exception e) {
+      KilnException k = ReadFailures.translate(e);
+      if (k != null) {
+        throw k;
+      }
       // Spark declares no checked exception here but throws AnalysisException for unreadable input.
       String msg = e instanceof AnalysisException a ? a.getSimpleMessage() : e.getMessage();
-      throw KilnException.badInput("cannot read Parquet at " + cfg.input() + ": " + oneLine(msg));
+      throw KilnException.badInput("cannot read Parquet at " + cfg.input() + ": "
+          + ReadFailures.cap(ReadFailures.oneLine(msg), ReadFailures.MAX_CAUSE));
     }
+    files.checkSameAs(List.of(df.inputFiles()), cfg.input());
+    return df;
   }
+
+  /**
+   * A Parquet reader that verifies page checksums: without it, bytes damaged on disk are decoded
+   * as vectors and indexed. The option travels with the read to every executor, whatever session
+   * runs it.
+   */
+  public static DataFrameReader parquet(SparkSession spark) {
+    return spark.read().format("parquet").option(VERIFY_CHECKSUMS, "true");
+  }
+
+  /** parquet-mr's switch for checking each page's CRC (written by default) when reading. */
+  public static final String VERIFY_CHECKSUMS = "parquet.page.verify-checksum.enabled";
 
   private IdType idType(StructType schema) {
     DataType t = field(schema, cfg.idColumn(), "--id-column").dataType();
@@ -292,9 +314,5 @@ public final class InputReader {
       x[i] = v.get(i);
     }
     return longIds ? new Item(row.getLong(0), null, x) : new Item(0, row.getString(0), x);
-  }
-
-  private static String oneLine(String s) {
-    return s == null ? "" : s.replaceAll("\\s+", " ").trim();
   }
 }
