@@ -7,6 +7,7 @@ import dev.kiln.build.encode.ModelBroadcast;
 import dev.kiln.build.publish.BuildFingerprint;
 import dev.kiln.build.publish.Publisher;
 import dev.kiln.build.plan.AutoIndex;
+import dev.kiln.build.plan.MemoryCheck;
 import dev.kiln.build.read.CanonicalOrder;
 import dev.kiln.build.report.BuildReport;
 import dev.kiln.build.read.InputFiles;
@@ -108,6 +109,8 @@ public final class KilnBuildJob {
     long n = input.count();
     IndexSpec spec = chooseIndex(n, dim);
     checkSizes(spec, n);
+    MemoryCheck.check(spark.sparkContext(), dim, spec,
+        (int) Math.min(n, cfg.evaluation().sampleSize()));
     Publisher pub = Publisher.prepare(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
     JavaRDD<Item> items = null;
@@ -181,6 +184,13 @@ public final class KilnBuildJob {
       // Each shard's files stay under the limit: the refine file can be the larger one.
       int shards = cfg.shards() > 0 ? cfg.shards()
           : autoShards(n, Math.max(model.codeSize(), spec.refine().bytesPerVector(dim)));
+      if (shards > n) {
+        // More shards than items is only empty files (thousands of them, mistyped); a nightly
+        // job whose input shrank should still build, so lower it and say so.
+        LOG.warn("--shards {} is more than the {} items to build: writing {} shards", shards, n,
+            n);
+        shards = (int) n;
+      }
       Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model, sq8));
       encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
       ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());

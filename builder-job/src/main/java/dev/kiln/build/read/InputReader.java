@@ -13,6 +13,7 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.KilnException;
+import dev.kiln.build.plan.MemoryCheck;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import java.util.ArrayList;
@@ -113,6 +114,12 @@ public final class InputReader {
       }
     } catch (IllegalArgumentException e) {
       throw KilnException.usage(e.getMessage());
+    }
+    if (cfg.spec() != null) {
+      // Before the input is read in full: a dimension no task can hold fails now, not in an
+      // executor's OutOfMemoryError.
+      MemoryCheck.check(spark.sparkContext(), dim, cfg.spec(),
+          cfg.evaluation().sampleSize());
     }
 
     Column reason =

@@ -13,6 +13,7 @@ import dev.kiln.build.KilnException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
+import dev.kiln.testing.ChildKiln;
 import dev.kiln.testing.KilnTestData;
 import dev.kiln.testing.KilnTestData.CliRun;
 import dev.kiln.testing.SparkExtension;
@@ -43,15 +44,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What a build makes of the input's layout and of damaged input files (issue 14, items 1, 2, 8,
- * 10): every file at any depth is read, Hive-style partitions included, and the fingerprint
- * counts the same files; a damaged page, a truncated file or a file that is not Parquet fails
- * with exit 3 and one short line naming the file, wherever it sits among good files, and
- * publishes nothing.
+ * Builds given awkward input or options (issue 14, items 1, 2, 8, 10, 11, 13): every file at
+ * any depth is read, Hive-style partitions included, and the fingerprint counts the same files;
+ * a damaged page, a truncated file or a file that is not Parquet fails with exit 3 and one short
+ * line naming the file, wherever it sits among good files; a bad option fails with exit 2 naming
+ * it; a dimension no task can hold is refused with the figure it needs, and d = 4,096 builds in
+ * a 1 GiB JVM. Nothing is published by a failure and LATEST stays.
  */
 @ExtendWith(SparkExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class InputFaultsTest {
+class BuildFaultsTest {
   private static final int DIM = 16;
   /** Rows per file. */
   private static final int ROWS = 100;
@@ -106,11 +108,19 @@ class InputFaultsTest {
     return target;
   }
 
+  /** A small build; options in {@code more} replace the defaults of the same name. */
   private static String[] build(String input, Path root, String version, String... more) {
     List<String> args = new ArrayList<>(List.of("build", "--input", input, "--output",
-        root.toString(), "--index", "IVF2,Flat", "--version", version, "--kmeans-iterations",
-        "2", "--eval-queries", "0"));
-    args.addAll(List.of(more));
+        root.toString(), "--version", version));
+    List<String> given = List.of(more);
+    String[] defaults = {"--index", "IVF2,Flat", "--kmeans-iterations", "2", "--eval-queries",
+        "0"};
+    for (int i = 0; i < defaults.length; i += 2) {
+      if (!given.contains(defaults[i])) {
+        args.addAll(List.of(defaults[i], defaults[i + 1]));
+      }
+    }
+    args.addAll(given);
     return args.toArray(String[]::new);
   }
 
@@ -244,6 +254,98 @@ class InputFaultsTest {
     String line = assertFails(KilnException.BAD_INPUT, in.toString(), "v-text");
     assertTrue(line.startsWith("kiln: error: cannot read Parquet file " + uri(text) + ": "), line);
     assertTrue(line.contains("not a Parquet file"), line);
+  }
+
+  // ------------------------------------------------------------------ options (item 13)
+
+  @Test
+  void optionErrorsNameTheOption() throws IOException {
+    String good = data.resolve("good").toString();
+    Map<String, List<String>> cases = new java.util.LinkedHashMap<>();
+    cases.put("--shards must be 0 (the default: automatic) or more, not -1",
+        List.of("--shards", "-1"));
+    cases.put("--partitions must be", List.of("--partitions", "-2"));
+    cases.put("--dim must be", List.of("--dim", "-1"));
+    cases.put("--train-points-per-list must be positive, not 0",
+        List.of("--train-points-per-list", "0"));
+    cases.put("--kmeans-iterations must be positive, not 0", List.of("--kmeans-iterations", "0"));
+    cases.put("--pq-train-points must be positive", List.of("--pq-train-points", "0"));
+    cases.put("--pq-iterations must be positive", List.of("--pq-iterations", "-3"));
+    cases.put("--max-reject-fraction must be in [0, 1], not 1.5",
+        List.of("--max-reject-fraction", "1.5"));
+    cases.put("--eval-queries must be", List.of("--eval-queries", "-1"));
+    cases.put("--eval-k must be positive", List.of("--eval-k", "0"));
+    cases.put("--at-nprobe must be positive", List.of("--at-nprobe", "0"));
+    cases.put("--eval-nprobe values must be positive", List.of("--eval-nprobe", "4,0"));
+    cases.put("--memory-budget: ", List.of("--memory-budget", "lots"));
+    cases.put("--metric: unknown metric 'manhattan'", List.of("--metric", "manhattan"));
+    for (Map.Entry<String, List<String>> c : cases.entrySet()) {
+      String line = assertFails(KilnException.USAGE, good, "v-opt",
+          c.getValue().toArray(String[]::new));
+      assertTrue(line.startsWith("kiln: error: " + c.getKey()), c.getValue() + ": " + line);
+    }
+    // --index and --version are set by build(): given here in full.
+    Map<String, List<String>> whole = Map.of(
+        "--index", List.of("--index", "IVF0,Flat", "--version", "v-opt"),
+        "--version", List.of("--index", "IVF2,Flat", "--version", "../up"));
+    for (Map.Entry<String, List<String>> c : whole.entrySet()) {
+      CliRun run = cli(concat(List.of("build", "--input", good, "--output", root.toString()),
+          c.getValue()));
+      assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+      assertEquals(1, run.errLines().size(), run.err());
+      assertTrue(run.errLines().get(0).startsWith("kiln: error: " + c.getKey() + ": "),
+          run.err());
+      assertEquals("v0\n", latest(root));
+    }
+  }
+
+  @Test
+  void moreShardsThanRowsAreLoweredToTheRowCount() throws IOException {
+    Path out = tmp.resolve("shards-root");
+    CliRun run = cli(build(data.resolve("good").toString(), out, "v1", "--shards", "5000"));
+    assertEquals(0, run.exitCode(), run.err());
+    Manifest m = assertPublished(out, "v1", ROWS, false);
+    assertEquals(ROWS, m.count());
+  }
+
+  // ------------------------------------------------------------------ dimension (item 11)
+
+  @Test
+  void aDimensionNoTaskCanHoldIsRefusedWithTheFigure() throws IOException {
+    String good = data.resolve("good").toString();
+    // 64 lists x 20 million dimensions: about 24 GiB of k-means state per task.
+    String line = assertFails(KilnException.BAD_INPUT, good, "v-dim", "--dim", "20000000",
+        "--index", "IVF64,Flat");
+    assertTrue(line.contains("dimension 20000000 with 64 lists needs about")
+        && line.contains("GiB per task") && line.contains("spark.executor.memory"), line);
+    // Beyond what a Java array can index, whatever the heap.
+    line = assertFails(KilnException.BAD_INPUT, good, "v-dim", "--dim", "40000000",
+        "--index", "IVF64,Flat");
+    assertTrue(line.contains("needs arrays of"), line);
+  }
+
+  @Test
+  void dimension4096BuildsInA1GiBJvm() throws Exception {
+    Path in = data.resolve("d4096");
+    int n = 300;
+    int d = 4096;
+    KilnTestData.writeVectors(spark, in, KilnTestData.longIds(n), gaussian(new Random(9), n, d, 1));
+    Path out = tmp.resolve("d4096-root");
+    // Its own JVM with -Xmx1g: less than the 1.5 GiB conf/spark-defaults.conf gives executors.
+    ChildKiln.Child child = ChildKiln.start(tmp.resolve("d4096.log"), List.of(),
+        "build", "--input", in.toString(), "--output", out.toString(), "--index", "IVF2,Flat",
+        "--version", "v1", "--kmeans-iterations", "2", "--eval-queries", "20", "--master",
+        "local[2]");
+    assertEquals(0, child.waitFor(java.time.Duration.ofMinutes(3)), child.output());
+    Manifest m = assertPublished(out, "v1", 1, false);
+    assertEquals(n, m.count());
+    assertEquals(d, m.dim());
+  }
+
+  private static String[] concat(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out.toArray(String[]::new);
   }
 
   /** Cuts the file to half its length. */
