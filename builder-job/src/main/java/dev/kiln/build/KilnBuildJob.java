@@ -109,8 +109,8 @@ public final class KilnBuildJob {
     long n = input.count();
     IndexSpec spec = chooseIndex(n, dim);
     checkSizes(spec, n);
-    MemoryCheck.check(spark.sparkContext(), dim, spec,
-        (int) Math.min(n, cfg.evaluation().sampleSize()));
+    MemoryCheck.check(spark.sparkContext(), dim, spec, Math.min(n, cfg.pqTrainingPoints()),
+        Math.min(n, cfg.evaluation().sampleSize()));
     Publisher pub = Publisher.prepare(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
     JavaRDD<Item> items = null;

@@ -10,14 +10,14 @@ import org.apache.spark.SparkContext;
  * hold: without this the build dies in an executor with {@code OutOfMemoryError}, which kills a
  * local-mode JVM outright (exit 52, no message), or an {@code int} array size overflows.
  *
- * <p>What grows with dimension x lists, per task: the k-means partial sums (doubles), the
- * broadcast centroids and the assignment kernel's transposed copy of them (floats), 20 bytes per
- * element in all; plus a block of vectors ({@code TrainingSample}, at most 16 MiB) and the
- * evaluation's transposed queries. What grows with rows is streamed or sized by the rows present.
+ * <p>What grows with the dimension, per task, stage by stage (the largest counts): k-means holds
+ * its partial sums (doubles), the broadcast centroids and the assignment kernel's transposed
+ * copy of them (floats), 16 bytes per list and dimension, plus a training block (at most 16
+ * MiB); PQ training holds one sub-space's sample twice over and the centroids twice; the
+ * evaluation holds the queries twice. What grows with rows is streamed or sized by the rows
+ * present.
  */
 public final class MemoryCheck {
-  /** Bytes per nlist x dim element held by one k-means task: sums 8, centroids 4, tiles 4+. */
-  static final long BYTES_PER_MODEL_ELEMENT = 20;
   /** A training block at most (TrainingSample.BLOCK_BYTES). */
   static final long BLOCK_BYTES = 16L << 20;
   /** What Spark reserves of every heap before anything else (RESERVED_SYSTEM_MEMORY_BYTES). */
@@ -27,39 +27,51 @@ public final class MemoryCheck {
 
   private MemoryCheck() {}
 
-  /** Bytes one task needs for vectors of {@code dim} with {@code nlist} lists. */
-  public static long perTaskBytes(long dim, long nlist, long evalQueries) {
+  /** One task's largest need: which stage and how many bytes. */
+  record Need(String stage, long bytes) {}
+
+  /** Bytes one task needs for vectors of {@code dim}, at its most demanding stage. */
+  static Need perTask(long dim, IndexSpec spec, long pqPoints, long evalQueries) {
+    long nlist = spec.nlist();
     long padded = (nlist + 63) / 64 * 64; // the kernel pads lists to groups of 4 tiles of 16
-    return 8 * nlist * dim + 4 * nlist * dim + 4 * padded * dim + BLOCK_BYTES
-        + 8 * evalQueries * dim; // queries broadcast and transposed
+    Need need = new Need("k-means", 12 * nlist * dim + 4 * padded * dim + BLOCK_BYTES);
+    if (spec.encoding() == IndexSpec.Encoding.PQ) {
+      long pq = 8 * pqPoints * (dim / spec.pqM()) + 8 * padded * dim;
+      need = pq > need.bytes() ? new Need("PQ training", pq) : need;
+    }
+    long eval = 8 * ((evalQueries + 15) / 16 * 16) * dim + 4 * 128 * dim;
+    return eval > need.bytes() ? new Need(evalQueries + " evaluation queries", eval) : need;
   }
 
   /**
+   * @param pqPoints rows in the PQ training sample at most
+   * @param evalQueries queries the evaluation samples (0 for none)
    * @throws KilnException (bad input) when an array would exceed Java's limit, or one task
    *     would need more than an executor's heap
    */
-  public static void check(SparkContext sc, int dim, IndexSpec spec, int evalQueries) {
+  public static void check(SparkContext sc, int dim, IndexSpec spec, long pqPoints,
+      long evalQueries) {
     int nlist = spec.nlist();
-    long padded = (nlist + 63L) / 64 * 64;
-    long queries = (evalQueries + 15L) / 16 * 16; // in tiles of 16
-    long codebooks = spec.encoding() == IndexSpec.Encoding.PQ ? 256L * dim : 0;
-    long elements = Math.max(padded * dim, Math.max(codebooks, queries * dim));
+    boolean pq = spec.encoding() == IndexSpec.Encoding.PQ;
+    long elements = Math.max((nlist + 63L) / 64 * 64 * dim, 4L * nlist * dim); // seeds: 4 x nlist
+    elements = Math.max(elements, (evalQueries + 15) / 16 * 16 * dim);
+    if (pq) {
+      elements = Math.max(elements, Math.max(256L * dim, pqPoints * (dim / spec.pqM())));
+    }
     if (elements > MAX_ARRAY) {
       throw KilnException.badInput(String.format(Locale.ROOT,
           "dimension %d with %d lists needs arrays of %,d elements, more than Java's %,d;"
               + " use fewer lists or a smaller dimension", dim, nlist, elements, MAX_ARRAY));
     }
-    long needs = perTaskBytes(dim, nlist, evalQueries);
+    Need need = perTask(dim, spec, pqPoints, evalQueries);
     long heap = executorHeap(sc);
-    if (needs > heap - SPARK_RESERVED) {
+    if (need.bytes() > heap - SPARK_RESERVED) {
       throw KilnException.badInput(String.format(Locale.ROOT,
-          "dimension %d with %d lists needs about %s per task (k-means sums, centroids and"
-              + " their kernel copy: %d bytes per list and dimension, plus a 16 MiB block%s);"
-              + " an executor has %s of heap (%s after Spark's reserve): use fewer lists, or"
-              + " more executor memory (spark.executor.memory)", dim, nlist,
-          AutoIndex.human(needs), BYTES_PER_MODEL_ELEMENT,
-          evalQueries > 0 ? " and " + evalQueries + " evaluation queries" : "",
-          AutoIndex.human(heap), AutoIndex.human(Math.max(0, heap - SPARK_RESERVED))));
+          "dimension %d with %d lists needs about %s per task (for %s); an executor has %s of"
+              + " heap (%s after Spark's reserve): use fewer lists, or more executor memory"
+              + " (spark.executor.memory)", dim, nlist, AutoIndex.human(need.bytes()),
+          need.stage(), AutoIndex.human(heap),
+          AutoIndex.human(Math.max(0, heap - SPARK_RESERVED))));
     }
   }
 

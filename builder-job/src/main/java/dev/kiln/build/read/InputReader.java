@@ -95,7 +95,25 @@ public final class InputReader {
     this.files = files;
   }
 
+  /**
+   * Reads and validates the input (one pass to count). A file Spark cannot read is bad input
+   * naming the file ({@link ReadFailures}); the returned datasets read the input again later, so
+   * callers translate those failures too.
+   */
   public Input read() {
+    try {
+      return validate();
+    } catch (Exception e) {
+      // SparkException is checked in Java's eyes but thrown undeclared.
+      KilnException k = ReadFailures.translate(e);
+      if (k != null) {
+        throw k;
+      }
+      throw e;
+    }
+  }
+
+  private Input validate() {
     Dataset<Row> raw = openParquet();
     StructType schema = raw.schema();
     IdType idType = idType(schema);
@@ -118,9 +136,10 @@ public final class InputReader {
     if (cfg.spec() != null) {
       // Before the input is read in full: a dimension no task can hold fails now, not in an
       // executor's OutOfMemoryError.
-      MemoryCheck.check(spark.sparkContext(), dim, cfg.spec(),
+      MemoryCheck.check(spark.sparkContext(), dim, cfg.spec(), cfg.pqTrainingPoints(),
           cfg.evaluation().sampleSize());
     }
+    limitReaderBatch(dim);
 
     Column reason =
         when(col(ID).isNull(), lit("null id"))
@@ -192,9 +211,7 @@ public final class InputReader {
     }
     Dataset<Row> df;
     try {
-      // Every file at any depth: Spark alone reads only the top level of a directory unless it
-      // finds Hive-style partitions, and then fails on a mix of the two.
-      df = parquet(spark).option("recursiveFileLookup", "true").load(cfg.input());
+      df = parquet(spark).load(cfg.input());
     } catch (Exception e) {
       KilnException k = ReadFailures.translate(e);
       if (k != null) {
@@ -210,12 +227,15 @@ public final class InputReader {
   }
 
   /**
-   * A Parquet reader that verifies page checksums: without it, bytes damaged on disk are decoded
-   * as vectors and indexed. The option travels with the read to every executor, whatever session
-   * runs it.
+   * How Kiln reads Parquet. Every file at any depth: Spark alone reads only the top level of a
+   * directory unless it finds Hive-style partitions (and then fails on a mix of the two), so
+   * files in subdirectories were silently left out. Page checksums verified: without that, bytes
+   * damaged on disk are decoded as vectors and indexed. The options travel with the read to
+   * every executor, whatever session runs it.
    */
   public static DataFrameReader parquet(SparkSession spark) {
-    return spark.read().format("parquet").option(VERIFY_CHECKSUMS, "true");
+    return spark.read().format("parquet").option("recursiveFileLookup", "true")
+        .option(VERIFY_CHECKSUMS, "true");
   }
 
   /** parquet-mr's switch for checking each page's CRC (written by default) when reading. */
@@ -269,6 +289,24 @@ public final class InputReader {
       throw KilnException.badInput("the first embedding in " + cfg.input() + " is empty");
     }
     return d;
+  }
+
+  /** Spark's vectorized Parquet reader decodes this many rows per batch (4,096 by default). */
+  static final String READER_BATCH = "spark.sql.parquet.columnarReaderBatchSize";
+  /** Bytes of vectors one reader batch may hold. */
+  static final long READER_BATCH_BYTES = 64L << 20;
+
+  /**
+   * Above d = 4,096 a batch of 4,096 rows is more than 64 MiB per task (1.6 GB at d = 100,000):
+   * lower the session's batch size so a batch stays within that. It is read when a query is
+   * planned, so it holds for every later read of the input; it is only ever lowered.
+   */
+  private void limitReaderBatch(int dim) {
+    int current = Integer.parseInt(spark.conf().get(READER_BATCH, "4096"));
+    int rows = (int) Math.max(1, READER_BATCH_BYTES / (4L * dim));
+    if (rows < current) {
+      spark.conf().set(READER_BATCH, rows);
+    }
   }
 
   /** Invalid rows per reason, and duplicated ids among the valid rows. */
