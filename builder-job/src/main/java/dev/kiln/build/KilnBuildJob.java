@@ -111,6 +111,7 @@ public final class KilnBuildJob {
     checkSizes(spec, n);
     MemoryCheck.check(spark.sparkContext(), dim, spec, Math.min(n, cfg.pqTrainingPoints()),
         Math.min(n, cfg.evaluation().sampleSize()));
+    int shards = shards(spec, n, dim);
     Publisher pub = Publisher.prepare(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
     JavaRDD<Item> items = null;
@@ -181,16 +182,6 @@ public final class KilnBuildJob {
       pub.record(ModelFile.NAME, modelBytes, modelCrc);
 
       timer.start("encode");
-      // Each shard's files stay under the limit: the refine file can be the larger one.
-      int shards = cfg.shards() > 0 ? cfg.shards()
-          : autoShards(n, Math.max(model.codeSize(), spec.refine().bytesPerVector(dim)));
-      if (shards > n) {
-        // More shards than items is only empty files (thousands of them, mistyped); a nightly
-        // job whose input shrank should still build, so lower it and say so.
-        LOG.warn("--shards {} is more than the {} items to build: writing {} shards", shards, n,
-            n);
-        shards = (int) n;
-      }
       Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model, sq8));
       encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
       ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());
@@ -305,6 +296,25 @@ public final class KilnBuildJob {
       throw KilnException.badInput("IVF" + spec.nlist() + " needs at least " + spec.nlist()
           + " vectors to train " + spec.nlist() + " lists; the input has " + n + " valid rows");
     }
+  }
+
+  /**
+   * The shard count, decided before any training: given, or enough for the data size; never
+   * more than the items (more would only be empty files: thousands of them for a mistyped
+   * {@code --shards}; a nightly job whose input shrank should still build, so it is lowered and
+   * logged, not refused); and with a list-size table that fits in a task.
+   */
+  private int shards(IndexSpec spec, long n, int dim) {
+    // Each shard's files stay under the limit: the refine file can be the larger one.
+    int shards = cfg.shards() > 0 ? cfg.shards()
+        : autoShards(n, Math.max(spec.codeSize(dim), spec.refine().bytesPerVector(dim)));
+    if (shards > n) {
+      LOG.warn("--shards {} is more than the {} items to build: writing {} shards", shards, n,
+          n);
+      shards = (int) n;
+    }
+    MemoryCheck.checkShards(spark.sparkContext(), shards, spec.nlist());
+    return shards;
   }
 
   /** Enough shards that each stays near {@link BuildConfig#TARGET_SHARD_BYTES}. */

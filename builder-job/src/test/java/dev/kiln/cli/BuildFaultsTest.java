@@ -328,6 +328,17 @@ class BuildFaultsTest {
   }
 
   @Test
+  void aShardTableNoTaskCanHoldIsRefusedNamingShards() {
+    // 40,000 x 65,536 list sizes: past an int index, and 39 GiB. Checked before training.
+    KilnException e = org.junit.jupiter.api.Assertions.assertThrows(KilnException.class,
+        () -> dev.kiln.build.plan.MemoryCheck.checkShards(spark.sparkContext(), 40_000, 65_536));
+    assertEquals(KilnException.USAGE, e.exitCode());
+    assertTrue(e.getMessage().startsWith("--shards 40000 with 65536 lists needs a table of"
+        + " 2,621,440,000 list sizes"), e.getMessage());
+    dev.kiln.build.plan.MemoryCheck.checkShards(spark.sparkContext(), 64, 4096); // 4 MiB: fine
+  }
+
+  @Test
   void dimension4096BuildsInA1GiBJvm() throws Exception {
     Path in = data.resolve("d4096");
     int n = 300;

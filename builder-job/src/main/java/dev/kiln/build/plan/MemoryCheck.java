@@ -75,6 +75,23 @@ public final class MemoryCheck {
     }
   }
 
+  /**
+   * The list-size table (a long per shard and list, one per task and two while merging) must
+   * fit: {@code --shards 5000} with 65,536 lists is 2.4 GiB per task.
+   *
+   * @throws KilnException (usage) naming {@code --shards} when it does not
+   */
+  public static void checkShards(SparkContext sc, int shards, int nlist) {
+    long cells = (long) shards * nlist;
+    long heap = executorHeap(sc);
+    if (cells > MAX_ARRAY || 16 * cells > heap - SPARK_RESERVED) {
+      throw KilnException.usage(String.format(Locale.ROOT,
+          "--shards %d with %d lists needs a table of %,d list sizes, %s per task; an executor"
+              + " has %s of heap: use fewer shards (the default is about one per 512 MiB)",
+          shards, nlist, cells, AutoIndex.human(16 * cells), AutoIndex.human(heap)));
+    }
+  }
+
   /** The heap of one executor: this JVM's in local mode, spark.executor.memory otherwise. */
   static long executorHeap(SparkContext sc) {
     return sc.isLocal() ? Runtime.getRuntime().maxMemory() : sc.executorMemory() * (1L << 20);
