@@ -27,20 +27,22 @@ public final class MemoryCheck {
 
   private MemoryCheck() {}
 
-  /** One task's largest need: which stage and how many bytes. */
-  record Need(String stage, long bytes) {}
+  /** One task's largest need: which stage, how many bytes, and what lowers it. */
+  record Need(String stage, long bytes, String fix) {}
 
   /** Bytes one task needs for vectors of {@code dim}, at its most demanding stage. */
   static Need perTask(long dim, IndexSpec spec, long pqPoints, long evalQueries) {
     long nlist = spec.nlist();
     long padded = (nlist + 63) / 64 * 64; // the kernel pads lists to groups of 4 tiles of 16
-    Need need = new Need("k-means", 12 * nlist * dim + 4 * padded * dim + BLOCK_BYTES);
+    Need need = new Need("k-means", 12 * nlist * dim + 4 * padded * dim + BLOCK_BYTES,
+        "fewer lists");
     if (spec.encoding() == IndexSpec.Encoding.PQ) {
       long pq = 8 * pqPoints * (dim / spec.pqM()) + 8 * padded * dim;
-      need = pq > need.bytes() ? new Need("PQ training", pq) : need;
+      need = pq > need.bytes() ? new Need("PQ training", pq, "a smaller --pq-train-points") : need;
     }
     long eval = 8 * ((evalQueries + 15) / 16 * 16) * dim + 4 * 128 * dim;
-    return eval > need.bytes() ? new Need(evalQueries + " evaluation queries", eval) : need;
+    return eval > need.bytes()
+        ? new Need(evalQueries + " evaluation queries", eval, "fewer --eval-queries") : need;
   }
 
   /**
@@ -68,10 +70,10 @@ public final class MemoryCheck {
     if (need.bytes() > heap - SPARK_RESERVED) {
       throw KilnException.badInput(String.format(Locale.ROOT,
           "dimension %d with %d lists needs about %s per task (for %s); an executor has %s of"
-              + " heap (%s after Spark's reserve): use fewer lists, or more executor memory"
+              + " heap (%s after Spark's reserve): use %s, or more executor memory"
               + " (spark.executor.memory)", dim, nlist, AutoIndex.human(need.bytes()),
           need.stage(), AutoIndex.human(heap),
-          AutoIndex.human(Math.max(0, heap - SPARK_RESERVED))));
+          AutoIndex.human(Math.max(0, heap - SPARK_RESERVED)), need.fix()));
     }
   }
 

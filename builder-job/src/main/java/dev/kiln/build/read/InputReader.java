@@ -135,9 +135,9 @@ public final class InputReader {
     }
     if (cfg.spec() != null) {
       // Before the input is read in full: a dimension no task can hold fails now, not in an
-      // executor's OutOfMemoryError.
-      MemoryCheck.check(spark.sparkContext(), dim, cfg.spec(), cfg.pqTrainingPoints(),
-          cfg.evaluation().sampleSize());
+      // executor's OutOfMemoryError. Without the row count yet: the samples (PQ, evaluation)
+      // are checked once it is known (KilnBuildJob).
+      MemoryCheck.check(spark.sparkContext(), dim, cfg.spec(), 0, 0);
     }
     limitReaderBatch(dim);
 
