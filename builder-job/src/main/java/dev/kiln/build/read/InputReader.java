@@ -125,7 +125,7 @@ public final class InputReader {
             (idType == IdType.LONG ? id.cast(DataTypes.LongType) : id).as(ID),
             col(cfg.vectorColumn()).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(VECTOR),
             input_file_name().as(FILE));
-    int dim = cfg.dim() > 0 ? cfg.dim() : firstDimension(df);
+    int dim = cfg.dim() > 0 ? cfg.dim() : firstDimensionInSmallBatches(df);
     try {
       if (cfg.spec() != null) {
         cfg.spec().checkDimension(dim);
@@ -289,6 +289,25 @@ public final class InputReader {
       throw KilnException.badInput("the first embedding in " + cfg.input() + " is empty");
     }
     return d;
+  }
+
+  /**
+   * {@link #firstDimension} with reader batches of a few rows: the dimension is not known yet,
+   * and even one row is taken by decoding a whole batch (4,096 rows of d = 100,000: 1.6 GB).
+   * The batch size is read when the query is planned, so it is restored right after.
+   */
+  private int firstDimensionInSmallBatches(Dataset<Row> df) {
+    String was = spark.conf().get(READER_BATCH, null);
+    spark.conf().set(READER_BATCH, 16);
+    try {
+      return firstDimension(df);
+    } finally {
+      if (was == null) {
+        spark.conf().unset(READER_BATCH);
+      } else {
+        spark.conf().set(READER_BATCH, was);
+      }
+    }
   }
 
   /** Spark's vectorized Parquet reader decodes this many rows per batch (4,096 by default). */
