@@ -82,12 +82,18 @@ public record BuildConfig(
 
   public BuildConfig {
     IndexLayout.checkVersionId(versionId);
-    if (shards < 0 || partitions < 0 || pointsPerCentroid < 1 || kmeansIterations < 1
-        || pqTrainingPoints < 1 || pqIterations < 1 || dim < 0 || memoryBudget < 0) {
-      throw new IllegalArgumentException("sizes and counts must be positive");
-    }
+    // Named as the CLI options are: each component is one build option.
+    atLeast("--shards", shards, 0);
+    atLeast("--partitions", partitions, 0);
+    atLeast("--dim", dim, 0);
+    atLeast("--train-points-per-list", pointsPerCentroid, 1);
+    atLeast("--kmeans-iterations", kmeansIterations, 1);
+    atLeast("--pq-train-points", pqTrainingPoints, 1);
+    atLeast("--pq-iterations", pqIterations, 1);
+    atLeast("--memory-budget", memoryBudget, 0);
     if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
-      throw new IllegalArgumentException("max reject fraction must be in [0, 1]");
+      throw new IllegalArgumentException(
+          "--max-reject-fraction must be in [0, 1], not " + maxRejectFraction);
     }
     if (onDuplicate == null) {
       throw new IllegalArgumentException("a duplicate-id policy is required");
@@ -97,6 +103,13 @@ public record BuildConfig(
     }
     if (evaluation == null) {
       throw new IllegalArgumentException("evaluation settings are required (EvalConfig.off())");
+    }
+  }
+
+  private static void atLeast(String option, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(option + " must be "
+          + (min == 0 ? "0 (the default: automatic) or more" : "positive") + ", not " + value);
     }
   }
 

@@ -7,10 +7,13 @@ import dev.kiln.build.encode.ModelBroadcast;
 import dev.kiln.build.publish.BuildFingerprint;
 import dev.kiln.build.publish.Publisher;
 import dev.kiln.build.plan.AutoIndex;
+import dev.kiln.build.plan.MemoryCheck;
 import dev.kiln.build.read.CanonicalOrder;
 import dev.kiln.build.report.BuildReport;
+import dev.kiln.build.read.InputFiles;
 import dev.kiln.build.read.InputReader;
 import dev.kiln.build.read.Item;
+import dev.kiln.build.read.ReadFailures;
 import dev.kiln.build.train.DistributedKMeans;
 import dev.kiln.build.train.KMeansSeeds;
 import dev.kiln.build.train.PqTrainer;
@@ -73,6 +76,15 @@ public final class KilnBuildJob {
   public BuildResult run() throws IOException {
     try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), progress)) {
       return run(new StageTimer(p));
+    } catch (Exception e) {
+      // Any stage may read the input again (Spark recomputes); a file it cannot read is bad
+      // input wherever that happens, not an unexpected failure. (SparkException is checked in
+      // Java's eyes but thrown undeclared, hence Exception; the rethrow keeps the declared types.)
+      KilnException k = ReadFailures.translate(e);
+      if (k != null) {
+        throw k;
+      }
+      throw e;
     }
   }
 
@@ -81,7 +93,9 @@ public final class KilnBuildJob {
 
     timer.start("read");
     // A re-run of a build that published is found before any work: cheap, and a no-op.
-    Map<String, String> fingerprint = BuildFingerprint.of(cfg, jsc.hadoopConfiguration());
+    // One listing for both: the fingerprint counts exactly the files the reader reads.
+    InputFiles files = InputFiles.list(cfg.input(), jsc.hadoopConfiguration());
+    Map<String, String> fingerprint = BuildFingerprint.of(cfg, files);
     Publisher.Published done = Publisher.findPublished(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), fingerprint);
     if (done != null) {
@@ -90,11 +104,14 @@ public final class KilnBuildJob {
       return new BuildResult(done.versionDir().toString(), done.manifest(), timer.total(), true,
           done.latest());
     }
-    InputReader.Input input = new InputReader(spark, cfg).read();
+    InputReader.Input input = new InputReader(spark, cfg, files).read();
     int dim = input.dim();
     long n = input.count();
     IndexSpec spec = chooseIndex(n, dim);
     checkSizes(spec, n);
+    MemoryCheck.check(spark.sparkContext(), dim, spec, Math.min(n, cfg.pqTrainingPoints()),
+        Math.min(n, cfg.evaluation().sampleSize()));
+    int shards = shards(spec, n, dim);
     Publisher pub = Publisher.prepare(
         jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
     JavaRDD<Item> items = null;
@@ -165,9 +182,6 @@ public final class KilnBuildJob {
       pub.record(ModelFile.NAME, modelBytes, modelCrc);
 
       timer.start("encode");
-      // Each shard's files stay under the limit: the refine file can be the larger one.
-      int shards = cfg.shards() > 0 ? cfg.shards()
-          : autoShards(n, Math.max(model.codeSize(), spec.refine().bytesPerVector(dim)));
       Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model, sq8));
       encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
       ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());
@@ -282,6 +296,25 @@ public final class KilnBuildJob {
       throw KilnException.badInput("IVF" + spec.nlist() + " needs at least " + spec.nlist()
           + " vectors to train " + spec.nlist() + " lists; the input has " + n + " valid rows");
     }
+  }
+
+  /**
+   * The shard count, decided before any training: given, or enough for the data size; never
+   * more than the items (more would only be empty files: thousands of them for a mistyped
+   * {@code --shards}; a nightly job whose input shrank should still build, so it is lowered and
+   * logged, not refused); and with a list-size table that fits in a task.
+   */
+  private int shards(IndexSpec spec, long n, int dim) {
+    // Each shard's files stay under the limit: the refine file can be the larger one.
+    int shards = cfg.shards() > 0 ? cfg.shards()
+        : autoShards(n, Math.max(spec.codeSize(dim), spec.refine().bytesPerVector(dim)));
+    if (shards > n) {
+      LOG.warn("--shards {} is more than the {} items to build: writing {} shards", shards, n,
+          n);
+      shards = (int) n;
+    }
+    MemoryCheck.checkShards(spark.sparkContext(), shards, spec.nlist());
+    return shards;
   }
 
   /** Enough shards that each stays near {@link BuildConfig#TARGET_SHARD_BYTES}. */

@@ -12,6 +12,7 @@ import dev.kiln.build.read.OnDuplicate;
 import dev.kiln.format.Quality;
 import java.util.ArrayList;
 import java.util.List;
+import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.time.Duration;
@@ -201,14 +202,14 @@ final class BuildCommand implements Callable<Integer> {
     BuildConfig toConfig() {
       String v = version != null ? version
           : LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-      IndexSpec spec = index.equalsIgnoreCase("auto") ? null : IndexSpec.parse(index);
-      long budget;
-      try {
-        budget = memoryBudget == null ? 0 : AutoIndex.parseBytes(memoryBudget);
-      } catch (IllegalArgumentException e) {
-        throw KilnException.usage(e.getMessage());
-      }
-      return BuildConfig.defaults(input, output, v, spec, Metric.parse(metric))
+      // The parsers live in index-format and know nothing of options: name the option here.
+      IndexSpec spec = index.equalsIgnoreCase("auto") ? null
+          : named("--index", () -> IndexSpec.parse(index));
+      long budget = memoryBudget == null ? 0
+          : named("--memory-budget", () -> AutoIndex.parseBytes(memoryBudget));
+      Metric m = named("--metric", () -> Metric.parse(metric));
+      named("--version", () -> IndexLayout.checkVersionId(v));
+      return BuildConfig.defaults(input, output, v, spec, m)
           .withMemoryBudget(budget)
           .withColumns(idColumn, vectorColumn)
           .withDim(dim)
@@ -219,6 +220,16 @@ final class BuildCommand implements Callable<Integer> {
           .withOnDuplicate(onDuplicatePolicy())
           .withStagingGrace(stagingGrace)
           .withEvaluation(evalConfig());
+    }
+
+    /** {@code parse}'s value; its IllegalArgumentException as a usage error naming the option. */
+    private static <T> T named(String option, java.util.function.Supplier<T> parse) {
+      try {
+        return parse.get();
+      } catch (IllegalArgumentException e) {
+        String msg = String.valueOf(e.getMessage());
+        throw KilnException.usage(msg.startsWith(option) ? msg : option + ": " + msg);
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.build.read.InputReader;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import scala.Option;
@@ -38,6 +39,9 @@ final class SparkSessions {
     }
     conf.setIfMissing("spark.ui.enabled", "false");
     conf.setIfMissing("spark.sql.shuffle.partitions", "8");
+    // Damaged Parquet pages fail the read instead of being decoded as data. Kiln's reads also
+    // set it per read (InputReader.parquet), which covers a session that was already running.
+    conf.setIfMissing("spark.hadoop." + InputReader.VERIFY_CHECKSUMS, "true");
     return new Lease(SparkSession.builder().appName(appName).config(conf).getOrCreate(), true);
   }
 

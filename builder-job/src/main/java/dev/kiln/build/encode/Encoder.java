@@ -21,6 +21,11 @@ import org.apache.spark.broadcast.Broadcast;
  */
 public final class Encoder {
   private static final int BATCH = 256;
+  /**
+   * Bytes of vectors per batch at most (twice over: vectors and residuals): 256 rows up to
+   * d = 4,096, fewer above, so a task's buffers do not grow with the dimension.
+   */
+  private static final long BATCH_BYTES = 4L << 20;
 
   private Encoder() {}
 
@@ -43,8 +48,9 @@ public final class Encoder {
     private final float[] batch;
     private final float[] residuals;
     private final byte[] codes;
-    private final int[] lists = new int[BATCH];
-    private final List<Item> pending = new ArrayList<>(BATCH);
+    private final int batchRows;
+    private final int[] lists;
+    private final List<Item> pending;
     private int next;
 
     Batches(Iterator<Item> in, IndexModel model, IndexSpec.Refine refine, ScalarQuantizer sq8,
@@ -55,9 +61,12 @@ public final class Encoder {
       this.sq8 = sq8;
       this.shards = shards;
       this.dim = model.dim();
-      this.batch = new float[BATCH * dim];
-      this.residuals = new float[BATCH * dim];
-      this.codes = new byte[BATCH * model.codeSize()];
+      this.batchRows = (int) Math.max(1, Math.min(BATCH, BATCH_BYTES / (4L * dim)));
+      this.batch = new float[batchRows * dim];
+      this.residuals = new float[batchRows * dim];
+      this.codes = new byte[batchRows * model.codeSize()];
+      this.lists = new int[batchRows];
+      this.pending = new ArrayList<>(batchRows);
     }
 
     @Override
@@ -67,7 +76,7 @@ public final class Encoder {
       }
       pending.clear();
       next = 0;
-      while (pending.size() < BATCH && in.hasNext()) {
+      while (pending.size() < batchRows && in.hasNext()) {
         Item item = in.next();
         System.arraycopy(item.vector(), 0, batch, pending.size() * dim, dim);
         pending.add(item);

@@ -27,8 +27,20 @@ public record EvalConfig(
 
   public EvalConfig {
     nprobes = List.copyOf(nprobes);
-    if (sampleSize < 0 || k < 1 || atNprobe < 1 || nprobes.stream().anyMatch(n -> n < 1)) {
-      throw new IllegalArgumentException("evaluation sizes must be positive");
+    if (sampleSize < 0) {
+      throw new IllegalArgumentException("--eval-queries must be 0 (no evaluation) or more, not "
+          + sampleSize);
+    }
+    if (k < 1) {
+      throw new IllegalArgumentException("--eval-k must be positive, not " + k);
+    }
+    if (atNprobe < 1) {
+      throw new IllegalArgumentException("--at-nprobe must be positive, not " + atNprobe);
+    }
+    for (int n : nprobes) {
+      if (n < 1) {
+        throw new IllegalArgumentException("--eval-nprobe values must be positive, not " + n);
+      }
     }
     if (!Double.isNaN(minRecall) && !(minRecall >= 0 && minRecall <= 1)) {
       throw new IllegalArgumentException("--min-recall must be in [0, 1], got " + minRecall);

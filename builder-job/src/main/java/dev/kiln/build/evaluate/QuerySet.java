@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
 
 import dev.kiln.build.KilnException;
+import dev.kiln.build.read.ReadFailures;
 import dev.kiln.build.read.Item;
 import dev.kiln.format.Metric;
 import dev.kiln.quantize.IndexModel;
@@ -70,10 +71,14 @@ public record QuerySet(
   public static QuerySet read(SparkSession spark, String uri, String column, int dim, Metric metric) {
     Dataset<Row> raw;
     try {
-      raw = spark.read().parquet(uri);
+      raw = dev.kiln.build.read.InputReader.parquet(spark).load(uri);
     } catch (Exception e) {
+      KilnException k = ReadFailures.translate(e);
+      if (k != null) {
+        throw k;
+      }
       throw KilnException.badInput("cannot read query Parquet at " + uri + ": "
-          + String.valueOf(e.getMessage()).replaceAll("\\s+", " ").trim());
+          + ReadFailures.cap(ReadFailures.oneLine(e.getMessage()), ReadFailures.MAX_CAUSE));
     }
     StructField field = null;
     for (StructField f : raw.schema().fields()) {

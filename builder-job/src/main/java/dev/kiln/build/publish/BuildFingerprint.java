@@ -2,9 +2,8 @@ package dev.kiln.build.publish;
 
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.KilnException;
+import dev.kiln.build.read.InputFiles;
 import dev.kiln.format.Metric;
-import java.io.FileNotFoundException;
-import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -18,10 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.fs.FileStatus;
 
 /**
  * What a build is built from, recorded in the manifest as {@code build.fingerprint} so that a
@@ -34,8 +30,8 @@ import org.apache.hadoop.fs.RemoteIterator;
  * the configuration later is part of it without anyone remembering to add it; the input as a
  * fully qualified URI; and a cheap identity of the input data: the number of files Spark reads,
  * their total size, their newest modification time and a SHA-256 of the listing (relative
- * path, size, modification time of each file), all from one recursive listing through the
- * Hadoop FileSystem. Rewriting an input file, even with the same size, changes its
+ * path, size, modification time of each file), all from {@link InputFiles}: the same listing
+ * the reader checks Spark's against. Rewriting an input file, even with the same size, changes its
  * modification time and so the fingerprint. All values are strings, so what is read back from
  * JSON compares exactly with what a new build computes.
  */
@@ -54,18 +50,14 @@ public final class BuildFingerprint {
    * @throws KilnException (bad input) when the input path does not exist or cannot be listed
    */
   public static Map<String, String> of(BuildConfig cfg, Configuration conf) {
+    return of(cfg, InputFiles.list(cfg.input(), conf));
+  }
+
+  /** The fingerprint of a build about to read {@code files} (the listing its reader uses). */
+  public static Map<String, String> of(BuildConfig cfg, InputFiles files) {
     Map<String, String> out = new LinkedHashMap<>();
-    try {
-      Path input = new Path(cfg.input());
-      FileSystem fs = input.getFileSystem(conf);
-      Path qualified = fs.makeQualified(input);
-      out.put("input", qualified.toString());
-      out.putAll(inputIdentity(fs, qualified));
-    } catch (FileNotFoundException e) {
-      throw KilnException.badInput("input path not found: " + cfg.input());
-    } catch (IOException | IllegalArgumentException e) {
-      throw KilnException.badInput("cannot access input " + cfg.input() + ": " + e.getMessage());
-    }
+    out.put("input", files.root().toString());
+    out.putAll(inputIdentity(files));
     for (RecordComponent c : BuildConfig.class.getRecordComponents()) {
       String name = c.getName();
       if (NOT_PART.contains(name) || name.equals("input")) {
@@ -84,20 +76,12 @@ public final class BuildFingerprint {
   }
 
   /** Files, bytes, newest modification time and a digest of the listing of what Spark reads. */
-  static Map<String, String> inputIdentity(FileSystem fs, Path input) throws IOException {
+  static Map<String, String> inputIdentity(InputFiles files) {
     List<String> lines = new ArrayList<>();
     long bytes = 0;
     long newest = 0;
-    String base = input.toUri().getPath();
-    RemoteIterator<LocatedFileStatus> it = fs.listFiles(input, true);
-    while (it.hasNext()) {
-      LocatedFileStatus f = it.next();
-      String path = f.getPath().toUri().getPath();
-      String rel = path.length() > base.length() ? path.substring(base.length() + 1) : "";
-      if (hidden(rel)) {
-        continue;
-      }
-      lines.add(rel + "\t" + f.getLen() + "\t" + f.getModificationTime() + "\n");
+    for (FileStatus f : files.files()) {
+      lines.add(files.relative(f) + "\t" + f.getLen() + "\t" + f.getModificationTime() + "\n");
       bytes += f.getLen();
       newest = Math.max(newest, f.getModificationTime());
     }
@@ -117,20 +101,6 @@ public final class BuildFingerprint {
     out.put("inputModified", Instant.ofEpochMilli(newest).toString());
     out.put("inputListing", "sha256:" + HexFormat.of().formatHex(sha.digest()));
     return out;
-  }
-
-  /**
-   * Files Spark's file index skips: any path component starting with '_' (but not a
-   * partition directory such as {@code _x=1}) or '.', and files still being copied in.
-   */
-  private static boolean hidden(String rel) {
-    for (String part : rel.split("/")) {
-      if ((part.startsWith("_") && !part.contains("=")) || part.startsWith(".")
-          || part.endsWith("._COPYING_")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

@@ -13,18 +13,17 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.kiln.build.BuildConfig;
 import dev.kiln.build.KilnException;
+import dev.kiln.build.plan.MemoryCheck;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -52,6 +51,7 @@ public final class InputReader {
 
   private final SparkSession spark;
   private final BuildConfig cfg;
+  private final InputFiles files;
 
   /**
    * The validated input: valid rows, the rejects as a DataFrame (id, embedding, file, reason),
@@ -85,11 +85,35 @@ public final class InputReader {
   }
 
   public InputReader(SparkSession spark, BuildConfig cfg) {
-    this.spark = spark;
-    this.cfg = cfg;
+    this(spark, cfg, InputFiles.list(cfg.input(), spark.sparkContext().hadoopConfiguration()));
   }
 
+  /** A reader of exactly {@code files} (the listing the build fingerprint was made from). */
+  public InputReader(SparkSession spark, BuildConfig cfg, InputFiles files) {
+    this.spark = spark;
+    this.cfg = cfg;
+    this.files = files;
+  }
+
+  /**
+   * Reads and validates the input (one pass to count). A file Spark cannot read is bad input
+   * naming the file ({@link ReadFailures}); the returned datasets read the input again later, so
+   * callers translate those failures too.
+   */
   public Input read() {
+    try {
+      return validate();
+    } catch (Exception e) {
+      // SparkException is checked in Java's eyes but thrown undeclared.
+      KilnException k = ReadFailures.translate(e);
+      if (k != null) {
+        throw k;
+      }
+      throw e;
+    }
+  }
+
+  private Input validate() {
     Dataset<Row> raw = openParquet();
     StructType schema = raw.schema();
     IdType idType = idType(schema);
@@ -101,7 +125,7 @@ public final class InputReader {
             (idType == IdType.LONG ? id.cast(DataTypes.LongType) : id).as(ID),
             col(cfg.vectorColumn()).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(VECTOR),
             input_file_name().as(FILE));
-    int dim = cfg.dim() > 0 ? cfg.dim() : firstDimension(df);
+    int dim = cfg.dim() > 0 ? cfg.dim() : firstDimensionInSmallBatches(df);
     try {
       if (cfg.spec() != null) {
         cfg.spec().checkDimension(dim);
@@ -109,6 +133,13 @@ public final class InputReader {
     } catch (IllegalArgumentException e) {
       throw KilnException.usage(e.getMessage());
     }
+    if (cfg.spec() != null) {
+      // Before the input is read in full: a dimension no task can hold fails now, not in an
+      // executor's OutOfMemoryError. Without the row count yet: the samples (PQ, evaluation)
+      // are checked once it is known (KilnBuildJob).
+      MemoryCheck.check(spark.sparkContext(), dim, cfg.spec(), 0, 0);
+    }
+    limitReaderBatch(dim);
 
     Column reason =
         when(col(ID).isNull(), lit("null id"))
@@ -174,23 +205,41 @@ public final class InputReader {
   }
 
   private Dataset<Row> openParquet() {
-    try {
-      Path p = new Path(cfg.input());
-      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (!fs.exists(p)) {
-        throw KilnException.badInput("input path not found: " + cfg.input());
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      throw KilnException.badInput("cannot access input " + cfg.input() + ": " + e.getMessage());
+    if (files.files().isEmpty()) {
+      throw KilnException.badInput("input " + cfg.input() + " holds no data files (names"
+          + " starting with _ or . are skipped)");
     }
+    Dataset<Row> df;
     try {
-      return spark.read().parquet(cfg.input());
+      df = parquet(spark).load(cfg.input());
     } catch (Exception e) {
+      KilnException k = ReadFailures.translate(e);
+      if (k != null) {
+        throw k;
+      }
       // Spark declares no checked exception here but throws AnalysisException for unreadable input.
       String msg = e instanceof AnalysisException a ? a.getSimpleMessage() : e.getMessage();
-      throw KilnException.badInput("cannot read Parquet at " + cfg.input() + ": " + oneLine(msg));
+      throw KilnException.badInput("cannot read Parquet at " + cfg.input() + ": "
+          + ReadFailures.cap(ReadFailures.oneLine(msg), ReadFailures.MAX_CAUSE));
     }
+    files.checkSameAs(List.of(df.inputFiles()), cfg.input());
+    return df;
   }
+
+  /**
+   * How Kiln reads Parquet. Every file at any depth: Spark alone reads only the top level of a
+   * directory unless it finds Hive-style partitions (and then fails on a mix of the two), so
+   * files in subdirectories were silently left out. Page checksums verified: without that, bytes
+   * damaged on disk are decoded as vectors and indexed. The options travel with the read to
+   * every executor, whatever session runs it.
+   */
+  public static DataFrameReader parquet(SparkSession spark) {
+    return spark.read().format("parquet").option("recursiveFileLookup", "true")
+        .option(VERIFY_CHECKSUMS, "true");
+  }
+
+  /** parquet-mr's switch for checking each page's CRC (written by default) when reading. */
+  public static final String VERIFY_CHECKSUMS = "parquet.page.verify-checksum.enabled";
 
   private IdType idType(StructType schema) {
     DataType t = field(schema, cfg.idColumn(), "--id-column").dataType();
@@ -240,6 +289,43 @@ public final class InputReader {
       throw KilnException.badInput("the first embedding in " + cfg.input() + " is empty");
     }
     return d;
+  }
+
+  /**
+   * {@link #firstDimension} with reader batches of a few rows: the dimension is not known yet,
+   * and even one row is taken by decoding a whole batch (4,096 rows of d = 100,000: 1.6 GB).
+   * The batch size is read when the query is planned, so it is restored right after.
+   */
+  private int firstDimensionInSmallBatches(Dataset<Row> df) {
+    String was = spark.conf().get(READER_BATCH, null);
+    spark.conf().set(READER_BATCH, 16);
+    try {
+      return firstDimension(df);
+    } finally {
+      if (was == null) {
+        spark.conf().unset(READER_BATCH);
+      } else {
+        spark.conf().set(READER_BATCH, was);
+      }
+    }
+  }
+
+  /** Spark's vectorized Parquet reader decodes this many rows per batch (4,096 by default). */
+  static final String READER_BATCH = "spark.sql.parquet.columnarReaderBatchSize";
+  /** Bytes of vectors one reader batch may hold. */
+  static final long READER_BATCH_BYTES = 64L << 20;
+
+  /**
+   * Above d = 4,096 a batch of 4,096 rows is more than 64 MiB per task (1.6 GB at d = 100,000):
+   * lower the session's batch size so a batch stays within that. It is read when a query is
+   * planned, so it holds for every later read of the input; it is only ever lowered.
+   */
+  private void limitReaderBatch(int dim) {
+    int current = Integer.parseInt(spark.conf().get(READER_BATCH, "4096"));
+    int rows = (int) Math.max(1, READER_BATCH_BYTES / (4L * dim));
+    if (rows < current) {
+      spark.conf().set(READER_BATCH, rows);
+    }
   }
 
   /** Invalid rows per reason, and duplicated ids among the valid rows. */
@@ -292,9 +378,5 @@ public final class InputReader {
       x[i] = v.get(i);
     }
     return longIds ? new Item(row.getLong(0), null, x) : new Item(0, row.getString(0), x);
-  }
-
-  private static String oneLine(String s) {
-    return s == null ? "" : s.replaceAll("\\s+", " ").trim();
   }
 }

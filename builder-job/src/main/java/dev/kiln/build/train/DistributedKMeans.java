@@ -58,7 +58,7 @@ public final class DistributedKMeans {
                 }
                 return List.of(s).iterator();
               });
-      stats = OrderedReduce.reduce(partials, ClusterSums::merge);
+      stats = OrderedReduce.reduce(partials, ClusterSums::merge, 8L * k * dim + 24L * k);
       bc.destroy();
       centroids = centroids.clone();
       int empty = stats.empty();
