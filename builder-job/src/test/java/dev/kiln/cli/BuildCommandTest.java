@@ -72,6 +72,7 @@ class BuildCommandTest {
   private String dim30;
   private String twoShortRows;
   private String badRowsOfEveryKind;
+  private static final String NORM_TOO_LARGE = "norm too large (distances overflow float)";
   private String noRows;
   private String noEmbeddings;
   private String allNaN;
@@ -131,6 +132,10 @@ class BuildCommandTest {
     bad.add(RowFactory.create(2_000_003L, withNaN));
     bad.add(RowFactory.create(2_000_004L, withInf));
     bad.add(RowFactory.create(2_000_005L, withNull));
+    // Finite, but its distances overflow float: the loader would refuse it as a query.
+    float[] huge = new float[DIM];
+    java.util.Arrays.fill(huge, 3e38f);
+    bad.add(RowFactory.create(2_000_007L, KilnTestData.boxed(huge, false)));
     // Valid under l2 and ip, invalid under cosine.
     bad.add(RowFactory.create(2_000_006L, KilnTestData.boxed(new float[DIM], false)));
     badRowsOfEveryKind = writeParquet(spark, data.resolve("bad-rows"),
@@ -506,10 +511,10 @@ class BuildCommandTest {
   @Test
   void everyKindOfInvalidRowIsCountedByReason() {
     assertFails(KilnException.BAD_INPUT, badRowsOfEveryKind, "IVF4,Flat", "l2",
-        "5 of " + (N + 6) + " rows", "1 null id", "1 null embedding",
-        "2 NaN or infinite value", "1 null value in embedding");
+        "6 of " + (N + 7) + " rows", "1 null id", "1 null embedding",
+        "2 NaN or infinite value", "1 null value in embedding", "1 " + NORM_TOO_LARGE);
     assertFails(KilnException.BAD_INPUT, badRowsOfEveryKind, "IVF4,Flat", "cosine",
-        "6 of " + (N + 6) + " rows", "1 zero vector (cosine)");
+        "7 of " + (N + 7) + " rows", "1 zero vector (cosine)");
   }
 
   @Test
@@ -521,7 +526,7 @@ class BuildCommandTest {
     Manifest m = assertPublished(root, "v1", 1, false);
     assertEquals(N + 1, m.count(), "the zero vector is valid under l2");
     Map<String, Integer> reasons = Map.of("null id", 1, "null embedding", 1,
-        "NaN or infinite value", 2, "null value in embedding", 1);
+        "NaN or infinite value", 2, "null value in embedding", 1, NORM_TOO_LARGE, 1);
     assertEquals(reasons, m.build().get("rejectReasons"));
     Map<String, Integer> inParquet = new TreeMap<>();
     for (Row r : rejects(root).select("reason").collectAsList()) {

@@ -16,6 +16,7 @@ import dev.kiln.build.KilnException;
 import dev.kiln.build.plan.MemoryCheck;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
+import dev.kiln.search.QueryCheck;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -147,7 +148,10 @@ public final class InputReader {
             .when(size(col(VECTOR)).notEqual(dim), lit("wrong dimension"))
             .when(expr("exists(" + VECTOR + ", x -> x IS NULL)"), lit("null value in embedding"))
             .when(expr("exists(" + VECTOR + ", x -> isnan(x) OR abs(x) = float('inf'))"),
-                lit("NaN or infinite value"));
+                lit("NaN or infinite value"))
+            // The loader's query rule (QueryCheck): beyond it, distances overflow float.
+            .when(expr("aggregate(" + VECTOR + ", 0D, (a, x) -> a + double(x) * double(x)) > "
+                + QueryCheck.MAX_SQUARED_NORM), lit("norm too large (distances overflow float)"));
     if (cfg.metric() == Metric.COSINE) {
       reason = reason.when(expr("forall(" + VECTOR + ", x -> x = 0)"), lit("zero vector (cosine)"));
     }
