@@ -1,10 +1,10 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.BuildConfig;
-import dev.kiln.build.BuildResult;
-import dev.kiln.build.KilnException;
-import dev.kiln.build.KilnBuildJob;
-import dev.kiln.build.evaluate.EvalConfig;
+import dev.kiln.job.BuildConfig;
+import dev.kiln.job.BuildResult;
+import dev.kiln.job.KilnException;
+import dev.kiln.job.KilnBuildJob;
+import dev.kiln.job.evaluate.EvalConfig;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.format.Quality;

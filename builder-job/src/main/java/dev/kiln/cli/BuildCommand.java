@@ -1,14 +1,14 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.BuildConfig;
-import dev.kiln.build.BuildProgress;
-import dev.kiln.build.BuildResult;
-import dev.kiln.build.KilnBuildJob;
-import dev.kiln.build.KilnException;
-import dev.kiln.build.evaluate.CurveTable;
-import dev.kiln.build.evaluate.EvalConfig;
-import dev.kiln.build.plan.AutoIndex;
-import dev.kiln.build.read.OnDuplicate;
+import dev.kiln.job.BuildConfig;
+import dev.kiln.job.BuildProgress;
+import dev.kiln.job.BuildResult;
+import dev.kiln.job.KilnBuildJob;
+import dev.kiln.job.KilnException;
+import dev.kiln.job.evaluate.CurveTable;
+import dev.kiln.job.evaluate.EvalConfig;
+import dev.kiln.job.plan.AutoIndex;
+import dev.kiln.job.read.OnDuplicate;
 import dev.kiln.format.Quality;
 import java.util.ArrayList;
 import java.util.List;

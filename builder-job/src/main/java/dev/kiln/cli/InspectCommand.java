@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.evaluate.CurveTable;
+import dev.kiln.job.evaluate.CurveTable;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;

@@ -1,14 +1,14 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.BuildConfig;
-import dev.kiln.build.read.CanonicalOrder;
-import dev.kiln.build.read.InputReader;
-import dev.kiln.build.read.OnDuplicate;
-import dev.kiln.build.read.Item;
-import dev.kiln.build.train.DistributedKMeans;
-import dev.kiln.build.train.KMeansSeeds;
-import dev.kiln.build.train.TrainingSample;
-import dev.kiln.build.train.VectorBlock;
+import dev.kiln.job.BuildConfig;
+import dev.kiln.job.read.CanonicalOrder;
+import dev.kiln.job.read.InputReader;
+import dev.kiln.job.read.OnDuplicate;
+import dev.kiln.job.read.Item;
+import dev.kiln.job.train.DistributedKMeans;
+import dev.kiln.job.train.KMeansSeeds;
+import dev.kiln.job.train.TrainingSample;
+import dev.kiln.job.train.VectorBlock;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.util.ArrayList;

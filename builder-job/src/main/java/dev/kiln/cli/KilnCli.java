@@ -1,7 +1,7 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.KilnException;
-import dev.kiln.build.KilnVersion;
+import dev.kiln.job.KilnException;
+import dev.kiln.job.KilnVersion;
 import dev.kiln.format.CorruptIndexException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

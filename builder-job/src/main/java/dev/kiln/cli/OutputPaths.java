@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import dev.kiln.format.IndexLayout;
 import java.io.FileNotFoundException;
 import java.io.IOException;

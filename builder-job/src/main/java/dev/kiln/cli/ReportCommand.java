@@ -1,7 +1,7 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.KilnException;
-import dev.kiln.build.report.BuildReport;
+import dev.kiln.job.KilnException;
+import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;

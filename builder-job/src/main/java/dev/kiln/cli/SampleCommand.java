@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;

@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.SearchParams;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.read.InputReader;
+import dev.kiln.job.read.InputReader;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import scala.Option;

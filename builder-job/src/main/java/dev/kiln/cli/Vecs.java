@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import dev.kiln.search.QueryCheck;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,13 +1,13 @@
 package dev.kiln.faiss;
 
-import dev.kiln.build.BuildConfig;
-import dev.kiln.build.KilnException;
-import dev.kiln.build.KilnVersion;
-import dev.kiln.build.publish.BuildFingerprint;
-import dev.kiln.build.publish.OutputRoot;
-import dev.kiln.build.publish.Publisher;
-import dev.kiln.build.report.BuildReport;
-import dev.kiln.build.write.ListCounts;
+import dev.kiln.job.BuildConfig;
+import dev.kiln.job.KilnException;
+import dev.kiln.job.KilnVersion;
+import dev.kiln.job.publish.BuildFingerprint;
+import dev.kiln.job.publish.OutputRoot;
+import dev.kiln.job.publish.Publisher;
+import dev.kiln.job.report.BuildReport;
+import dev.kiln.job.write.ListCounts;
 import dev.kiln.format.FileFormat;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IdType;

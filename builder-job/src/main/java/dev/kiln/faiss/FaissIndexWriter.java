@@ -2,7 +2,7 @@ package dev.kiln.faiss;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexSpec;

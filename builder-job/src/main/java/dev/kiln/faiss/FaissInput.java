@@ -1,6 +1,6 @@
 package dev.kiln.faiss;
 
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.build.BuildConfig;
-import dev.kiln.build.KilnException;
+import dev.kiln.job.BuildConfig;
+import dev.kiln.job.KilnException;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.testing.KilnTestData;

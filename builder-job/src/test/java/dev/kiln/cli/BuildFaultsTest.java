@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
@@ -331,11 +331,11 @@ class BuildFaultsTest {
   void aShardTableNoTaskCanHoldIsRefusedNamingShards() {
     // 40,000 x 65,536 list sizes: past an int index, and 39 GiB. Checked before training.
     KilnException e = org.junit.jupiter.api.Assertions.assertThrows(KilnException.class,
-        () -> dev.kiln.build.plan.MemoryCheck.checkShards(spark.sparkContext(), 40_000, 65_536));
+        () -> dev.kiln.job.plan.MemoryCheck.checkShards(spark.sparkContext(), 40_000, 65_536));
     assertEquals(KilnException.USAGE, e.exitCode());
     assertTrue(e.getMessage().startsWith("--shards 40000 with 65536 lists needs a table of"
         + " 2,621,440,000 list sizes"), e.getMessage());
-    dev.kiln.build.plan.MemoryCheck.checkShards(spark.sparkContext(), 64, 4096); // 4 MiB: fine
+    dev.kiln.job.plan.MemoryCheck.checkShards(spark.sparkContext(), 64, 4096); // 4 MiB: fine
   }
 
   @Test

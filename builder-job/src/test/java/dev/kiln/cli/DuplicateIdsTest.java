@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;

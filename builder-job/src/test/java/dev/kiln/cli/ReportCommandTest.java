@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.build.KilnException;
-import dev.kiln.build.report.BuildReport;
+import dev.kiln.job.KilnException;
+import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;

@@ -11,9 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.build.BuildConfig;
-import dev.kiln.build.KilnBuildJob;
-import dev.kiln.build.KilnException;
+import dev.kiln.job.BuildConfig;
+import dev.kiln.job.KilnBuildJob;
+import dev.kiln.job.KilnException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;

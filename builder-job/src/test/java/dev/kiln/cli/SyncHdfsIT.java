@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.build.KilnException;
-import dev.kiln.build.report.BuildReport;
+import dev.kiln.job.KilnException;
+import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;

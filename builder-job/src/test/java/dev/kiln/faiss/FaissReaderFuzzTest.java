@@ -3,7 +3,7 @@ package dev.kiln.faiss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.build.KilnException;
+import dev.kiln.job.KilnException;
 import dev.kiln.format.fuzz.FuzzTarget;
 import dev.kiln.format.fuzz.FuzzTarget.Seed;
 import dev.kiln.format.fuzz.Fuzzer;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.kiln.build.read.Item;
+import dev.kiln.job.read.Item;
 import dev.kiln.cli.KilnCli;
-import dev.kiln.build.report.BuildReport;
+import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.KeysFile;
 import dev.kiln.format.Manifest;

@@ -1,0 +1,148 @@
+package dev.kiln.job;
+
+import java.io.PrintStream;
+import java.util.Locale;
+import org.apache.spark.SparkContext;
+import org.apache.spark.executor.TaskMetrics;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerStageSubmitted;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Progress of the current build stage, from Spark's listener bus: Spark tasks done of those
+ * started, rows read (input and shuffle records) and rows per second. Shown as a bar redrawn in
+ * place on a terminal, or as a log line every {@link #LINE_INTERVAL_NANOS} otherwise (a nightly
+ * job's log should not hold thousands of lines). Hand-written rather than a progress-bar
+ * library: those bring a terminal library (jline) that would clash with Spark's own copy on
+ * the spark-submit classpath.
+ */
+public final class BuildProgress extends SparkListener implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(BuildProgress.class);
+
+  /** How progress is shown. */
+  public enum Mode {
+    /** A bar on the terminal when there is one, log lines otherwise. */
+    AUTO,
+    BAR,
+    LINES,
+    NONE;
+
+    Mode resolve() {
+      return this != AUTO ? this : System.console() != null ? BAR : LINES;
+    }
+  }
+
+  static final long LINE_INTERVAL_NANOS = 10_000_000_000L;
+  private static final long BAR_INTERVAL_NANOS = 200_000_000L;
+  private static final int BAR_WIDTH = 30;
+
+  private final SparkContext sc;
+  private final Mode mode;
+  private final PrintStream out;
+  private String stage;
+  private long stageStart;
+  private long lastShown;
+  private int tasksTotal;
+  private int tasksDone;
+  private long rows;
+  private boolean barShown;
+
+  private BuildProgress(SparkContext sc, Mode mode, PrintStream out) {
+    this.sc = sc;
+    this.mode = mode;
+    this.out = out;
+  }
+
+  /** Starts listening on {@code sc}; {@link #close} stops. */
+  public static BuildProgress attach(SparkContext sc, Mode mode) {
+    return attach(sc, mode, System.err);
+  }
+
+  static BuildProgress attach(SparkContext sc, Mode mode, PrintStream out) {
+    BuildProgress p = new BuildProgress(sc, mode.resolve(), out);
+    if (p.mode != Mode.NONE) {
+      sc.addSparkListener(p);
+    }
+    return p;
+  }
+
+  /** A new build stage begins: counts restart. */
+  synchronized void stage(String name) {
+    clearBar();
+    stage = name;
+    stageStart = System.nanoTime();
+    lastShown = stageStart;
+    tasksTotal = 0;
+    tasksDone = 0;
+    rows = 0;
+  }
+
+  /** Rows read by the current stage's Spark tasks so far. */
+  synchronized long rows() {
+    return rows;
+  }
+
+  /** Clears the bar, so a log line does not land at its end. */
+  synchronized void clearBar() {
+    if (barShown) {
+      out.print("\r\033[K");
+      out.flush();
+      barShown = false;
+    }
+  }
+
+  @Override
+  public synchronized void onStageSubmitted(SparkListenerStageSubmitted submitted) {
+    // Submitted, not listed in a job: stages a job skips (cached shuffle output) never run.
+    tasksTotal += submitted.stageInfo().numTasks();
+  }
+
+  @Override
+  public synchronized void onTaskEnd(SparkListenerTaskEnd task) {
+    if (stage == null) {
+      return;
+    }
+    tasksDone++;
+    TaskMetrics m = task.taskMetrics();
+    if (m != null) {
+      rows += m.inputMetrics().recordsRead() + m.shuffleReadMetrics().recordsRead();
+    }
+    long now = System.nanoTime();
+    if (mode == Mode.BAR && now - lastShown >= BAR_INTERVAL_NANOS) {
+      lastShown = now;
+      out.print("\r\033[K" + line(now, true));
+      out.flush();
+      barShown = true;
+    } else if (mode == Mode.LINES && now - lastShown >= LINE_INTERVAL_NANOS) {
+      lastShown = now;
+      LOG.info(line(now, false));
+    }
+  }
+
+  /** "encode [=====>     ] 45% 12/27 tasks, 1,234,567 rows, 400,000 rows/s". */
+  String line(long now, boolean bar) {
+    int total = Math.max(tasksTotal, tasksDone);
+    int pct = total == 0 ? 0 : (int) (100L * tasksDone / total);
+    double secs = Math.max(1e-9, (now - stageStart) / 1e9);
+    StringBuilder b = new StringBuilder(stage).append(' ');
+    if (bar) {
+      int filled = pct * BAR_WIDTH / 100;
+      b.append('[').append("=".repeat(filled)).append(filled < BAR_WIDTH ? ">" : "")
+          .append(" ".repeat(Math.max(0, BAR_WIDTH - filled - 1))).append("] ");
+    }
+    b.append(String.format(Locale.ROOT, "%d%% (%d/%d tasks), %,d rows, %,.0f rows/s", pct,
+        tasksDone, total, rows, rows / secs));
+    return b.toString();
+  }
+
+  @Override
+  public synchronized void close() {
+    clearBar();
+    stage = null;
+    if (mode != Mode.NONE) {
+      sc.removeSparkListener(this);
+    }
+  }
+}

@@ -1,0 +1,325 @@
+package dev.kiln.job;
+
+import dev.kiln.job.encode.EncodedItem;
+import dev.kiln.job.evaluate.BuildEvaluation;
+import dev.kiln.job.encode.Encoder;
+import dev.kiln.job.encode.ModelBroadcast;
+import dev.kiln.job.publish.BuildFingerprint;
+import dev.kiln.job.publish.Publisher;
+import dev.kiln.job.plan.AutoIndex;
+import dev.kiln.job.plan.MemoryCheck;
+import dev.kiln.job.read.CanonicalOrder;
+import dev.kiln.job.report.BuildReport;
+import dev.kiln.job.read.InputFiles;
+import dev.kiln.job.read.InputReader;
+import dev.kiln.job.read.Item;
+import dev.kiln.job.read.ReadFailures;
+import dev.kiln.job.train.DistributedKMeans;
+import dev.kiln.job.train.KMeansSeeds;
+import dev.kiln.job.train.PqTrainer;
+import dev.kiln.job.train.Sq8Trainer;
+import dev.kiln.job.train.TrainingSample;
+import dev.kiln.job.train.VectorBlock;
+import dev.kiln.job.write.HadoopConf;
+import dev.kiln.job.write.ListCounts;
+import dev.kiln.job.write.ShardFilesWriter;
+import dev.kiln.job.write.WrittenFile;
+import dev.kiln.format.FileFormat;
+import dev.kiln.format.FormatOutput;
+import dev.kiln.format.IndexSpec;
+import dev.kiln.format.Manifest;
+import dev.kiln.format.ModelFile;
+import dev.kiln.format.Quality;
+import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.quantize.ScalarQuantizer;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One build, start to finish: read and validate, sample, train the coarse quantizer and the PQ,
+ * encode every item, write the shards, publish. Every stage runs on the executors except the
+ * small driver-side steps (k-means++ seeding on a few thousand points, centroid updates, the
+ * model file). Nothing is visible under the index root until the final publish.
+ */
+public final class KilnBuildJob {
+  private static final Logger LOG = LoggerFactory.getLogger(KilnBuildJob.class);
+
+  private final SparkSession spark;
+  private final BuildConfig cfg;
+  private BuildProgress.Mode progress = BuildProgress.Mode.LINES;
+
+  public KilnBuildJob(SparkSession spark, BuildConfig cfg) {
+    this.spark = spark;
+    this.cfg = cfg;
+  }
+
+  /** How the job shows progress (default: log lines). */
+  public KilnBuildJob progress(BuildProgress.Mode mode) {
+    this.progress = mode;
+    return this;
+  }
+
+  public BuildResult run() throws IOException {
+    try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), progress)) {
+      return run(new StageTimer(p));
+    } catch (Exception e) {
+      // Any stage may read the input again (Spark recomputes); a file it cannot read is bad
+      // input wherever that happens, not an unexpected failure. (SparkException is checked in
+      // Java's eyes but thrown undeclared, hence Exception; the rethrow keeps the declared types.)
+      KilnException k = ReadFailures.translate(e);
+      if (k != null) {
+        throw k;
+      }
+      throw e;
+    }
+  }
+
+  private BuildResult run(StageTimer timer) throws IOException {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+
+    timer.start("read");
+    // A re-run of a build that published is found before any work: cheap, and a no-op.
+    // One listing for both: the fingerprint counts exactly the files the reader reads.
+    InputFiles files = InputFiles.list(cfg.input(), jsc.hadoopConfiguration());
+    Map<String, String> fingerprint = BuildFingerprint.of(cfg, files);
+    Publisher.Published done = Publisher.findPublished(
+        jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), fingerprint);
+    if (done != null) {
+      LOG.info("{} is already published from the same input and parameters; {}",
+          done.versionDir(), done.latest());
+      return new BuildResult(done.versionDir().toString(), done.manifest(), timer.total(), true,
+          done.latest());
+    }
+    InputReader.Input input = new InputReader(spark, cfg, files).read();
+    int dim = input.dim();
+    long n = input.count();
+    IndexSpec spec = chooseIndex(n, dim);
+    checkSizes(spec, n);
+    MemoryCheck.check(spark.sparkContext(), dim, spec, Math.min(n, cfg.pqTrainingPoints()),
+        Math.min(n, cfg.evaluation().sampleSize()));
+    int shards = shards(spec, n, dim);
+    Publisher pub = Publisher.prepare(
+        jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
+    JavaRDD<Item> items = null;
+    JavaRDD<Row> duplicates = null;
+    JavaRDD<VectorBlock> train = null;
+    JavaRDD<EncodedItem> encoded = null;
+    try {
+      int partitions = cfg.partitions() > 0 ? cfg.partitions() : CanonicalOrder.partitions(n, dim);
+      CanonicalOrder.Ordered ordered = CanonicalOrder.apply(input, cfg.metric(), partitions);
+      items = ordered.items().persist(StorageLevel.MEMORY_AND_DISK());
+      duplicates = ordered.duplicates();
+      LOG.info("input: {} valid rows of dimension {} ({} ids) in {} partitions, {} rejected{}", n,
+          dim, input.idType().name().toLowerCase(Locale.ROOT), partitions,
+          input.rejects().total(),
+          input.rejects().total() > 0 ? " (" + input.rejects().summary() + ")" : "");
+
+      timer.start("train.coarse");
+      long nTrain = Math.min(n, (long) cfg.pointsPerCentroid() * spec.nlist());
+      train = TrainingSample.blocks(items, (double) nTrain / n, cfg.seed(), dim)
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      long trainRows = TrainingSample.rows(train);
+      List<Item> seedSample =
+          items.takeSample(false, (int) Math.min(n, 4L * spec.nlist()), cfg.seed());
+      float[] seedPoints = new float[seedSample.size() * dim];
+      for (int i = 0; i < seedSample.size(); i++) {
+        System.arraycopy(seedSample.get(i).vector(), 0, seedPoints, i * dim, dim);
+      }
+      float[] init = KMeansSeeds.kmeansPlusPlus(
+          seedPoints, seedSample.size(), dim, spec.nlist(), cfg.seed());
+      DistributedKMeans.Result coarse = DistributedKMeans.train(
+          jsc, train, init, spec.nlist(), dim, cfg.metric(), cfg.kmeansIterations());
+
+      float[] codebooks = null;
+      long pqRows = 0;
+      ScalarQuantizer sq8 = null;
+      if (spec.encoding() == IndexSpec.Encoding.PQ) {
+        timer.start("train.pq");
+        // The coarse sample serves only when it already holds every row; otherwise PQ gets its
+        // own sample of pqTrainingPoints rows (all rows when there are no more than that).
+        double f = (double) cfg.pqTrainingPoints() / n;
+        boolean reuse = f >= 1 && trainRows == n;
+        JavaRDD<VectorBlock> pqSample = reuse ? train
+            : TrainingSample.blocks(items, f, cfg.seed() + 1, dim);
+        pqRows = reuse ? trainRows : TrainingSample.rows(pqSample);
+        if (pqRows < ProductQuantizer.KSUB) {
+          throw KilnException.badInput("PQ training needs at least " + ProductQuantizer.KSUB
+              + " vectors; the sample has " + pqRows + " (input: " + n + " valid rows)");
+        }
+        codebooks = PqTrainer.train(jsc, pqSample, coarse.centroids(), spec.nlist(), dim,
+            cfg.metric(), spec.pqM(), cfg.pqIterations(), cfg.seed());
+        if (spec.refine() == IndexSpec.Refine.SQ8) {
+          sq8 = Sq8Trainer.train(pqSample, dim);
+        }
+      }
+      train.unpersist(true);
+      train = null;
+
+      timer.start("write.model");
+      IndexModel model = new IndexModel(cfg.metric(), spec, dim, coarse.centroids(), codebooks);
+      int modelCrc;
+      long modelBytes;
+      try (FormatOutput out = pub.create(ModelFile.NAME)) {
+        modelCrc = ModelFile.write(out, cfg.metric(), dim, spec.base(), coarse.centroids(),
+            codebooks,
+            model.precomputedL2Table());
+        modelBytes = out.position();
+      }
+      pub.record(ModelFile.NAME, modelBytes, modelCrc);
+
+      timer.start("encode");
+      Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model, sq8));
+      encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
+      ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());
+
+      timer.start("write.shards");
+      Broadcast<ShardFilesWriter.Plan> plan = jsc.broadcast(new ShardFilesWriter.Plan(
+          pub.attemptDir().toString(), shards, dim, model.codeSize(), input.idType(), modelCrc,
+          counts, new HadoopConf(jsc.hadoopConfiguration()), spec.refine(),
+          sq8 == null ? null : sq8.base(), sq8 == null ? null : sq8.step()));
+      List<WrittenFile> written = ShardFilesWriter.write(encoded, plan, shards);
+      pub.commit(written);
+      encoded.unpersist(true);
+      encoded = null;
+      if (input.rejects().total() > 0) {
+        Dataset<Row> rejected = input.rejected();
+        if (input.duplicates().rows() > 0) {
+          rejected = rejected.union(spark.createDataFrame(duplicates, rejected.schema()));
+        }
+        rejected.write().parquet(pub.staging() + "/_rejects");
+      }
+
+      Map<String, Object> build = buildInfo(input, fingerprint, partitions, trainRows, coarse,
+          pqRows);
+      String idType = input.idType().name().toLowerCase(Locale.ROOT);
+      Quality quality = null;
+      if (cfg.evaluation().enabled()) {
+        timer.start("evaluate");
+        Manifest staged = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
+            Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim,
+            counts.total(), idType, shards, pub.files(), counts.listStatistics(), build, null,
+            null);
+        quality = BuildEvaluation.run(spark, cfg.evaluation(), items, staged, pub.staging(),
+            cfg.vectorColumn(), cfg.seed());
+      }
+
+      timer.start("publish");
+      Manifest manifest = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
+          Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim, counts.total(),
+          idType, shards, pub.files(), counts.listStatistics(), build, timer.seconds(),
+          quality == null ? null : quality.toMap());
+      BuildReport.writeTo(pub, manifest, counts.totalListSizes());
+      pub.publish(manifest);
+      double seconds = timer.total();
+      LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),
+          shards, String.format("%.1f", seconds));
+      return new BuildResult(pub.versionDir().toString(), manifest, seconds);
+    } catch (RuntimeException | IOException | Error e) {
+      pub.abort();
+      throw e;
+    } finally {
+      // Blocking, so no cleanup is still running when the caller stops the session.
+      if (encoded != null) {
+        encoded.unpersist(true);
+      }
+      if (train != null) {
+        train.unpersist(true);
+      }
+      if (items != null) {
+        items.unpersist(true);
+      }
+    }
+  }
+
+  /** The manifest's {@code build} object: what the version was built from and how. */
+  private Map<String, Object> buildInfo(InputReader.Input input, Map<String, String> fingerprint,
+      int partitions, long trainRows, DistributedKMeans.Result coarse, long pqRows) {
+    Map<String, Object> build = new LinkedHashMap<>();
+    build.put("input", cfg.input());
+    build.put(BuildFingerprint.KEY, fingerprint);
+    build.put("seed", cfg.seed());
+    build.put("partitions", partitions);
+    build.put("trainingPoints", trainRows);
+    build.put("kmeansIterations", cfg.kmeansIterations());
+    build.put("kmeansObjective", coarse.objective());
+    if (pqRows > 0) {
+      build.put("pqTrainingPoints", pqRows);
+      build.put("pqIterations", cfg.pqIterations());
+    }
+    build.put("rejected", input.rejects().total());
+    build.put("rejectReasons", input.rejects().byReason());
+    build.put("spark", spark.version());
+    build.put("kiln", KilnVersion.get());
+    return build;
+  }
+
+  /** The index type: given, or chosen by {@link AutoIndex}; either way within the budget. */
+  private IndexSpec chooseIndex(long n, int dim) {
+    long budget = cfg.memoryBudget();
+    if (cfg.spec() == null) {
+      try {
+        IndexSpec chosen = AutoIndex.choose(n, dim, cfg.metric(), budget);
+        LOG.info("--index auto: {} for {} vectors of dimension {}{} ({} to serve)", chosen, n,
+            dim, budget > 0 ? " within --memory-budget " + AutoIndex.human(budget) : "",
+            AutoIndex.human(AutoIndex.bytes(chosen, n, dim, cfg.metric())));
+        return chosen;
+      } catch (IllegalArgumentException e) {
+        throw KilnException.usage(e.getMessage());
+      }
+    }
+    long needs = AutoIndex.bytes(cfg.spec(), n, dim, cfg.metric());
+    if (budget > 0 && needs > budget) {
+      throw KilnException.usage(String.format(Locale.ROOT,
+          "%s for %d vectors of dimension %d needs %s to serve, over --memory-budget %s; use a"
+              + " smaller PQ code, or --index auto", cfg.spec(), n, dim, AutoIndex.human(needs),
+          AutoIndex.human(budget)));
+    }
+    return cfg.spec();
+  }
+
+  private static void checkSizes(IndexSpec spec, long n) {
+    if (n < spec.nlist()) {
+      throw KilnException.badInput("IVF" + spec.nlist() + " needs at least " + spec.nlist()
+          + " vectors to train " + spec.nlist() + " lists; the input has " + n + " valid rows");
+    }
+  }
+
+  /**
+   * The shard count, decided before any training: given, or enough for the data size; never
+   * more than the items (more would only be empty files: thousands of them for a mistyped
+   * {@code --shards}; a nightly job whose input shrank should still build, so it is lowered and
+   * logged, not refused); and with a list-size table that fits in a task.
+   */
+  private int shards(IndexSpec spec, long n, int dim) {
+    // Each shard's files stay under the limit: the refine file can be the larger one.
+    int shards = cfg.shards() > 0 ? cfg.shards()
+        : autoShards(n, Math.max(spec.codeSize(dim), spec.refine().bytesPerVector(dim)));
+    if (shards > n) {
+      LOG.warn("--shards {} is more than the {} items to build: writing {} shards", shards, n,
+          n);
+      shards = (int) n;
+    }
+    MemoryCheck.checkShards(spark.sparkContext(), shards, spec.nlist());
+    return shards;
+  }
+
+  /** Enough shards that each stays near {@link BuildConfig#TARGET_SHARD_BYTES}. */
+  static int autoShards(long n, int codeSize) {
+    long bytes = n * (codeSize + 8L);
+    return (int) Math.max(1, (bytes + BuildConfig.TARGET_SHARD_BYTES - 1) / BuildConfig.TARGET_SHARD_BYTES);
+  }
+}

@@ -1,0 +1,53 @@
+package dev.kiln.job;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Times the build's stages, in order, for the log and the manifest. */
+final class StageTimer {
+  private static final Logger LOG = LoggerFactory.getLogger(StageTimer.class);
+  private final Map<String, Double> seconds = new LinkedHashMap<>();
+  private final BuildProgress progress;
+  private final long start = System.nanoTime();
+  private long stageStart = start;
+  private String stage;
+
+  StageTimer(BuildProgress progress) {
+    this.progress = progress;
+  }
+
+  void start(String name) {
+    end();
+    stage = name;
+    stageStart = System.nanoTime();
+    progress.stage(name);
+    LOG.info("stage {}: started", name);
+  }
+
+  void end() {
+    if (stage != null) {
+      double s = (System.nanoTime() - stageStart) / 1e9;
+      seconds.put(stage, Math.round(s * 1000) / 1000.0);
+      long rows = progress.rows();
+      progress.clearBar();
+      LOG.info("stage {}: done in {} s{}", stage, String.format(Locale.ROOT, "%.1f", s),
+          rows == 0 ? "" : String.format(Locale.ROOT, ", %,d records read by Spark tasks (%,.0f/s)",
+              rows, rows / Math.max(s, 1e-9)));
+      stage = null;
+    }
+  }
+
+  double total() {
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  Map<String, Double> seconds() {
+    end();
+    Map<String, Double> out = new LinkedHashMap<>(seconds);
+    out.put("total", Math.round(total() * 1000) / 1000.0);
+    return out;
+  }
+}

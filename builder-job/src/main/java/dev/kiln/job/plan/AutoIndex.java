@@ -1,0 +1,139 @@
+package dev.kiln.job.plan;
+
+import dev.kiln.format.IndexSpec;
+import dev.kiln.format.Metric;
+import dev.kiln.quantize.ProductQuantizer;
+import java.util.Locale;
+
+/**
+ * {@code --index auto}: the index type for N vectors of dimension d under a serving memory
+ * budget (the bytes a serving node maps: model plus shards).
+ *
+ * <ul>
+ *   <li><b>nlist</b>: the power of two nearest 4·√N, the low end of Faiss's guideline (4·√N to
+ *       16·√N) and autofaiss's rule below 1M vectors; at most N/39 (Faiss's minimum of 39
+ *       training points per list) and {@value #MAX_NLIST}. The low end because the coarse
+ *       search streams nlist·d floats per query, which dominates at small N.
+ *   <li><b>encoding</b>: Flat (exact distances) when it fits the budget or there is no budget;
+ *       otherwise the largest PQ code that fits, m a divisor of d with at least two dimensions
+ *       per sub-space, at that nlist or half of it, whichever allows the larger code (ties to
+ *       the larger nlist). More code bytes per vector measured more recall than more lists did
+ *       (see the README's study), so "largest code that fits" is "best recall for the bytes".
+ * </ul>
+ *
+ * The estimate counts what the files hold: per item its code and an 8-byte id, the centroids,
+ * and for PQ the codebooks and, for L2, the precomputed table (nlist·m·256 floats), which for
+ * small N outweighs the codes.
+ */
+public final class AutoIndex {
+  public static final int MAX_NLIST = 65_536;
+  /** Faiss warns when k-means has fewer training points per centroid than this. */
+  static final int MIN_POINTS_PER_LIST = 39;
+
+  private AutoIndex() {}
+
+  /** The index type for {@code n} vectors; {@code budgetBytes} 0 means no budget. */
+  public static IndexSpec choose(long n, int dim, Metric metric, long budgetBytes) {
+    int nlist = nlist(n);
+    IndexSpec flat = IndexSpec.flat(nlist);
+    if (budgetBytes <= 0 || bytes(flat, n, dim, metric) <= budgetBytes) {
+      return flat;
+    }
+    // The largest code that fits, at nlist or at half of it: for L2 the precomputed table
+    // (nlist·m·256 floats) can outweigh the codes, and halving nlist then buys a larger code,
+    // which measured more recall for the bytes than more lists did (README).
+    IndexSpec best = null;
+    for (int lists : nlist > 1 ? new int[] {nlist, nlist / 2} : new int[] {nlist}) {
+      IndexSpec pq = largestPq(n, dim, metric, budgetBytes, lists);
+      if (pq != null && (best == null || pq.pqM() > best.pqM())) {
+        best = pq;
+      }
+    }
+    if (best != null) {
+      return best;
+    }
+    IndexSpec cheapest = n >= ProductQuantizer.KSUB ? IndexSpec.pq(nlist, 1) : flat;
+    throw new IllegalArgumentException(String.format(Locale.ROOT,
+        "--memory-budget %s is too small for %d vectors of dimension %d: the smallest option, %s,"
+            + " needs %s", human(budgetBytes), n, dim, cheapest, human(bytes(cheapest, n, dim, metric))));
+  }
+
+  /** The largest PQ code (m dividing d, at least 2 dimensions per sub-space) that fits, or null. */
+  private static IndexSpec largestPq(long n, int dim, Metric metric, long budget, int nlist) {
+    if (n < ProductQuantizer.KSUB) {
+      return null; // too few vectors to train 256 codewords
+    }
+    for (int m = Math.max(1, dim / 2); m >= 1; m--) {
+      if (dim % m == 0 && bytes(IndexSpec.pq(nlist, m), n, dim, metric) <= budget) {
+        return IndexSpec.pq(nlist, m);
+      }
+    }
+    return null;
+  }
+
+  /** The power of two nearest 4·√n, within [1, min(n / 39, 65536)]. */
+  public static int nlist(long n) {
+    double target = 4 * Math.sqrt(n);
+    int p = Integer.highestOneBit((int) Math.max(1, Math.min(MAX_NLIST, Math.round(target))));
+    if (p < MAX_NLIST && target / p > 2 * p / target) {
+      p *= 2; // nearer the next power of two, on a log scale
+    }
+    while (p > 1 && (long) p * MIN_POINTS_PER_LIST > n) {
+      p /= 2;
+    }
+    return Math.min(p, MAX_NLIST);
+  }
+
+  /** Bytes a serving node maps for this index: codes and ids, centroids, codebooks, table. */
+  public static long bytes(IndexSpec spec, long n, int dim, Metric metric) {
+    long centroids = (long) spec.nlist() * dim * Float.BYTES;
+    long perItem = spec.codeSize(dim) + Long.BYTES + spec.refine().bytesPerVector(dim);
+    long model = centroids;
+    if (spec.encoding() == IndexSpec.Encoding.PQ) {
+      model += (long) ProductQuantizer.KSUB * dim * Float.BYTES;
+      if (metric == Metric.L2) {
+        model += (long) spec.nlist() * spec.pqM() * ProductQuantizer.KSUB * Float.BYTES;
+      }
+    }
+    return n * perItem + model;
+  }
+
+  /** Parses 512m, 2g, 1.5g, 800k or a byte count. */
+  public static long parseBytes(String s) {
+    String v = s.trim().toLowerCase(Locale.ROOT);
+    long unit = 1;
+    char last = v.isEmpty() ? ' ' : v.charAt(v.length() - 1);
+    if (last == 'b') {
+      v = v.substring(0, v.length() - 1);
+      last = v.isEmpty() ? ' ' : v.charAt(v.length() - 1);
+    }
+    switch (last) {
+      case 'k' -> unit = 1L << 10;
+      case 'm' -> unit = 1L << 20;
+      case 'g' -> unit = 1L << 30;
+      case 't' -> unit = 1L << 40;
+      default -> unit = 1;
+    }
+    if (unit > 1) {
+      v = v.substring(0, v.length() - 1);
+    }
+    try {
+      double x = Double.parseDouble(v);
+      if (!(x > 0) || Double.isInfinite(x)) {
+        throw new NumberFormatException();
+      }
+      return (long) Math.ceil(x * unit);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "'" + s + "' is not a memory size: use a number and a unit, like 512m or 2g");
+    }
+  }
+
+  /** Bytes for messages: MiB or GiB. */
+  public static String human(long bytes) {
+    if (bytes >= 1L << 30) {
+      return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+    }
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
+  }
+}

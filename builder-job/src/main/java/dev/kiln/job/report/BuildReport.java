@@ -1,0 +1,502 @@
+package dev.kiln.job.report;
+
+import dev.kiln.job.publish.Publisher;
+import dev.kiln.format.Manifest;
+import dev.kiln.format.Quality;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.knowm.xchart.AnnotationLine;
+import org.knowm.xchart.AnnotationText;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.BitmapEncoder.BitmapFormat;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.HorizontalBarChart;
+import org.knowm.xchart.HorizontalBarChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * {@code report.html}: one published version on one self-contained page, for a person to read.
+ * The recall-vs-QPS curve the build measured (plot and table, with the publish gate), the stage
+ * times, the list-size histogram and statistics, the rejected rows by reason, and the build
+ * parameters. Plots are drawn by XChart as PNG and inlined as {@code data:} URIs, and the CSS is
+ * inline, so the page needs no network and no other file: it can be mailed, archived or opened
+ * from a copy of the version directory.
+ */
+public final class BuildReport {
+  /** The report's file name in a version directory. */
+  public static final String FILE_NAME = "report.html";
+
+  // Pixel sizes of the plots (the tests check that the PNGs decode at these sizes).
+  static final int RECALL_WIDTH = 900;
+  static final int RECALL_HEIGHT = 540;
+  static final int STAGES_WIDTH = 900;
+  /** Pixels per stage in the stage chart. */
+  private static final int ROW_HEIGHT = 40;
+  static final int LISTS_WIDTH = 900;
+  static final int LISTS_HEIGHT = 420;
+  /** At most this many buckets in the list-size histogram. */
+  static final int MAX_BUCKETS = 32;
+
+  static {
+    // The plots are drawn off-screen; without this, AWT would look for a display (and fail on a
+    // server). Respect an explicit choice.
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
+    }
+  }
+
+  private BuildReport() {}
+
+  /**
+   * Writes {@link #FILE_NAME} into a staged version (a build's or an import's). Informative
+   * only: a failure to render it (no fonts on a bare machine, say) is logged and does not stop
+   * the publish; {@code kiln report} can make it later.
+   */
+  public static void writeTo(Publisher pub, Manifest manifest, int[] listSizes) {
+    try {
+      pub.writeUnlisted(FILE_NAME,
+          render(manifest, listSizes).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (IOException | RuntimeException | LinkageError e) {
+      org.slf4j.LoggerFactory.getLogger(BuildReport.class).warn(
+          "{} not written ({}); 'kiln report' can regenerate it", FILE_NAME, e.toString());
+    }
+  }
+
+  /**
+   * The report of the version {@code manifest} describes, as a complete HTML page.
+   *
+   * @param listSizes items per inverted list (see {@code KilnIndex.listSizes()}); null or empty
+   *     when not known, which leaves out the histogram
+   */
+  public static String render(Manifest manifest, int[] listSizes) {
+    Html h = new Html();
+    String title = "Kiln " + manifest.version() + ": " + manifest.index();
+    h.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+        .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+        .raw("<title>").text(title).raw("</title>\n<style>\n").raw(CSS).raw("</style>\n</head>\n")
+        .raw("<body>\n<h1>").text(title).raw("</h1>\n");
+    header(h, manifest);
+    quality(h, manifest);
+    stages(h, manifest.timings());
+    lists(h, manifest.lists(), listSizes);
+    rejects(h, manifest.build());
+    parameters(h, manifest.build());
+    h.raw(SCRIPT).raw("</body>\n</html>\n");
+    return h.toString();
+  }
+
+  // ------------------------------------------------------------------ sections
+
+  private static void header(Html h, Manifest m) {
+    long bytes = 0;
+    if (m.files() != null) {
+      for (Manifest.FileEntry f : m.files()) {
+        bytes += f.bytes();
+      }
+    }
+    Map<String, String> rows = new LinkedHashMap<>();
+    rows.put("version", m.version());
+    rows.put("index", m.index());
+    rows.put("metric", m.metric());
+    rows.put("dim", Integer.toString(m.dim()));
+    rows.put("count", String.format(Locale.ROOT, "%,d", m.count()));
+    rows.put("idType", m.idType());
+    rows.put("shards", Integer.toString(m.shards()));
+    rows.put("createdAt", m.createdAt());
+    rows.put("files", String.format(Locale.ROOT, "%d files, %,d bytes (%s)",
+        m.files() == null ? 0 : m.files().size(), bytes, humanBytes(bytes)));
+    h.raw("<section id=\"summary\">\n");
+    keyValueTable(h, rows);
+    h.raw("</section>\n");
+  }
+
+  private static void quality(Html h, Manifest m) {
+    h.raw("<section id=\"quality\">\n<h2>Recall vs QPS</h2>\n");
+    Quality q = m.measuredQuality();
+    if (q == null || q.curve() == null || q.curve().isEmpty()) {
+      h.raw("<p class=\"none\" id=\"quality-none\">Search quality: not evaluated.</p>\n</section>\n");
+      return;
+    }
+    h.raw("<p>").text(String.format(Locale.ROOT,
+        "recall@%d over %,d queries (%s), %d thread(s), %s kernels.", q.k(), q.queries(),
+        q.querySource(), q.threads(), q.kernels())).raw("</p>\n");
+    byte[] png = recallPlot(q);
+    if (png != null) {
+      image(h, "recall-plot", png, RECALL_WIDTH, RECALL_HEIGHT,
+          "recall@" + q.k() + " against queries per second, one point per nprobe");
+    } else {
+      h.raw("<p class=\"none\">No point with a positive QPS to plot.</p>\n");
+    }
+    h.raw("<table id=\"curve\">\n<thead><tr><th>nprobe</th><th>recall@").text(Integer.toString(q.k()))
+        .raw("</th><th>p50 ms</th><th>p99 ms</th><th>QPS</th></tr></thead>\n<tbody>\n");
+    for (Quality.Point p : q.curve()) {
+      h.raw("<tr>").cell(Integer.toString(p.nprobe())).cell(fmt("%.4f", p.recall()))
+          .cell(fmt("%.3f", p.p50Ms())).cell(fmt("%.3f", p.p99Ms())).cell(fmt("%,.0f", p.qps()))
+          .raw("</tr>\n");
+    }
+    h.raw("</tbody>\n</table>\n");
+    Quality.Gate g = q.gate();
+    if (g != null) {
+      h.raw("<p id=\"gate\" class=\"").raw(g.passed() ? "pass" : "fail").raw("\">")
+          .text(String.format(Locale.ROOT,
+              "Publish gate %s: recall@%d at nprobe %d is %.4f, the minimum is %.4f.",
+              g.passed() ? "passed" : "failed", q.k(), g.atNprobe(), g.measured(), g.minRecall()))
+          .raw("</p>\n");
+    }
+    h.raw("</section>\n");
+  }
+
+  private static void stages(Html h, Map<String, Double> timings) {
+    h.raw("<section id=\"stages\">\n<h2>Stages</h2>\n");
+    if (timings == null || timings.isEmpty()) {
+      h.raw("<p class=\"none\">No stage times recorded.</p>\n</section>\n");
+      return;
+    }
+    List<String> names = new ArrayList<>();
+    List<Double> seconds = new ArrayList<>();
+    for (Map.Entry<String, Double> e : timings.entrySet()) {
+      if (!"total".equals(e.getKey()) && e.getValue() != null) {
+        names.add(e.getKey());
+        seconds.add(e.getValue());
+      }
+    }
+    if (!names.isEmpty()) {
+      int height = 90 + ROW_HEIGHT * names.size();
+      image(h, "stages-plot", stagesPlot(names, seconds, height), STAGES_WIDTH, height,
+          "seconds per build stage");
+    }
+    h.raw("<table id=\"timings\">\n<thead><tr><th>stage</th><th>seconds</th></tr></thead>\n<tbody>\n");
+    for (Map.Entry<String, Double> e : timings.entrySet()) {
+      h.raw("total".equals(e.getKey()) ? "<tr class=\"total\">" : "<tr>").cell(e.getKey())
+          .cell(e.getValue() == null ? "" : fmt("%.2f", e.getValue())).raw("</tr>\n");
+    }
+    h.raw("</tbody>\n</table>\n</section>\n");
+  }
+
+  private static void lists(Html h, Map<String, Object> stats, int[] listSizes) {
+    h.raw("<section id=\"lists\">\n<h2>List sizes</h2>\n");
+    if (listSizes != null && listSizes.length > 0) {
+      image(h, "lists-plot", listsPlot(listSizes), LISTS_WIDTH, LISTS_HEIGHT,
+          "histogram of items per inverted list");
+    }
+    if (stats != null && !stats.isEmpty()) {
+      Map<String, String> rows = new LinkedHashMap<>();
+      for (String key : List.of("nlist", "min", "max", "mean", "p99", "empty")) {
+        if (stats.containsKey(key)) {
+          rows.put(key, value(stats.get(key)));
+        }
+      }
+      for (Map.Entry<String, Object> e : stats.entrySet()) {
+        rows.putIfAbsent(e.getKey(), value(e.getValue()));
+      }
+      keyValueTable(h, rows);
+    } else if (listSizes == null || listSizes.length == 0) {
+      h.raw("<p class=\"none\">No list statistics recorded.</p>\n");
+    }
+    h.raw("</section>\n");
+  }
+
+  private static void rejects(Html h, Map<String, Object> build) {
+    h.raw("<section id=\"rejects\">\n<h2>Rejected rows</h2>\n");
+    Object total = build == null ? null : build.get("rejected");
+    long n = total instanceof Number num ? num.longValue() : 0;
+    if (n == 0) {
+      h.raw("<p class=\"none\" id=\"rejects-none\">none</p>\n</section>\n");
+      return;
+    }
+    h.raw("<p>").text(String.format(Locale.ROOT, "%,d rows set aside in _rejects/.", n)).raw("</p>\n");
+    h.raw("<table id=\"reject-reasons\">\n<thead><tr><th>reason</th><th>rows</th></tr></thead>\n<tbody>\n");
+    if (build.get("rejectReasons") instanceof Map<?, ?> reasons) {
+      for (Map.Entry<?, ?> e : reasons.entrySet()) {
+        h.raw("<tr>").cell(String.valueOf(e.getKey())).cell(value(e.getValue())).raw("</tr>\n");
+      }
+    }
+    h.raw("</tbody>\n</table>\n</section>\n");
+  }
+
+  private static void parameters(Html h, Map<String, Object> build) {
+    h.raw("<section id=\"build\">\n<h2>Build parameters</h2>\n");
+    if (build == null || build.isEmpty()) {
+      h.raw("<p class=\"none\">None recorded.</p>\n</section>\n");
+      return;
+    }
+    Map<String, String> rows = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : build.entrySet()) {
+      rows.put(e.getKey(), value(e.getValue()));
+    }
+    keyValueTable(h, rows);
+    h.raw("</section>\n");
+  }
+
+  // ------------------------------------------------------------------ plots (XChart)
+
+  /** recall@k against QPS on a log axis, each point labelled with its nprobe; null if no QPS > 0. */
+  private static byte[] recallPlot(Quality q) {
+    List<Quality.Point> points = new ArrayList<>();
+    for (Quality.Point p : q.curve()) {
+      // A log axis cannot show QPS <= 0 (or NaN); such a point stays in the table only.
+      if (p.qps() > 0 && Double.isFinite(p.qps()) && Double.isFinite(p.recall())) {
+        points.add(p);
+      }
+    }
+    if (points.isEmpty()) {
+      return null;
+    }
+    double[] x = new double[points.size()];
+    double[] y = new double[points.size()];
+    double minX = Double.MAX_VALUE;
+    double maxX = 0;
+    for (int i = 0; i < x.length; i++) {
+      x[i] = points.get(i).qps();
+      y[i] = points.get(i).recall();
+      minX = Math.min(minX, x[i]);
+      maxX = Math.max(maxX, x[i]);
+    }
+    XYChart chart = new XYChartBuilder().width(RECALL_WIDTH).height(RECALL_HEIGHT)
+        .title("recall@" + q.k() + " vs QPS (" + q.threads() + " thread" + (q.threads() == 1 ? "" : "s")
+            + ")")
+        .xAxisTitle("queries per second (log scale)").yAxisTitle("recall@" + q.k()).build();
+    style(chart.getStyler());
+    chart.getStyler().setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false)
+        // Half a decade of margin both sides, so the end points and their labels are inside.
+        .setXAxisMin(minX / 1.6).setXAxisMax(maxX * 1.6)
+        .setYAxisMin(0.0).setYAxisMax(1.05).setYAxisDecimalPattern("0.00")
+        .setXAxisDecimalPattern("#,##0").setLegendVisible(q.gate() != null)
+        .setLegendPosition(Styler.LegendPosition.InsideSE).setMarkerSize(9);
+    XYSeries s = chart.addSeries("recall@" + q.k() + " by nprobe", x, y);
+    s.setMarker(SeriesMarkers.CIRCLE);
+    s.setLineColor(BLUE);
+    s.setMarkerColor(BLUE);
+    for (int i = 0; i < x.length; i++) {
+      chart.addAnnotation(new AnnotationText("nprobe " + points.get(i).nprobe(), x[i],
+          Math.min(1.03, y[i] + 0.035), false));
+    }
+    if (q.gate() != null) {
+      // The gate as a horizontal line at the minimum recall (a series, so the legend names it).
+      XYSeries gate = chart.addSeries(String.format(Locale.ROOT, "gate: recall >= %.3f at nprobe %d",
+          q.gate().minRecall(), q.gate().atNprobe()),
+          new double[] {minX / 1.6, maxX * 1.6},
+          new double[] {q.gate().minRecall(), q.gate().minRecall()});
+      gate.setMarker(SeriesMarkers.NONE);
+      gate.setLineColor(q.gate().passed() ? GREEN : RED);
+      gate.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10,
+          new float[] {6, 4}, 0));
+    }
+    return png(chart);
+  }
+
+  private static byte[] stagesPlot(List<String> names, List<Double> seconds, int height) {
+    HorizontalBarChart chart = new HorizontalBarChartBuilder().width(STAGES_WIDTH).height(height)
+        .title("seconds per stage").xAxisTitle("seconds").yAxisTitle("").build();
+    style(chart.getStyler());
+    // One label per bar (ROW_HEIGHT apart): the default spacing hint (74 px) would name only
+    // every other stage. In a horizontal bar chart the X hint governs the category axis too.
+    chart.getStyler().setXAxisTickMarkSpacingHint(ROW_HEIGHT - 8).setXAxisMin(0.0)
+        .setXAxisDecimalPattern("#,##0.#").setLegendVisible(false);
+    chart.addSeries("seconds", seconds, names).setFillColor(BLUE);
+    return png(chart);
+  }
+
+  private static byte[] listsPlot(int[] sizes) {
+    // About four lists per bucket on average, so a small nlist does not give a sparse comb.
+    Buckets b = Buckets.of(sizes, Math.min(MAX_BUCKETS, Math.max(8, sizes.length / 4)));
+    CategoryChart chart = new CategoryChartBuilder().width(LISTS_WIDTH).height(LISTS_HEIGHT)
+        .title(String.format(Locale.ROOT, "items per list (%,d lists)", sizes.length))
+        .xAxisTitle("items in the list").yAxisTitle("lists").build();
+    style(chart.getStyler());
+    chart.getStyler().setAvailableSpaceFill(0.9);
+    chart.getStyler().setYAxisMin(0.0).setYAxisDecimalPattern("#,##0")
+        .setXAxisLabelRotation(b.labels().size() > 12 ? 45 : 0).setXAxisTickMarkSpacingHint(24)
+        .setLegendVisible(false);
+    chart.addSeries("lists", b.labels(), b.counts()).setFillColor(BLUE);
+    return png(chart);
+  }
+
+  /**
+   * Histogram buckets over integer list sizes: equal-width ranges of whole numbers from the
+   * smallest to the largest size, at most {@code max} of them, labelled by their bounds.
+   */
+  record Buckets(List<String> labels, List<Integer> counts) {
+    static Buckets of(int[] sizes, int max) {
+      int lo = Integer.MAX_VALUE;
+      int hi = Integer.MIN_VALUE;
+      for (int s : sizes) {
+        lo = Math.min(lo, s);
+        hi = Math.max(hi, s);
+      }
+      long range = (long) hi - lo + 1;
+      long width = (range + max - 1) / max;
+      int n = (int) ((range + width - 1) / width);
+      int[] counts = new int[n];
+      for (int s : sizes) {
+        counts[(int) ((s - (long) lo) / width)]++;
+      }
+      List<String> labels = new ArrayList<>(n);
+      List<Integer> list = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        long from = lo + i * width;
+        long to = Math.min(hi, from + width - 1);
+        labels.add(from == to ? Long.toString(from) : from + "-" + to);
+        list.add(counts[i]);
+      }
+      return new Buckets(labels, list);
+    }
+  }
+
+  private static final Color BLUE = new Color(0x1f, 0x77, 0xb4);
+  private static final Color GREEN = new Color(0x2c, 0xa0, 0x2c);
+  private static final Color RED = new Color(0xd6, 0x27, 0x28);
+
+  private static void style(Styler s) {
+    s.setChartBackgroundColor(Color.WHITE).setPlotBackgroundColor(Color.WHITE)
+        .setAntiAlias(true).setTextAntiAlias(true).setPlotBorderVisible(true);
+  }
+
+  private static byte[] png(Chart<?, ?> chart) {
+    try {
+      return BitmapEncoder.getBitmapBytes(chart, BitmapFormat.PNG);
+    } catch (IOException e) {
+      // Encoding into memory: an IOException here is a bug, not an I/O condition.
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ HTML
+
+  private static void image(Html h, String id, byte[] png, int width, int height, String alt) {
+    h.raw("<figure><img id=\"").raw(id).raw("\" width=\"").raw(Integer.toString(width))
+        .raw("\" height=\"").raw(Integer.toString(height)).raw("\" alt=\"").text(alt)
+        .raw("\" src=\"data:image/png;base64,").raw(Base64.getEncoder().encodeToString(png))
+        .raw("\"></figure>\n");
+  }
+
+  private static void keyValueTable(Html h, Map<String, String> rows) {
+    h.raw("<table class=\"kv\">\n<tbody>\n");
+    for (Map.Entry<String, String> e : rows.entrySet()) {
+      h.raw("<tr><th>").text(e.getKey()).raw("</th>").cell(e.getValue()).raw("</tr>\n");
+    }
+    h.raw("</tbody>\n</table>\n");
+  }
+
+  private static String value(Object v) {
+    if (v instanceof Double || v instanceof Float) {
+      double d = ((Number) v).doubleValue();
+      return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : fmt("%.4g", d);
+    }
+    return String.valueOf(v);
+  }
+
+  private static String fmt(String pattern, double v) {
+    return String.format(Locale.ROOT, pattern, v);
+  }
+
+  static String humanBytes(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = bytes;
+    int u = -1;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+  }
+
+  /** Escapes text for element content and quoted attribute values. */
+  static String escape(String s) {
+    if (s == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder(s.length() + 16);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '&' -> b.append("&amp;");
+        case '<' -> b.append("&lt;");
+        case '>' -> b.append("&gt;");
+        case '"' -> b.append("&quot;");
+        case '\'' -> b.append("&#39;");
+        default -> b.append(c);
+      }
+    }
+    return b.toString();
+  }
+
+  /** A string builder that separates markup ({@code raw}) from text, which it escapes. */
+  private static final class Html {
+    private final StringBuilder b = new StringBuilder(1 << 16);
+
+    Html raw(String markup) {
+      b.append(markup);
+      return this;
+    }
+
+    Html text(String text) {
+      b.append(escape(text));
+      return this;
+    }
+
+    Html cell(String text) {
+      return raw("<td>").text(text).raw("</td>");
+    }
+
+    @Override
+    public String toString() {
+      return b.toString();
+    }
+  }
+
+  private static final String CSS = """
+      body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 2em auto;
+             max-width: 960px; padding: 0 1em; color: #222; background: #fff; }
+      h1 { font-size: 1.5em; margin-bottom: 0.5em; }
+      h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ccc; }
+      table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+      th, td { border: 1px solid #ddd; padding: 0.25em 0.7em; text-align: left; }
+      thead th { background: #f2f2f2; }
+      #curve td, #timings td:nth-child(2), #reject-reasons td:nth-child(2) {
+        text-align: right; font-variant-numeric: tabular-nums; }
+      table.kv th { background: #f7f7f7; font-weight: normal; color: #555; }
+      tr.total td { font-weight: bold; }
+      figure { margin: 0.8em 0; }
+      img { max-width: 100%; height: auto; border: 1px solid #eee; }
+      .none { color: #666; font-style: italic; }
+      .pass { color: #1a7f1a; font-weight: bold; }
+      .fail { color: #b01c1c; font-weight: bold; }
+      """;
+
+  /**
+   * Marks the body once the recall plot has decoded (its natural size), so a headless browser
+   * can tell a shown plot from a broken image. The image may have loaded before this runs.
+   */
+  private static final String SCRIPT = """
+      <script>
+      (function () {
+        var img = document.getElementById("recall-plot");
+        if (!img) { return; }
+        function mark() {
+          if (img.naturalWidth > 0) {
+            document.body.dataset.plotRendered = img.naturalWidth + "x" + img.naturalHeight;
+          }
+        }
+        if (img.complete) { mark(); } else { img.addEventListener("load", mark); }
+      })();
+      </script>
+      """;
+}

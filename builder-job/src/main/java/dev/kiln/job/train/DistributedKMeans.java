@@ -1,0 +1,73 @@
+package dev.kiln.job.train;
+
+import dev.kiln.format.Metric;
+import dev.kiln.quantize.CoarseQuantizer;
+import dev.kiln.quantize.IndexModel;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lloyd's k-means over a cached, distributed training sample: each iteration broadcasts the
+ * centroids, every partition assigns its blocks with the blocked kernel and emits partial sums
+ * and counts ({@link ClusterSums}), an ordered reduction merges them, and the driver moves the
+ * centroids. Seeds come from Smile's k-means++ ({@link KMeansSeeds}) on a small driver-side
+ * subsample. Empty clusters are refilled by splitting the largest cluster of distinct points;
+ * only when there are fewer distinct points than clusters do some stay empty (their lists are
+ * then empty: search skips them, the manifest counts them). Inner
+ * product and cosine train spherical k-means (inner-product assignment, unit-norm centroids), as
+ * Faiss does for IP quantizers.
+ */
+public final class DistributedKMeans {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedKMeans.class);
+
+  /** Trained centroids, the last iteration's cluster sizes and objective. */
+  public record Result(float[] centroids, long[] sizes, double objective, int iterations) {}
+
+  private DistributedKMeans() {}
+
+  public static Result train(
+      JavaSparkContext jsc,
+      JavaRDD<VectorBlock> blocks,
+      float[] init,
+      int k,
+      int dim,
+      Metric metric,
+      int iterations) {
+    boolean spherical = metric != Metric.L2;
+    float[] centroids = init.clone();
+    if (spherical) {
+      for (int c = 0; c < k; c++) {
+        IndexModel.normalize(centroids, c * dim, dim);
+      }
+    }
+    ClusterSums stats = null;
+    for (int it = 0; it < iterations; it++) {
+      Broadcast<float[]> bc = jsc.broadcast(centroids);
+      JavaRDD<ClusterSums> partials =
+          blocks.mapPartitions(
+              part -> {
+                CoarseQuantizer q = new CoarseQuantizer(bc.value(), k, dim, metric);
+                ClusterSums s = new ClusterSums(k, dim);
+                while (part.hasNext()) {
+                  VectorBlock b = part.next();
+                  s.add(b.data(), b.rows(), q);
+                }
+                return List.of(s).iterator();
+              });
+      stats = OrderedReduce.reduce(partials, ClusterSums::merge, 8L * k * dim + 24L * k);
+      bc.destroy();
+      centroids = centroids.clone();
+      int empty = stats.empty();
+      int split = stats.update(centroids, spherical);
+      LOG.info("k-means iteration {}/{}: objective {} ({} empty clusters re-split{})",
+          it + 1, iterations, String.format("%.6g", stats.objective), split, split < empty
+              ? ", " + (empty - split) + " left empty: fewer distinct points than clusters in the sample"
+              : "");
+    }
+    return new Result(centroids, stats.counts, stats.objective, iterations);
+  }
+}
