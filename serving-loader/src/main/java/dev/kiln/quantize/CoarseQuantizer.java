@@ -23,6 +23,8 @@ public final class CoarseQuantizer {
   private final int nlist;
   private final int dim;
   private final boolean innerProduct;
+  /** Scores the chosen lists: squared L2, or minus the inner product. */
+  private final MetricStrategy metric;
   /** Tiles holding centroids; the arrays are padded to whole groups of four for the probe kernel. */
   private final int tileCount;
 
@@ -34,6 +36,7 @@ public final class CoarseQuantizer {
     this.nlist = nlist;
     this.dim = dim;
     this.innerProduct = metric != Metric.L2;
+    this.metric = MetricStrategy.of(metric);
     this.halfNorms = new float[nlist];
     for (int c = 0; c < nlist; c++) {
       halfNorms[c] = 0.5f * K.dot(centroids, c * dim, centroids, c * dim, dim);
@@ -204,9 +207,7 @@ public final class CoarseQuantizer {
     heap.reset(ranked);
     for (int i = 0; i < ranked; i++) {
       int c = (int) outLists[i];
-      float dist = innerProduct
-          ? -K.dot(q, qOff, centroids, c * dim, dim)
-          : K.squareDistance(q, qOff, centroids, c * dim, dim);
+      float dist = metric.distance(q, qOff, centroids, c * dim, dim);
       heap.offer(dist, c);
     }
     return heap.drainSorted(outDist, outLists);

@@ -14,6 +14,7 @@ import dev.kiln.format.ModelFile;
 import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.TopK;
 import java.io.IOException;
@@ -64,6 +65,8 @@ public final class KilnIndex implements AutoCloseable {
   private final Path versionDir;
   private final Manifest manifest;
   private final IndexModel model;
+  /** The metric's query preparation, distances and score mapping. */
+  private final MetricStrategy metric;
   /** The model's precomputed L2 table, mapped (null when the model has none). */
   private final ByteBuffer l2Table;
   private final ShardFile[] shards;
@@ -93,6 +96,7 @@ public final class KilnIndex implements AutoCloseable {
     this.versionDir = versionDir;
     this.manifest = manifest;
     this.model = model;
+    this.metric = MetricStrategy.of(model.metric());
     this.l2Table = l2Table;
     this.shards = shards;
     this.keys = keys;
@@ -384,9 +388,7 @@ public final class KilnIndex implements AutoCloseable {
     s.setFilter(params.filter(), keys.length > 0, versionDir);
     float[] q = s.query;
     System.arraycopy(query, 0, q, 0, q.length);
-    if (model.metric() == Metric.COSINE) {
-      IndexModel.normalize(q, 0, q.length);
-    }
+    metric.prepareQuery(q, 0, q.length);
     int nprobe = s.ensureProbes(nprobeOf(params));
     nprobe = model.coarse().probe(q, nprobe, s.probes, s.probeLists, s.probeDist, s.coarseScratch);
     return searchProbed(s, k, params, nprobe);
@@ -427,9 +429,7 @@ public final class KilnIndex implements AutoCloseable {
       int nb = Math.min(block, to - b0);
       for (int i = 0; i < nb; i++) {
         System.arraycopy(queries[b0 + i], 0, s.blockQueries, i * d, d);
-        if (model.metric() == Metric.COSINE) {
-          IndexModel.normalize(s.blockQueries, i * d, d);
-        }
+        metric.prepareQuery(s.blockQueries, i * d, d);
       }
       model.coarse().dotsBatch(s.blockQueries, nb, s.blockDots, s.tileDots);
       for (int i = 0; i < nb; i++) {
@@ -497,12 +497,12 @@ public final class KilnIndex implements AutoCloseable {
     s.top.reset(k);
     for (int i = 0; i < n; i++) {
       long ref = s.outRef[i];
-      RefineFile f = refine[(int) (ref >>> 40)];
-      int off = f.vectorOffset(ref & ORDINAL_MASK);
+      RefineFile f = refine[ItemRef.shard(ref)];
+      int off = f.vectorOffset(ItemRef.ordinal(ref));
       ByteBuffer buf = f.buffer();
       float dist;
       if (sq8Base == null) {
-        dist = l2 ? K.squareDistance(q, buf, off, d) : -K.dot(q, buf, off, d);
+        dist = metric.distance(q, buf, off, d);
       } else {
         dist = l2
             ? K.sq8SquareDistance(s.residual, sq8Step, buf, off, d)
@@ -516,19 +516,13 @@ public final class KilnIndex implements AutoCloseable {
   }
 
   private void scanFlat(Scratch s, int nprobe) {
-    boolean l2 = model.metric() == Metric.L2;
     int d = model.dim();
     for (int p = 0; p < nprobe; p++) {
       int list = (int) s.probeLists[p];
       for (int si = 0; si < shards.length; si++) {
         ShardFile shard = shards[si];
         int n = shard.listSize(list);
-        int at = shard.codesOffset(list);
-        ByteBuffer buf = shard.buffer();
-        for (int i = 0; i < n; i++) {
-          int off = at + i * 4 * d;
-          s.block[i] = l2 ? K.squareDistance(s.query, buf, off, d) : -K.dot(s.query, buf, off, d);
-        }
+        metric.distances(s.query, shard.buffer(), shard.codesOffset(list), n, d, s.block);
         collect(s, si, shard, list, n);
       }
     }
@@ -538,18 +532,14 @@ public final class KilnIndex implements AutoCloseable {
     ProductQuantizer pq = model.pq();
     int m = pq.m();
     int tableSize = m * ProductQuantizer.KSUB;
-    boolean l2 = model.metric() == Metric.L2;
-    // Query-only part, computed once: <q_j, pq[j][c]>.
+    boolean perList = metric.tablesPerList();
+    // Query-only part, computed once: <q_j, pq[j][c]>, signed as the metric wants it.
     pq.innerProductTable(s.query, s.queryTable);
-    if (!l2) {
-      for (int i = 0; i < tableSize; i++) {
-        s.queryTable[i] = -s.queryTable[i];
-      }
-    }
+    metric.signQueryTable(s.queryTable, tableSize);
     for (int p = 0; p < nprobe; p++) {
       int list = (int) s.probeLists[p];
       float[] table;
-      if (!l2) {
+      if (!perList) {
         table = s.queryTable; // distance = -<q, c_l> - sum_j <q_j, pq[j][code_j]>
       } else if (l2Table != null) {
         K.addScaled(l2Table, 4 * list * tableSize, -2f, s.queryTable, s.listTable, tableSize);
@@ -564,7 +554,7 @@ public final class KilnIndex implements AutoCloseable {
         table = s.listTable;
       }
       // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
-      float base = l2 && l2Table == null ? 0 : s.probeDist[p];
+      float base = perList && l2Table == null ? 0 : s.probeDist[p];
       for (int si = 0; si < shards.length; si++) {
         ShardFile shard = shards[si];
         int n = shard.listSize(list);
@@ -587,7 +577,7 @@ public final class KilnIndex implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       float d = s.block[i];
       if (d <= threshold) {
-        long ref = longIds ? shard.id(list, i) : ((long) si << 40) | (shard.firstOrdinal(list) + i);
+        long ref = longIds ? shard.id(list, i) : ItemRef.pack(si, shard.firstOrdinal(list) + i);
         top.offer(d, ref);
         threshold = top.threshold();
       }
@@ -609,13 +599,13 @@ public final class KilnIndex implements AutoCloseable {
           if (!ids.test(id)) {
             continue;
           }
-          ref = ordinalRefs ? ((long) si << 40) | (shard.firstOrdinal(list) + i) : id;
+          ref = ordinalRefs ? ItemRef.pack(si, shard.firstOrdinal(list) + i) : id;
         } else {
           long ordinal = shard.firstOrdinal(list) + i;
           if (!keyFilter.test(keys[si].key(ordinal))) {
             continue;
           }
-          ref = ((long) si << 40) | ordinal;
+          ref = ItemRef.pack(si, ordinal);
         }
         top.offer(d, ref);
         threshold = top.threshold();
@@ -660,22 +650,21 @@ public final class KilnIndex implements AutoCloseable {
   private Neighbors results(Scratch s) {
     int n = s.top.drainSorted(s.outDist, s.outRef);
     float[] scores = new float[n];
-    boolean negate = model.metric().higherIsBetter();
     for (int i = 0; i < n; i++) {
-      scores[i] = negate ? -s.outDist[i] : s.outDist[i];
+      scores[i] = metric.score(s.outDist[i]);
     }
     if (keys.length == 0) {
       long[] ids = new long[n];
       for (int i = 0; i < n; i++) {
         long ref = s.outRef[i];
-        ids[i] = ordinalRefs ? shards[(int) (ref >>> 40)].idOfOrdinal(ref & ORDINAL_MASK) : ref;
+        ids[i] = ordinalRefs ? shards[ItemRef.shard(ref)].idOfOrdinal(ItemRef.ordinal(ref)) : ref;
       }
       return Neighbors.ofIds(ids, scores);
     }
     String[] out = new String[n];
     for (int i = 0; i < n; i++) {
       long ref = s.outRef[i];
-      out[i] = keys[(int) (ref >>> 40)].key(ref & ORDINAL_MASK);
+      out[i] = keys[ItemRef.shard(ref)].key(ItemRef.ordinal(ref));
     }
     return Neighbors.ofKeys(out, scores);
   }
@@ -688,9 +677,6 @@ public final class KilnIndex implements AutoCloseable {
   public void close() {
     closed = true;
   }
-
-  /** A (shard, ordinal) ref holds the ordinal in its low 40 bits and the shard above. */
-  private static final long ORDINAL_MASK = (1L << 40) - 1;
 
   private static final dev.kiln.vector.VectorKernels K =
       dev.kiln.vector.VectorizationProvider.kernels();

@@ -2,10 +2,9 @@ package dev.kiln.serve;
 
 import dev.kiln.format.Metric;
 import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.TopK;
 import dev.kiln.search.IdFilter;
-import dev.kiln.vector.VectorKernels;
-import dev.kiln.vector.VectorizationProvider;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -26,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * neither (unless deleted), whatever changes while it runs.
  */
 final class FreshItems {
-  private static final VectorKernels K = VectorizationProvider.kernels();
   private static final long LIVE = Long.MAX_VALUE;
   private static final int MIN_CAPACITY = 256;
 
@@ -88,9 +86,7 @@ final class FreshItems {
     }
     int slot = size;
     float[] v = vector.clone();
-    if (metric == Metric.COSINE) {
-      IndexModel.normalize(v, 0, dim);
-    }
+    MetricStrategy.of(metric).prepareQuery(v, 0, dim);
     System.arraycopy(v, 0, vectors, slot * dim, dim);
     lists[slot] = model.coarse().assign(v);
     if (stringIds) {
@@ -199,7 +195,7 @@ final class FreshItems {
   /** The fresh set as one query sees it. */
   static final class View {
     private final int dim;
-    private final boolean l2;
+    private final MetricStrategy metric;
     private final float[] vectors;
     private final long[] ids;
     private final String[] keys;
@@ -215,7 +211,7 @@ final class FreshItems {
         long[] removedAt, int size, long seq, ConcurrentHashMap<Object, Long> mask,
         int liveCount, int deleteCount) {
       this.dim = dim;
-      this.l2 = metric == Metric.L2;
+      this.metric = MetricStrategy.of(metric);
       this.vectors = vectors;
       this.ids = ids;
       this.keys = keys;
@@ -275,8 +271,7 @@ final class FreshItems {
           continue;
         }
         int off = i * dim;
-        float d = l2 ? K.squareDistance(query, 0, vectors, off, dim)
-            : -K.dot(query, 0, vectors, off, dim);
+        float d = metric.distance(query, 0, vectors, off, dim);
         if (d <= threshold
             && (onIds == null || onIds.accept().test(ids[i]))
             && (onKeys == null || onKeys.accept().test(keys[i]))) {

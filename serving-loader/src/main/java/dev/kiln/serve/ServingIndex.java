@@ -4,7 +4,7 @@ import dev.kiln.format.IdType;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Metric;
 import dev.kiln.quantize.CoarseQuantizer;
-import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.TopK;
 import dev.kiln.search.IdFilter;
 import dev.kiln.search.KilnIndex;
@@ -210,9 +210,7 @@ public final class ServingIndex implements AutoCloseable {
       float[] query, int k, SearchParams params) {
     Scratch sc = scratch.get();
     System.arraycopy(query, 0, sc.query, 0, dim);
-    if (metric == Metric.COSINE) {
-      IndexModel.normalize(sc.query, 0, dim);
-    }
+    MetricStrategy.of(metric).prepareQuery(sc.query, 0, dim);
     // The lists the version probed: computed again, as KilnIndex does (a few µs against the
     // scan of every fresh item it saves).
     CoarseQuantizer coarse = index.model().coarse();
@@ -234,7 +232,7 @@ public final class ServingIndex implements AutoCloseable {
     int nf = sc.top.drainSorted(sc.dist, sc.ref);
     int ns = fromVersion.size();
     int kept = (int) Math.min(k, (long) nf + ns);
-    boolean higherIsBetter = metric.higherIsBetter();
+    MetricStrategy scoring = MetricStrategy.of(metric);
     float[] staticScores = fromVersion.scores();
     float[] scores = new float[kept];
     boolean strings = idType == IdType.STRING;
@@ -245,7 +243,7 @@ public final class ServingIndex implements AutoCloseable {
     for (int o = 0; o < kept; o++) {
       // The heap holds distances (lower is better); scores are negated back for ip/cosine.
       boolean takeStatic = j >= nf || (i < ns
-          && (higherIsBetter ? -staticScores[i] : staticScores[i]) <= sc.dist[j]);
+          && scoring.distanceOf(staticScores[i]) <= sc.dist[j]);
       if (takeStatic) {
         scores[o] = staticScores[i];
         if (strings) {
@@ -255,7 +253,7 @@ public final class ServingIndex implements AutoCloseable {
         }
         i++;
       } else {
-        scores[o] = higherIsBetter ? -sc.dist[j] : sc.dist[j];
+        scores[o] = scoring.score(sc.dist[j]);
         int slot = (int) sc.ref[j];
         if (strings) {
           keys[o] = view.key(slot);
