@@ -85,14 +85,14 @@ public final class KilnIndex implements AutoCloseable {
   /** The recall curve the build measured, or null; read once, for {@link #nprobeFor}. */
   private final Quality quality;
 
-  private KilnIndex(
-      Path versionDir,
-      Manifest manifest,
-      IndexModel model,
-      ByteBuffer l2Table,
-      ShardFile[] shards,
-      KeysFile[] keys,
-      RefineFile[] refine) {
+  private KilnIndex(VersionFiles files) {
+    Path versionDir = files.dir();
+    Manifest manifest = files.manifest();
+    IndexModel model = files.model();
+    ByteBuffer l2Table = files.l2Table();
+    ShardFile[] shards = files.shards();
+    KeysFile[] keys = files.keys();
+    RefineFile[] refine = files.refine();
     this.versionDir = versionDir;
     this.manifest = manifest;
     this.model = model;
@@ -105,12 +105,7 @@ public final class KilnIndex implements AutoCloseable {
     this.sq8Base = sq8 ? refine[0].sq8Base() : null;
     this.sq8Step = sq8 ? refine[0].sq8Step() : null;
     this.ordinalRefs = keys.length > 0 || refine.length > 0;
-    int max = 0;
-    for (ShardFile s : shards) {
-      for (int l = 0; l < s.nlist(); l++) {
-        max = Math.max(max, s.listSize(l));
-      }
-    }
+    int max = files.maxListSize();
     this.maxListSize = max;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(model, maxListSize));
     this.quality = manifest.measuredQuality();
@@ -127,15 +122,7 @@ public final class KilnIndex implements AutoCloseable {
    *     damaged, of another format version, or does not belong with the others
    */
   public static KilnIndex open(Path path, OpenOptions options) throws IOException {
-    Path dir = resolveVersion(path);
-    Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
-    Manifest manifest;
-    try {
-      manifest = Manifest.read(manifestPath);
-    } catch (NoSuchFileException e) {
-      throw new CorruptIndexException(manifestPath.toString(), "missing: not a published version");
-    }
-    return open(dir, manifest, options);
+    return new KilnIndex(VersionFiles.open(path, options));
   }
 
   /**
@@ -145,86 +132,7 @@ public final class KilnIndex implements AutoCloseable {
    */
   public static KilnIndex open(Path dir, Manifest manifest, OpenOptions options)
       throws IOException {
-    Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
-    ByteBuffer modelBuf = map(dir, ModelFile.NAME, manifest, options);
-    ModelFile modelFile = ModelFile.read(modelBuf, dir.resolve(ModelFile.NAME).toString());
-    String mname = modelFile.name();
-    IndexSpec spec = manifest.spec();
-    if (!modelFile.spec().equals(spec.base())
-        || modelFile.metric() != manifest.metricValue()
-        || modelFile.dim() != manifest.dim()) {
-      throw new CorruptIndexException(
-          mname,
-          "model is " + modelFile.spec() + "/" + modelFile.metric().cliName() + "/d="
-              + modelFile.dim() + " but the manifest says " + spec + "/" + manifest.metric()
-              + "/d=" + manifest.dim());
-    }
-    IndexModel model = IndexModel.of(modelFile);
-
-    IdType idType = manifest.idTypeValue();
-    ShardFile[] shards = new ShardFile[manifest.shards()];
-    KeysFile[] keys = new KeysFile[idType == IdType.STRING ? manifest.shards() : 0];
-    RefineFile[] refine = new RefineFile[spec.hasRefine() ? manifest.shards() : 0];
-    long total = 0;
-    for (int s = 0; s < shards.length; s++) {
-      String name = ShardFile.fileName(s);
-      ShardFile shard = ShardFile.open(map(dir, name, manifest, options), dir.resolve(name).toString());
-      String why = null;
-      if (shard.shard() != s || shard.shardCount() != shards.length) {
-        why = "is shard " + shard.shard() + " of " + shard.shardCount() + ", expected " + s + " of "
-            + shards.length;
-      } else if (shard.modelChecksum() != modelFile.checksum()) {
-        why = "was encoded with another model (model checksum differs)";
-      } else if (shard.nlist() != spec.nlist() || shard.dim() != manifest.dim()
-          || shard.codeSize() != model.codeSize() || shard.idType() != idType) {
-        why = "does not match the model's nlist, dim, code size or id type";
-      }
-      if (why != null) {
-        throw new CorruptIndexException(shard.name(), why);
-      }
-      shards[s] = shard;
-      total += shard.count();
-      if (keys.length > 0) {
-        String kname = KeysFile.fileName(s);
-        keys[s] = KeysFile.open(map(dir, kname, manifest, options), dir.resolve(kname).toString());
-        if (keys[s].count() != shard.count()) {
-          throw new CorruptIndexException(
-              dir.resolve(kname).toString(),
-              "holds " + keys[s].count() + " keys for " + shard.count() + " items");
-        }
-      }
-      if (refine.length > 0) {
-        String rname = RefineFile.fileName(s);
-        refine[s] = RefineFile.open(map(dir, rname, manifest, options), dir.resolve(rname).toString());
-        checkRefine(refine[s], refine[0], s, shard, spec, modelFile);
-      }
-    }
-    if (total != manifest.count()) {
-      throw new CorruptIndexException(
-          manifestPath.toString(), "says " + manifest.count() + " items but shards hold " + total);
-    }
-    return new KilnIndex(dir, manifest, model, modelFile.l2TableBytes(), shards, keys, refine);
-  }
-
-  /** A refine file must hold this shard's vectors, encoded as the spec and shard 0's say. */
-  private static void checkRefine(RefineFile r, RefineFile first, int s, ShardFile shard,
-      IndexSpec spec, ModelFile model) throws CorruptIndexException {
-    String why = null;
-    if (r.shard() != s || r.count() != shard.count()) {
-      why = "is for shard " + r.shard() + " with " + r.count() + " vectors, expected shard " + s
-          + " with " + shard.count();
-    } else if (r.encoding() != spec.refine() || r.dim() != model.dim()) {
-      why = "holds " + r.encoding() + " vectors of d=" + r.dim() + " but the index is " + spec
-          + " with d=" + model.dim();
-    } else if (r.modelChecksum() != model.checksum()) {
-      why = "was written with another model (model checksum differs)";
-    } else if (!java.util.Arrays.equals(r.sq8Base(), first.sq8Base())
-        || !java.util.Arrays.equals(r.sq8Step(), first.sq8Step())) {
-      why = "has SQ8 parameters that differ from shard 0's";
-    }
-    if (why != null) {
-      throw new CorruptIndexException(r.name(), why);
-    }
+    return new KilnIndex(VersionFiles.open(dir, manifest, options));
   }
 
   /**
@@ -233,62 +141,7 @@ public final class KilnIndex implements AutoCloseable {
    * manifest: the error names the manifest.
    */
   public static Path resolveVersion(Path path) throws IOException {
-    // exists, not isRegularFile: a manifest or LATEST that is a FIFO or a directory is named as
-    // such when it is read (IndexLayout.readLatest, Manifest.read), not taken for "absent".
-    if (Files.exists(path.resolve(IndexLayout.MANIFEST))) {
-      return path;
-    }
-    Path latest = path.resolve(IndexLayout.LATEST);
-    if (Files.exists(latest)) {
-      return path.resolve(IndexLayout.VERSIONS).resolve(IndexLayout.readLatest(latest));
-    }
-    if (!Files.exists(path)) {
-      throw new NoSuchFileException(path.toString(), null, "no such index directory");
-    }
-    if (Files.isRegularFile(path.resolve(ModelFile.NAME))) {
-      // A version's files without the manifest that publishes them: name what is missing.
-      throw new CorruptIndexException(path.resolve(IndexLayout.MANIFEST).toString(),
-          "missing: not a published version");
-    }
-    throw new CorruptIndexException(
-        path.toString(), "not a Kiln index: neither " + IndexLayout.MANIFEST + " nor "
-            + IndexLayout.LATEST + " is there");
-  }
-
-  private static ByteBuffer map(Path dir, String name, Manifest manifest, OpenOptions options)
-      throws IOException {
-    Path p = dir.resolve(name);
-    Manifest.FileEntry entry = manifest.file(name);
-    if (entry == null) {
-      throw new CorruptIndexException(p.toString(), "not listed in the manifest");
-    }
-    MappedByteBuffer buf;
-    try {
-      FileChecks.requireRegularFile(p); // a FIFO would block the open below
-    } catch (NoSuchFileException e) {
-      throw new CorruptIndexException(p.toString(), "missing");
-    }
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size != entry.bytes()) {
-        throw new CorruptIndexException(
-            p.toString(), "has " + size + " bytes, the manifest says " + entry.bytes()
-                + " (truncated or replaced)");
-      }
-      if (size > Integer.MAX_VALUE) {
-        throw new CorruptIndexException(p.toString(), "larger than 2 GiB; shards must be smaller");
-      }
-      buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
-    } catch (NoSuchFileException e) {
-      throw new CorruptIndexException(p.toString(), "missing");
-    }
-    if (options.verifyChecksums()) {
-      FileFormat.verifyChecksum(buf, p.toString());
-      if (FileFormat.storedChecksum(buf) != entry.crc32cValue()) {
-        throw new CorruptIndexException(p.toString(), "checksum differs from the manifest's");
-      }
-    }
-    return buf;
+    return VersionFiles.resolveVersion(path);
   }
 
   /**
