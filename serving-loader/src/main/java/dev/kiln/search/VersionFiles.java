@@ -200,6 +200,18 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
   }
 
 
+  /** Items per inverted list, summed over the shards: a new array on every call. */
+  int[] listSizes() {
+    int[] sizes = new int[model.spec().nlist()];
+    for (ShardFile s : shards) {
+      for (int l = 0; l < sizes.length; l++) {
+        // addExact: a list past 2^31 items over all shards must fail, not wrap.
+        sizes[l] = Math.addExact(sizes[l], s.listSize(l));
+      }
+    }
+    return sizes;
+  }
+
   /** The largest list of any shard: the size of a scan's distance block. */
   int maxListSize() {
     int max = 0;
