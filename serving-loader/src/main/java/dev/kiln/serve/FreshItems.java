@@ -1,10 +1,13 @@
 package dev.kiln.serve;
 
+import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.TopK;
 import dev.kiln.search.IdFilter;
+import dev.kiln.search.QueryCheck;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -59,6 +62,39 @@ final class FreshItems {
     this.stringIds = stringIds;
     allocate(MIN_CAPACITY);
     publish();
+  }
+
+  /** Refuses the overload for the other kind of id. */
+  static void requireIdType(IdType idType, IdType expected, Path root) {
+    if (idType != expected) {
+      throw new IllegalArgumentException("index " + root + " has "
+          + (idType == IdType.STRING ? "string" : "int64") + " ids: use the "
+          + (idType == IdType.STRING ? "String" : "long") + " overload");
+    }
+  }
+
+  static String requireKey(String key) {
+    if (key == null) {
+      throw new IllegalArgumentException("key must not be null");
+    }
+    return key;
+  }
+
+  /** A vector to upsert: of the index's dimension, finite, small enough, not zero for cosine. */
+  static void checkVector(float[] v, int dim, Metric metric) {
+    if (v.length != dim) {
+      throw new IllegalArgumentException(
+          "vector has " + v.length + " dimensions, the index has " + dim);
+    }
+    // Finite, and small enough that its distance to any query (checked the same way) is too.
+    QueryCheck.check(v, "vector");
+    boolean zero = true;
+    for (float x : v) {
+      zero &= x == 0;
+    }
+    if (zero && metric == Metric.COSINE) {
+      throw new IllegalArgumentException("a zero vector has no cosine similarity");
+    }
   }
 
   View view() {
