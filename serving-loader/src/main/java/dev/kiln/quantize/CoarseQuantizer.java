@@ -11,7 +11,7 @@ import java.util.Arrays;
  * does. Internally every comparison is a "distance" to minimize: squared L2, or minus the inner
  * product.
  */
-public final class CoarseQuantizer {
+public final class CoarseQuantizer implements CoarseProber {
   private static final VectorKernels K = VectorizationProvider.kernels();
 
   private final float[] centroids;
@@ -23,6 +23,8 @@ public final class CoarseQuantizer {
   private final int nlist;
   private final int dim;
   private final boolean innerProduct;
+  /** Scores the chosen lists: squared L2, or minus the inner product. */
+  private final MetricStrategy metric;
   /** Tiles holding centroids; the arrays are padded to whole groups of four for the probe kernel. */
   private final int tileCount;
 
@@ -34,6 +36,7 @@ public final class CoarseQuantizer {
     this.nlist = nlist;
     this.dim = dim;
     this.innerProduct = metric != Metric.L2;
+    this.metric = MetricStrategy.of(metric);
     this.halfNorms = new float[nlist];
     for (int c = 0; c < nlist; c++) {
       halfNorms[c] = 0.5f * K.dot(centroids, c * dim, centroids, c * dim, dim);
@@ -56,6 +59,7 @@ public final class CoarseQuantizer {
     }
   }
 
+  @Override
   public int nlist() {
     return nlist;
   }
@@ -184,6 +188,57 @@ public final class CoarseQuantizer {
     }
   }
 
+  @Override
+  public Probe probe(float[] q, int qOff, int nprobe, Probe out) {
+    float[] dots = out.dots(bias.length);
+    int group = 4 * VectorKernels.TILE;
+    for (int g = 0; g < bias.length; g += group) {
+      K.dots1x64(q, qOff, tiles, g * dim, dim, dots, g);
+    }
+    return select(q, qOff, nprobe, out, dots, 0);
+  }
+
+  /** At most 64 queries, fewer when nlist is large, so a block's dots (at most 1 MiB) stay in cache. */
+  @Override
+  public int blockSize() {
+    return Math.max(4, Math.min(64, (1 << 18) / bias.length));
+  }
+
+  /**
+   * As {@link #dotsBatch} then {@link #probeFromDots} per query: each query's dots go to its own
+   * probe's buffer, with the same arithmetic, so the same lists come out.
+   */
+  @Override
+  public void probeBlock(float[] queries, int n, int nprobe, Probe[] out) {
+    int width = VectorKernels.TILE;
+    int stride = bias.length;
+    for (int i = 0; i < n; i++) {
+      out[i].dots(stride);
+    }
+    float[] tileScratch = out[0].tile;
+    int last = n - 1;
+    for (int t = 0; t < tileCount; t++) {
+      int tOff = t * dim * width;
+      int c0 = t * width;
+      for (int i = 0; i < n; i += 4) {
+        K.dots4x16(queries, i * dim, Math.min(i + 1, last) * dim, Math.min(i + 2, last) * dim,
+            Math.min(i + 3, last) * dim, tiles, tOff, dim, tileScratch);
+        for (int r = 0, m = Math.min(4, n - i); r < m; r++) {
+          System.arraycopy(tileScratch, r * width, out[i + r].dots, c0, width);
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      select(queries, i * dim, nprobe, out[i], out[i].dots, 0);
+    }
+  }
+
+  private Probe select(float[] q, int qOff, int nprobe, Probe out, float[] dots, int dOff) {
+    out.ensureLists(Math.min(nprobe, nlist));
+    out.size = probeFromDots(q, qOff, nprobe, out.heap, out.lists, out.dist, dots, dOff);
+    return out;
+  }
+
   /**
    * The second half of {@link #probe}: selects the {@code nprobe} nearest lists of the query at
    * {@code q[qOff ...]} from its dot products with every centroid at {@code dots[dOff ...]}.
@@ -204,9 +259,7 @@ public final class CoarseQuantizer {
     heap.reset(ranked);
     for (int i = 0; i < ranked; i++) {
       int c = (int) outLists[i];
-      float dist = innerProduct
-          ? -K.dot(q, qOff, centroids, c * dim, dim)
-          : K.squareDistance(q, qOff, centroids, c * dim, dim);
+      float dist = metric.distance(q, qOff, centroids, c * dim, dim);
       heap.offer(dist, c);
     }
     return heap.drainSorted(outDist, outLists);

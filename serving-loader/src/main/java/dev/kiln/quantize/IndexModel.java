@@ -50,6 +50,14 @@ public final class IndexModel {
     return coarse;
   }
 
+  /**
+   * What search probes lists with: the flat quantizer (every centroid scored). A coarse
+   * quantizer of another kind is chosen here, from the spec.
+   */
+  public CoarseProber prober() {
+    return coarse;
+  }
+
   /** The product quantizer, or null for Flat. */
   public ProductQuantizer pq() {
     return pq;

@@ -1,36 +1,16 @@
 package dev.kiln.search;
 
 import dev.kiln.format.CorruptIndexException;
-import dev.kiln.format.FileChecks;
-import dev.kiln.format.FileFormat;
 import dev.kiln.format.IdType;
-import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
-import dev.kiln.format.KeysFile;
 import dev.kiln.format.Manifest;
-import dev.kiln.format.Quality;
 import dev.kiln.format.Metric;
-import dev.kiln.format.ModelFile;
-import dev.kiln.format.RefineFile;
-import dev.kiln.format.ShardFile;
+import dev.kiln.format.Quality;
 import dev.kiln.quantize.IndexModel;
-import dev.kiln.quantize.ProductQuantizer;
-import dev.kiln.quantize.TopK;
+import dev.kiln.quantize.Probe;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.function.LongPredicate;
-import java.util.function.Predicate;
 
 /**
  * A published Kiln index version, mapped read-only. Opening reads the manifest and the model,
@@ -47,7 +27,6 @@ import java.util.function.Predicate;
  * }</pre>
  */
 public final class KilnIndex implements AutoCloseable {
-
   /**
    * How to open: {@link #verifyChecksums} reads every byte once to check each file's CRC32C
    * against its footer and the manifest. Without it, open checks headers, directories and how
@@ -61,55 +40,16 @@ public final class KilnIndex implements AutoCloseable {
     }
   }
 
-  private final Path versionDir;
-  private final Manifest manifest;
-  private final IndexModel model;
-  /** The model's precomputed L2 table, mapped (null when the model has none). */
-  private final ByteBuffer l2Table;
-  private final ShardFile[] shards;
-  private final KeysFile[] keys;
-  /** One per shard when the spec has a refine stage, else empty. */
-  private final RefineFile[] refine;
-  /** SQ8 refine only: how stored bytes decode (the same in every shard). */
-  private final float[] sq8Base;
-  private final float[] sq8Step;
-  /** Top-k refs are (shard, ordinal) rather than int64 ids: for string keys and for refine. */
-  private final boolean ordinalRefs;
-  private final int maxListSize;
-  private final ThreadLocal<Scratch> scratch;
+  private final VersionFiles files;
+  private final Searcher searcher;
   private volatile boolean closed;
-
   /** The recall curve the build measured, or null; read once, for {@link #nprobeFor}. */
   private final Quality quality;
 
-  private KilnIndex(
-      Path versionDir,
-      Manifest manifest,
-      IndexModel model,
-      ByteBuffer l2Table,
-      ShardFile[] shards,
-      KeysFile[] keys,
-      RefineFile[] refine) {
-    this.versionDir = versionDir;
-    this.manifest = manifest;
-    this.model = model;
-    this.l2Table = l2Table;
-    this.shards = shards;
-    this.keys = keys;
-    this.refine = refine;
-    boolean sq8 = refine.length > 0 && refine[0].encoding() == IndexSpec.Refine.SQ8;
-    this.sq8Base = sq8 ? refine[0].sq8Base() : null;
-    this.sq8Step = sq8 ? refine[0].sq8Step() : null;
-    this.ordinalRefs = keys.length > 0 || refine.length > 0;
-    int max = 0;
-    for (ShardFile s : shards) {
-      for (int l = 0; l < s.nlist(); l++) {
-        max = Math.max(max, s.listSize(l));
-      }
-    }
-    this.maxListSize = max;
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(model, maxListSize));
-    this.quality = manifest.measuredQuality();
+  private KilnIndex(VersionFiles files) {
+    this.files = files;
+    this.searcher = new Searcher(files);
+    this.quality = files.manifest().measuredQuality();
   }
 
   public static KilnIndex open(Path path) throws IOException {
@@ -123,15 +63,7 @@ public final class KilnIndex implements AutoCloseable {
    *     damaged, of another format version, or does not belong with the others
    */
   public static KilnIndex open(Path path, OpenOptions options) throws IOException {
-    Path dir = resolveVersion(path);
-    Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
-    Manifest manifest;
-    try {
-      manifest = Manifest.read(manifestPath);
-    } catch (NoSuchFileException e) {
-      throw new CorruptIndexException(manifestPath.toString(), "missing: not a published version");
-    }
-    return open(dir, manifest, options);
+    return new KilnIndex(VersionFiles.open(path, options));
   }
 
   /**
@@ -141,86 +73,7 @@ public final class KilnIndex implements AutoCloseable {
    */
   public static KilnIndex open(Path dir, Manifest manifest, OpenOptions options)
       throws IOException {
-    Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
-    ByteBuffer modelBuf = map(dir, ModelFile.NAME, manifest, options);
-    ModelFile modelFile = ModelFile.read(modelBuf, dir.resolve(ModelFile.NAME).toString());
-    String mname = modelFile.name();
-    IndexSpec spec = manifest.spec();
-    if (!modelFile.spec().equals(spec.base())
-        || modelFile.metric() != manifest.metricValue()
-        || modelFile.dim() != manifest.dim()) {
-      throw new CorruptIndexException(
-          mname,
-          "model is " + modelFile.spec() + "/" + modelFile.metric().cliName() + "/d="
-              + modelFile.dim() + " but the manifest says " + spec + "/" + manifest.metric()
-              + "/d=" + manifest.dim());
-    }
-    IndexModel model = IndexModel.of(modelFile);
-
-    IdType idType = manifest.idTypeValue();
-    ShardFile[] shards = new ShardFile[manifest.shards()];
-    KeysFile[] keys = new KeysFile[idType == IdType.STRING ? manifest.shards() : 0];
-    RefineFile[] refine = new RefineFile[spec.hasRefine() ? manifest.shards() : 0];
-    long total = 0;
-    for (int s = 0; s < shards.length; s++) {
-      String name = ShardFile.fileName(s);
-      ShardFile shard = ShardFile.open(map(dir, name, manifest, options), dir.resolve(name).toString());
-      String why = null;
-      if (shard.shard() != s || shard.shardCount() != shards.length) {
-        why = "is shard " + shard.shard() + " of " + shard.shardCount() + ", expected " + s + " of "
-            + shards.length;
-      } else if (shard.modelChecksum() != modelFile.checksum()) {
-        why = "was encoded with another model (model checksum differs)";
-      } else if (shard.nlist() != spec.nlist() || shard.dim() != manifest.dim()
-          || shard.codeSize() != model.codeSize() || shard.idType() != idType) {
-        why = "does not match the model's nlist, dim, code size or id type";
-      }
-      if (why != null) {
-        throw new CorruptIndexException(shard.name(), why);
-      }
-      shards[s] = shard;
-      total += shard.count();
-      if (keys.length > 0) {
-        String kname = KeysFile.fileName(s);
-        keys[s] = KeysFile.open(map(dir, kname, manifest, options), dir.resolve(kname).toString());
-        if (keys[s].count() != shard.count()) {
-          throw new CorruptIndexException(
-              dir.resolve(kname).toString(),
-              "holds " + keys[s].count() + " keys for " + shard.count() + " items");
-        }
-      }
-      if (refine.length > 0) {
-        String rname = RefineFile.fileName(s);
-        refine[s] = RefineFile.open(map(dir, rname, manifest, options), dir.resolve(rname).toString());
-        checkRefine(refine[s], refine[0], s, shard, spec, modelFile);
-      }
-    }
-    if (total != manifest.count()) {
-      throw new CorruptIndexException(
-          manifestPath.toString(), "says " + manifest.count() + " items but shards hold " + total);
-    }
-    return new KilnIndex(dir, manifest, model, modelFile.l2TableBytes(), shards, keys, refine);
-  }
-
-  /** A refine file must hold this shard's vectors, encoded as the spec and shard 0's say. */
-  private static void checkRefine(RefineFile r, RefineFile first, int s, ShardFile shard,
-      IndexSpec spec, ModelFile model) throws CorruptIndexException {
-    String why = null;
-    if (r.shard() != s || r.count() != shard.count()) {
-      why = "is for shard " + r.shard() + " with " + r.count() + " vectors, expected shard " + s
-          + " with " + shard.count();
-    } else if (r.encoding() != spec.refine() || r.dim() != model.dim()) {
-      why = "holds " + r.encoding() + " vectors of d=" + r.dim() + " but the index is " + spec
-          + " with d=" + model.dim();
-    } else if (r.modelChecksum() != model.checksum()) {
-      why = "was written with another model (model checksum differs)";
-    } else if (!java.util.Arrays.equals(r.sq8Base(), first.sq8Base())
-        || !java.util.Arrays.equals(r.sq8Step(), first.sq8Step())) {
-      why = "has SQ8 parameters that differ from shard 0's";
-    }
-    if (why != null) {
-      throw new CorruptIndexException(r.name(), why);
-    }
+    return new KilnIndex(VersionFiles.open(dir, manifest, options));
   }
 
   /**
@@ -229,62 +82,7 @@ public final class KilnIndex implements AutoCloseable {
    * manifest: the error names the manifest.
    */
   public static Path resolveVersion(Path path) throws IOException {
-    // exists, not isRegularFile: a manifest or LATEST that is a FIFO or a directory is named as
-    // such when it is read (IndexLayout.readLatest, Manifest.read), not taken for "absent".
-    if (Files.exists(path.resolve(IndexLayout.MANIFEST))) {
-      return path;
-    }
-    Path latest = path.resolve(IndexLayout.LATEST);
-    if (Files.exists(latest)) {
-      return path.resolve(IndexLayout.VERSIONS).resolve(IndexLayout.readLatest(latest));
-    }
-    if (!Files.exists(path)) {
-      throw new NoSuchFileException(path.toString(), null, "no such index directory");
-    }
-    if (Files.isRegularFile(path.resolve(ModelFile.NAME))) {
-      // A version's files without the manifest that publishes them: name what is missing.
-      throw new CorruptIndexException(path.resolve(IndexLayout.MANIFEST).toString(),
-          "missing: not a published version");
-    }
-    throw new CorruptIndexException(
-        path.toString(), "not a Kiln index: neither " + IndexLayout.MANIFEST + " nor "
-            + IndexLayout.LATEST + " is there");
-  }
-
-  private static ByteBuffer map(Path dir, String name, Manifest manifest, OpenOptions options)
-      throws IOException {
-    Path p = dir.resolve(name);
-    Manifest.FileEntry entry = manifest.file(name);
-    if (entry == null) {
-      throw new CorruptIndexException(p.toString(), "not listed in the manifest");
-    }
-    MappedByteBuffer buf;
-    try {
-      FileChecks.requireRegularFile(p); // a FIFO would block the open below
-    } catch (NoSuchFileException e) {
-      throw new CorruptIndexException(p.toString(), "missing");
-    }
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size != entry.bytes()) {
-        throw new CorruptIndexException(
-            p.toString(), "has " + size + " bytes, the manifest says " + entry.bytes()
-                + " (truncated or replaced)");
-      }
-      if (size > Integer.MAX_VALUE) {
-        throw new CorruptIndexException(p.toString(), "larger than 2 GiB; shards must be smaller");
-      }
-      buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
-    } catch (NoSuchFileException e) {
-      throw new CorruptIndexException(p.toString(), "missing");
-    }
-    if (options.verifyChecksums()) {
-      FileFormat.verifyChecksum(buf, p.toString());
-      if (FileFormat.storedChecksum(buf) != entry.crc32cValue()) {
-        throw new CorruptIndexException(p.toString(), "checksum differs from the manifest's");
-      }
-    }
-    return buf;
+    return VersionFiles.resolveVersion(path);
   }
 
   /**
@@ -299,7 +97,7 @@ public final class KilnIndex implements AutoCloseable {
       throw new IllegalArgumentException("target recall must be in (0, 1], got " + targetRecall);
     }
     if (quality == null) {
-      throw new IllegalStateException("index " + versionDir + " has no measured recall curve"
+      throw new IllegalStateException("index " + files.dir() + " has no measured recall curve"
           + " (built without evaluation): search with SearchParams.nprobe(n) instead");
     }
     return quality.nprobeFor(targetRecall);
@@ -310,7 +108,7 @@ public final class KilnIndex implements AutoCloseable {
   }
 
   public Manifest manifest() {
-    return manifest;
+    return files.manifest();
   }
 
   /**
@@ -318,36 +116,36 @@ public final class KilnIndex implements AutoCloseable {
    * keeps vectors of its own next to the index (fresh items) assigns them to lists with it.
    */
   public IndexModel model() {
-    return model;
+    return files.model();
   }
 
   public Path versionDir() {
-    return versionDir;
+    return files.dir();
   }
 
   public String version() {
-    return manifest.version();
+    return files.manifest().version();
   }
 
   public int dim() {
-    return model.dim();
+    return files.model().dim();
   }
 
   public Metric metric() {
-    return model.metric();
+    return files.model().metric();
   }
 
   /** The index type, with its refine stage if it has one. */
   public IndexSpec spec() {
-    return manifest.spec();
+    return files.manifest().spec();
   }
 
   public long count() {
-    return manifest.count();
+    return files.manifest().count();
   }
 
   public IdType idType() {
-    return manifest.idTypeValue();
+    return files.manifest().idTypeValue();
   }
 
   /**
@@ -356,16 +154,9 @@ public final class KilnIndex implements AutoCloseable {
    */
   public int[] listSizes() {
     if (closed) {
-      throw new IllegalStateException("index " + versionDir + " is closed");
+      throw new IllegalStateException("index " + files.dir() + " is closed");
     }
-    int[] sizes = new int[model.spec().nlist()];
-    for (ShardFile s : shards) {
-      for (int l = 0; l < sizes.length; l++) {
-        // addExact: a list past 2^31 items over all shards must fail, not wrap.
-        sizes[l] = Math.addExact(sizes[l], s.listSize(l));
-      }
-    }
-    return sizes;
+    return files.listSizes();
   }
 
   /**
@@ -380,16 +171,17 @@ public final class KilnIndex implements AutoCloseable {
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
     checkArguments(query, k, "query");
-    Scratch s = scratch.get();
-    s.setFilter(params.filter(), keys.length > 0, versionDir);
-    float[] q = s.query;
-    System.arraycopy(query, 0, q, 0, q.length);
-    if (model.metric() == Metric.COSINE) {
-      IndexModel.normalize(q, 0, q.length);
-    }
-    int nprobe = s.ensureProbes(nprobeOf(params));
-    nprobe = model.coarse().probe(q, nprobe, s.probes, s.probeLists, s.probeDist, s.coarseScratch);
-    return searchProbed(s, k, params, nprobe);
+    QueryCheck.checkFilter(params.filter(), files.keys().length > 0, files.dir());
+    return searcher.search(query, k, nprobeOf(params), params);
+  }
+
+  /**
+   * The lists {@link #search} scans for {@code query} and {@code params}, into the caller's
+   * reusable {@code probe}, with the query prepared as search prepares it (cosine: normalized)
+   * into {@code prepared} ({@link #dim} floats): for items kept next to the index (fresh items).
+   */
+  public Probe probe(float[] query, SearchParams params, float[] prepared, Probe probe) {
+    return searcher.probe(searcher.prepare(query, prepared), nprobeOf(params), probe);
   }
 
   /**
@@ -417,211 +209,17 @@ public final class KilnIndex implements AutoCloseable {
   /** Searches queries [from, to), already checked by {@link #checkQueries}. */
   private void searchInto(float[][] queries, int from, int to, int k, SearchParams params,
       Neighbors[] out) {
-    Scratch s = scratch.get();
-    s.setFilter(params.filter(), keys.length > 0, versionDir);
-    int d = model.dim();
-    int stride = model.coarse().scratchLength();
-    int block = s.ensureBlock(stride);
-    int wanted = nprobeOf(params);
-    for (int b0 = from; b0 < to; b0 += block) {
-      int nb = Math.min(block, to - b0);
-      for (int i = 0; i < nb; i++) {
-        System.arraycopy(queries[b0 + i], 0, s.blockQueries, i * d, d);
-        if (model.metric() == Metric.COSINE) {
-          IndexModel.normalize(s.blockQueries, i * d, d);
-        }
-      }
-      model.coarse().dotsBatch(s.blockQueries, nb, s.blockDots, s.tileDots);
-      for (int i = 0; i < nb; i++) {
-        System.arraycopy(s.blockQueries, i * d, s.query, 0, d);
-        int nprobe = model.coarse().probeFromDots(s.query, 0, s.ensureProbes(wanted), s.probes,
-            s.probeLists, s.probeDist, s.blockDots, i * stride);
-        out[b0 + i] = searchProbed(s, k, params, nprobe);
-      }
-    }
+    QueryCheck.checkFilter(params.filter(), files.keys().length > 0, files.dir());
+    searcher.search(queries, from, to, k, nprobeOf(params), params, out);
   }
 
   private void checkArguments(float[] query, int k, String what) {
     if (closed) {
-      throw new IllegalStateException("index " + versionDir + " is closed");
+      throw new IllegalStateException("index " + files.dir() + " is closed");
     }
-    if (query == null) {
-      throw new IllegalArgumentException(what + " is null");
-    }
-    if (query.length != model.dim()) {
-      throw new IllegalArgumentException(
-          what + " has " + query.length + " dimensions, the index has " + model.dim());
-    }
-    if (k < 1) {
-      throw new IllegalArgumentException("k must be at least 1, got " + k);
-    }
-    QueryCheck.check(query, what);
+    QueryCheck.checkArguments(query, k, what, files.model().dim());
   }
 
-  /** Scans the lists in {@code s.probeLists} for the query in {@code s.query}. */
-  private Neighbors searchProbed(Scratch s, int k, SearchParams params, int nprobe) {
-    // No query can return more than the index holds: size the heap by that, not by k, so a
-    // large k (say Integer.MAX_VALUE for "all") neither fails nor pins huge scratch arrays.
-    int kept = (int) Math.min(k, Math.max(1, manifest.count()));
-    // With refine, the scan keeps a k * factor shortlist by PQ distance for the exact re-rank.
-    int shortlist = refine.length == 0
-        ? kept
-        : (int) Math.min((long) kept * params.refineFactor(), Math.max(1, manifest.count()));
-    s.top.reset(shortlist);
-    s.ensureResults(shortlist);
-    if (model.pq() == null) {
-      scanFlat(s, nprobe);
-    } else {
-      scanPq(s, nprobe);
-    }
-    if (refine.length > 0) {
-      rerank(s, kept);
-    }
-    return results(s);
-  }
-
-  /** Re-scores the shortlist in {@code s.top} by the stored vectors and keeps the best k. */
-  private void rerank(Scratch s, int k) {
-    int n = s.top.drainSorted(s.outDist, s.outRef);
-    float[] q = s.query;
-    int d = q.length;
-    boolean l2 = model.metric() == Metric.L2;
-    float constant = 0;
-    if (sq8Base != null) {
-      // L2: sum (q - base - step*b)^2; inner product: <q, base> + sum (q*step) * b.
-      for (int j = 0; j < d; j++) {
-        s.residual[j] = l2 ? q[j] - sq8Base[j] : q[j] * sq8Step[j];
-        constant += q[j] * sq8Base[j];
-      }
-    }
-    s.top.reset(k);
-    for (int i = 0; i < n; i++) {
-      long ref = s.outRef[i];
-      RefineFile f = refine[(int) (ref >>> 40)];
-      int off = f.vectorOffset(ref & ORDINAL_MASK);
-      ByteBuffer buf = f.buffer();
-      float dist;
-      if (sq8Base == null) {
-        dist = l2 ? K.squareDistance(q, buf, off, d) : -K.dot(q, buf, off, d);
-      } else {
-        dist = l2
-            ? K.sq8SquareDistance(s.residual, sq8Step, buf, off, d)
-            : -(constant + K.sq8Dot(s.residual, buf, off, d));
-      }
-      // As in collect: a NaN distance (a damaged vector) never enters.
-      if (dist <= s.top.threshold()) {
-        s.top.offer(dist, ref);
-      }
-    }
-  }
-
-  private void scanFlat(Scratch s, int nprobe) {
-    boolean l2 = model.metric() == Metric.L2;
-    int d = model.dim();
-    for (int p = 0; p < nprobe; p++) {
-      int list = (int) s.probeLists[p];
-      for (int si = 0; si < shards.length; si++) {
-        ShardFile shard = shards[si];
-        int n = shard.listSize(list);
-        int at = shard.codesOffset(list);
-        ByteBuffer buf = shard.buffer();
-        for (int i = 0; i < n; i++) {
-          int off = at + i * 4 * d;
-          s.block[i] = l2 ? K.squareDistance(s.query, buf, off, d) : -K.dot(s.query, buf, off, d);
-        }
-        collect(s, si, shard, list, n);
-      }
-    }
-  }
-
-  private void scanPq(Scratch s, int nprobe) {
-    ProductQuantizer pq = model.pq();
-    int m = pq.m();
-    int tableSize = m * ProductQuantizer.KSUB;
-    boolean l2 = model.metric() == Metric.L2;
-    // Query-only part, computed once: <q_j, pq[j][c]>.
-    pq.innerProductTable(s.query, s.queryTable);
-    if (!l2) {
-      for (int i = 0; i < tableSize; i++) {
-        s.queryTable[i] = -s.queryTable[i];
-      }
-    }
-    for (int p = 0; p < nprobe; p++) {
-      int list = (int) s.probeLists[p];
-      float[] table;
-      if (!l2) {
-        table = s.queryTable; // distance = -<q, c_l> - sum_j <q_j, pq[j][code_j]>
-      } else if (l2Table != null) {
-        K.addScaled(l2Table, 4 * list * tableSize, -2f, s.queryTable, s.listTable, tableSize);
-        table = s.listTable;
-      } else {
-        float[] c = model.coarse().centroids();
-        int d = model.dim();
-        for (int i = 0; i < d; i++) {
-          s.residual[i] = s.query[i] - c[list * d + i];
-        }
-        pq.l2Table(s.residual, s.listTable);
-        table = s.listTable;
-      }
-      // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
-      float base = l2 && l2Table == null ? 0 : s.probeDist[p];
-      for (int si = 0; si < shards.length; si++) {
-        ShardFile shard = shards[si];
-        int n = shard.listSize(list);
-        if (n > 0) {
-          K.pqDistances(shard.buffer(), shard.codesOffset(list), n, m, table, base, s.block);
-          collect(s, si, shard, list, n);
-        }
-      }
-    }
-  }
-
-  private void collect(Scratch s, int si, ShardFile shard, int list, int n) {
-    if (s.filtered) {
-      collectFiltered(s, si, shard, list, n);
-      return;
-    }
-    TopK top = s.top;
-    float threshold = top.threshold();
-    boolean longIds = !ordinalRefs;
-    for (int i = 0; i < n; i++) {
-      float d = s.block[i];
-      if (d <= threshold) {
-        long ref = longIds ? shard.id(list, i) : ((long) si << 40) | (shard.firstOrdinal(list) + i);
-        top.offer(d, ref);
-        threshold = top.threshold();
-      }
-    }
-  }
-
-  /** {@link #collect} with the query's {@link IdFilter}: a rejected candidate never enters. */
-  private void collectFiltered(Scratch s, int si, ShardFile shard, int list, int n) {
-    TopK top = s.top;
-    float threshold = top.threshold();
-    LongPredicate ids = s.idFilter;
-    Predicate<String> keyFilter = s.keyFilter;
-    for (int i = 0; i < n; i++) {
-      float d = s.block[i];
-      if (d <= threshold) {
-        long ref;
-        if (ids != null) {
-          long id = shard.id(list, i);
-          if (!ids.test(id)) {
-            continue;
-          }
-          ref = ordinalRefs ? ((long) si << 40) | (shard.firstOrdinal(list) + i) : id;
-        } else {
-          long ordinal = shard.firstOrdinal(list) + i;
-          if (!keyFilter.test(keys[si].key(ordinal))) {
-            continue;
-          }
-          ref = ((long) si << 40) | ordinal;
-        }
-        top.offer(d, ref);
-        threshold = top.threshold();
-      }
-    }
-  }
 
   /**
    * Searches many queries on the given pool, each query on one thread (its scratch reused), and
@@ -634,50 +232,10 @@ public final class KilnIndex implements AutoCloseable {
   public Neighbors[] searchBatch(
       float[][] queries, int k, SearchParams params, ExecutorService pool) {
     checkQueries(queries, k);
-    int n = queries.length;
-    int tasks = Math.max(1, Math.min(n, 4 * Runtime.getRuntime().availableProcessors()));
-    Neighbors[] out = new Neighbors[n];
-    List<Future<?>> futures = new ArrayList<>(tasks);
-    for (int t = 0; t < tasks; t++) {
-      int from = (int) ((long) n * t / tasks);
-      int to = (int) ((long) n * (t + 1) / tasks);
-      futures.add(pool.submit(() -> searchInto(queries, from, to, k, params, out)));
-    }
-    for (Future<?> f : futures) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("batch search interrupted", e);
-      } catch (ExecutionException e) {
-        Throwable c = e.getCause();
-        throw c instanceof RuntimeException r ? r : new IllegalStateException(c);
-      }
-    }
+    Neighbors[] out = new Neighbors[queries.length];
+    Searcher.onPool(queries.length, pool,
+        (from, to) -> searchInto(queries, from, to, k, params, out));
     return out;
-  }
-
-  private Neighbors results(Scratch s) {
-    int n = s.top.drainSorted(s.outDist, s.outRef);
-    float[] scores = new float[n];
-    boolean negate = model.metric().higherIsBetter();
-    for (int i = 0; i < n; i++) {
-      scores[i] = negate ? -s.outDist[i] : s.outDist[i];
-    }
-    if (keys.length == 0) {
-      long[] ids = new long[n];
-      for (int i = 0; i < n; i++) {
-        long ref = s.outRef[i];
-        ids[i] = ordinalRefs ? shards[(int) (ref >>> 40)].idOfOrdinal(ref & ORDINAL_MASK) : ref;
-      }
-      return Neighbors.ofIds(ids, scores);
-    }
-    String[] out = new String[n];
-    for (int i = 0; i < n; i++) {
-      long ref = s.outRef[i];
-      out[i] = keys[(int) (ref >>> 40)].key(ref & ORDINAL_MASK);
-    }
-    return Neighbors.ofKeys(out, scores);
   }
 
   /**
@@ -687,96 +245,5 @@ public final class KilnIndex implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-  }
-
-  /** A (shard, ordinal) ref holds the ordinal in its low 40 bits and the shard above. */
-  private static final long ORDINAL_MASK = (1L << 40) - 1;
-
-  private static final dev.kiln.vector.VectorKernels K =
-      dev.kiln.vector.VectorizationProvider.kernels();
-
-  /** Per-thread buffers, sized once per index: no allocation on the hot path but the result. */
-  private static final class Scratch {
-    final float[] query;
-    final float[] residual;
-    final float[] coarseScratch;
-    final int nlist;
-    final float[] queryTable;
-    final float[] listTable;
-    final float[] block;
-    final TopK top = new TopK();
-    final TopK probes = new TopK();
-    long[] probeLists = new long[0];
-    float[] probeDist = new float[0];
-    float[] outDist = new float[0];
-    long[] outRef = new long[0];
-    /** Batch search: a block of queries, their dots with every centroid, one tile's dots. */
-    float[] blockQueries = new float[0];
-    float[] blockDots = new float[0];
-    final float[] tileDots = new float[4 * dev.kiln.vector.VectorKernels.TILE];
-    /** The query's filter, split by id kind; {@code filtered} picks the loop once per list. */
-    boolean filtered;
-    LongPredicate idFilter;
-    Predicate<String> keyFilter;
-
-    Scratch(IndexModel model, int maxListSize) {
-      int d = model.dim();
-      query = new float[d];
-      residual = new float[d];
-      coarseScratch = new float[model.coarse().scratchLength()];
-      nlist = model.spec().nlist();
-      int tableSize = model.spec().pqM() * ProductQuantizer.KSUB;
-      queryTable = new float[tableSize];
-      listTable = new float[tableSize];
-      block = new float[Math.max(1, maxListSize)];
-    }
-
-    /**
-     * Sizes the batch buffers; returns the block size: at most 64 queries, fewer when nlist is
-     * large, so the block's dots (block x nlist floats, at most 1 MiB) stay in cache.
-     */
-    int ensureBlock(int stride) {
-      int block = Math.max(4, Math.min(64, (1 << 18) / stride));
-      if (blockDots.length < block * stride) {
-        blockQueries = new float[block * query.length];
-        blockDots = new float[block * stride];
-      }
-      return block;
-    }
-
-    int ensureProbes(int nprobe) {
-      int p = Math.min(nprobe, nlist);
-      if (probeLists.length < p) {
-        probeLists = new long[p];
-        probeDist = new float[p];
-      }
-      return p;
-    }
-
-    void setFilter(IdFilter filter, boolean stringIds, Path index) {
-      idFilter = null;
-      keyFilter = null;
-      if (filter instanceof IdFilter.OnIds f) {
-        if (stringIds) {
-          throw new IllegalArgumentException(
-              "index " + index + " has string ids: filter with IdFilter.keys, not IdFilter.ids");
-        }
-        idFilter = f.accept();
-      } else if (filter instanceof IdFilter.OnKeys f) {
-        if (!stringIds) {
-          throw new IllegalArgumentException(
-              "index " + index + " has int64 ids: filter with IdFilter.ids, not IdFilter.keys");
-        }
-        keyFilter = f.accept();
-      }
-      filtered = filter != null;
-    }
-
-    void ensureResults(int k) {
-      if (outDist.length < k) {
-        outDist = new float[k];
-        outRef = new long[k];
-      }
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.search;
 
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -36,6 +37,40 @@ public final class QueryCheck {
     if (!(s <= MAX_SQUARED_NORM)) {
       throw new IllegalArgumentException(problem(v, s, what));
     }
+  }
+
+  /**
+   * Throws {@link IllegalArgumentException} when {@code filter} is for the other kind of id than
+   * the index at {@code index} has ({@link IdFilter#ids} for int64 ids, {@link IdFilter#keys} for
+   * string ids); a null filter fits every index.
+   */
+  public static void checkFilter(IdFilter filter, boolean stringIds, Path index) {
+    if (filter instanceof IdFilter.OnIds && stringIds) {
+      throw new IllegalArgumentException(
+          "index " + index + " has string ids: filter with IdFilter.keys, not IdFilter.ids");
+    }
+    if (filter instanceof IdFilter.OnKeys && !stringIds) {
+      throw new IllegalArgumentException(
+          "index " + index + " has int64 ids: filter with IdFilter.ids, not IdFilter.keys");
+    }
+  }
+
+  /**
+   * The checks every search makes of its arguments: {@code query} not null, of {@code dim}
+   * components, {@link #check checked}, and {@code k} at least 1.
+   */
+  static void checkArguments(float[] query, int k, String what, int dim) {
+    if (query == null) {
+      throw new IllegalArgumentException(what + " is null");
+    }
+    if (query.length != dim) {
+      throw new IllegalArgumentException(
+          what + " has " + query.length + " dimensions, the index has " + dim);
+    }
+    if (k < 1) {
+      throw new IllegalArgumentException("k must be at least 1, got " + k);
+    }
+    check(query, what);
   }
 
   private static String problem(float[] v, double s, String what) {

@@ -1,11 +1,13 @@
 package dev.kiln.serve;
 
+import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.TopK;
 import dev.kiln.search.IdFilter;
-import dev.kiln.vector.VectorKernels;
-import dev.kiln.vector.VectorizationProvider;
+import dev.kiln.search.QueryCheck;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -26,7 +28,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * neither (unless deleted), whatever changes while it runs.
  */
 final class FreshItems {
-  private static final VectorKernels K = VectorizationProvider.kernels();
   private static final long LIVE = Long.MAX_VALUE;
   private static final int MIN_CAPACITY = 256;
 
@@ -63,6 +64,39 @@ final class FreshItems {
     publish();
   }
 
+  /** Refuses the overload for the other kind of id. */
+  static void requireIdType(IdType idType, IdType expected, Path root) {
+    if (idType != expected) {
+      throw new IllegalArgumentException("index " + root + " has "
+          + (idType == IdType.STRING ? "string" : "int64") + " ids: use the "
+          + (idType == IdType.STRING ? "String" : "long") + " overload");
+    }
+  }
+
+  static String requireKey(String key) {
+    if (key == null) {
+      throw new IllegalArgumentException("key must not be null");
+    }
+    return key;
+  }
+
+  /** A vector to upsert: of the index's dimension, finite, small enough, not zero for cosine. */
+  static void checkVector(float[] v, int dim, Metric metric) {
+    if (v.length != dim) {
+      throw new IllegalArgumentException(
+          "vector has " + v.length + " dimensions, the index has " + dim);
+    }
+    // Finite, and small enough that its distance to any query (checked the same way) is too.
+    QueryCheck.check(v, "vector");
+    boolean zero = true;
+    for (float x : v) {
+      zero &= x == 0;
+    }
+    if (zero && metric == Metric.COSINE) {
+      throw new IllegalArgumentException("a zero vector has no cosine similarity");
+    }
+  }
+
   View view() {
     return view;
   }
@@ -88,9 +122,7 @@ final class FreshItems {
     }
     int slot = size;
     float[] v = vector.clone();
-    if (metric == Metric.COSINE) {
-      IndexModel.normalize(v, 0, dim);
-    }
+    MetricStrategy.of(metric).prepareQuery(v, 0, dim);
     System.arraycopy(v, 0, vectors, slot * dim, dim);
     lists[slot] = model.coarse().assign(v);
     if (stringIds) {
@@ -199,7 +231,7 @@ final class FreshItems {
   /** The fresh set as one query sees it. */
   static final class View {
     private final int dim;
-    private final boolean l2;
+    private final MetricStrategy metric;
     private final float[] vectors;
     private final long[] ids;
     private final String[] keys;
@@ -215,7 +247,7 @@ final class FreshItems {
         long[] removedAt, int size, long seq, ConcurrentHashMap<Object, Long> mask,
         int liveCount, int deleteCount) {
       this.dim = dim;
-      this.l2 = metric == Metric.L2;
+      this.metric = MetricStrategy.of(metric);
       this.vectors = vectors;
       this.ids = ids;
       this.keys = keys;
@@ -275,8 +307,7 @@ final class FreshItems {
           continue;
         }
         int off = i * dim;
-        float d = l2 ? K.squareDistance(query, 0, vectors, off, dim)
-            : -K.dot(query, 0, vectors, off, dim);
+        float d = metric.distance(query, 0, vectors, off, dim);
         if (d <= threshold
             && (onIds == null || onIds.accept().test(ids[i]))
             && (onKeys == null || onKeys.accept().test(keys[i]))) {

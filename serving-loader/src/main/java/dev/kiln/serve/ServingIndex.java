@@ -1,11 +1,7 @@
 package dev.kiln.serve;
 
 import dev.kiln.format.IdType;
-import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Metric;
-import dev.kiln.quantize.CoarseQuantizer;
-import dev.kiln.quantize.IndexModel;
-import dev.kiln.quantize.TopK;
 import dev.kiln.search.IdFilter;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
@@ -14,15 +10,12 @@ import dev.kiln.search.SearchParams;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Arrays;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -69,8 +62,6 @@ public final class ServingIndex implements AutoCloseable {
   private final FreshItems fresh;
   /** Serializes fresh-set changes and the publication of a new state. */
   private final ReentrantLock writer = new ReentrantLock();
-  /** Numbers swap attempts in the order they start: a later request wins (see swap). */
-  private final AtomicLong swapTickets = new AtomicLong();
   /** The ticket of the attempt whose version was installed last; guarded by writer. */
   private long installedTicket;
   private final ScheduledExecutorService poller;
@@ -80,24 +71,21 @@ public final class ServingIndex implements AutoCloseable {
   private final LongAdder queries = new LongAdder();
   private final LongAdder failedQueries = new LongAdder();
   private final LatencyHistogram latency = new LatencyHistogram();
-  private final AtomicLong swaps = new AtomicLong();
-  private final SwapRecord record;
-  /** The version LATEST named when it was last refused: not retried until LATEST moves. */
-  private volatile String refusedLatest;
-
-  private final ThreadLocal<Scratch> scratch;
+  private final VersionSwaps swaps;
+  private final FreshMerge merge;
 
   private ServingIndex(Path root, ServingOptions options, KilnIndex index, Instant cutoff) {
     this.root = root;
     this.options = options;
-    this.record = new SwapRecord(root, options.listener(), options.clock());
     LoadedVersion first = new LoadedVersion(index, cutoff, draining::remove);
     this.metric = index.metric();
     this.dim = index.dim();
     this.idType = index.idType();
     this.fresh = new FreshItems(index.model(), idType == IdType.STRING);
     this.state = new State(first, fresh.view());
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(dim));
+    this.merge = new FreshMerge(metric, dim, idType == IdType.STRING);
+    this.swaps = new VersionSwaps(root, options, index, this::version, this::install,
+        draining::remove, closed);
     long every = options.pollInterval().toMillis();
     if (every > 0) {
       poller = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -105,7 +93,7 @@ public final class ServingIndex implements AutoCloseable {
         t.setDaemon(true);
         return t;
       });
-      poller.scheduleWithFixedDelay(this::poll, every, every, TimeUnit.MILLISECONDS);
+      poller.scheduleWithFixedDelay(swaps::poll, every, every, TimeUnit.MILLISECONDS);
     } else {
       poller = null;
     }
@@ -161,7 +149,7 @@ public final class ServingIndex implements AutoCloseable {
     State s = acquire();
     try {
       IdFilter user = params.filter();
-      checkFilterKind(user);
+      QueryCheck.checkFilter(user, idType == IdType.STRING, root);
       FreshItems.View view = s.fresh();
       IdFilter staticFilter = user;
       if (view.masksAny()) {
@@ -172,7 +160,7 @@ public final class ServingIndex implements AutoCloseable {
       if (view.isEmpty()) {
         return fromVersion;
       }
-      return merge(fromVersion, s.version().index(), view, query, k, params);
+      return merge.merge(fromVersion, s.version().index(), view, query, k, params);
     } finally {
       s.version().release();
     }
@@ -191,111 +179,34 @@ public final class ServingIndex implements AutoCloseable {
     }
   }
 
-  private void checkFilterKind(IdFilter filter) {
-    if (filter instanceof IdFilter.OnIds && idType == IdType.STRING) {
-      throw new IllegalArgumentException(
-          "index " + root + " has string ids: filter with IdFilter.keys, not IdFilter.ids");
-    }
-    if (filter instanceof IdFilter.OnKeys && idType == IdType.LONG) {
-      throw new IllegalArgumentException(
-          "index " + root + " has int64 ids: filter with IdFilter.ids, not IdFilter.keys");
-    }
-  }
-
-  /**
-   * Scans the fresh items in the lists the query probes in {@code index} and merges them with
-   * the version's answer, best first.
-   */
-  private Neighbors merge(Neighbors fromVersion, KilnIndex index, FreshItems.View view,
-      float[] query, int k, SearchParams params) {
-    Scratch sc = scratch.get();
-    System.arraycopy(query, 0, sc.query, 0, dim);
-    if (metric == Metric.COSINE) {
-      IndexModel.normalize(sc.query, 0, dim);
-    }
-    // The lists the version probed: computed again, as KilnIndex does (a few µs against the
-    // scan of every fresh item it saves).
-    CoarseQuantizer coarse = index.model().coarse();
-    int nprobe = params.targetRecall() > 0 ? index.nprobeFor(params.targetRecall())
-        : params.nprobe();
-    sc.ensureLists(coarse);
-    int probes = coarse.probe(sc.query, nprobe, sc.probeHeap, sc.probeLists, sc.probeDist,
-        sc.coarseScratch);
-    Arrays.fill(sc.probed, false);
-    for (int p = 0; p < probes; p++) {
-      sc.probed[(int) sc.probeLists[p]] = true;
-    }
-    IdFilter filter = params.filter();
-    // As in KilnIndex: size the heap by what the fresh set holds, not by k alone.
-    int freshK = Math.max(1, Math.min(k, view.liveCount()));
-    sc.top.reset(freshK);
-    view.scan(sc.query, sc.probed, filter, sc.top);
-    sc.ensure(freshK);
-    int nf = sc.top.drainSorted(sc.dist, sc.ref);
-    int ns = fromVersion.size();
-    int kept = (int) Math.min(k, (long) nf + ns);
-    boolean higherIsBetter = metric.higherIsBetter();
-    float[] staticScores = fromVersion.scores();
-    float[] scores = new float[kept];
-    boolean strings = idType == IdType.STRING;
-    long[] ids = strings ? null : new long[kept];
-    String[] keys = strings ? new String[kept] : null;
-    int i = 0;
-    int j = 0;
-    for (int o = 0; o < kept; o++) {
-      // The heap holds distances (lower is better); scores are negated back for ip/cosine.
-      boolean takeStatic = j >= nf || (i < ns
-          && (higherIsBetter ? -staticScores[i] : staticScores[i]) <= sc.dist[j]);
-      if (takeStatic) {
-        scores[o] = staticScores[i];
-        if (strings) {
-          keys[o] = fromVersion.keys()[i];
-        } else {
-          ids[o] = fromVersion.ids()[i];
-        }
-        i++;
-      } else {
-        scores[o] = higherIsBetter ? -sc.dist[j] : sc.dist[j];
-        int slot = (int) sc.ref[j];
-        if (strings) {
-          keys[o] = view.key(slot);
-        } else {
-          ids[o] = view.id(slot);
-        }
-        j++;
-      }
-    }
-    return strings ? Neighbors.ofKeys(keys, scores) : Neighbors.ofIds(ids, scores);
-  }
-
   // ------------------------------------------------------------------ fresh items
 
   /** Adds item {@code id} or replaces its vector, for the next query on (int64 ids). */
   public void upsert(long id, float[] vector) {
-    requireIdType(IdType.LONG);
+    FreshItems.requireIdType(idType, IdType.LONG, root);
     upsertItem(id, vector);
   }
 
   /** Adds item {@code key} or replaces its vector, for the next query on (string ids). */
   public void upsert(String key, float[] vector) {
-    requireIdType(IdType.STRING);
-    upsertItem(requireKey(key), vector);
+    FreshItems.requireIdType(idType, IdType.STRING, root);
+    upsertItem(FreshItems.requireKey(key), vector);
   }
 
   /** Removes item {@code id}: no query from now on returns it (int64 ids). */
   public void delete(long id) {
-    requireIdType(IdType.LONG);
+    FreshItems.requireIdType(idType, IdType.LONG, root);
     deleteItem(id);
   }
 
   /** Removes item {@code key}: no query from now on returns it (string ids). */
   public void delete(String key) {
-    requireIdType(IdType.STRING);
-    deleteItem(requireKey(key));
+    FreshItems.requireIdType(idType, IdType.STRING, root);
+    deleteItem(FreshItems.requireKey(key));
   }
 
   private void upsertItem(Object id, float[] vector) {
-    checkVector(vector);
+    FreshItems.checkVector(vector, dim, metric);
     long now = options.clock().millis();
     writer.lock();
     try {
@@ -326,37 +237,6 @@ public final class ServingIndex implements AutoCloseable {
     state = new State(state.version(), view);
   }
 
-  private void requireIdType(IdType expected) {
-    if (idType != expected) {
-      throw new IllegalArgumentException("index " + root + " has "
-          + (idType == IdType.STRING ? "string" : "int64") + " ids: use the "
-          + (idType == IdType.STRING ? "String" : "long") + " overload");
-    }
-  }
-
-  private static String requireKey(String key) {
-    if (key == null) {
-      throw new IllegalArgumentException("key must not be null");
-    }
-    return key;
-  }
-
-  private void checkVector(float[] v) {
-    if (v.length != dim) {
-      throw new IllegalArgumentException(
-          "vector has " + v.length + " dimensions, the index has " + dim);
-    }
-    // Finite, and small enough that its distance to any query (checked the same way) is too.
-    QueryCheck.check(v, "vector");
-    boolean zero = true;
-    for (float x : v) {
-      zero &= x == 0;
-    }
-    if (zero && metric == Metric.COSINE) {
-      throw new IllegalArgumentException("a zero vector has no cosine similarity");
-    }
-  }
-
   // ------------------------------------------------------------------ swaps
 
   /**
@@ -370,25 +250,9 @@ public final class ServingIndex implements AutoCloseable {
    * @return whether a new version now serves
    */
   public boolean refresh() {
-    ensureOpen();
-    String id;
-    try {
-      id = KilnIndex.resolveVersion(root).getFileName().toString();
-    } catch (Throwable e) { // an Error too: the poller calls this and must live on
-      refuse("LATEST", e);
-      return false;
-    }
-    if (id.equals(version()) || id.equals(refusedLatest)) {
-      return false;
-    }
-    try {
-      return swap(id);
-    } catch (Throwable e) {
-      refusedLatest = id;
-      refuse(id, e);
-      return false;
-    }
+    return swaps.refresh();
   }
+
 
   /**
    * Opens version {@code versionId} of the root and serves it, whatever {@code LATEST} says
@@ -400,27 +264,11 @@ public final class ServingIndex implements AutoCloseable {
    *     serving version is unchanged
    */
   public boolean swapTo(String versionId) throws IOException {
-    ensureOpen();
-    try {
-      return swap(IndexLayout.checkVersionId(versionId));
-    } catch (Throwable e) {
-      refuse(versionId, e);
-      throw e;
-    }
+    return swaps.swapTo(versionId);
   }
 
-  /**
-   * Opens version {@code id} with no lock held (verifying checksums can take seconds, and a
-   * swap must never wait for another's open), then takes the writer lock only to install it,
-   * if it is still wanted: not when it already serves, nor when a swap that started later has
-   * installed its own version meanwhile.
-   */
-  private boolean swap(String id) throws IOException {
-    if (id.equals(version())) {
-      return false;
-    }
-    long ticket = swapTickets.incrementAndGet();
-    LoadedVersion next = load(id);
+  /** Installs {@code next} for {@link VersionSwaps}: see {@link VersionSwaps.Installer}. */
+  private LoadedVersion install(LoadedVersion next, String id, long ticket) {
     LoadedVersion old;
     writer.lock();
     try {
@@ -430,7 +278,7 @@ public final class ServingIndex implements AutoCloseable {
       }
       if (id.equals(version()) || ticket < installedTicket) {
         next.index().close();
-        return false;
+        return null;
       }
       installedTicket = ticket;
       Instant cutoff = next.inputCutoff();
@@ -442,60 +290,7 @@ public final class ServingIndex implements AutoCloseable {
     } finally {
       writer.unlock();
     }
-    old.retire();
-    swaps.incrementAndGet();
-    refusedLatest = null;
-    String from = old.id();
-    record.swapped(from, id);
-    return true;
-  }
-
-  /** Opens and checks version {@code id}, ready to install; closed again if it does not fit. */
-  private LoadedVersion load(String id) throws IOException {
-    Path dir = root.resolve(IndexLayout.versionDir(id));
-    KilnIndex index = KilnIndex.open(dir, new KilnIndex.OpenOptions(options.verifyChecksums()));
-    try {
-      checkFits(index);
-      return new LoadedVersion(index, options.inputCutoff().apply(index.manifest()),
-          draining::remove);
-    } catch (RuntimeException | Error e) {
-      index.close();
-      throw e;
-    }
-  }
-
-  private void checkFits(KilnIndex index) {
-    if (index.dim() != dim || index.metric() != metric || index.idType() != idType) {
-      throw new IllegalArgumentException("version " + index.version() + " has d="
-          + index.dim() + ", metric " + index.metric().cliName() + ", "
-          + index.idType().name().toLowerCase(Locale.ROOT) + " ids; the serving one has d="
-          + dim + ", metric " + metric.cliName() + ", "
-          + idType.name().toLowerCase(Locale.ROOT)
-          + " ids: a change of model needs a new ServingIndex");
-    }
-  }
-
-  private void refuse(String version, Throwable e) {
-    record.refused(version, e);
-  }
-
-  /** The scheduled task: it must never throw, or the executor stops running it for good. */
-  private void poll() {
-    if (closed.get()) {
-      return;
-    }
-    try {
-      refresh();
-    } catch (Throwable e) {
-      // refresh records its failures itself; this is the closed race or worse. Keep polling.
-      if (!closed.get()) {
-        try {
-          refuse("LATEST", e);
-        } catch (Throwable ignored) {
-          // Nothing is left to report with (out of memory): the next poll tries again.
-        }
-      }
-    }
+    return old;
   }
 
   // ------------------------------------------------------------------ state
@@ -507,7 +302,7 @@ public final class ServingIndex implements AutoCloseable {
 
   /** The latest refused version, or null. */
   public SwapFailure lastSwapFailure() {
-    return record.lastFailure();
+    return swaps.record().lastFailure();
   }
 
   public Path root() {
@@ -529,7 +324,8 @@ public final class ServingIndex implements AutoCloseable {
   public ServingMetrics metrics() {
     State s = state;
     return new ServingMetrics(s.version().id(), queries.sum(), failedQueries.sum(),
-        latency.snapshot(), swaps.get(), record.failedSwaps(), record.lastFailure(), s.fresh().liveCount(),
+        latency.snapshot(), swaps.swapCount(), swaps.record().failedSwaps(),
+        swaps.record().lastFailure(), s.fresh().liveCount(),
         s.fresh().deleteCount(), draining.size());
   }
 
@@ -592,42 +388,5 @@ public final class ServingIndex implements AutoCloseable {
       writer.unlock();
     }
     last.retire();
-  }
-
-  /** Per-thread buffers for the fresh scan and the merge. */
-  private static final class Scratch {
-    final float[] query;
-    final TopK top = new TopK();
-    float[] dist = new float[0];
-    long[] ref = new long[0];
-    final TopK probeHeap = new TopK();
-    boolean[] probed = new boolean[0];
-    long[] probeLists = new long[0];
-    float[] probeDist = new float[0];
-    float[] coarseScratch = new float[0];
-
-    /** Sizes the probe buffers for a version's quantizer (versions may differ in nlist). */
-    void ensureLists(CoarseQuantizer coarse) {
-      int nlist = coarse.nlist();
-      if (probed.length != nlist) {
-        probed = new boolean[nlist];
-        probeLists = new long[nlist];
-        probeDist = new float[nlist];
-      }
-      if (coarseScratch.length < coarse.scratchLength()) {
-        coarseScratch = new float[coarse.scratchLength()];
-      }
-    }
-
-    Scratch(int dim) {
-      query = new float[dim];
-    }
-
-    void ensure(int k) {
-      if (dist.length < k) {
-        dist = new float[k];
-        ref = new long[k];
-      }
-    }
   }
 }

@@ -1,0 +1,48 @@
+package dev.kiln.quantize;
+
+import dev.kiln.vector.VectorKernels;
+
+/**
+ * The lists one query scans, nearest first, with their coarse distances (squared L2, or minus
+ * the inner product): what a {@link CoarseProber} returns. An instance is a reusable buffer (one
+ * per thread): probing fills it and returns it, growing its arrays only when a larger nprobe or
+ * nlist comes, so a query allocates nothing.
+ */
+public final class Probe {
+  long[] lists = new long[0];
+  float[] dist = new float[0];
+  int size;
+  /** Working space of the quantizer that fills it: the selection heap, per-centroid scores. */
+  final TopK heap = new TopK();
+  float[] dots = new float[0];
+  final float[] tile = new float[4 * VectorKernels.TILE];
+
+  /** How many lists to scan: at most nprobe and nlist (fewer only for a damaged model). */
+  public int size() {
+    return size;
+  }
+
+  /** The {@code i}-th list to scan, nearest first. */
+  public int list(int i) {
+    return (int) lists[i];
+  }
+
+  /** The coarse distance of the {@code i}-th list. */
+  public float distance(int i) {
+    return dist[i];
+  }
+
+  void ensureLists(int n) {
+    if (lists.length < n) {
+      lists = new long[n];
+      dist = new float[n];
+    }
+  }
+
+  float[] dots(int n) {
+    if (dots.length < n) {
+      dots = new float[n];
+    }
+    return dots;
+  }
+}

@@ -1,0 +1,81 @@
+package dev.kiln.search;
+
+import dev.kiln.format.ShardFile;
+import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.MetricStrategy;
+import dev.kiln.quantize.Probe;
+import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.vector.VectorKernels;
+import dev.kiln.vector.VectorizationProvider;
+import java.nio.ByteBuffer;
+
+/**
+ * Lists of 8-bit PQ codes of residuals ({@code IVF{n},PQ{m}}): asymmetric distances from one
+ * query table {@code <q_j, pq[j][c]>}, signed by the metric. Inner product uses it as is (the
+ * list's coarse distance is the base); L2 combines it per list with the model's precomputed
+ * table (Faiss's), or without one builds the list's residual table.
+ */
+final class PqScanner implements ListScanner {
+  private static final VectorKernels K = VectorizationProvider.kernels();
+
+  private final ShardFile[] shards;
+  private final ProductQuantizer pq;
+  private final float[] centroids;
+  private final int dim;
+  private final int m;
+  private final int tableSize;
+  private final MetricStrategy metric;
+  /** The model's precomputed L2 table, mapped (null when the model has none). */
+  private final ByteBuffer l2Table;
+  private final boolean perList;
+
+  PqScanner(ShardFile[] shards, IndexModel model, ByteBuffer l2Table, MetricStrategy metric) {
+    this.shards = shards;
+    this.pq = model.pq();
+    this.centroids = model.coarse().centroids();
+    this.dim = model.dim();
+    this.m = pq.m();
+    this.tableSize = m * ProductQuantizer.KSUB;
+    this.metric = metric;
+    this.l2Table = l2Table;
+    this.perList = metric.tablesPerList();
+  }
+
+  @Override
+  public void scan(float[] query, Probe probe, ScanBuffers buffers, Candidates out) {
+    float[] queryTable = buffers.queryTable;
+    float[] block = buffers.block;
+    // Query-only part, computed once: <q_j, pq[j][c]>, signed as the metric wants it.
+    pq.innerProductTable(query, queryTable);
+    metric.signQueryTable(queryTable, tableSize);
+    for (int p = 0; p < probe.size(); p++) {
+      int list = probe.list(p);
+      float[] table = perList ? listTable(query, list, buffers) : queryTable;
+      // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
+      float base = perList && l2Table == null ? 0 : probe.distance(p);
+      for (int si = 0; si < shards.length; si++) {
+        ShardFile shard = shards[si];
+        int n = shard.listSize(list);
+        if (n > 0) {
+          K.pqDistances(shard.buffer(), shard.codesOffset(list), n, m, table, base, block);
+          out.collect(si, shard, list, n, block);
+        }
+      }
+    }
+  }
+
+  /** L2: the table for {@code list}, from the precomputed one or from the residual. */
+  private float[] listTable(float[] query, int list, ScanBuffers buffers) {
+    float[] listTable = buffers.listTable;
+    if (l2Table != null) {
+      K.addScaled(l2Table, 4 * list * tableSize, -2f, buffers.queryTable, listTable, tableSize);
+    } else {
+      float[] r = buffers.residual;
+      for (int i = 0; i < dim; i++) {
+        r[i] = query[i] - centroids[list * dim + i];
+      }
+      pq.l2Table(r, listTable);
+    }
+    return listTable;
+  }
+}
