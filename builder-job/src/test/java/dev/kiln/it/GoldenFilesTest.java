@@ -13,6 +13,9 @@ import dev.kiln.search.IdFilter;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
 import dev.kiln.search.SearchParams;
+import dev.kiln.serve.ServingIndex;
+import dev.kiln.serve.ServingOptions;
+import dev.kiln.serve.SwapListener;
 import dev.kiln.testing.KilnTestData;
 import dev.kiln.testing.KilnTestData.CliRun;
 import dev.kiln.testing.SparkExtension;
@@ -22,6 +25,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +57,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * from a seeded Parquet input generated here, then compares the new version with
  * {@code golden/<case>/}: every binary file byte for byte, and {@code manifest.json} as JSON
  * without the fields that differ from run to run (see {@link #stable}). It also opens each golden
- * version with {@link KilnIndex} and checks the answers recorded in {@code golden/<case>/search.txt}.
+ * version with {@link KilnIndex} and {@link ServingIndex} and checks the answers recorded in
+ * {@code golden/<case>/search.txt}.
  *
  * <p>Regenerate only when a change of the published bytes or answers is intended (and say so in
  * the commit), from the repository root:
@@ -314,17 +321,75 @@ class GoldenFilesTest {
           // The three entry points must agree exactly; the single search is what is recorded.
           assertEquals(one, batch[i], c.name() + " " + s.label() + " q" + i + ": batch search");
           assertEquals(one, pooled[i], c.name() + " " + s.label() + " q" + i + ": searchBatch");
-          StringBuilder line = new StringBuilder(s.label()).append("\tq").append(i);
-          for (int r = 0; r < one.size(); r++) {
-            line.append('\t').append(one.idString(r)).append(' ').append(one.scores()[r]);
-          }
-          lines.add(line.toString());
+          lines.add(line(s.label(), i, one));
         }
       }
     } finally {
       pool.shutdownNow();
     }
+    lines.addAll(servingAnswers(c, versionDir));
     return lines;
+  }
+
+  private static String line(String label, int query, Neighbors result) {
+    StringBuilder line = new StringBuilder(label).append("\tq").append(query);
+    for (int r = 0; r < result.size(); r++) {
+      line.append('\t').append(result.idString(r)).append(' ').append(result.scores()[r]);
+    }
+    return line.toString();
+  }
+
+  /**
+   * The same version served by {@link ServingIndex} with fresh items beside it: three new items,
+   * one item of the version replaced and one deleted. This pins ServingIndex's own probe and
+   * merge of the fresh set with the version's top-k.
+   */
+  private List<String> servingAnswers(Case c, Path versionDir) throws IOException {
+    boolean stringIds = c.input().equals("string");
+    ServingOptions options = new ServingOptions(Duration.ZERO, true, 100, m -> null,
+        InstantSource.fixed(Instant.EPOCH), SwapListener.NONE);
+    List<String> lines = new ArrayList<>();
+    try (ServingIndex serving = ServingIndex.open(versionDir, options)) {
+      // The item nearest query 3 (an input row moved a little) goes; item 5 moves next to query 4.
+      Neighbors nearest;
+      try (ServingIndex.Pin pin = serving.pin()) {
+        nearest = pin.index().search(queries[3], 1, SearchParams.nprobe(NLIST));
+      }
+      String replaced = stringIds ? KilnTestData.stringIds(N)[5]
+          : c.input().equals("int") ? KilnTestData.intIds(N)[5].toString()
+          : KilnTestData.longIds(N)[5].toString();
+      float[] moved = shifted(queries[4], 0.02f);
+      if (stringIds) {
+        serving.delete(nearest.keys()[0]);
+        serving.upsert(replaced, moved);
+      } else {
+        serving.delete(nearest.ids()[0]);
+        serving.upsert(Long.parseLong(replaced), moved);
+      }
+      for (int f = 0; f < 3; f++) {
+        float[] v = shifted(queries[f], 0.03f * (f + 1));
+        if (stringIds) {
+          serving.upsert("fresh-" + f, v);
+        } else {
+          serving.upsert(1_000_000_001L + f, v);
+        }
+      }
+      for (Search s : searches(c, stringIds)) {
+        for (int i = 0; i < queries.length; i++) {
+          lines.add(line("serving " + s.label(), i, serving.search(queries[i], s.k(), s.params())));
+        }
+      }
+    }
+    return lines;
+  }
+
+  /** v + delta * (1, 2, 3, ...) / d: near v, and not equal to any input row. */
+  private static float[] shifted(float[] v, float delta) {
+    float[] out = v.clone();
+    for (int j = 0; j < out.length; j++) {
+      out[j] += delta * (j + 1) / out.length;
+    }
+    return out;
   }
 
   @ParameterizedTest(name = "{0}")
