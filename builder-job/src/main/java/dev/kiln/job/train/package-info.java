@@ -1,0 +1,14 @@
+/**
+ * Stages train.coarse and train.pq (and the SQ8 ranges of refine): the seeded training sample
+ * ({@link dev.kiln.job.train.TrainingSample}, {@link dev.kiln.job.train.VectorBlock}),
+ * distributed k-means with the ordered merge of {@link dev.kiln.job.train.ClusterSums}
+ * ({@link dev.kiln.job.train.DistributedKMeans}, {@code OrderedReduce}), k-means++ seeds by
+ * Smile ({@link dev.kiln.job.train.KMeansSeeds}), per-sub-space PQ training
+ * ({@link dev.kiln.job.train.PqTrainer}, {@link dev.kiln.job.train.LocalKMeans}) and
+ * {@link dev.kiln.job.train.Sq8Trainer}.
+ *
+ * <p>May import: {@code dev.kiln.format}, the loader's {@code quantize} and {@code vector},
+ * {@code job.read.Item} (the stage's input), Spark and Smile; not {@code dev.kiln.cli} or the
+ * orchestrator. Imports today: {@code format}, {@code quantize}, {@code job.read}: as allowed.
+ */
+package dev.kiln.job.train;

@@ -1,0 +1,12 @@
+/**
+ * Stage write.shards: counts items per (shard, list) ({@link dev.kiln.job.write.ListCounts}),
+ * sorts each shard by (list, id) and streams shard, keys and refine files to per-attempt names
+ * ({@link dev.kiln.job.write.ShardFilesWriter}); only attempts whose results the driver
+ * collected are kept ({@link dev.kiln.job.write.WrittenFile}). Also the Hadoop configuration
+ * the executors see ({@link dev.kiln.job.write.HadoopConf}).
+ *
+ * <p>May import: {@code dev.kiln.format}, {@code job.encode.EncodedItem} (its input), Spark and
+ * Hadoop; not {@code dev.kiln.cli} or the orchestrator. Imports today: {@code format},
+ * {@code job.encode}: as allowed.
+ */
+package dev.kiln.job.write;
