@@ -1,9 +1,14 @@
 /**
- * The loader: {@link dev.kiln.search.KilnIndex} maps a published version read-only, checks its
- * files against one another and answers top-k queries (flat and PQ scans, refine, filters,
- * batch search); {@link dev.kiln.search.SearchParams}, {@link dev.kiln.search.IdFilter},
- * {@link dev.kiln.search.Neighbors}, and {@link dev.kiln.search.QueryCheck}, the one rule for
- * which query vectors are searchable (the build applies it to its input rows too).
+ * The loader: {@link dev.kiln.search.KilnIndex}, a facade that maps a published version
+ * read-only ({@code VersionFiles}: resolution, manifest, cross-file checks) and answers top-k
+ * queries through {@code Searcher}: prepare (the metric's {@code MetricStrategy}), probe
+ * ({@code CoarseProber}), scan (one {@code ListScanner} per list encoding), collect
+ * ({@code Candidates}, with filters), re-rank ({@code Reranker}, for refine) and map
+ * ({@code ItemRef}: shard and ordinal in one long). Also {@link dev.kiln.search.SearchParams},
+ * {@link dev.kiln.search.IdFilter}, {@link dev.kiln.search.Neighbors}, and
+ * {@link dev.kiln.search.QueryCheck}, the one rule for which query vectors are searchable (the
+ * build applies it to its input rows too). A new list encoding is one {@code ListScanner} plus
+ * one line in {@code ListScanner.of}.
  *
  * <p>May import: {@code dev.kiln.format}, {@code dev.kiln.quantize}, {@code dev.kiln.vector}.
  * Not {@code serve} (it wraps this package) nor builder-job; no Spark, Hadoop or Smile (the
