@@ -1,5 +1,8 @@
 package dev.kiln.cli;
 
+import dev.kiln.tools.Vecs;
+import dev.kiln.tools.Convert;
+import dev.kiln.tools.QueryRun;
 import dev.kiln.job.BuildConfig;
 import dev.kiln.job.BuildResult;
 import dev.kiln.job.KilnException;
