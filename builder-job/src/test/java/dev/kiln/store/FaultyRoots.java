@@ -1,0 +1,29 @@
+package dev.kiln.store;
+
+import dev.kiln.testing.FaultyFileSystem;
+import java.io.IOException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/** The fault-injecting local file system, in this JVM (no Spark). */
+final class FaultyRoots {
+  private FaultyRoots() {}
+
+  static Configuration conf() {
+    Configuration conf = new Configuration();
+    for (String p : FaultyFileSystem.sparkProperties()) {
+      String kv = p.substring("spark.hadoop.".length());
+      conf.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+    }
+    conf.setBoolean("fs." + FaultyFileSystem.SCHEME + ".impl.disable.cache", true);
+    return conf;
+  }
+
+  static IndexRoot root(java.nio.file.Path dir) throws IOException {
+    Configuration conf = conf();
+    Path root = new Path(FaultyFileSystem.SCHEME + "://" + dir.toAbsolutePath());
+    FileSystem fs = root.getFileSystem(conf);
+    return new IndexRoot(conf, fs, root);
+  }
+}
