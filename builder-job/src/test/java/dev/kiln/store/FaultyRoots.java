@@ -11,13 +11,7 @@ final class FaultyRoots {
   private FaultyRoots() {}
 
   static Configuration conf() {
-    Configuration conf = new Configuration();
-    for (String p : FaultyFileSystem.sparkProperties()) {
-      String kv = p.substring("spark.hadoop.".length());
-      conf.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
-    }
-    conf.setBoolean("fs." + FaultyFileSystem.SCHEME + ".impl.disable.cache", true);
-    return conf;
+    return FaultyFileSystem.conf();
   }
 
   static IndexRoot root(java.nio.file.Path dir) throws IOException {

@@ -158,7 +158,6 @@ public final class Publisher {
     return "LATEST moved to it" + (current == null ? "" : " from " + current);
   }
 
-
   /** When version {@code id} was published, or null if it has no readable manifest. */
   private Instant createdAt(String id) {
     try {
