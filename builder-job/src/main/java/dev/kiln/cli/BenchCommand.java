@@ -1,5 +1,8 @@
 package dev.kiln.cli;
 
+import dev.kiln.tools.Vecs;
+import dev.kiln.tools.Convert;
+import dev.kiln.tools.QueryRun;
 import dev.kiln.job.BuildConfig;
 import dev.kiln.job.BuildResult;
 import dev.kiln.job.KilnException;
@@ -40,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--k", defaultValue = "10", description = "k (default: ${DEFAULT-VALUE}).") int k;
   @Option(names = "--refine-factor", defaultValue = "" + SearchParams.DEFAULT_REFINE_FACTOR, description = "With a refine stage: re-rank the best k x F candidates (default: ${DEFAULT-VALUE}).") int refineFactor;
   @Option(names = "--work", description = "Working directory (default: a new temporary one).") Path work;
-  @Option(names = "--seed", defaultValue = "1234", description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
+  @Option(names = "--seed", defaultValue = BuildConfig.DEFAULT_SEED_TEXT, description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
   @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT, description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
   @Option(names = "--master", description = "Spark master (default: local[*]).") String master;
   @Option(names = "--threads", defaultValue = "0",
@@ -93,7 +96,8 @@ final class BenchCommand implements Callable<Integer> {
             Double.NaN, nprobes[0]);
       }
       BuildConfig cfg = BuildConfig.defaults(parquet.toString(), root.toString(), "bench", spec, m)
-          .withTraining(seed, pointsPerList, 25, 65_536, 25)
+          .withTraining(seed, pointsPerList, BuildConfig.DEFAULT_KMEANS_ITERATIONS,
+              BuildConfig.DEFAULT_PQ_TRAIN_POINTS, BuildConfig.DEFAULT_PQ_ITERATIONS)
           .withEvaluation(eval);
       built = new KilnBuildJob(spark.spark(), cfg).run();
     }

@@ -104,10 +104,10 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--version", description = "Version id (default: the current time, yyyyMMdd-HHmmss).")
     String version;
 
-    @Option(names = "--id-column", defaultValue = "id", description = "Id column: long, int or string (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--id-column", defaultValue = BuildConfig.DEFAULT_ID_COLUMN, description = "Id column: long, int or string (default: ${DEFAULT-VALUE}).")
     String idColumn;
 
-    @Option(names = "--vector-column", defaultValue = "embedding",
+    @Option(names = "--vector-column", defaultValue = BuildConfig.DEFAULT_VECTOR_COLUMN,
         description = "Embedding column: array<float> or array<double> (default: ${DEFAULT-VALUE}).")
     String vectorColumn;
 
@@ -122,7 +122,7 @@ final class BuildCommand implements Callable<Integer> {
             + " the cluster, so any cluster builds the same bytes).")
     int partitions;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Seed for sampling and training (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = BuildConfig.DEFAULT_SEED_TEXT, description = "Seed for sampling and training (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT,
@@ -130,13 +130,13 @@ final class BuildCommand implements Callable<Integer> {
             + " to 256: see the README's training-sample study).")
     int pointsPerList;
 
-    @Option(names = "--kmeans-iterations", defaultValue = "25", description = "Coarse k-means iterations (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kmeans-iterations", defaultValue = BuildConfig.DEFAULT_KMEANS_ITERATIONS_TEXT, description = "Coarse k-means iterations (default: ${DEFAULT-VALUE}).")
     int kmeansIterations;
 
-    @Option(names = "--pq-train-points", defaultValue = "65536", description = "PQ training sample (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--pq-train-points", defaultValue = BuildConfig.DEFAULT_PQ_TRAIN_POINTS_TEXT, description = "PQ training sample (default: ${DEFAULT-VALUE}).")
     int pqTrainPoints;
 
-    @Option(names = "--pq-iterations", defaultValue = "25", description = "k-means iterations per PQ sub-space (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--pq-iterations", defaultValue = BuildConfig.DEFAULT_PQ_ITERATIONS_TEXT, description = "k-means iterations per PQ sub-space (default: ${DEFAULT-VALUE}).")
     int pqIterations;
 
     @Option(names = "--max-reject-fraction", defaultValue = "0",

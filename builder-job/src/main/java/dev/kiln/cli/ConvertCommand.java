@@ -1,5 +1,7 @@
 package dev.kiln.cli;
 
+import dev.kiln.tools.Vecs;
+import dev.kiln.tools.Convert;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

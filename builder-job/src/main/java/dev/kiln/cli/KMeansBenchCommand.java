@@ -41,8 +41,8 @@ final class KMeansBenchCommand implements Callable<Integer> {
   @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT,
       description = "Sample size per centroid, as the build (default: ${DEFAULT-VALUE}).") int pointsPerList;
   @Option(names = "--iterations", defaultValue = "10", description = "Lloyd iterations for both (default: ${DEFAULT-VALUE}).") int iterations;
-  @Option(names = "--seed", defaultValue = "1234", description = "Sample and seed (default: ${DEFAULT-VALUE}).") long seed;
-  @Option(names = "--vector-column", defaultValue = "embedding", description = "Embedding column (default: ${DEFAULT-VALUE}).") String vectorColumn;
+  @Option(names = "--seed", defaultValue = BuildConfig.DEFAULT_SEED_TEXT, description = "Sample and seed (default: ${DEFAULT-VALUE}).") long seed;
+  @Option(names = "--vector-column", defaultValue = BuildConfig.DEFAULT_VECTOR_COLUMN, description = "Embedding column (default: ${DEFAULT-VALUE}).") String vectorColumn;
   @Option(names = "--master", description = "Spark master (default: local[*]).") String master;
 
   @Override

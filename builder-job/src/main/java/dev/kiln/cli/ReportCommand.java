@@ -5,15 +5,13 @@ import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
+import dev.kiln.store.AtomicFile;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -60,23 +58,7 @@ final class ReportCommand implements Callable<Integer> {
 
   /** Writes beside the target, then renames: a browser never sees half a page. */
   private static void write(Path file, String html) throws IOException {
-    Path parent = file.getParent();
-    Files.createDirectories(parent);
-    // Not Files.createTempFile: that makes the file owner-only (0600), and the report should be
-    // as readable as the version's other files (the umask decides).
-    Path tmp = parent.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid()
-        + "-" + Long.toHexString(System.nanoTime()) + ".tmp");
-    try {
-      Files.writeString(tmp, html, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE);
-      try {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFile.replace(file, out -> out.write(html.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static void openInBrowser(Path file) throws InterruptedException {

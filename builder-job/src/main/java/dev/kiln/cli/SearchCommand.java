@@ -1,5 +1,7 @@
 package dev.kiln.cli;
 
+import dev.kiln.tools.Vecs;
+import dev.kiln.tools.QueryRun;
 import dev.kiln.job.KilnException;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.SearchParams;

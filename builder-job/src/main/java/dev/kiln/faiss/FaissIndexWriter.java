@@ -3,6 +3,7 @@ package dev.kiln.faiss;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.job.KilnException;
+import dev.kiln.store.AtomicFile;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexSpec;
@@ -21,11 +22,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * Writes a published Kiln version as one Faiss index file, in Faiss's own serialization as faiss
@@ -119,40 +118,23 @@ public final class FaissIndexWriter {
       total += shards[s].count();
     }
     boolean stringIds = manifest.idTypeValue() == IdType.STRING;
-    long count = 0;
-    for (int s : chosen) {
-      count += shards[s].count();
-    }
-
-    Path parent = target.getParent();
-    Files.createDirectories(parent);
-    Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
+    long count = chosen.stream().mapToLong(s -> shards[s].count()).sum();
     Path keysTarget = stringIds ? Path.of(target + KEYS_SUFFIX) : null;
-    Path keysTmp = stringIds ? parent.resolve(tmp.getFileName() + KEYS_SUFFIX) : null;
-    long bytes;
-    try {
-      try (FaissOutput f = new FaissOutput(
-          Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW))) {
-        write(f, model, shards, chosen, base, stringIds, count);
-        f.flush();
-        bytes = f.position();
-      }
+    long[] bytes = new long[1];
+    // The keys file is renamed in just before the index, once both are written.
+    AtomicFile.replace(target, stream -> {
+      FaissOutput f = new FaissOutput(stream);
+      write(f, model, shards, chosen, base, stringIds, count);
+      f.flush();
+      bytes[0] = f.position();
       if (stringIds) {
-        writeKeys(keysTmp, dir, shards, chosen, base);
-        Files.move(keysTmp, keysTarget, StandardCopyOption.REPLACE_EXISTING,
-            StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.replace(keysTarget, keys -> writeKeys(keys, dir, shards, chosen, base));
       }
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-      if (keysTmp != null) {
-        Files.deleteIfExists(keysTmp);
-      }
-    }
+    });
     IndexSpec spec = model.spec();
     return new Result(target, keysTarget, pq(spec) ? "IndexIVFPQ" : "IndexIVFFlat",
         faissMetric(model.metric()) == FaissFormat.METRIC_L2 ? "L2" : "INNER_PRODUCT",
-        model.dim(), spec.nlist(), count, chosen, bytes);
+        model.dim(), spec.nlist(), count, chosen, bytes[0]);
   }
 
   private static boolean pq(IndexSpec spec) {
@@ -268,23 +250,23 @@ public final class FaissIndexWriter {
     f.int32(metric);
   }
 
-  private static void writeKeys(Path path, Path dir, ShardFile[] shards, List<Integer> chosen,
-      long[] base) throws IOException {
-    try (OutputStream os = Files.newOutputStream(path, StandardOpenOption.CREATE_NEW);
-        BufferedWriter w = new BufferedWriter(
-            new java.io.OutputStreamWriter(os, StandardCharsets.UTF_8), 1 << 16)) {
-      for (int s : chosen) {
-        String name = KeysFile.fileName(s);
-        KeysFile keys = KeysFile.open(map(dir.resolve(name)), name);
-        for (long i = 0; i < keys.count(); i++) {
-          w.write('[');
-          w.write(Long.toString(base[s] + i));
-          w.write(',');
-          w.write(json(keys.key(i)));
-          w.write("]\n");
-        }
+  private static void writeKeys(OutputStream os, Path dir, ShardFile[] shards,
+      List<Integer> chosen, long[] base) throws IOException {
+    // Flushed, not closed: the stream belongs to AtomicFile.
+    BufferedWriter w = new BufferedWriter(
+        new java.io.OutputStreamWriter(os, StandardCharsets.UTF_8), 1 << 16);
+    for (int s : chosen) {
+      String name = KeysFile.fileName(s);
+      KeysFile keys = KeysFile.open(map(dir.resolve(name)), name);
+      for (long i = 0; i < keys.count(); i++) {
+        w.write('[');
+        w.write(Long.toString(base[s] + i));
+        w.write(',');
+        w.write(json(keys.key(i)));
+        w.write("]\n");
       }
     }
+    w.flush();
   }
 
   private static String json(String s) {

@@ -69,10 +69,36 @@ public record BuildConfig(
     EvalConfig evaluation)
     implements Serializable {
 
+  // Each default is written once, as text: picocli's defaultValue needs a compile-time constant
+  // string, and the number is parsed from it, so the CLI and defaults() cannot drift apart.
+
   /** Coarse training points per list; see the README's training-sample study. */
   public static final String DEFAULT_POINTS_PER_LIST_TEXT = "32";
 
   public static final int DEFAULT_POINTS_PER_LIST = Integer.parseInt(DEFAULT_POINTS_PER_LIST_TEXT);
+
+  public static final String DEFAULT_SEED_TEXT = "1234";
+
+  public static final long DEFAULT_SEED = Long.parseLong(DEFAULT_SEED_TEXT);
+
+  /** Coarse k-means iterations, as Faiss. */
+  public static final String DEFAULT_KMEANS_ITERATIONS_TEXT = "25";
+
+  public static final int DEFAULT_KMEANS_ITERATIONS = Integer.parseInt(DEFAULT_KMEANS_ITERATIONS_TEXT);
+
+  /** PQ training sample, as Faiss. */
+  public static final String DEFAULT_PQ_TRAIN_POINTS_TEXT = "65536";
+
+  public static final int DEFAULT_PQ_TRAIN_POINTS = Integer.parseInt(DEFAULT_PQ_TRAIN_POINTS_TEXT);
+
+  /** k-means iterations per PQ sub-space, as Faiss. */
+  public static final String DEFAULT_PQ_ITERATIONS_TEXT = "25";
+
+  public static final int DEFAULT_PQ_ITERATIONS = Integer.parseInt(DEFAULT_PQ_ITERATIONS_TEXT);
+
+  public static final String DEFAULT_ID_COLUMN = "id";
+
+  public static final String DEFAULT_VECTOR_COLUMN = "embedding";
 
   /** Shards are sized so that each stays well under the 2 GiB one mapping can hold. */
   public static final long TARGET_SHARD_BYTES = 512L << 20;
@@ -117,8 +143,9 @@ public record BuildConfig(
   public static BuildConfig defaults(
       String input, String output, String versionId, IndexSpec spec, Metric metric) {
     return new BuildConfig(
-        input, output, versionId, spec, metric, "id", "embedding", 0, 1234L, 0, 0, DEFAULT_POINTS_PER_LIST, 25,
-        65_536, 25, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
+        input, output, versionId, spec, metric, DEFAULT_ID_COLUMN, DEFAULT_VECTOR_COLUMN, 0,
+        DEFAULT_SEED, 0, 0, DEFAULT_POINTS_PER_LIST, DEFAULT_KMEANS_ITERATIONS,
+        DEFAULT_PQ_TRAIN_POINTS, DEFAULT_PQ_ITERATIONS, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
   }
 
   public BuildConfig withShards(int n) {

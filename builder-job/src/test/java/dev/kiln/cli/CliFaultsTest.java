@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.tools.Vecs;
 import static dev.kiln.testing.KilnTestData.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,7 @@
 package dev.kiln.cli;
 
+import dev.kiln.tools.SyntheticData;
+import dev.kiln.tools.Vecs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,7 +37,7 @@ class SampleCommandTest {
     assertEquals(new Vecs.Shape(25, 100), Vecs.shape(dir.resolve("groundtruth.ivecs")));
 
     // What was written is what the generator produced, and the files read back through Vecs.
-    SampleCommand.Data data = SampleCommand.generate(700, 25, 12, 7);
+    SyntheticData data = SyntheticData.generate(700, 25, 12, 7);
     assertTrue(Arrays.deepEquals(data.base(), base));
     assertTrue(Arrays.deepEquals(data.queries(), queries));
     for (int q = 0; q < queries.length; q++) {
@@ -60,7 +62,7 @@ class SampleCommandTest {
   @Test
   void groundTruthOrdersTiesById() {
     float[][] base = {{2}, {1}, {-1}, {0}, {1}, {-1}};
-    int[][] gt = SampleCommand.groundTruth(base, new float[][] {{0}}, 5);
+    int[][] gt = SyntheticData.groundTruth(base, new float[][] {{0}}, 5);
     assertArrayEquals(new int[] {3, 1, 2, 4, 5}, gt[0]);
   }
 
@@ -85,13 +87,13 @@ class SampleCommandTest {
   void dataIsClustered() {
     // 200 clusters with unit latent noise: a vector's nearest neighbour is much nearer than a
     // random vector is (for isotropic Gaussian data of the same dimension the ratio is near 1).
-    SampleCommand.Data data = SampleCommand.generate(4000, 50, 32, 1);
+    SyntheticData data = SyntheticData.generate(4000, 50, 32, 1);
     double nn = 0;
     double random = 0;
     for (int q = 0; q < 50; q++) {
-      int[] gt = SampleCommand.groundTruth(data.base(), new float[][] {data.queries()[q]}, 1)[0];
-      nn += SampleCommand.squareDistance(data.queries()[q], data.base()[gt[0]]);
-      random += SampleCommand.squareDistance(data.queries()[q], data.base()[q * 13]);
+      int[] gt = SyntheticData.groundTruth(data.base(), new float[][] {data.queries()[q]}, 1)[0];
+      nn += SyntheticData.squareDistance(data.queries()[q], data.base()[gt[0]]);
+      random += SyntheticData.squareDistance(data.queries()[q], data.base()[q * 13]);
     }
     assertTrue(nn < 0.25 * random, "nearest " + nn + " vs random " + random);
   }

@@ -344,7 +344,7 @@ class SyncCommandTest {
     Files.createDirectories(out);
     for (Manifest.FileEntry f : m.files()) {
       Path p = dir.resolve(f.name());
-      SyncCommand.copyVerified(fs, new org.apache.hadoop.fs.Path(p.toUri()), out.resolve(f.name()), f);
+      dev.kiln.store.VersionCopy.copyVerified(fs, new org.apache.hadoop.fs.Path(p.toUri()), out.resolve(f.name()), f);
       byte[] bytes = Files.readAllBytes(p);
       dev.kiln.format.FileFormat.verifyChecksum(ByteBuffer.wrap(bytes), f.name());
       assertEquals(f.crc32cValue(), dev.kiln.format.FileFormat.storedChecksum(ByteBuffer.wrap(bytes)));

@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.job.BuildConfig;
 import dev.kiln.job.KilnBuildJob;
 import dev.kiln.job.evaluate.EvalConfig;
-import dev.kiln.cli.Convert;
+import dev.kiln.tools.Convert;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;

@@ -54,6 +54,17 @@ public class FaultyFileSystem extends RawLocalFileSystem {
         "spark.hadoop.fs.AbstractFileSystem." + SCHEME + ".impl=" + Afs.class.getName());
   }
 
+  /** A Hadoop configuration for this JVM with the scheme registered, uncached (no Spark). */
+  public static Configuration conf() {
+    Configuration conf = new Configuration();
+    for (String p : sparkProperties()) {
+      String kv = p.substring("spark.hadoop.".length());
+      conf.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+    }
+    conf.setBoolean("fs." + SCHEME + ".impl.disable.cache", true);
+    return conf;
+  }
+
   @Override
   public URI getUri() {
     return URI.create(SCHEME + ":///");

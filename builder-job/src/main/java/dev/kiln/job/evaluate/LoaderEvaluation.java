@@ -4,6 +4,7 @@ import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
 import dev.kiln.search.SearchParams;
+import dev.kiln.tools.Recall;
 import dev.kiln.vector.VectorizationProvider;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,37 +59,28 @@ public final class LoaderEvaluation {
         gate);
   }
 
-  /** Mean over queries of |approximate top-k ∩ exact top-k| / |exact top-k|. */
+  /** Mean over queries of |approximate top-k ∩ exact top-k| / |exact top-k|, self-matches left out. */
   static double recall(QuerySet queries, Neighbors[] results, ExactNeighbors.Result exact, int k) {
-    double sum = 0;
-    int counted = 0;
-    for (int q = 0; q < results.length; q++) {
+    boolean keyed = exact.keys() != null;
+    return Recall.mean(results.length, k, q -> {
       Set<Object> truth = new HashSet<>();
-      int t = exact.keys() != null ? exact.keys()[q].length : exact.ids()[q].length;
+      int t = keyed ? exact.keys()[q].length : exact.ids()[q].length;
       for (int i = 0; i < t; i++) {
-        truth.add(exact.keys() != null ? exact.keys()[q][i] : (Object) exact.ids()[q][i]);
+        truth.add(keyed ? exact.keys()[q][i] : (Object) exact.ids()[q][i]);
       }
-      if (truth.isEmpty()) {
-        continue;
-      }
+      return truth;
+    }, q -> {
       Neighbors r = results[q];
-      int taken = 0;
-      int found = 0;
-      for (int i = 0; i < r.size() && taken < k; i++) {
-        long id = exact.keys() != null ? 0 : r.ids()[i];
-        String key = exact.keys() != null ? r.keys()[i] : null;
-        if (queries.isSelf(q, id, key)) {
-          continue;
-        }
-        taken++;
-        if (truth.contains(key != null ? key : (Object) id)) {
-          found++;
+      List<Object> found = new ArrayList<>();
+      for (int i = 0; i < r.size() && found.size() < k; i++) {
+        long id = keyed ? 0 : r.ids()[i];
+        String key = keyed ? r.keys()[i] : null;
+        if (!queries.isSelf(q, id, key)) {
+          found.add(key != null ? key : (Object) id);
         }
       }
-      sum += (double) found / truth.size();
-      counted++;
-    }
-    return counted == 0 ? 0 : sum / counted;
+      return found;
+    });
   }
 
   private static double percentile(long[] sorted, double p) {

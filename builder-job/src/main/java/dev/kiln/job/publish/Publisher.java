@@ -2,6 +2,7 @@ package dev.kiln.job.publish;
 
 import dev.kiln.job.KilnException;
 import dev.kiln.job.write.WrittenFile;
+import dev.kiln.store.IndexRoot;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
@@ -9,7 +10,6 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -17,19 +17,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,22 +49,20 @@ public final class Publisher {
   /** The liveness file of a running build, in its staging directory; gone before publish. */
   static final String ALIVE = "_alive";
 
-  private final Configuration conf;
+  private final IndexRoot store;
   private final FileSystem fs;
-  private final Path root;
   private final Path versionDir;
   private final Path staging;
   private final String versionId;
   private final List<Manifest.FileEntry> files = new ArrayList<>();
   private ScheduledExecutorService heartbeat;
 
-  private Publisher(Configuration conf, FileSystem fs, Path root, String versionId) {
-    this.conf = conf;
-    this.fs = fs;
-    this.root = root;
+  private Publisher(IndexRoot store, String versionId) {
+    this.store = store;
+    this.fs = store.fs();
     this.versionId = versionId;
-    this.versionDir = new Path(root, IndexLayout.versionDir(versionId));
-    this.staging = new Path(root, IndexLayout.STAGING + "/" + versionId + "-" + UUID.randomUUID());
+    this.versionDir = store.versionDir(versionId);
+    this.staging = store.newStagingDir(versionId);
   }
 
   /** A version that is already published, found by a re-run. */
@@ -92,10 +84,10 @@ public final class Publisher {
    */
   public static Published findPublished(Configuration conf, String output, String versionId,
       Map<String, String> fingerprint) throws IOException {
-    Path root = new Path(output);
-    FileSystem fs = root.getFileSystem(conf);
-    OutputRoot.check(fs, root, output);
-    Publisher p = new Publisher(conf, fs, root, versionId);
+    IndexRoot store = IndexRoot.of(conf, output);
+    FileSystem fs = store.fs();
+    OutputRoot.check(fs, store.path(), output);
+    Publisher p = new Publisher(store, versionId);
     if (!fs.exists(p.versionDir)) {
       return null;
     }
@@ -123,7 +115,7 @@ public final class Publisher {
   private Manifest validManifest(Path dir, String id) throws IOException {
     Path path = new Path(dir, IndexLayout.MANIFEST);
     Manifest m;
-    try (InputStream in = open(path)) {
+    try (InputStream in = store.openSmall(path)) {
       m = Manifest.read(in, path.toString());
     } catch (FileNotFoundException e) {
       throw conflict("has no " + IndexLayout.MANIFEST + " (a damaged or foreign directory:"
@@ -153,7 +145,7 @@ public final class Publisher {
 
   /** Moves LATEST to this re-run's version unless it names it or a later one; says what it did. */
   private String catchUpLatest(Manifest m) throws IOException {
-    String current = readLatest();
+    String current = store.readLatest();
     if (versionId.equals(current)) {
       return "LATEST names it";
     }
@@ -162,38 +154,20 @@ public final class Publisher {
     if (theirs != null && (mine == null || !theirs.isBefore(mine))) {
       return "LATEST left at " + current + ", published after it";
     }
-    writeLatest();
+    store.promoteLatest(versionId, false);
     return "LATEST moved to it" + (current == null ? "" : " from " + current);
-  }
-
-  /** LATEST's version id, or null when there is no LATEST. */
-  private String readLatest() throws IOException {
-    try (InputStream in = open(new Path(root, IndexLayout.LATEST))) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
-    } catch (FileNotFoundException e) {
-      return null;
-    }
   }
 
   /** When version {@code id} was published, or null if it has no readable manifest. */
   private Instant createdAt(String id) {
     try {
-      Path path = new Path(root, IndexLayout.versionDir(id) + "/" + IndexLayout.MANIFEST);
-      try (InputStream in = open(path)) {
+      Path path = new Path(store.versionDir(id), IndexLayout.MANIFEST);
+      try (InputStream in = store.openSmall(path)) {
         return instant(Manifest.read(in, path.toString()).createdAt());
       }
     } catch (IOException | IllegalArgumentException e) {
       return null;
     }
-  }
-
-  /**
-   * Opens a small file to read without Hadoop's local checksum files: LATEST may have been
-   * written by hand (a rollback), which leaves its {@code .LATEST.crc} stale; the manifest is
-   * checked by parsing it.
-   */
-  private InputStream open(Path path) throws IOException {
-    return (fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs).open(path);
   }
 
   private static Instant instant(String s) {
@@ -214,10 +188,10 @@ public final class Publisher {
    */
   public static Publisher prepare(Configuration conf, String output, String versionId,
       Duration grace) throws IOException {
-    Path root = new Path(output);
-    FileSystem fs = root.getFileSystem(conf);
-    OutputRoot.check(fs, root, output);
-    Publisher p = new Publisher(conf, fs, root, versionId);
+    IndexRoot store = IndexRoot.of(conf, output);
+    FileSystem fs = store.fs();
+    OutputRoot.check(fs, store.path(), output);
+    Publisher p = new Publisher(store, versionId);
     if (fs.exists(p.versionDir)) {
       throw p.conflict("was published by another build meanwhile");
     }
@@ -278,7 +252,7 @@ public final class Publisher {
 
   /** Removes the staging entries killed builds left (see {@link StaleStaging}). */
   List<Path> removeStale(long now, Duration grace) {
-    return StaleStaging.remove(fs, new Path(root, IndexLayout.STAGING), staging.getName(), now,
+    return StaleStaging.remove(fs, store.stagingRoot(), staging.getName(), now,
         grace);
   }
 
@@ -349,51 +323,12 @@ public final class Publisher {
     try (OutputStream out = fs.create(new Path(staging, IndexLayout.MANIFEST), false)) {
       manifest.write(out);
     }
-    fs.mkdirs(new Path(root, IndexLayout.VERSIONS));
-    // FileContext's rename, unlike FileSystem's, fails when the target exists instead of moving
-    // the source inside it (atomically so on HDFS).
     try {
-      FileContext.getFileContext(root.toUri(), conf).rename(staging, versionDir);
+      store.commit(staging, versionId);
     } catch (FileAlreadyExistsException e) {
       throw conflict("was published by another build meanwhile");
     }
-    writeLatest();
-  }
-
-  /** Replaces LATEST by a rename, so readers see the old id or the new one, never a mix. */
-  private void writeLatest() throws IOException {
-    Path tmp = new Path(root, IndexLayout.STAGING + "/LATEST-" + UUID.randomUUID());
-    boolean renamed = false;
-    try {
-      try (OutputStream out = fs.create(tmp, false)) {
-        out.write((versionId + "\n").getBytes(StandardCharsets.UTF_8));
-      }
-      Path latest = new Path(root, IndexLayout.LATEST);
-      if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
-        // FileContext's OVERWRITE rename is generic code on a local disk: it deletes LATEST,
-        // then renames, so a reader (or a crash) can meet no LATEST. rename(2) replaces it in
-        // one step.
-        if (!fs.rename(tmp, latest)) {
-          throw new IOException("cannot rename " + tmp + " to " + latest);
-        }
-      } else {
-        FileContext.getFileContext(root.toUri(), conf).rename(tmp, latest, Options.Rename.OVERWRITE);
-      }
-      renamed = true;
-    } finally {
-      if (!renamed) {
-        // Not left for the grace-period cleanup: nothing else would ever use it.
-        deleteQuietly(tmp);
-      }
-    }
-  }
-
-  private void deleteQuietly(Path p) {
-    try {
-      fs.delete(p, false);
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("cannot remove {}: {}", p, e.toString());
-    }
+    store.promoteLatest(versionId, false);
   }
 
   /** Deletes the staging directory; what was published before stays as it was. */

@@ -33,13 +33,7 @@ class PublisherFailuresTest {
   @TempDir Path tmp;
 
   private static Configuration faultyConf() {
-    Configuration conf = new Configuration();
-    for (String p : FaultyFileSystem.sparkProperties()) {
-      String kv = p.substring("spark.hadoop.".length());
-      conf.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
-    }
-    conf.setBoolean("fs." + FaultyFileSystem.SCHEME + ".impl.disable.cache", true);
-    return conf;
+    return FaultyFileSystem.conf();
   }
 
   @Test

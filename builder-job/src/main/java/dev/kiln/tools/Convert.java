@@ -1,4 +1,4 @@
-package dev.kiln.cli;
+package dev.kiln.tools;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.kiln.cli;
+package dev.kiln.tools;
 
 import dev.kiln.job.KilnException;
 import dev.kiln.search.QueryCheck;

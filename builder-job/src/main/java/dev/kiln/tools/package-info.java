@@ -1,0 +1,11 @@
+/**
+ * Library code behind the command-line tools: {@code .fvecs}/{@code .ivecs} files ({@code Vecs}),
+ * their conversion to Parquet ({@code Convert}), the synthetic data set with its exact neighbours
+ * ({@code SyntheticData}), timed query runs through the loader ({@code QueryRun}) and the one
+ * definition of recall ({@code Recall}, also used by the build's evaluation).
+ *
+ * <p>May import {@code dev.kiln.format}, {@code dev.kiln.search}, Spark and
+ * {@code dev.kiln.job.KilnException}; nothing in {@code dev.kiln.cli}: commands call this
+ * package, not the other way round.
+ */
+package dev.kiln.tools;
