@@ -1,10 +1,12 @@
 package dev.kiln.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.job.evaluate.CurveTable;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,23 +40,30 @@ final class InspectCommand implements Callable<Integer> {
     System.out.printf("created   %s%n", m.createdAt());
     System.out.printf("index     %s, metric %s, dim %d%n", m.index(), m.metric(), m.dim());
     System.out.printf("items     %,d (%s ids) in %d shard(s)%n", m.count(), m.idType(), m.shards());
-    System.out.printf("lists     %s%n", m.lists());
+    System.out.printf("lists     %s%n", shown(m.lists()));
     long total = 0;
     for (Manifest.FileEntry f : m.files()) {
       System.out.printf("  %-22s %,14d bytes  crc32c %s%n", f.name(), f.bytes(), f.crc32c());
       total += f.bytes();
     }
     System.out.printf("files     %,d bytes%s%n", total, verify ? ", all checksums verified" : "");
-    System.out.printf("build     %s%n", m.build());
+    System.out.printf("build     %s%n", shown(m.build()));
     System.out.printf("timings   %s%n", m.timings());
     Quality q = m.measuredQuality();
     if (q != null) {
       System.out.print("quality   " + CurveTable.format(q));
     } else if (m.quality() != null) {
-      System.out.printf("quality   %s%n", m.quality());
+      System.out.printf("quality   %s%n", shown(m.quality()));
     } else {
       System.out.println("quality   not measured (built with --eval-queries 0)");
     }
     return 0;
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A manifest section as {@code {key=value, ...}} in its JSON field order, absent fields left out. */
+  private static String shown(Object section) {
+    return String.valueOf(section == null ? null : JSON.convertValue(section, Map.class));
   }
 }

@@ -3,16 +3,15 @@ package dev.kiln.faiss;
 import dev.kiln.job.BuildConfig;
 import dev.kiln.job.KilnException;
 import dev.kiln.job.KilnVersion;
-import dev.kiln.job.publish.BuildFingerprint;
 import dev.kiln.job.publish.OutputRoot;
 import dev.kiln.job.publish.Publisher;
 import dev.kiln.job.report.BuildReport;
 import dev.kiln.job.write.ListCounts;
-import dev.kiln.format.FileFormat;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
+import dev.kiln.format.BuildInfo;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.ModelFile;
 import dev.kiln.format.ShardFile;
@@ -242,14 +241,16 @@ public final class FaissImporter {
     timings.put("write.shards", (System.nanoTime() - t) / 1e9);
     timings.put("total", (System.nanoTime() - t0) / 1e9);
 
-    Map<String, Object> build = new LinkedHashMap<>();
-    build.put("importedFrom", file.toAbsolutePath().normalize().toString());
-    build.put("faissType", ivf.typeName());
-    build.put(BuildFingerprint.KEY, fingerprint);
-    build.put("kiln", KilnVersion.get());
-    return new Manifest(FileFormat.CURRENT_VERSION, versionId, Instant.now().toString(),
-        spec.toString(), ivf.metric().cliName(), d, ivf.ntotal(), "long", shards, pub.files(),
-        ListCounts.statistics(ivf.listSizes()), build, timings, null);
+    BuildInfo build = BuildInfo.builder()
+        .importedFrom(file.toAbsolutePath().normalize().toString())
+        .faissType(ivf.typeName())
+        .fingerprint(fingerprint)
+        .kiln(KilnVersion.get())
+        .build();
+    return Manifest.builder().version(versionId).createdAt(Instant.now().toString())
+        .index(spec.toString()).metric(ivf.metric().cliName()).dim(d).count(ivf.ntotal())
+        .idType("long").shards(shards).files(pub.files())
+        .lists(ListCounts.statistics(ivf.listSizes())).build(build).timings(timings).create();
   }
 
   /** Scratch for one list at a time, sized for the largest list. */

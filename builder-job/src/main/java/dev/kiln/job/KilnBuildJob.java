@@ -24,9 +24,9 @@ import dev.kiln.job.write.HadoopConf;
 import dev.kiln.job.write.ListCounts;
 import dev.kiln.job.write.ShardFilesWriter;
 import dev.kiln.job.write.WrittenFile;
-import dev.kiln.format.FileFormat;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IndexSpec;
+import dev.kiln.format.BuildInfo;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.ModelFile;
 import dev.kiln.format.Quality;
@@ -35,7 +35,6 @@ import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.ScalarQuantizer;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -203,25 +202,27 @@ public final class KilnBuildJob {
         rejected.write().parquet(pub.staging() + "/_rejects");
       }
 
-      Map<String, Object> build = buildInfo(input, fingerprint, partitions, trainRows, coarse,
+      BuildInfo build = buildInfo(input, fingerprint, partitions, trainRows, coarse,
           pqRows);
       String idType = input.idType().name().toLowerCase(Locale.ROOT);
       Quality quality = null;
       if (cfg.evaluation().enabled()) {
         timer.start("evaluate");
-        Manifest staged = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
-            Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim,
-            counts.total(), idType, shards, pub.files(), counts.listStatistics(), build, null,
-            null);
+        Manifest staged = Manifest.builder().version(cfg.versionId())
+            .createdAt(Instant.now().toString()).index(spec.toString())
+            .metric(cfg.metric().cliName()).dim(dim).count(counts.total()).idType(idType)
+            .shards(shards).files(pub.files()).lists(counts.listStatistics()).build(build)
+            .create();
         quality = BuildEvaluation.run(spark, cfg.evaluation(), items, staged, pub.staging(),
             cfg.vectorColumn(), cfg.seed());
       }
 
       timer.start("publish");
-      Manifest manifest = new Manifest(FileFormat.CURRENT_VERSION, cfg.versionId(),
-          Instant.now().toString(), spec.toString(), cfg.metric().cliName(), dim, counts.total(),
-          idType, shards, pub.files(), counts.listStatistics(), build, timer.seconds(),
-          quality == null ? null : quality.toMap());
+      Manifest manifest = Manifest.builder().version(cfg.versionId())
+          .createdAt(Instant.now().toString()).index(spec.toString())
+          .metric(cfg.metric().cliName()).dim(dim).count(counts.total()).idType(idType)
+          .shards(shards).files(pub.files()).lists(counts.listStatistics()).build(build)
+          .timings(timer.seconds()).quality(quality).create();
       BuildReport.writeTo(pub, manifest, counts.totalListSizes());
       pub.publish(manifest);
       double seconds = timer.total();
@@ -246,25 +247,25 @@ public final class KilnBuildJob {
   }
 
   /** The manifest's {@code build} object: what the version was built from and how. */
-  private Map<String, Object> buildInfo(InputReader.Input input, Map<String, String> fingerprint,
+  private BuildInfo buildInfo(InputReader.Input input, Map<String, String> fingerprint,
       int partitions, long trainRows, DistributedKMeans.Result coarse, long pqRows) {
-    Map<String, Object> build = new LinkedHashMap<>();
-    build.put("input", cfg.input());
-    build.put(BuildFingerprint.KEY, fingerprint);
-    build.put("seed", cfg.seed());
-    build.put("partitions", partitions);
-    build.put("trainingPoints", trainRows);
-    build.put("kmeansIterations", cfg.kmeansIterations());
-    build.put("kmeansObjective", coarse.objective());
+    BuildInfo.Builder build = BuildInfo.builder()
+        .input(cfg.input())
+        .fingerprint(fingerprint)
+        .seed(cfg.seed())
+        .partitions(partitions)
+        .trainingPoints(trainRows)
+        .kmeansIterations(cfg.kmeansIterations())
+        .kmeansObjective(coarse.objective());
     if (pqRows > 0) {
-      build.put("pqTrainingPoints", pqRows);
-      build.put("pqIterations", cfg.pqIterations());
+      build.pqTrainingPoints(pqRows).pqIterations(cfg.pqIterations());
     }
-    build.put("rejected", input.rejects().total());
-    build.put("rejectReasons", input.rejects().byReason());
-    build.put("spark", spark.version());
-    build.put("kiln", KilnVersion.get());
-    return build;
+    return build
+        .rejected(input.rejects().total())
+        .rejectReasons(input.rejects().byReason())
+        .spark(spark.version())
+        .kiln(KilnVersion.get())
+        .build();
   }
 
   /** The index type: given, or chosen by {@link AutoIndex}; either way within the budget. */

@@ -255,7 +255,7 @@ class BuildCommandTest {
     assertTrue(first.out().startsWith("published " + versionDir(root, "v1")), first.out());
     Manifest m = assertPublished(root, "v1", 1, false);
     assertEquals(N, m.count());
-    Map<?, ?> fingerprint = (Map<?, ?>) m.build().get("fingerprint");
+    Map<String, String> fingerprint = m.build().fingerprint();
     assertEquals("IVF4,Flat", fingerprint.get("index"));
     assertEquals("l2", fingerprint.get("metric"));
     assertEquals("3", fingerprint.get("seed"));
@@ -525,12 +525,12 @@ class BuildCommandTest {
     assertEquals(0, run.exitCode(), run.err());
     Manifest m = assertPublished(root, "v1", 1, false);
     assertEquals(N + 1, m.count(), "the zero vector is valid under l2");
-    Map<String, Integer> reasons = Map.of("null id", 1, "null embedding", 1,
-        "NaN or infinite value", 2, "null value in embedding", 1, NORM_TOO_LARGE, 1);
-    assertEquals(reasons, m.build().get("rejectReasons"));
-    Map<String, Integer> inParquet = new TreeMap<>();
+    Map<String, Long> reasons = Map.of("null id", 1L, "null embedding", 1L,
+        "NaN or infinite value", 2L, "null value in embedding", 1L, NORM_TOO_LARGE, 1L);
+    assertEquals(reasons, m.build().rejectReasons());
+    Map<String, Long> inParquet = new TreeMap<>();
     for (Row r : rejects(root).select("reason").collectAsList()) {
-      inParquet.merge(r.getString(0), 1, Integer::sum);
+      inParquet.merge(r.getString(0), 1L, Long::sum);
     }
     assertEquals(reasons, inParquet, "one row per reject in _rejects, with its reason");
   }
@@ -542,8 +542,8 @@ class BuildCommandTest {
     assertEquals(0, run.exitCode(), run.err());
     Manifest m = assertPublished(root, "v1", 1, false);
     assertEquals(N, m.count());
-    assertEquals(2L, ((Number) m.build().get("rejected")).longValue());
-    assertEquals(Map.of("wrong dimension (expected 24)", 2), m.build().get("rejectReasons"));
+    assertEquals(2L, m.build().rejected());
+    assertEquals(Map.of("wrong dimension (expected 24)", 2L), m.build().rejectReasons());
 
     List<Row> rows = rejects(root).select("id", "reason", "embedding").collectAsList();
     Set<Long> ids = new TreeSet<>();

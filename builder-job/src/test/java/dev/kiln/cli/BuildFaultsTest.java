@@ -167,7 +167,7 @@ class BuildFaultsTest {
     assertEquals(0, run.exitCode(), run.err());
     Manifest m = assertPublished(out, "v1", 1, false);
     assertEquals(4 * ROWS, m.count(), "every row of the four data files");
-    Map<?, ?> fp = (Map<?, ?>) m.build().get("fingerprint");
+    Map<String, String> fp = m.build().fingerprint();
     assertEquals("4", fp.get("inputFiles"));
     try (KilnIndex index = KilnIndex.open(out)) {
       assertEquals(4 * ROWS, index.count());
@@ -185,7 +185,7 @@ class BuildFaultsTest {
     assertEquals(0, run.exitCode(), run.err());
     Manifest m = assertPublished(out, "v1", 1, false);
     assertEquals(3 * ROWS, m.count());
-    assertEquals("3", ((Map<?, ?>) m.build().get("fingerprint")).get("inputFiles"));
+    assertEquals("3", m.build().fingerprint().get("inputFiles"));
   }
 
   @Test

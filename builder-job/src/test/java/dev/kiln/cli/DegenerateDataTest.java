@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.format.ListStats;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
 import dev.kiln.search.KilnIndex;
@@ -102,21 +103,17 @@ class DegenerateDataTest {
   /** The manifest's list statistics are those of the lists the loader reads. */
   private static void assertListStatistics(Manifest m, KilnIndex index) {
     long[] sizes = Arrays.stream(index.listSizes()).asLongStream().sorted().toArray();
-    Map<String, Object> lists = m.lists();
-    assertEquals(sizes.length, number(lists, "nlist"));
-    assertEquals(sizes[0], number(lists, "min"));
-    assertEquals(sizes[sizes.length - 1], number(lists, "max"));
-    assertEquals(Arrays.stream(sizes).filter(n -> n == 0).count(), number(lists, "empty"));
-    assertEquals((double) m.count() / sizes.length, ((Number) lists.get("mean")).doubleValue());
-    long p99 = number(lists, "p99");
+    ListStats lists = m.lists();
+    assertEquals(sizes.length, lists.nlist());
+    assertEquals(sizes[0], lists.min());
+    assertEquals(sizes[sizes.length - 1], lists.max());
+    assertEquals(Arrays.stream(sizes).filter(n -> n == 0).count(), (long) lists.empty());
+    assertEquals((double) m.count() / sizes.length, lists.mean());
+    long p99 = lists.p99();
     long atMost = Arrays.stream(sizes).filter(n -> n <= p99).count();
     assertTrue(atMost >= 0.99 * sizes.length, "p99 " + p99 + " of " + Arrays.toString(sizes));
     assertTrue(Arrays.stream(sizes).filter(n -> n < p99).count() < 0.99 * sizes.length,
         "p99 " + p99 + " is the smallest such size: " + Arrays.toString(sizes));
-  }
-
-  private static long number(Map<String, Object> m, String key) {
-    return ((Number) m.get(key)).longValue();
   }
 
   /** Every row holding vector {@code x}, by id (the row number). */
@@ -145,7 +142,7 @@ class DegenerateDataTest {
         .toArray(Long[]::new));
     try (KilnIndex index = KilnIndex.open(root)) {
       assertListStatistics(m, index);
-      assertTrue(number(m.lists(), "max") >= 1_000, m.lists().toString());
+      assertTrue(m.lists().max() >= 1_000, m.lists().toString());
       assertAllCopiesFound(index, halfSame, halfSame[0]);
       assertEquals(0f, index.search(halfSame[0], 1, SearchParams.nprobe(1)).scores()[0]);
       for (float[] q : gaussian(new Random(4), 20, DIM, 1.2)) {
@@ -161,8 +158,8 @@ class DegenerateDataTest {
       Manifest m = build(fiveDistinctInput, root, index);
       assertEquals(400, m.count());
       // Each distinct vector lies in one list: 5 lists hold 80 items each, 11 are empty.
-      assertEquals(11L, number(m.lists(), "empty"), m.lists().toString());
-      assertEquals(80L, number(m.lists(), "max"), m.lists().toString());
+      assertEquals(11L, (long) m.lists().empty(), m.lists().toString());
+      assertEquals(80L, m.lists().max(), m.lists().toString());
       try (KilnIndex idx = KilnIndex.open(root)) {
         assertListStatistics(m, idx);
         for (int v = 0; v < 5; v++) {

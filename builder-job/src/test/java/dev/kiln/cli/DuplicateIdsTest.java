@@ -145,9 +145,9 @@ class DuplicateIdsTest {
 
     Manifest m = assertPublished(a, "v1", 1, false);
     assertEquals(N, m.count());
-    assertEquals(3L, ((Number) m.build().get("rejected")).longValue());
-    assertEquals(Map.of("duplicate id", 3), m.build().get("rejectReasons"));
-    Map<?, ?> fingerprint = (Map<?, ?>) m.build().get("fingerprint");
+    assertEquals(3L, m.build().rejected());
+    assertEquals(Map.of("duplicate id", 3L), m.build().rejectReasons());
+    Map<String, String> fingerprint = m.build().fingerprint();
     assertEquals("keep-any", fingerprint.get("onDuplicate"));
     // Other files, other order, same rows: the same index, byte for byte.
     assertSameFiles(binaryFiles(a), binaryFiles(b));

@@ -65,7 +65,7 @@ class ExportFaissCommandTest {
     assertEquals("IVF4,PQ2", m.index());
     assertEquals("l2", m.metric());
     assertEquals(20, m.count());
-    assertEquals("IndexIVFPQ", m.build().get("faissType"));
+    assertEquals("IndexIVFPQ", m.build().faissType());
     // The same codebooks, centroids, table, codes and ids: the same bytes (the fixture's values
     // are dyadic, so even the recomputed L2 table is exact).
     for (String name : List.of(ModelFile.NAME, ShardFile.fileName(0))) {

@@ -79,9 +79,7 @@ class SyncCommandTest {
     for (Manifest.FileEntry f : m.files()) {
       Files.copy(v2.resolve(f.name()), v1.resolve(f.name()));
     }
-    Manifest older = new Manifest(m.formatVersion(), "v1", "2020-01-01T00:00:00Z", m.index(),
-        m.metric(), m.dim(), m.count(), m.idType(), m.shards(), m.files(), m.lists(), m.build(),
-        m.timings(), m.quality());
+    Manifest older = m.toBuilder().version("v1").createdAt("2020-01-01T00:00:00Z").create();
     try (OutputStream out = Files.newOutputStream(v1.resolve(IndexLayout.MANIFEST))) {
       older.write(out);
     }

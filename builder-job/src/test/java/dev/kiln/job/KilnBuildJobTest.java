@@ -113,9 +113,9 @@ class KilnBuildJobTest {
     assertEquals("IVF16,Flat", m.index());
     assertEquals(metric.cliName(), m.metric());
     assertEquals("long", m.idType());
-    assertEquals(0L, ((Number) m.build().get("rejected")).longValue());
-    assertEquals(SEED, ((Number) m.build().get("seed")).longValue());
-    assertEquals(16, ((Number) m.lists().get("nlist")).intValue());
+    assertEquals(0L, m.build().rejected());
+    assertEquals(SEED, m.build().seed());
+    assertEquals(16, m.lists().nlist());
 
     Map<String, Integer> rows = rowOfId(randomIds);
     try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
@@ -136,7 +136,7 @@ class KilnBuildJobTest {
     assertEquals(clustered.points().length, m.count());
     assertEquals(32, m.dim());
     assertEquals(clustered.points().length,
-        ((Number) m.build().get("pqTrainingPoints")).longValue());
+        m.build().pqTrainingPoints());
 
     // Queries from the same distribution: a blob centre plus unit noise.
     Random rnd = new Random(4);
@@ -286,8 +286,8 @@ class KilnBuildJobTest {
     Manifest ma = assertPublished(a, "d1", 2, false);
     Manifest mb = assertPublished(b, "d1", 2, false);
     // Bernoulli samples of 3,200 rows: standard deviations ~26 and ~23.
-    assertEquals(1024, ((Number) ma.build().get("trainingPoints")).longValue(), 120);
-    assertEquals(2500, ((Number) ma.build().get("pqTrainingPoints")).longValue(), 120);
+    assertEquals(1024, (double) ma.build().trainingPoints(), 120);
+    assertEquals(2500, (double) ma.build().pqTrainingPoints(), 120);
     assertEquals(ma.files(), mb.files(), "names, sizes and checksums");
     Map<String, byte[]> fa = KilnTestData.indexFilesUnder(versionDir(a, "d1"));
     Map<String, byte[]> fb = KilnTestData.indexFilesUnder(versionDir(b, "d1"));

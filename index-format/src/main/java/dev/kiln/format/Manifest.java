@@ -1,6 +1,7 @@
 package dev.kiln.format;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -21,6 +22,11 @@ import java.util.regex.Pattern;
  * presence marks the version complete. Lists every file with its size and CRC32C, so a copy can
  * be verified without trusting the files themselves.
  *
+ * <p>Build one with {@link #builder()} (or {@link #toBuilder()} to change a few fields). The
+ * JSON field order is the record's component order, and {@link ListStats} and {@link BuildInfo}
+ * fix theirs: a manifest writes the same bytes as when these sections were untyped maps. Unknown
+ * fields are ignored when reading, at the top level and inside {@code lists} and {@code build}.
+ *
  * @param formatVersion the binary format version of the files (1)
  * @param version the version id (its directory name)
  * @param createdAt ISO-8601 instant the build published
@@ -31,10 +37,12 @@ import java.util.regex.Pattern;
  * @param idType {@code long} or {@code string}
  * @param shards number of shard files
  * @param files every file of the version but the manifest
- * @param lists list-size statistics (min, max, mean, empty)
- * @param build how it was built: input, seed, training sample, iterations, Kiln version
- * @param timings seconds per build stage
- * @param quality measured search quality, when the build evaluated it; see {@link Quality}
+ * @param lists list-size statistics; see {@link ListStats}
+ * @param build how it was built; see {@link BuildInfo}
+ * @param timings seconds per build stage, in the order the stages ran
+ * @param quality measured search quality, when the build evaluated it; see {@link Quality}. A
+ *     {@code quality} object that does not read as one (the wrong shape) reads as null rather
+ *     than failing the manifest, as the object is informative
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -48,10 +56,119 @@ public record Manifest(
     String idType,
     int shards,
     List<FileEntry> files,
-    Map<String, Object> lists,
-    Map<String, Object> build,
+    ListStats lists,
+    BuildInfo build,
     Map<String, Double> timings,
-    Map<String, Object> quality) {
+    @JsonDeserialize(using = Quality.Lenient.class) Quality quality) {
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this manifest's fields, to change some of them. */
+  public Builder toBuilder() {
+    return new Builder().formatVersion(formatVersion).version(version).createdAt(createdAt)
+        .index(index).metric(metric).dim(dim).count(count).idType(idType).shards(shards)
+        .files(files).lists(lists).build(build).timings(timings).quality(quality);
+  }
+
+  /**
+   * Builds a {@link Manifest}. {@code formatVersion} starts at {@link FileFormat#CURRENT_VERSION};
+   * every other field not set stays 0 or null (null ones are absent from the JSON).
+   */
+  public static final class Builder {
+    private int formatVersion = FileFormat.CURRENT_VERSION;
+    private String version;
+    private String createdAt;
+    private String index;
+    private String metric;
+    private int dim;
+    private long count;
+    private String idType;
+    private int shards;
+    private List<FileEntry> files;
+    private ListStats lists;
+    private BuildInfo build;
+    private Map<String, Double> timings;
+    private Quality quality;
+
+    private Builder() {}
+
+    public Builder formatVersion(int v) {
+      formatVersion = v;
+      return this;
+    }
+
+    public Builder version(String v) {
+      version = v;
+      return this;
+    }
+
+    public Builder createdAt(String v) {
+      createdAt = v;
+      return this;
+    }
+
+    public Builder index(String v) {
+      index = v;
+      return this;
+    }
+
+    public Builder metric(String v) {
+      metric = v;
+      return this;
+    }
+
+    public Builder dim(int v) {
+      dim = v;
+      return this;
+    }
+
+    public Builder count(long v) {
+      count = v;
+      return this;
+    }
+
+    public Builder idType(String v) {
+      idType = v;
+      return this;
+    }
+
+    public Builder shards(int v) {
+      shards = v;
+      return this;
+    }
+
+    public Builder files(List<FileEntry> v) {
+      files = v;
+      return this;
+    }
+
+    public Builder lists(ListStats v) {
+      lists = v;
+      return this;
+    }
+
+    public Builder build(BuildInfo v) {
+      build = v;
+      return this;
+    }
+
+    public Builder timings(Map<String, Double> v) {
+      timings = v;
+      return this;
+    }
+
+    public Builder quality(Quality v) {
+      quality = v;
+      return this;
+    }
+
+    public Manifest create() {
+      return new Manifest(formatVersion, version, createdAt, index, metric, dim, count, idType,
+          shards, files, lists, build, timings, quality);
+    }
+  }
 
   /** One file of the version; {@code crc32c} is 8 lower-case hex digits. */
   public record FileEntry(String name, long bytes, String crc32c) {
@@ -87,9 +204,12 @@ public record Manifest(
     return IdType.valueOf(idType.toUpperCase(java.util.Locale.ROOT));
   }
 
-  /** The typed view of {@link #quality}, or null when the build measured no recall curve. */
+  /**
+   * {@link #quality} when its recall curve can steer a search (see {@link Quality#steerable}), or
+   * null when the build measured no recall curve.
+   */
   public Quality measuredQuality() {
-    return Quality.of(quality);
+    return quality == null ? null : quality.steerable();
   }
 
   public FileEntry file(String name) {

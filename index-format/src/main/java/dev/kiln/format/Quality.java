@@ -1,8 +1,14 @@
 package dev.kiln.format;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
@@ -97,20 +103,11 @@ public record Quality(
     return best.nprobe();
   }
 
-  /** The manifest's form of this object. */
-  @SuppressWarnings("unchecked")
-  public Map<String, Object> toMap() {
-    return JSON.convertValue(this, Map.class);
-  }
-
   /**
-   * The typed view of a manifest's {@code quality} object, or null when there is none, it has no
-   * curve (as in manifests written before builds measured one) or its curve is not one a search
-   * can be steered by: empty, or a point that is null, has an nprobe below 1 or a recall outside
-   * [0, 1]. A target-recall search then fails as for an index built without evaluation, rather
-   * than probing no list.
+   * The typed view of a {@code quality} object held as a map (as Jackson reads JSON into one), or
+   * null when there is none or it is not {@link #steerable}.
    */
-  public static Quality of(Map<String, Object> quality) {
+  public static Quality of(Map<String, ?> quality) {
     if (quality == null || !(quality.get("curve") instanceof List)) {
       return null;
     }
@@ -120,14 +117,43 @@ public record Quality(
     } catch (IllegalArgumentException e) {
       return null;
     }
-    if (q.curve().isEmpty()) {
+    return q.steerable();
+  }
+
+  /**
+   * This object, or null when it has no curve (as in manifests written before builds measured
+   * one) or its curve is not one a search can be steered by: empty, or a point that is null, has
+   * an nprobe below 1 or a recall outside [0, 1]. A target-recall search then fails as for an
+   * index built without evaluation, rather than probing no list.
+   */
+  public Quality steerable() {
+    if (curve == null || curve.isEmpty()) {
       return null;
     }
-    for (Point p : q.curve()) {
+    for (Point p : curve) {
       if (p == null || p.nprobe() < 1 || !(p.recall() >= 0 && p.recall() <= 1)) {
         return null;
       }
     }
-    return q;
+    return this;
+  }
+
+  /**
+   * Reads {@code quality} as a {@link Quality}, or null when the object does not read as one: the
+   * section is informative, so a malformed one does not make the manifest unreadable.
+   */
+  public static final class Lenient extends JsonDeserializer<Quality> {
+    @Override
+    public Quality deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      JsonNode n = p.readValueAsTree();
+      if (n == null || !n.isObject()) {
+        return null;
+      }
+      try {
+        return JSON.treeToValue(n, Quality.class);
+      } catch (JsonProcessingException | IllegalArgumentException e) {
+        return null;
+      }
+    }
   }
 }

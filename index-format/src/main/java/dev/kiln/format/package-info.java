@@ -2,7 +2,8 @@
  * The index's file formats, specified in {@code index-format/FORMAT.md}: the layout of an index
  * root ({@link dev.kiln.format.IndexLayout}), the writers and readers of {@code model.kiln},
  * {@code shard-NNNNN.kiln}, {@code keys-NNNNN.kiln} and {@code refine-NNNNN.kiln}, the
- * manifest ({@link dev.kiln.format.Manifest}, {@link dev.kiln.format.Quality}), the index
+ * manifest ({@link dev.kiln.format.Manifest} and its sections {@link dev.kiln.format.ListStats},
+ * {@link dev.kiln.format.BuildInfo}, {@link dev.kiln.format.Quality}), the index
  * description in Faiss notation ({@link dev.kiln.format.IndexSpec}), metrics, id types, the
  * shard hash, and {@link dev.kiln.format.CorruptIndexException}.
  *

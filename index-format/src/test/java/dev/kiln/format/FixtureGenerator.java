@@ -333,15 +333,17 @@ public final class FixtureGenerator {
     return keys;
   }
 
-  /** The manifest the build would publish for these files (numbers as JSON reads them back). */
+  /**
+   * The manifest the build would publish for these files, without its {@code quality} object
+   * (the v1 fixtures carry a placeholder of a shape {@link Quality} does not write).
+   */
   static Manifest expectedManifest(
       String version,
       IndexSpec spec,
       Metric metric,
       String idType,
       int[] lengths,
-      Map<String, byte[]> files,
-      Map<String, Object> quality) {
+      Map<String, byte[]> files) {
     List<Manifest.FileEntry> entries = new ArrayList<>();
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
       entries.add(Manifest.FileEntry.of(
@@ -357,21 +359,17 @@ public final class FixtureGenerator {
       max = Math.max(max, n);
       empty += n == 0 ? 1 : 0;
     }
-    Map<String, Object> lists = new LinkedHashMap<>();
-    lists.put("min", min);
-    lists.put("max", max);
-    lists.put("mean", (double) count / lengths.length);
-    lists.put("empty", empty);
-    Map<String, Object> build = new LinkedHashMap<>();
-    build.put("input", "FixtureGenerator");
-    build.put("seed", 0);
-    build.put("kiln", "0.1.0");
+    ListStats lists = new ListStats(empty, (long) max,
+        (double) count / lengths.length, (long) min, null, null);
+    BuildInfo build =
+        BuildInfo.builder().input("FixtureGenerator").seed(0L).kiln("0.1.0").build();
     Map<String, Double> timings = new LinkedHashMap<>();
     timings.put("train", 0.0);
     timings.put("encode", 0.0);
-    return new Manifest(
-        FileFormat.VERSION_1, version, CREATED_AT, spec.toString(), metric.cliName(), DIM, count,
-        idType, 1, entries, lists, build, timings, quality);
+    return Manifest.builder().formatVersion(FileFormat.VERSION_1).version(version)
+        .createdAt(CREATED_AT).index(spec.toString()).metric(metric.cliName()).dim(DIM)
+        .count(count).idType(idType).shards(1).files(entries).lists(lists).build(build)
+        .timings(timings).create();
   }
 
   private static byte[] manifest(
@@ -383,9 +381,18 @@ public final class FixtureGenerator {
       Map<String, byte[]> files,
       Map<String, Object> quality)
       throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    expectedManifest(version, spec, metric, idType, lengths, files, quality).write(out);
-    return out.toByteArray();
+    Manifest m = expectedManifest(version, spec, metric, idType, lengths, files);
+    if (quality == null) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      m.write(out);
+      return out.toByteArray();
+    }
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+    com.fasterxml.jackson.databind.node.ObjectNode n =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(m.toJson());
+    n.set("quality", json.valueToTree(quality));
+    return json.writeValueAsBytes(n);
   }
 
   public static void main(String[] args) throws IOException {

@@ -291,12 +291,15 @@ class FormatFuzzTest {
     Quality quality = new Quality(100, Quality.INPUT_SAMPLE, 10, "scalar", 1, List.of(
         new Quality.Point(1, 0.5, 0.1, 0.2, 1000), new Quality.Point(4, 0.9, 0.3, 0.5, 400)),
         new Quality.Gate(0.8, 4, 0.9, true));
-    Manifest measured = new Manifest(1, "v2", "2025-01-01T00:00:00Z", "IVF16,PQ4np", "cosine", 8,
-        3, "string", 3, List.of(Manifest.FileEntry.of("model.kiln", 1000, 0x1234abcd),
+    Manifest measured = Manifest.builder().formatVersion(1).version("v2")
+        .createdAt("2025-01-01T00:00:00Z").index("IVF16,PQ4np").metric("cosine").dim(8).count(3)
+        .idType("string").shards(3)
+        .files(List.of(Manifest.FileEntry.of("model.kiln", 1000, 0x1234abcd),
             Manifest.FileEntry.of("shard-00000.kiln", 100, -1),
-            Manifest.FileEntry.of("keys-00000.kiln", 100, 0)),
-        Map.of("min", 0, "max", 2, "mean", 1.0, "empty", 1), Map.of("seed", 7),
-        Map.of("total", 1.5), quality.toMap());
+            Manifest.FileEntry.of("keys-00000.kiln", 100, 0)))
+        .lists(new ListStats(1, 2L, 1.0, 0L, null, null))
+        .build(BuildInfo.builder().seed(7L).build())
+        .timings(Map.of("total", 1.5)).quality(quality).create();
     return List.of(
         new Seed("manifest: v1 fixture, long ids", fixture(FixtureGenerator.LONG_IDS).get(IndexLayout.MANIFEST)),
         new Seed("manifest: v1 fixture, string ids", fixture(FixtureGenerator.STRING_IDS).get(IndexLayout.MANIFEST)),

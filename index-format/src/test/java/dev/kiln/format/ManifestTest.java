@@ -22,30 +22,29 @@ import org.junit.jupiter.api.Test;
 class ManifestTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Numbers as Jackson reads them back into Object maps: Integer and Double. */
-  static Manifest sample(Map<String, Object> quality) {
-    Map<String, Object> lists = new LinkedHashMap<>();
-    lists.put("min", 0);
-    lists.put("max", 1234);
-    lists.put("mean", 97.5);
-    lists.put("empty", 3);
-    Map<String, Object> build = new LinkedHashMap<>();
-    build.put("input", "s3://bucket/items/");
-    build.put("seed", 42);
-    build.put("trainSample", 100000);
-    build.put("iterations", 25);
-    build.put("kiln", "0.1.0");
+  static Manifest sample(Quality quality) {
+    ListStats lists = new ListStats(3, 1234L, 97.5, 0L, null, null);
+    BuildInfo build = BuildInfo.builder().input("s3://bucket/items/").seed(42L)
+        .trainingPoints(100000L).kmeansIterations(25).kiln("0.1.0").build();
     Map<String, Double> timings = new LinkedHashMap<>();
     timings.put("train", 12.5);
     timings.put("encode", 301.25);
-    return new Manifest(
-        1, "20250101T000000Z-ab12", "2025-01-01T00:00:00Z", "IVF1024,PQ16", "cosine", 128,
-        5_000_000_000L, "string", 2,
-        List.of(
+    return Manifest.builder().formatVersion(1).version("20250101T000000Z-ab12")
+        .createdAt("2025-01-01T00:00:00Z").index("IVF1024,PQ16").metric("cosine").dim(128)
+        .count(5_000_000_000L).idType("string").shards(2)
+        .files(List.of(
             Manifest.FileEntry.of("model.kiln", 1_234_567, 0x0000abcd),
             Manifest.FileEntry.of("shard-00000.kiln", 3_000_000_000L, 0xDEADBEEF),
-            Manifest.FileEntry.of("keys-00000.kiln", 99, -1)),
-        lists, build, timings, quality);
+            Manifest.FileEntry.of("keys-00000.kiln", 99, -1)))
+        .lists(lists).build(build).timings(timings).quality(quality).create();
+  }
+
+  /** {@link #sample} with the JSON object {@code quality} as its quality, as read back. */
+  static Manifest withQuality(Map<String, Object> quality) throws IOException {
+    com.fasterxml.jackson.databind.node.ObjectNode n =
+        (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(sample(null).toJson());
+    n.set("quality", JSON.valueToTree(quality));
+    return read(JSON.writeValueAsString(n));
   }
 
   static Manifest read(String json) throws IOException {
@@ -54,7 +53,8 @@ class ManifestTest {
 
   @Test
   void roundTripThroughAStream() throws IOException {
-    Manifest m = sample(Map.of("recallAt10", 0.93, "nprobe", 16));
+    Manifest m = sample(new Quality(100, Quality.INPUT_SAMPLE, 10, "scalar", 1,
+        List.of(new Quality.Point(16, 0.93, 0.1, 0.2, 1000)), null));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     m.write(out);
     Manifest back = Manifest.read(new ByteArrayInputStream(out.toByteArray()), "m");
@@ -100,7 +100,8 @@ class ManifestTest {
   /** The JSON field names and types are the format; FORMAT.md lists exactly these. */
   @Test
   void jsonFieldsAreTheDocumentedOnes() throws IOException {
-    JsonNode n = JSON.readTree(sample(Map.of("recallAt10", 0.9)).toJson());
+    JsonNode n = JSON.readTree(sample(new Quality(1, "x", 10, "scalar", 1, List.of(), null))
+        .toJson());
     List<String> names = List.of("formatVersion", "version", "createdAt", "index", "metric", "dim",
         "count", "idType", "shards", "files", "lists", "build", "timings", "quality");
     assertEquals(names, iterableToList(n.fieldNames()));

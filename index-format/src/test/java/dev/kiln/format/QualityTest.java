@@ -59,7 +59,7 @@ class QualityTest {
   @Test
   void roundTripsThroughTheManifest() throws Exception {
     Quality q = curve(0.5, 0.7, 0.9);
-    Manifest m = ManifestTest.sample(q.toMap());
+    Manifest m = ManifestTest.sample(q);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     m.write(out);
     Manifest back = Manifest.read(new ByteArrayInputStream(out.toByteArray()), "manifest.json");
@@ -69,17 +69,30 @@ class QualityTest {
   }
 
   @Test
-  void manifestsWithoutACurveHaveNoMeasuredQuality() {
+  void manifestsWithoutACurveHaveNoMeasuredQuality() throws Exception {
     // The v1 fixtures carry an older placeholder object with no curve.
-    assertNull(ManifestTest.sample(Map.of("recallAt10", 1.0, "nprobe", 4, "queries", 0))
+    assertNull(ManifestTest.withQuality(Map.of("recallAt10", 1.0, "nprobe", 4, "queries", 0))
         .measuredQuality());
     assertNull(ManifestTest.sample(null).measuredQuality());
+  }
+
+  /** {@code q} as Jackson reads its JSON into a map. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> toMap(Quality q) {
+    return new com.fasterxml.jackson.databind.ObjectMapper().convertValue(q, Map.class);
+  }
+
+  @Test
+  void malformedQualityReadsAsNone() throws Exception {
+    // As when the section was an untyped map: a quality object that is not one does not make
+    // the manifest unreadable; it reads as no quality.
+    assertNull(ManifestTest.withQuality(Map.of("curve", "x", "queries", "many")).quality());
   }
 
   // ---- found by FormatFuzzTest: curves a target-recall search cannot be steered by.
 
   private static Map<String, Object> withPoint(int at, Object point) {
-    Map<String, Object> m = curve(0.5, 0.7, 0.9).toMap();
+    Map<String, Object> m = toMap(curve(0.5, 0.7, 0.9));
     List<Object> points = new java.util.ArrayList<>((List<?>) m.get("curve"));
     points.set(at, point);
     m.put("curve", points);
@@ -114,7 +127,7 @@ class QualityTest {
   void fuzzFoundEmptyCurve() {
     // Read as a curve, so a target-recall search failed inside Quality with a message that named
     // no index; now it is no curve, which KilnIndex.nprobeFor reports with the index's path.
-    Map<String, Object> m = curve(0.5).toMap();
+    Map<String, Object> m = toMap(curve(0.5));
     m.put("curve", List.of());
     assertNull(Quality.of(m));
   }

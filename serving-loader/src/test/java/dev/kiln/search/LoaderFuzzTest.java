@@ -237,9 +237,7 @@ class LoaderFuzzTest {
     Quality q = new Quality(50, Quality.INPUT_SAMPLE, 10, "scalar", 1, List.of(
         new Quality.Point(1, 0.6, 0.01, 0.02, 9000), new Quality.Point(2, 0.95, 0.02, 0.03, 5000)),
         null);
-    write(dir, new Manifest(m.formatVersion(), m.version(), m.createdAt(), m.index(), m.metric(),
-        m.dim(), m.count(), m.idType(), m.shards(), m.files(), m.lists(), m.build(), m.timings(),
-        q.toMap()));
+    write(dir, m.toBuilder().quality(q).create());
   }
 
   /** The intact manifest with the size of {@code name} changed, so the size check passes. */
@@ -248,9 +246,7 @@ class LoaderFuzzTest {
     List<Manifest.FileEntry> files = new ArrayList<>(m.files());
     files.replaceAll(f -> f.name().equals(name) ? new Manifest.FileEntry(name, bytes, f.crc32c()) : f);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new Manifest(m.formatVersion(), m.version(), m.createdAt(), m.index(), m.metric(), m.dim(),
-        m.count(), m.idType(), m.shards(), files, m.lists(), m.build(), m.timings(), m.quality())
-        .write(out);
+    m.toBuilder().files(files).create().write(out);
     return out.toByteArray();
   }
 

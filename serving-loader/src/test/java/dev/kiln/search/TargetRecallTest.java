@@ -26,9 +26,7 @@ class TargetRecallTest {
 
   private static void writeQuality(Path versionDir, Quality q) throws IOException {
     Manifest m = TestIndexes.readManifest(versionDir);
-    Manifest edited = new Manifest(m.formatVersion(), m.version(), m.createdAt(), m.index(),
-        m.metric(), m.dim(), m.count(), m.idType(), m.shards(), m.files(), m.lists(), m.build(),
-        m.timings(), q == null ? null : q.toMap());
+    Manifest edited = m.toBuilder().quality(q).create();
     try (OutputStream out = Files.newOutputStream(versionDir.resolve(IndexLayout.MANIFEST))) {
       edited.write(out);
     }

@@ -3,7 +3,6 @@ package dev.kiln.search;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.format.FileFormat;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexLayout;
@@ -367,9 +366,9 @@ public final class TestIndexes {
         }
       }
 
-      Manifest manifest = new Manifest(FileFormat.CURRENT_VERSION, version, "2025-01-01T00:00:00Z",
-          spec.toString(), metric.cliName(), d, p.size(), stringIds ? "string" : "long", shards,
-          files, null, null, null, null);
+      Manifest manifest = Manifest.builder().version(version).createdAt("2025-01-01T00:00:00Z")
+          .index(spec.toString()).metric(metric.cliName()).dim(d).count(p.size())
+          .idType(stringIds ? "string" : "long").shards(shards).files(files).create();
       try (OutputStream out = Files.newOutputStream(staging.resolve(IndexLayout.MANIFEST))) {
         manifest.write(out);
       }
@@ -413,9 +412,7 @@ public final class TestIndexes {
   public static void editManifestFiles(
       Path versionDir, UnaryOperator<List<Manifest.FileEntry>> edit) throws IOException {
     Manifest m = readManifest(versionDir);
-    Manifest edited = new Manifest(m.formatVersion(), m.version(), m.createdAt(), m.index(),
-        m.metric(), m.dim(), m.count(), m.idType(), m.shards(),
-        edit.apply(new ArrayList<>(m.files())), m.lists(), m.build(), m.timings(), m.quality());
+    Manifest edited = m.toBuilder().files(edit.apply(new ArrayList<>(m.files()))).create();
     try (OutputStream out = Files.newOutputStream(versionDir.resolve(IndexLayout.MANIFEST))) {
       edited.write(out);
     }

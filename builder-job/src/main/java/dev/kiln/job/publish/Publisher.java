@@ -92,8 +92,8 @@ public final class Publisher {
       return null;
     }
     Manifest m = p.validManifest(p.versionDir, versionId);
-    Object recorded = m.build() == null ? null : m.build().get(BuildFingerprint.KEY);
-    if (!(recorded instanceof Map<?, ?> was)) {
+    Map<String, String> was = m.build() == null ? null : m.build().fingerprint();
+    if (was == null) {
       throw p.conflict("records no build fingerprint (an older Kiln built it), so a re-run"
           + " cannot tell whether it was built from the same input and parameters");
     }

@@ -1,6 +1,8 @@
 package dev.kiln.job.report;
 
 import dev.kiln.job.publish.Publisher;
+import dev.kiln.format.BuildInfo;
+import dev.kiln.format.ListStats;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import java.awt.BasicStroke;
@@ -187,22 +189,22 @@ public final class BuildReport {
     h.raw("</tbody>\n</table>\n</section>\n");
   }
 
-  private static void lists(Html h, Map<String, Object> stats, int[] listSizes) {
+  private static void lists(Html h, ListStats stats, int[] listSizes) {
     h.raw("<section id=\"lists\">\n<h2>List sizes</h2>\n");
     if (listSizes != null && listSizes.length > 0) {
       image(h, "lists-plot", listsPlot(listSizes), LISTS_WIDTH, LISTS_HEIGHT,
           "histogram of items per inverted list");
     }
-    if (stats != null && !stats.isEmpty()) {
-      Map<String, String> rows = new LinkedHashMap<>();
-      for (String key : List.of("nlist", "min", "max", "mean", "p99", "empty")) {
-        if (stats.containsKey(key)) {
-          rows.put(key, value(stats.get(key)));
-        }
-      }
-      for (Map.Entry<String, Object> e : stats.entrySet()) {
-        rows.putIfAbsent(e.getKey(), value(e.getValue()));
-      }
+    Map<String, String> rows = new LinkedHashMap<>();
+    if (stats != null) {
+      row(rows, "nlist", stats.nlist());
+      row(rows, "min", stats.min());
+      row(rows, "max", stats.max());
+      row(rows, "mean", stats.mean());
+      row(rows, "p99", stats.p99());
+      row(rows, "empty", stats.empty());
+    }
+    if (!rows.isEmpty()) {
       keyValueTable(h, rows);
     } else if (listSizes == null || listSizes.length == 0) {
       h.raw("<p class=\"none\">No list statistics recorded.</p>\n");
@@ -210,33 +212,48 @@ public final class BuildReport {
     h.raw("</section>\n");
   }
 
-  private static void rejects(Html h, Map<String, Object> build) {
+  private static void rejects(Html h, BuildInfo build) {
     h.raw("<section id=\"rejects\">\n<h2>Rejected rows</h2>\n");
-    Object total = build == null ? null : build.get("rejected");
-    long n = total instanceof Number num ? num.longValue() : 0;
+    Long total = build == null ? null : build.rejected();
+    long n = total == null ? 0 : total;
     if (n == 0) {
       h.raw("<p class=\"none\" id=\"rejects-none\">none</p>\n</section>\n");
       return;
     }
     h.raw("<p>").text(String.format(Locale.ROOT, "%,d rows set aside in _rejects/.", n)).raw("</p>\n");
     h.raw("<table id=\"reject-reasons\">\n<thead><tr><th>reason</th><th>rows</th></tr></thead>\n<tbody>\n");
-    if (build.get("rejectReasons") instanceof Map<?, ?> reasons) {
-      for (Map.Entry<?, ?> e : reasons.entrySet()) {
-        h.raw("<tr>").cell(String.valueOf(e.getKey())).cell(value(e.getValue())).raw("</tr>\n");
+    if (build.rejectReasons() != null) {
+      for (Map.Entry<String, Long> e : build.rejectReasons().entrySet()) {
+        h.raw("<tr>").cell(e.getKey()).cell(value(e.getValue())).raw("</tr>\n");
       }
     }
     h.raw("</tbody>\n</table>\n</section>\n");
   }
 
-  private static void parameters(Html h, Map<String, Object> build) {
+  private static void parameters(Html h, BuildInfo b) {
     h.raw("<section id=\"build\">\n<h2>Build parameters</h2>\n");
-    if (build == null || build.isEmpty()) {
+    // In the manifest's field order, as recorded.
+    Map<String, String> rows = new LinkedHashMap<>();
+    if (b != null) {
+      row(rows, "importedFrom", b.importedFrom());
+      row(rows, "faissType", b.faissType());
+      row(rows, "input", b.input());
+      row(rows, "fingerprint", b.fingerprint());
+      row(rows, "seed", b.seed());
+      row(rows, "partitions", b.partitions());
+      row(rows, "trainingPoints", b.trainingPoints());
+      row(rows, "kmeansIterations", b.kmeansIterations());
+      row(rows, "kmeansObjective", b.kmeansObjective());
+      row(rows, "pqTrainingPoints", b.pqTrainingPoints());
+      row(rows, "pqIterations", b.pqIterations());
+      row(rows, "rejected", b.rejected());
+      row(rows, "rejectReasons", b.rejectReasons());
+      row(rows, "spark", b.spark());
+      row(rows, "kiln", b.kiln());
+    }
+    if (rows.isEmpty()) {
       h.raw("<p class=\"none\">None recorded.</p>\n</section>\n");
       return;
-    }
-    Map<String, String> rows = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : build.entrySet()) {
-      rows.put(e.getKey(), value(e.getValue()));
     }
     keyValueTable(h, rows);
     h.raw("</section>\n");
@@ -390,6 +407,13 @@ public final class BuildReport {
       h.raw("<tr><th>").text(e.getKey()).raw("</th>").cell(e.getValue()).raw("</tr>\n");
     }
     h.raw("</tbody>\n</table>\n");
+  }
+
+  /** Adds {@code key} to {@code rows} unless its value is null (absent from the manifest). */
+  private static void row(Map<String, String> rows, String key, Object v) {
+    if (v != null) {
+      rows.put(key, value(v));
+    }
   }
 
   private static String value(Object v) {

@@ -1,12 +1,11 @@
 package dev.kiln.job.write;
 
+import dev.kiln.format.ListStats;
 import dev.kiln.job.encode.EncodedItem;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.apache.spark.api.java.JavaRDD;
 
 /**
@@ -95,7 +94,7 @@ public final class ListCounts implements Serializable {
   }
 
   /** List sizes over all shards, for the manifest: see {@link #statistics(long[])}. */
-  public Map<String, Object> listStatistics() {
+  public ListStats listStatistics() {
     long[] sizes = new long[nlist];
     for (int l = 0; l < nlist; l++) {
       for (int s = 0; s < shards; s++) {
@@ -109,7 +108,7 @@ public final class ListCounts implements Serializable {
    * The manifest's {@code lists} object: nlist, min, max, mean, p99 (nearest rank: 99% of the
    * lists hold at most this many items) and how many lists are empty.
    */
-  public static Map<String, Object> statistics(long[] listSizes) {
+  public static ListStats statistics(long[] listSizes) {
     long[] sizes = listSizes.clone();
     Arrays.sort(sizes);
     long total = 0;
@@ -121,13 +120,7 @@ public final class ListCounts implements Serializable {
       }
     }
     int nlist = sizes.length;
-    Map<String, Object> m = new TreeMap<>();
-    m.put("nlist", nlist);
-    m.put("min", sizes[0]);
-    m.put("max", sizes[nlist - 1]);
-    m.put("mean", (double) total / nlist);
-    m.put("p99", sizes[(int) Math.ceil(0.99 * nlist) - 1]);
-    m.put("empty", empty);
-    return m;
+    return new ListStats(empty, sizes[nlist - 1], (double) total / nlist, sizes[0], nlist,
+        sizes[(int) Math.ceil(0.99 * nlist) - 1]);
   }
 }

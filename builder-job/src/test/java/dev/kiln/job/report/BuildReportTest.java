@@ -78,11 +78,8 @@ class BuildReportTest {
   @Test
   void reportWithoutQualitySaysNotEvaluated() throws IOException {
     Manifest m = ReportFixtures.manifest(null);
-    Map<String, Object> build = new java.util.LinkedHashMap<>(m.build());
-    build.put("rejected", 0L);
-    build.put("rejectReasons", Map.of());
-    m = new Manifest(m.formatVersion(), m.version(), m.createdAt(), m.index(), m.metric(), m.dim(),
-        m.count(), m.idType(), m.shards(), m.files(), m.lists(), build, m.timings(), null);
+    m = m.toBuilder().build(m.build().toBuilder().rejected(0L).rejectReasons(Map.of()).build())
+        .quality(null).create();
     String html = BuildReport.render(m, null);
     assertSelfContained(html);
     assertTrue(html.contains("<p class=\"none\" id=\"quality-none\">Search quality: not evaluated.</p>"),

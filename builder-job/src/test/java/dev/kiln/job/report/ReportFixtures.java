@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.format.FileFormat;
+import dev.kiln.format.BuildInfo;
+import dev.kiln.format.ListStats;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import java.awt.image.BufferedImage;
@@ -44,19 +46,20 @@ final class ReportFixtures {
   static Manifest manifest(Quality quality) {
     // The statistics of listSizes(), as the build records them.
     int[] sizes = listSizes();
-    Map<String, Object> lists = new TreeMap<>(Map.of("nlist", sizes.length,
-        "min", (long) Arrays.stream(sizes).min().orElseThrow(),
-        "max", (long) Arrays.stream(sizes).max().orElseThrow(),
-        "mean", 2000.0 / sizes.length, "empty", (int) Arrays.stream(sizes).filter(n -> n == 0).count()));
-    Map<String, Object> build = new LinkedHashMap<>();
-    build.put("input", "/data/<script>alert('x')</script>&items.parquet");
-    build.put("seed", 42L);
-    build.put("partitions", 8);
-    build.put("kmeansIterations", 25);
-    build.put("kmeansObjective", 1234.5678);
-    build.put("rejected", 7L);
-    build.put("rejectReasons", new TreeMap<>(Map.of("nan_or_infinite", 5L, "wrong_dimension", 2L)));
-    build.put("kiln", "0.1.0-SNAPSHOT");
+    ListStats lists = new ListStats(
+        (int) Arrays.stream(sizes).filter(n -> n == 0).count(),
+        (long) Arrays.stream(sizes).max().orElseThrow(), 2000.0 / sizes.length,
+        (long) Arrays.stream(sizes).min().orElseThrow(), sizes.length, null);
+    BuildInfo build = BuildInfo.builder()
+        .input("/data/<script>alert('x')</script>&items.parquet")
+        .seed(42L)
+        .partitions(8)
+        .kmeansIterations(25)
+        .kmeansObjective(1234.5678)
+        .rejected(7L)
+        .rejectReasons(new TreeMap<>(Map.of("nan_or_infinite", 5L, "wrong_dimension", 2L)))
+        .kiln("0.1.0-SNAPSHOT")
+        .build();
     Map<String, Double> timings = new LinkedHashMap<>();
     timings.put("read", 1.25);
     timings.put("train.coarse", 12.5);
@@ -66,12 +69,13 @@ final class ReportFixtures {
     timings.put("write.shards", 2.0);
     timings.put("publish", 0.25);
     timings.put("total", 51.25);
-    return new Manifest(FileFormat.CURRENT_VERSION, "2026-11-23", "2026-11-23T04:05:06Z",
-        "IVF64,PQ16", "l2", 64, 2000, "long", 2,
-        List.of(Manifest.FileEntry.of("model.kiln", 1_200_000, 1),
+    return Manifest.builder().formatVersion(FileFormat.CURRENT_VERSION).version("2026-11-23")
+        .createdAt("2026-11-23T04:05:06Z").index("IVF64,PQ16").metric("l2").dim(64).count(2000)
+        .idType("long").shards(2)
+        .files(List.of(Manifest.FileEntry.of("model.kiln", 1_200_000, 1),
             Manifest.FileEntry.of("shard-00000.kiln", 40_000, 2),
-            Manifest.FileEntry.of("shard-00001.kiln", 41_000, 3)),
-        lists, build, timings, quality == null ? null : quality.toMap());
+            Manifest.FileEntry.of("shard-00001.kiln", 41_000, 3)))
+        .lists(lists).build(build).timings(timings).quality(quality).create();
   }
 
   /** 64 lists, two of them empty, 2000 items in all. */
