@@ -146,7 +146,9 @@ public record Quality(
     @Override
     public Quality deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
       JsonNode n = p.readValueAsTree();
-      if (n == null || !n.isObject()) {
+      // No curve: the v1 summary ({recallAt10, nprobe, queries}) or another shape. Reading it
+      // as a Quality would show zeros where nothing was measured.
+      if (n == null || !n.isObject() || !n.path("curve").isArray()) {
         return null;
       }
       try {
