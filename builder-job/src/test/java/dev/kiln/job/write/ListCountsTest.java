@@ -3,6 +3,7 @@ package dev.kiln.job.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.kiln.format.ListStats;
 import dev.kiln.job.encode.EncodedItem;
 import dev.kiln.testing.SparkExtension;
 import java.nio.charset.StandardCharsets;
@@ -53,9 +54,9 @@ class ListCountsTest {
     assertEquals(500, c.total());
     assertArrayEquals(totals, c.totalListSizes());
     assertEquals(0, c.totalListSizes()[nlist - 1]);
-    assertEquals(1, ((Number) c.listStatistics().get("empty")).intValue());
-    assertEquals(nlist, c.listStatistics().get("nlist"));
-    assertEquals(100.0, (Double) c.listStatistics().get("mean"), 1e-9);
+    assertEquals(1, c.listStatistics().empty());
+    assertEquals(nlist, c.listStatistics().nlist());
+    assertEquals(100.0, c.listStatistics().mean(), 1e-9);
   }
 
   @Test
@@ -79,20 +80,20 @@ class ListCountsTest {
       sizes[i] = i; // 0..99: one empty
     }
     sizes[42] = 1000;
-    Map<String, Object> m = ListCounts.statistics(sizes);
-    assertEquals(100, m.get("nlist"));
-    assertEquals(0L, m.get("min"));
-    assertEquals(1000L, m.get("max"));
-    assertEquals((4950 - 42 + 1000) / 100.0, (Double) m.get("mean"), 1e-9);
+    ListStats m = ListCounts.statistics(sizes);
+    assertEquals(100, m.nlist());
+    assertEquals(0L, m.min());
+    assertEquals(1000L, m.max());
+    assertEquals((4950 - 42 + 1000) / 100.0, m.mean(), 1e-9);
     // Sorted: 0,1,...,41,43,...,99,1000; the 99th of 100 is 99.
-    assertEquals(99L, m.get("p99"));
-    assertEquals(1, m.get("empty"));
+    assertEquals(99L, m.p99());
+    assertEquals(1, m.empty());
 
-    Map<String, Object> one = ListCounts.statistics(new long[] {7});
-    assertEquals(7L, one.get("p99"));
-    assertEquals(0, one.get("empty"));
-    Map<String, Object> ten = ListCounts.statistics(new long[] {0, 0, 1, 2, 3, 4, 5, 6, 7, 50});
-    assertEquals(50L, ten.get("p99"));
-    assertEquals(2, ten.get("empty"));
+    ListStats one = ListCounts.statistics(new long[] {7});
+    assertEquals(7L, one.p99());
+    assertEquals(0, one.empty());
+    ListStats ten = ListCounts.statistics(new long[] {0, 0, 1, 2, 3, 4, 5, 6, 7, 50});
+    assertEquals(50L, ten.p99());
+    assertEquals(2, ten.empty());
   }
 }
