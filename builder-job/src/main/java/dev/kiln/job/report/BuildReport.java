@@ -5,30 +5,13 @@ import dev.kiln.format.BuildInfo;
 import dev.kiln.format.ListStats;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
-import java.awt.BasicStroke;
-import java.awt.Color;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.knowm.xchart.AnnotationLine;
-import org.knowm.xchart.AnnotationText;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.BitmapEncoder.BitmapFormat;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.HorizontalBarChart;
-import org.knowm.xchart.HorizontalBarChartBuilder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.internal.chartpart.Chart;
-import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * {@code report.html}: one published version on one self-contained page, for a person to read.
@@ -41,25 +24,6 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class BuildReport {
   /** The report's file name in a version directory. */
   public static final String FILE_NAME = "report.html";
-
-  // Pixel sizes of the plots (the tests check that the PNGs decode at these sizes).
-  static final int RECALL_WIDTH = 900;
-  static final int RECALL_HEIGHT = 540;
-  static final int STAGES_WIDTH = 900;
-  /** Pixels per stage in the stage chart. */
-  private static final int ROW_HEIGHT = 40;
-  static final int LISTS_WIDTH = 900;
-  static final int LISTS_HEIGHT = 420;
-  /** At most this many buckets in the list-size histogram. */
-  static final int MAX_BUCKETS = 32;
-
-  static {
-    // The plots are drawn off-screen; without this, AWT would look for a display (and fail on a
-    // server). Respect an explicit choice.
-    if (System.getProperty("java.awt.headless") == null) {
-      System.setProperty("java.awt.headless", "true");
-    }
-  }
 
   private BuildReport() {}
 
@@ -136,9 +100,9 @@ public final class BuildReport {
     h.raw("<p>").text(String.format(Locale.ROOT,
         "recall@%d over %,d queries (%s), %d thread(s), %s kernels.", q.k(), q.queries(),
         q.querySource(), q.threads(), q.kernels())).raw("</p>\n");
-    byte[] png = recallPlot(q);
+    byte[] png = ReportCharts.recallPlot(q);
     if (png != null) {
-      image(h, "recall-plot", png, RECALL_WIDTH, RECALL_HEIGHT,
+      image(h, "recall-plot", png, ReportCharts.RECALL_WIDTH, ReportCharts.RECALL_HEIGHT,
           "recall@" + q.k() + " against queries per second, one point per nprobe");
     } else {
       h.raw("<p class=\"none\">No point with a positive QPS to plot.</p>\n");
@@ -177,8 +141,8 @@ public final class BuildReport {
       }
     }
     if (!names.isEmpty()) {
-      int height = 90 + ROW_HEIGHT * names.size();
-      image(h, "stages-plot", stagesPlot(names, seconds, height), STAGES_WIDTH, height,
+      int height = 90 + ReportCharts.ROW_HEIGHT * names.size();
+      image(h, "stages-plot", ReportCharts.stagesPlot(names, seconds, height), ReportCharts.STAGES_WIDTH, height,
           "seconds per build stage");
     }
     h.raw("<table id=\"timings\">\n<thead><tr><th>stage</th><th>seconds</th></tr></thead>\n<tbody>\n");
@@ -192,7 +156,7 @@ public final class BuildReport {
   private static void lists(Html h, ListStats stats, int[] listSizes) {
     h.raw("<section id=\"lists\">\n<h2>List sizes</h2>\n");
     if (listSizes != null && listSizes.length > 0) {
-      image(h, "lists-plot", listsPlot(listSizes), LISTS_WIDTH, LISTS_HEIGHT,
+      image(h, "lists-plot", ReportCharts.listsPlot(listSizes), ReportCharts.LISTS_WIDTH, ReportCharts.LISTS_HEIGHT,
           "histogram of items per inverted list");
     }
     Map<String, String> rows = new LinkedHashMap<>();
@@ -257,139 +221,6 @@ public final class BuildReport {
     }
     keyValueTable(h, rows);
     h.raw("</section>\n");
-  }
-
-  // ------------------------------------------------------------------ plots (XChart)
-
-  /** recall@k against QPS on a log axis, each point labelled with its nprobe; null if no QPS > 0. */
-  private static byte[] recallPlot(Quality q) {
-    List<Quality.Point> points = new ArrayList<>();
-    for (Quality.Point p : q.curve()) {
-      // A log axis cannot show QPS <= 0 (or NaN); such a point stays in the table only.
-      if (p.qps() > 0 && Double.isFinite(p.qps()) && Double.isFinite(p.recall())) {
-        points.add(p);
-      }
-    }
-    if (points.isEmpty()) {
-      return null;
-    }
-    double[] x = new double[points.size()];
-    double[] y = new double[points.size()];
-    double minX = Double.MAX_VALUE;
-    double maxX = 0;
-    for (int i = 0; i < x.length; i++) {
-      x[i] = points.get(i).qps();
-      y[i] = points.get(i).recall();
-      minX = Math.min(minX, x[i]);
-      maxX = Math.max(maxX, x[i]);
-    }
-    XYChart chart = new XYChartBuilder().width(RECALL_WIDTH).height(RECALL_HEIGHT)
-        .title("recall@" + q.k() + " vs QPS (" + q.threads() + " thread" + (q.threads() == 1 ? "" : "s")
-            + ")")
-        .xAxisTitle("queries per second (log scale)").yAxisTitle("recall@" + q.k()).build();
-    style(chart.getStyler());
-    chart.getStyler().setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false)
-        // Half a decade of margin both sides, so the end points and their labels are inside.
-        .setXAxisMin(minX / 1.6).setXAxisMax(maxX * 1.6)
-        .setYAxisMin(0.0).setYAxisMax(1.05).setYAxisDecimalPattern("0.00")
-        .setXAxisDecimalPattern("#,##0").setLegendVisible(q.gate() != null)
-        .setLegendPosition(Styler.LegendPosition.InsideSE).setMarkerSize(9);
-    XYSeries s = chart.addSeries("recall@" + q.k() + " by nprobe", x, y);
-    s.setMarker(SeriesMarkers.CIRCLE);
-    s.setLineColor(BLUE);
-    s.setMarkerColor(BLUE);
-    for (int i = 0; i < x.length; i++) {
-      chart.addAnnotation(new AnnotationText("nprobe " + points.get(i).nprobe(), x[i],
-          Math.min(1.03, y[i] + 0.035), false));
-    }
-    if (q.gate() != null) {
-      // The gate as a horizontal line at the minimum recall (a series, so the legend names it).
-      XYSeries gate = chart.addSeries(String.format(Locale.ROOT, "gate: recall >= %.3f at nprobe %d",
-          q.gate().minRecall(), q.gate().atNprobe()),
-          new double[] {minX / 1.6, maxX * 1.6},
-          new double[] {q.gate().minRecall(), q.gate().minRecall()});
-      gate.setMarker(SeriesMarkers.NONE);
-      gate.setLineColor(q.gate().passed() ? GREEN : RED);
-      gate.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10,
-          new float[] {6, 4}, 0));
-    }
-    return png(chart);
-  }
-
-  private static byte[] stagesPlot(List<String> names, List<Double> seconds, int height) {
-    HorizontalBarChart chart = new HorizontalBarChartBuilder().width(STAGES_WIDTH).height(height)
-        .title("seconds per stage").xAxisTitle("seconds").yAxisTitle("").build();
-    style(chart.getStyler());
-    // One label per bar (ROW_HEIGHT apart): the default spacing hint (74 px) would name only
-    // every other stage. In a horizontal bar chart the X hint governs the category axis too.
-    chart.getStyler().setXAxisTickMarkSpacingHint(ROW_HEIGHT - 8).setXAxisMin(0.0)
-        .setXAxisDecimalPattern("#,##0.#").setLegendVisible(false);
-    chart.addSeries("seconds", seconds, names).setFillColor(BLUE);
-    return png(chart);
-  }
-
-  private static byte[] listsPlot(int[] sizes) {
-    // About four lists per bucket on average, so a small nlist does not give a sparse comb.
-    Buckets b = Buckets.of(sizes, Math.min(MAX_BUCKETS, Math.max(8, sizes.length / 4)));
-    CategoryChart chart = new CategoryChartBuilder().width(LISTS_WIDTH).height(LISTS_HEIGHT)
-        .title(String.format(Locale.ROOT, "items per list (%,d lists)", sizes.length))
-        .xAxisTitle("items in the list").yAxisTitle("lists").build();
-    style(chart.getStyler());
-    chart.getStyler().setAvailableSpaceFill(0.9);
-    chart.getStyler().setYAxisMin(0.0).setYAxisDecimalPattern("#,##0")
-        .setXAxisLabelRotation(b.labels().size() > 12 ? 45 : 0).setXAxisTickMarkSpacingHint(24)
-        .setLegendVisible(false);
-    chart.addSeries("lists", b.labels(), b.counts()).setFillColor(BLUE);
-    return png(chart);
-  }
-
-  /**
-   * Histogram buckets over integer list sizes: equal-width ranges of whole numbers from the
-   * smallest to the largest size, at most {@code max} of them, labelled by their bounds.
-   */
-  record Buckets(List<String> labels, List<Integer> counts) {
-    static Buckets of(int[] sizes, int max) {
-      int lo = Integer.MAX_VALUE;
-      int hi = Integer.MIN_VALUE;
-      for (int s : sizes) {
-        lo = Math.min(lo, s);
-        hi = Math.max(hi, s);
-      }
-      long range = (long) hi - lo + 1;
-      long width = (range + max - 1) / max;
-      int n = (int) ((range + width - 1) / width);
-      int[] counts = new int[n];
-      for (int s : sizes) {
-        counts[(int) ((s - (long) lo) / width)]++;
-      }
-      List<String> labels = new ArrayList<>(n);
-      List<Integer> list = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        long from = lo + i * width;
-        long to = Math.min(hi, from + width - 1);
-        labels.add(from == to ? Long.toString(from) : from + "-" + to);
-        list.add(counts[i]);
-      }
-      return new Buckets(labels, list);
-    }
-  }
-
-  private static final Color BLUE = new Color(0x1f, 0x77, 0xb4);
-  private static final Color GREEN = new Color(0x2c, 0xa0, 0x2c);
-  private static final Color RED = new Color(0xd6, 0x27, 0x28);
-
-  private static void style(Styler s) {
-    s.setChartBackgroundColor(Color.WHITE).setPlotBackgroundColor(Color.WHITE)
-        .setAntiAlias(true).setTextAntiAlias(true).setPlotBorderVisible(true);
-  }
-
-  private static byte[] png(Chart<?, ?> chart) {
-    try {
-      return BitmapEncoder.getBitmapBytes(chart, BitmapFormat.PNG);
-    } catch (IOException e) {
-      // Encoding into memory: an IOException here is a bug, not an I/O condition.
-      throw new UncheckedIOException(e);
-    }
   }
 
   // ------------------------------------------------------------------ HTML

@@ -60,11 +60,11 @@ class BuildReportTest {
     Map<String, BufferedImage> images = images(html);
     assertEquals(List.of("recall-plot", "stages-plot", "lists-plot"), List.copyOf(images.keySet()));
     BufferedImage recall = images.get("recall-plot");
-    assertEquals(BuildReport.RECALL_WIDTH, recall.getWidth());
-    assertEquals(BuildReport.RECALL_HEIGHT, recall.getHeight());
-    assertEquals(BuildReport.LISTS_HEIGHT, images.get("lists-plot").getHeight());
-    assertTrue(html.contains("<img id=\"recall-plot\" width=\"" + BuildReport.RECALL_WIDTH
-        + "\" height=\"" + BuildReport.RECALL_HEIGHT + "\""), "img size attributes");
+    assertEquals(ReportCharts.RECALL_WIDTH, recall.getWidth());
+    assertEquals(ReportCharts.RECALL_HEIGHT, recall.getHeight());
+    assertEquals(ReportCharts.LISTS_HEIGHT, images.get("lists-plot").getHeight());
+    assertTrue(html.contains("<img id=\"recall-plot\" width=\"" + ReportCharts.RECALL_WIDTH
+        + "\" height=\"" + ReportCharts.RECALL_HEIGHT + "\""), "img size attributes");
     for (Map.Entry<String, BufferedImage> e : images.entrySet()) {
       // Anti-aliased text, axes, markers and bars: many colours and a fair share of ink.
       assertTrue(colours(e.getValue()) > 20, e.getKey() + " has " + colours(e.getValue())
@@ -108,8 +108,8 @@ class BuildReportTest {
   @Test
   void listSizeBucketsCoverEveryListOnce() {
     int[] sizes = ReportFixtures.listSizes();
-    BuildReport.Buckets b = BuildReport.Buckets.of(sizes, BuildReport.MAX_BUCKETS);
-    assertTrue(b.labels().size() <= BuildReport.MAX_BUCKETS, b.labels().toString());
+    ReportCharts.Buckets b = ReportCharts.Buckets.of(sizes, ReportCharts.MAX_BUCKETS);
+    assertTrue(b.labels().size() <= ReportCharts.MAX_BUCKETS, b.labels().toString());
     assertEquals(sizes.length, b.counts().stream().mapToInt(Integer::intValue).sum());
     int min = Arrays.stream(sizes).min().orElseThrow();
     int max = Arrays.stream(sizes).max().orElseThrow();
@@ -117,11 +117,11 @@ class BuildReportTest {
     assertTrue(b.labels().get(b.labels().size() - 1).endsWith("-" + max)
         || b.labels().get(b.labels().size() - 1).equals(Integer.toString(max)), b.labels().toString());
     // Few distinct sizes: one bucket per size, labelled by it.
-    BuildReport.Buckets small = BuildReport.Buckets.of(new int[] {3, 5, 5, 4, 3, 3}, 32);
+    ReportCharts.Buckets small = ReportCharts.Buckets.of(new int[] {3, 5, 5, 4, 3, 3}, 32);
     assertEquals(List.of("3", "4", "5"), small.labels());
     assertEquals(List.of(3, 1, 2), small.counts());
     // All lists the same size.
-    assertEquals(List.of(6), BuildReport.Buckets.of(new int[] {9, 9, 9, 9, 9, 9}, 32).counts());
+    assertEquals(List.of(6), ReportCharts.Buckets.of(new int[] {9, 9, 9, 9, 9, 9}, 32).counts());
   }
 
   @Test
