@@ -156,45 +156,22 @@ public final class CoarseQuantizer implements CoarseProber {
    */
   public int probe(
       float[] q, int nprobe, TopK heap, long[] outLists, float[] outDist, float[] scratch) {
-    int group = 4 * VectorKernels.TILE;
-    for (int g = 0; g < bias.length; g += group) {
-      K.dots1x64(q, 0, tiles, g * dim, dim, scratch, g);
-    }
+    dots(q, 0, scratch);
     return probeFromDots(q, 0, nprobe, heap, outLists, outDist, scratch, 0);
   }
 
-  /**
-   * The first half of {@link #probe} for {@code n} queries at once (rows of {@code queries},
-   * stride dim): their dot products with every centroid, query i's at {@code dots[i *
-   * scratchLength() ...]}. GEMM-style, like {@link #assign}: each tile of 16 centroids is loaded
-   * once per four queries and stays in cache while all n pass, so the centroids are read once
-   * per batch instead of once per query. The arithmetic per (query, centroid) is the same as
-   * {@link #probe}'s (one multiply-add per dimension, in order), so the same lists come out.
-   */
-  public void dotsBatch(float[] queries, int n, float[] dots, float[] tileScratch) {
-    int width = VectorKernels.TILE;
-    int stride = bias.length;
-    int last = n - 1;
-    for (int t = 0; t < tileCount; t++) {
-      int tOff = t * dim * width;
-      int c0 = t * width;
-      for (int i = 0; i < n; i += 4) {
-        K.dots4x16(queries, i * dim, Math.min(i + 1, last) * dim, Math.min(i + 2, last) * dim,
-            Math.min(i + 3, last) * dim, tiles, tOff, dim, tileScratch);
-        for (int r = 0, m = Math.min(4, n - i); r < m; r++) {
-          System.arraycopy(tileScratch, r * width, dots, (i + r) * stride + c0, width);
-        }
-      }
+  /** The query's dot product with every centroid, 64 transposed centroids per kernel call. */
+  private void dots(float[] q, int qOff, float[] dots) {
+    int group = 4 * VectorKernels.TILE;
+    for (int g = 0; g < bias.length; g += group) {
+      K.dots1x64(q, qOff, tiles, g * dim, dim, dots, g);
     }
   }
 
   @Override
   public Probe probe(float[] q, int qOff, int nprobe, Probe out) {
     float[] dots = out.dots(bias.length);
-    int group = 4 * VectorKernels.TILE;
-    for (int g = 0; g < bias.length; g += group) {
-      K.dots1x64(q, qOff, tiles, g * dim, dim, dots, g);
-    }
+    dots(q, qOff, dots);
     return select(q, qOff, nprobe, out, dots, 0);
   }
 
@@ -205,8 +182,11 @@ public final class CoarseQuantizer implements CoarseProber {
   }
 
   /**
-   * As {@link #dotsBatch} then {@link #probeFromDots} per query: each query's dots go to its own
-   * probe's buffer, with the same arithmetic, so the same lists come out.
+   * {@link #probe} for {@code n} queries at once (rows of {@code queries}, stride dim),
+   * GEMM-style like {@link #assign}: each tile of 16 centroids is loaded once per four queries
+   * and stays in cache while all n pass, so the centroids are read once per block instead of once
+   * per query. The arithmetic per (query, centroid) is the same as {@link #probe}'s (one
+   * multiply-add per dimension, in order), so the same lists come out.
    */
   @Override
   public void probeBlock(float[] queries, int n, int nprobe, Probe[] out) {
