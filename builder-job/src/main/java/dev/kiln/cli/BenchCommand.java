@@ -1,13 +1,13 @@
 package dev.kiln.cli;
 
+import dev.kiln.errors.InvalidInputException;
 import dev.kiln.tools.Vecs;
 import dev.kiln.tools.Convert;
 import dev.kiln.tools.QueryRun;
-import dev.kiln.job.BuildConfig;
+import dev.kiln.job.config.BuildConfig;
 import dev.kiln.job.BuildResult;
-import dev.kiln.job.KilnException;
 import dev.kiln.job.KilnBuildJob;
-import dev.kiln.job.evaluate.EvalConfig;
+import dev.kiln.job.config.EvalConfig;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.format.Quality;
@@ -69,12 +69,12 @@ final class BenchCommand implements Callable<Integer> {
     int dim = Vecs.shape(base).dim();
     float[][] q = Vecs.readQueries(queries);
     if (q[0].length != dim) {
-      throw KilnException.badInput(queries + ": queries have dimension " + q[0].length + ", "
+      throw new InvalidInputException(queries + ": queries have dimension " + q[0].length + ", "
           + base + " has " + dim);
     }
     int[][] gt = Vecs.readInts(groundTruth);
     if (gt.length < q.length || gt[0].length < k) {
-      throw KilnException.badInput(groundTruth + ": " + gt.length + " rows of " + gt[0].length
+      throw new InvalidInputException(groundTruth + ": " + gt.length + " rows of " + gt[0].length
           + " ids; " + queries + " has " + q.length + " queries and --k is " + k);
     }
     if (reuse) {

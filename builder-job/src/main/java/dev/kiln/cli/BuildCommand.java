@@ -1,14 +1,14 @@
 package dev.kiln.cli;
 
-import dev.kiln.job.BuildConfig;
+import dev.kiln.errors.InvalidOptionException;
+import dev.kiln.job.config.BuildConfig;
 import dev.kiln.job.BuildProgress;
 import dev.kiln.job.BuildResult;
 import dev.kiln.job.KilnBuildJob;
-import dev.kiln.job.KilnException;
 import dev.kiln.job.evaluate.CurveTable;
-import dev.kiln.job.evaluate.EvalConfig;
+import dev.kiln.job.config.EvalConfig;
 import dev.kiln.job.plan.AutoIndex;
-import dev.kiln.job.read.OnDuplicate;
+import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.format.Quality;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +58,7 @@ final class BuildCommand implements Callable<Integer> {
       try {
         mode = BuildProgress.Mode.valueOf(progress.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw KilnException.usage("--progress must be auto, bar, lines or none, not " + progress);
+        throw new InvalidOptionException("--progress must be auto, bar, lines or none, not " + progress);
       }
       BuildResult r = new KilnBuildJob(spark.spark(), cfg).progress(mode).run();
       if (r.alreadyPublished()) {
@@ -187,7 +187,7 @@ final class BuildCommand implements Callable<Integer> {
         return new EvalConfig(queries, evalQueries, evalK, evalNprobes,
             minRecall == null ? Double.NaN : minRecall, atNprobe);
       } catch (IllegalArgumentException e) {
-        throw KilnException.usage(e.getMessage());
+        throw new InvalidOptionException(e.getMessage());
       }
     }
 
@@ -195,7 +195,7 @@ final class BuildCommand implements Callable<Integer> {
       try {
         return OnDuplicate.parse(onDuplicate);
       } catch (IllegalArgumentException e) {
-        throw KilnException.usage(e.getMessage());
+        throw new InvalidOptionException(e.getMessage());
       }
     }
 
@@ -228,7 +228,7 @@ final class BuildCommand implements Callable<Integer> {
         return parse.get();
       } catch (IllegalArgumentException e) {
         String msg = String.valueOf(e.getMessage());
-        throw KilnException.usage(msg.startsWith(option) ? msg : option + ": " + msg);
+        throw new InvalidOptionException(msg.startsWith(option) ? msg : option + ": " + msg);
       }
     }
   }

@@ -1,9 +1,9 @@
 package dev.kiln.cli;
 
-import dev.kiln.job.BuildConfig;
+import dev.kiln.job.config.BuildConfig;
 import dev.kiln.job.read.CanonicalOrder;
 import dev.kiln.job.read.InputReader;
-import dev.kiln.job.read.OnDuplicate;
+import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.job.read.Item;
 import dev.kiln.job.train.DistributedKMeans;
 import dev.kiln.job.train.KMeansSeeds;

@@ -1,7 +1,7 @@
 package dev.kiln.cli;
 
-import dev.kiln.job.KilnException;
-import dev.kiln.job.KilnVersion;
+import dev.kiln.errors.KilnException;
+import dev.kiln.job.config.KilnVersion;
 import dev.kiln.format.CorruptIndexException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -71,7 +71,7 @@ public final class KilnCli implements Runnable {
           Throwable cause = rootUserError(e);
           if (cause instanceof KilnException k) {
             err.println("kiln: error: " + oneLine(k.getMessage()));
-            return k.exitCode();
+            return ExitCodes.of(k);
           }
           if (cause instanceof CorruptIndexException || cause instanceof NoSuchFileException
               || cause instanceof NotDirectoryException) {
@@ -82,11 +82,11 @@ public final class KilnCli implements Runnable {
                     + (cause instanceof NoSuchFileException ? "no such file or directory"
                         : "not a directory");
             err.println("kiln: error: " + oneLine(what));
-            return KilnException.BAD_INPUT;
+            return ExitCodes.BAD_INPUT;
           }
           if (cause instanceof IllegalArgumentException) {
             err.println("kiln: error: " + oneLine(cause.getMessage()));
-            return KilnException.USAGE;
+            return ExitCodes.USAGE;
           }
           err.println("kiln: error: " + e);
           e.printStackTrace(err);

@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.format.IndexLayout;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -22,7 +22,7 @@ final class OutputPaths {
   static void checkFile(String option, Path file) {
     Path p = file.toAbsolutePath().normalize();
     if (Files.isDirectory(p)) {
-      throw KilnException.usage(option + " " + file + " is a directory; give the file to write");
+      throw new InvalidOptionException(option + " " + file + " is a directory; give the file to write");
     }
     checkAncestors(option, file, p.getParent());
   }
@@ -31,7 +31,7 @@ final class OutputPaths {
   static void checkDirectory(String option, Path dir) {
     Path p = dir.toAbsolutePath().normalize();
     if (Files.exists(p) && !Files.isDirectory(p)) {
-      throw KilnException.usage(option + " " + dir + " is a file, not a directory");
+      throw new InvalidOptionException(option + " " + dir + " is a file, not a directory");
     }
     checkAncestors(option, dir, p.getParent());
   }
@@ -44,19 +44,19 @@ final class OutputPaths {
   static void checkIndexRoot(String option, Path root) {
     checkDirectory(option, root);
     if (Files.exists(root.resolve(IndexLayout.MANIFEST))) {
-      throw KilnException.usage(option + " " + root + " is a version directory (it holds "
+      throw new InvalidOptionException(option + " " + root + " is a version directory (it holds "
           + IndexLayout.MANIFEST + "); give an index root: the version goes to DIR/versions/ID");
     }
     for (String d : java.util.List.of(IndexLayout.VERSIONS, IndexLayout.STAGING)) {
       Path p = root.resolve(d);
       if (Files.exists(p) && !Files.isDirectory(p)) {
-        throw KilnException.usage(option + " " + root + ": " + p + " is a file, not a directory;"
+        throw new InvalidOptionException(option + " " + root + ": " + p + " is a file, not a directory;"
             + " this is not a Kiln index root");
       }
     }
     Path latest = root.resolve(IndexLayout.LATEST);
     if (Files.exists(latest) && !Files.isRegularFile(latest)) {
-      throw KilnException.usage(option + " " + root + ": " + latest + " is not a regular file;"
+      throw new InvalidOptionException(option + " " + root + ": " + latest + " is not a regular file;"
           + " this is not a Kiln index root");
     }
   }
@@ -66,7 +66,7 @@ final class OutputPaths {
     for (Path a = parent; a != null; a = a.getParent()) {
       if (Files.exists(a)) {
         if (!Files.isDirectory(a)) {
-          throw KilnException.usage(option + " " + given + " cannot be created: " + a
+          throw new InvalidOptionException(option + " " + given + " cannot be created: " + a
               + " is a file, not a directory");
         }
         return;
@@ -93,7 +93,7 @@ final class OutputPaths {
         continue; // an ancestor is a file: found further up
       }
       if (!st.isDirectory()) {
-        throw KilnException.usage(option + " " + uri + (a.equals(fs.makeQualified(p))
+        throw new InvalidOptionException(option + " " + uri + (a.equals(fs.makeQualified(p))
             ? " is a file, not a directory" : " cannot be created: " + a + " is a file"));
       }
       return;

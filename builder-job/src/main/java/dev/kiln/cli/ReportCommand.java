@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
 import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.Manifest;
@@ -45,7 +45,7 @@ final class ReportCommand implements Callable<Integer> {
       listSizes = index.listSizes();
       dir = index.versionDir();
     } catch (CorruptIndexException | NoSuchFileException e) {
-      throw KilnException.badInput("cannot open " + path + " as an index: " + e.getMessage());
+      throw new InvalidInputException("cannot open " + path + " as an index: " + e.getMessage());
     }
     Path file = (out != null ? out : dir.resolve(BuildReport.FILE_NAME)).toAbsolutePath();
     write(file, BuildReport.render(manifest, listSizes));

@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.tools.SyntheticData;
 import dev.kiln.tools.Vecs;
 import java.nio.file.Files;
@@ -42,10 +42,10 @@ final class SampleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (n < 1 || queries < 1 || dim < 1) {
-      throw KilnException.usage("--n, --queries and --dim must be at least 1");
+      throw new InvalidOptionException("--n, --queries and --dim must be at least 1");
     }
     if (dim > Vecs.MAX_DIM) {
-      throw KilnException.usage("--dim " + dim + " is above " + Vecs.MAX_DIM
+      throw new InvalidOptionException("--dim " + dim + " is above " + Vecs.MAX_DIM
           + ", the largest dimension Kiln reads from .fvecs files");
     }
     checkHeap();
@@ -73,7 +73,7 @@ final class SampleCommand implements Callable<Integer> {
     Runtime rt = Runtime.getRuntime();
     long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     if (need > free) {
-      throw KilnException.usage(String.format(java.util.Locale.ROOT, "--n %,d and --queries %,d"
+      throw new InvalidOptionException(String.format(java.util.Locale.ROOT, "--n %,d and --queries %,d"
           + " of --dim %d need %,d MiB of heap, %,d MiB are free: lower them, or raise -Xmx"
           + " (KILN_JAVA_OPTS)", n, queries, dim, need >> 20, free >> 20));
     }

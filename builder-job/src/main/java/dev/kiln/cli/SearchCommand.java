@@ -1,8 +1,9 @@
 package dev.kiln.cli;
 
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.tools.Vecs;
 import dev.kiln.tools.QueryRun;
-import dev.kiln.job.KilnException;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.SearchParams;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ final class SearchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (k < 1 || nprobe < 1 || refineFactor < 1 || show < 0) {
-      throw KilnException.usage("--k, --nprobe and --refine-factor must be at least 1 and --show"
+      throw new InvalidOptionException("--k, --nprobe and --refine-factor must be at least 1 and --show"
           + " at least 0; got " + k + ", " + nprobe + ", " + refineFactor + ", " + show);
     }
     // Every file is checked before the index is opened: a bad query is the file's fault.
@@ -52,7 +53,7 @@ final class SearchCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(index)) {
       if (q.length > 0 && q[0].length != idx.dim()) {
-        throw KilnException.badInput(queries + ": queries have dimension " + q[0].length
+        throw new InvalidInputException(queries + ": queries have dimension " + q[0].length
             + ", the index " + idx.versionDir() + " has " + idx.dim());
       }
       System.out.printf("opened %s (%,d items) in %.2f ms (first open in this JVM); %.2f ms"
@@ -65,7 +66,7 @@ final class SearchCommand implements Callable<Integer> {
         run = QueryRun.run(idx, q, k, params);
       } catch (IllegalArgumentException e) {
         // The options were checked above, so the loader refused a query (QueryRun names it).
-        throw KilnException.badInput(queries + ": " + e.getMessage());
+        throw new InvalidInputException(queries + ": " + e.getMessage());
       }
       for (int i = 0; i < Math.min(show, q.length); i++) {
         System.out.printf("query %d: %s%n", i, run.results()[i]);
@@ -96,7 +97,7 @@ final class SearchCommand implements Callable<Integer> {
   private int[][] readGroundTruth(int queryCount) throws java.io.IOException {
     int[][] gt = Vecs.readInts(groundTruth);
     if (gt.length < queryCount || gt[0].length < k) {
-      throw KilnException.badInput(groundTruth + ": " + gt.length + " rows of " + gt[0].length
+      throw new InvalidInputException(groundTruth + ": " + gt.length + " rows of " + gt[0].length
           + " ids; " + queries + " has " + queryCount + " queries and --k is " + k);
     }
     return gt;

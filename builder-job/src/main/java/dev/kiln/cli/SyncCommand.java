@@ -1,7 +1,7 @@
 package dev.kiln.cli;
 
+import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.format.IndexLayout;
-import dev.kiln.job.KilnException;
 import dev.kiln.store.VersionCopy;
 import java.io.IOException;
 import java.net.URI;
@@ -71,7 +71,7 @@ final class SyncCommand implements Callable<Integer> {
       return java.nio.file.Path.of(URI.create(to));
     }
     if (to.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
-      throw KilnException.usage("--to must be a local directory, not " + to
+      throw new InvalidOptionException("--to must be a local directory, not " + to
           + " (the loader maps local files)");
     }
     return java.nio.file.Path.of(to);

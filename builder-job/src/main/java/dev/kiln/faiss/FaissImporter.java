@@ -1,8 +1,9 @@
 package dev.kiln.faiss;
 
-import dev.kiln.job.BuildConfig;
-import dev.kiln.job.KilnException;
-import dev.kiln.job.KilnVersion;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.InvalidOptionException;
+import dev.kiln.job.config.BuildConfig;
+import dev.kiln.job.config.KilnVersion;
 import dev.kiln.job.publish.OutputRoot;
 import dev.kiln.job.publish.Publisher;
 import dev.kiln.job.report.BuildReport;
@@ -63,18 +64,18 @@ public final class FaissImporter {
     long t0 = System.nanoTime();
     IndexLayout.checkVersionId(versionId);
     if (shards < 0) {
-      throw KilnException.usage("--shards must be at least 1 (or 0 for automatic), got " + shards);
+      throw new InvalidOptionException("--shards must be at least 1 (or 0 for automatic), got " + shards);
     }
     OutputRoot.check(conf, output); // a bad --output fails before the file is read
     if (!Files.isRegularFile(file)) {
-      throw KilnException.badInput(file + ": " + (Files.exists(file) ? "not a regular file"
+      throw new InvalidInputException(file + ": " + (Files.exists(file) ? "not a regular file"
           : "no such file"));
     }
     try (FaissInput in = new FaissInput(file)) {
       FaissIvf ivf = FaissIndexReader.read(in);
       if (shards > Math.max(1, ivf.ntotal())) {
         // Empty shard files by the thousand, and (shards x nlist) counts that overflow.
-        throw KilnException.usage("--shards " + shards + " is more than the " + ivf.ntotal()
+        throw new InvalidOptionException("--shards " + shards + " is more than the " + ivf.ntotal()
             + " vectors in " + file + ": give at most " + Math.max(1, ivf.ntotal()));
       }
       int shardCount = shards > 0 ? shards : autoShards(ivf.ntotal(), ivf.codeSize());
@@ -99,7 +100,7 @@ public final class FaissImporter {
       try {
         Manifest manifest = write(in, ivf, pub, counts, shardCount, versionId, fingerprint,
             file, t0);
-        BuildReport.writeTo(pub, manifest, listSizes(counts, ivf.nlist(), shardCount));
+        BuildReport.writeTo(pub::writeUnlisted, manifest, listSizes(counts, ivf.nlist(), shardCount));
         pub.publish(manifest);
         LOG.info("published {} from {} ({}, {} items, {} shards)", pub.versionDir(), file,
             ivf.typeName(), ivf.ntotal(), shardCount);
@@ -110,7 +111,7 @@ public final class FaissImporter {
         throw e;
       }
     } catch (NoSuchFileException e) {
-      throw KilnException.badInput(file + ": no such file");
+      throw new InvalidInputException(file + ": no such file");
     }
   }
 
@@ -133,7 +134,7 @@ public final class FaissImporter {
   private static long[] count(FaissInput in, FaissIvf ivf, int shards) throws IOException {
     int nlist = ivf.nlist();
     if ((long) shards * nlist > Integer.MAX_VALUE - 8) {
-      throw KilnException.usage("--shards " + shards + " x " + nlist + " lists in " + in.name()
+      throw new InvalidOptionException("--shards " + shards + " x " + nlist + " lists in " + in.name()
           + " is more (shard, list) pairs than Kiln can count: give fewer --shards");
     }
     long[] counts = new long[shards * nlist];
@@ -171,7 +172,7 @@ public final class FaissImporter {
         bytes += 64 + counts[s * nlist + l] * (ivf.codeSize() + 8L) + 8;
       }
       if (bytes >= Integer.MAX_VALUE) {
-        throw KilnException.usage(in.name() + ": shard " + s + " of " + shards + " would hold "
+        throw new InvalidOptionException(in.name() + ": shard " + s + " of " + shards + " would hold "
             + bytes + " bytes; Kiln's shards must be under 2 GiB: pass more --shards");
       }
     }

@@ -14,7 +14,7 @@ import java.io.IOException;
  * <p>Reads the header, the quantizer and the PQ into memory and records where each inverted
  * list lies; the lists themselves are read later, one at a time ({@link FaissIvf#readList}).
  * Anything else (another index type, a truncated file, a count the file cannot hold, trailing
- * bytes) is rejected with a one-line {@link dev.kiln.job.KilnException#badInput} naming the
+ * bytes) is rejected with a one-line {@link dev.kiln.errors.InvalidInputException} naming the
  * file and the problem.
  */
 final class FaissIndexReader {

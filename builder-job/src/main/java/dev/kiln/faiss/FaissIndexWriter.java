@@ -2,7 +2,9 @@ package dev.kiln.faiss;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.InvalidOptionException;
+import dev.kiln.errors.KilnException;
 import dev.kiln.store.AtomicFile;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.IdType;
@@ -72,7 +74,7 @@ public final class FaissIndexWriter {
   public static Result export(Path index, Path out, Integer shard) throws IOException {
     Path target = out.toAbsolutePath();
     if (Files.isDirectory(target)) {
-      throw KilnException.usage("--out " + out + " is a directory; give the file to write");
+      throw new InvalidOptionException("--out " + out + " is a directory; give the file to write");
     }
     Path dir;
     Manifest manifest;
@@ -85,14 +87,14 @@ public final class FaissIndexWriter {
         manifest = checked.manifest();
       }
     } catch (CorruptIndexException e) {
-      throw KilnException.badInput("cannot export " + index + ": " + e.getMessage());
+      throw new InvalidInputException("cannot export " + index + ": " + e.getMessage());
     } catch (NoSuchFileException e) {
-      throw KilnException.badInput("cannot export " + index + ": no such index directory");
+      throw new InvalidInputException("cannot export " + index + ": no such index directory");
     }
     if (manifest.spec().hasRefine()) {
       // Faiss's IndexRefine is not written: dropping the refine vectors silently would export
       // an index that answers differently.
-      throw KilnException.usage("cannot export " + index + ": " + manifest.spec()
+      throw new InvalidOptionException("cannot export " + index + ": " + manifest.spec()
           + " has a refine stage, which export-faiss does not write; export an index without one");
     }
     int shardCount = manifest.shards();
@@ -102,7 +104,7 @@ public final class FaissIndexWriter {
         chosen.add(s);
       }
     } else if (shard < 0 || shard >= shardCount) {
-      throw KilnException.usage("--shard " + shard + " is out of range: " + dir + " has "
+      throw new InvalidOptionException("--shard " + shard + " is out of range: " + dir + " has "
           + shardCount + " shard(s), numbered 0 to " + (shardCount - 1));
     } else {
       chosen.add(shard);

@@ -1,6 +1,7 @@
 package dev.kiln.faiss;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.KilnException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,7 +14,7 @@ import java.nio.file.StandardOpenOption;
  * Reads a Faiss index file with positional reads: little-endian values by C++ type size, and
  * every count read from the file checked against the bytes that remain before anything is
  * allocated for it, so a damaged or foreign file fails with one line naming the file, the
- * offset and the problem ({@link KilnException#badInput}), never with an OutOfMemoryError.
+ * offset and the problem ({@link dev.kiln.errors.InvalidInputException}), never with an OutOfMemoryError.
  */
 final class FaissInput implements Closeable {
   private final FileChannel ch;
@@ -46,7 +47,7 @@ final class FaissInput implements Closeable {
 
   /** A user-facing error about this file: {@code NAME: problem}. */
   KilnException error(String problem) {
-    return KilnException.badInput(name + ": " + problem);
+    return new InvalidInputException(name + ": " + problem);
   }
 
   private void need(long n, String what) {

@@ -4,15 +4,10 @@
  * {@link dev.kiln.faiss.FaissIndexReader} and {@link dev.kiln.faiss.FaissImporter} import a
  * Faiss file and publish it as a version.
  *
- * <p>May import: {@code dev.kiln.format}, the loader's {@code search} and {@code quantize},
- * Hadoop and Jackson; not {@code dev.kiln.cli}. Imports today: {@code format},
- * {@code search} (KilnIndex), {@code quantize} (IndexModel), and also the build job's
- * {@code dev.kiln.job} (BuildConfig.TARGET_SHARD_BYTES, KilnException, KilnVersion),
- * {@code job.publish} (Publisher, OutputRoot, BuildFingerprint), {@code job.report}
- * (BuildReport) and {@code job.write} (ListCounts.statistics).
+ * <p>May import: {@code dev.kiln.errors}, {@code dev.kiln.format}, {@code dev.kiln.store}, the
+ * loader's {@code search} and {@code quantize}, Hadoop and Jackson; to publish an import as a
+ * build does, {@code job.publish} (Publisher, BuildFingerprint), {@code job.report},
+ * {@code job.write} (ListCounts.statistics) and {@code job.config} (the shard size target,
+ * KilnVersion). Not the orchestrator or {@code dev.kiln.cli}.
  */
 package dev.kiln.faiss;
-
-// TODO(issue 15): depends on the build job's packages for publishing (Publisher, OutputRoot,
-// BuildFingerprint, BuildReport), shared defaults and statistics (BuildConfig, ListCounts) and
-// exit codes (KilnException); the storage layer and domain exceptions should stand in for them.

@@ -1,5 +1,10 @@
 package dev.kiln.job;
 
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.InvalidOptionException;
+import dev.kiln.errors.KilnException;
+import dev.kiln.job.config.BuildConfig;
+import dev.kiln.job.config.KilnVersion;
 import dev.kiln.job.encode.EncodedItem;
 import dev.kiln.job.evaluate.BuildEvaluation;
 import dev.kiln.job.encode.Encoder;
@@ -103,7 +108,14 @@ public final class KilnBuildJob {
       return new BuildResult(done.versionDir().toString(), done.manifest(), timer.total(), true,
           done.latest());
     }
-    InputReader.Input input = new InputReader(spark, cfg, files).read();
+    // Once the dimension is known, before the input is read in full: a dimension no task can
+    // hold fails now, not in an executor's OutOfMemoryError. The samples (PQ, evaluation) are
+    // checked once the row count is known, below.
+    InputReader.Input input = new InputReader(spark, cfg, files).read(dim -> {
+      if (cfg.spec() != null) {
+        MemoryCheck.check(spark.sparkContext(), dim, cfg.spec(), 0, 0);
+      }
+    });
     int dim = input.dim();
     long n = input.count();
     IndexSpec spec = chooseIndex(n, dim);
@@ -156,7 +168,7 @@ public final class KilnBuildJob {
             : TrainingSample.blocks(items, f, cfg.seed() + 1, dim);
         pqRows = reuse ? trainRows : TrainingSample.rows(pqSample);
         if (pqRows < ProductQuantizer.KSUB) {
-          throw KilnException.badInput("PQ training needs at least " + ProductQuantizer.KSUB
+          throw new InvalidInputException("PQ training needs at least " + ProductQuantizer.KSUB
               + " vectors; the sample has " + pqRows + " (input: " + n + " valid rows)");
         }
         codebooks = PqTrainer.train(jsc, pqSample, coarse.centroids(), spec.nlist(), dim,
@@ -223,7 +235,7 @@ public final class KilnBuildJob {
           .metric(cfg.metric().cliName()).dim(dim).count(counts.total()).idType(idType)
           .shards(shards).files(pub.files()).lists(counts.listStatistics()).build(build)
           .timings(timer.seconds()).quality(quality).create();
-      BuildReport.writeTo(pub, manifest, counts.totalListSizes());
+      BuildReport.writeTo(pub::writeUnlisted, manifest, counts.totalListSizes());
       pub.publish(manifest);
       double seconds = timer.total();
       LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),
@@ -279,12 +291,12 @@ public final class KilnBuildJob {
             AutoIndex.human(AutoIndex.bytes(chosen, n, dim, cfg.metric())));
         return chosen;
       } catch (IllegalArgumentException e) {
-        throw KilnException.usage(e.getMessage());
+        throw new InvalidOptionException(e.getMessage());
       }
     }
     long needs = AutoIndex.bytes(cfg.spec(), n, dim, cfg.metric());
     if (budget > 0 && needs > budget) {
-      throw KilnException.usage(String.format(Locale.ROOT,
+      throw new InvalidOptionException(String.format(Locale.ROOT,
           "%s for %d vectors of dimension %d needs %s to serve, over --memory-budget %s; use a"
               + " smaller PQ code, or --index auto", cfg.spec(), n, dim, AutoIndex.human(needs),
           AutoIndex.human(budget)));
@@ -294,7 +306,7 @@ public final class KilnBuildJob {
 
   private static void checkSizes(IndexSpec spec, long n) {
     if (n < spec.nlist()) {
-      throw KilnException.badInput("IVF" + spec.nlist() + " needs at least " + spec.nlist()
+      throw new InvalidInputException("IVF" + spec.nlist() + " needs at least " + spec.nlist()
           + " vectors to train " + spec.nlist() + " lists; the input has " + n + " valid rows");
     }
   }

@@ -1,10 +1,11 @@
 package dev.kiln.store;
 
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.FileFormat;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
-import dev.kiln.job.KilnException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
@@ -33,7 +34,7 @@ record SourceVersion(String id, Path dir, byte[] manifestBytes, Manifest manifes
     try {
       fs = FileSystem.newInstance(src.toUri(), conf);
     } catch (UnsupportedFileSystemException e) {
-      throw KilnException.usage("cannot read " + from + ": " + e.getMessage()
+      throw new InvalidOptionException("cannot read " + from + ": " + e.getMessage()
           + " (s3a:// needs hadoop-aws and its SDK on the classpath)");
     }
     if (fs instanceof ChecksumFileSystem) {
@@ -53,11 +54,11 @@ record SourceVersion(String id, Path dir, byte[] manifestBytes, Manifest manifes
       try {
         IndexLayout.checkVersionId(id);
       } catch (IllegalArgumentException e) {
-        throw KilnException.usage("cannot take a version id from the directory " + src + ": "
+        throw new InvalidOptionException("cannot take a version id from the directory " + src + ": "
             + e.getMessage());
       }
       if (requested != null && !requested.equals(id)) {
-        throw KilnException.usage("--version " + requested + " does not match the version"
+        throw new InvalidOptionException("--version " + requested + " does not match the version"
             + " directory " + src + " given in --from");
       }
       dir = src;
@@ -67,7 +68,7 @@ record SourceVersion(String id, Path dir, byte[] manifestBytes, Manifest manifes
     }
     Path manifestPath = new Path(dir, IndexLayout.MANIFEST);
     if (!isFile(fs, manifestPath)) {
-      throw KilnException.badInput(manifestPath + ": missing: " + dir
+      throw new InvalidInputException(manifestPath + ": missing: " + dir
           + " is not a published version");
     }
     byte[] bytes = readSmall(fs, manifestPath, MAX_MANIFEST_BYTES);
@@ -76,12 +77,12 @@ record SourceVersion(String id, Path dir, byte[] manifestBytes, Manifest manifes
       // Manifest.read checks the entries: plain names, once each, sane sizes and CRCs.
       m = Manifest.read(new ByteArrayInputStream(bytes), manifestPath.toString());
     } catch (CorruptIndexException e) {
-      throw KilnException.badInput(e.getMessage());
+      throw new InvalidInputException(e.getMessage());
     }
     for (Manifest.FileEntry f : m.files()) {
       // Stricter than the manifest's own rule: every file Kiln lists has a header and a footer.
       if (f.bytes() < MIN_FILE_BYTES) {
-        throw KilnException.badInput(manifestPath + ": lists " + f.name() + " with " + f.bytes()
+        throw new InvalidInputException(manifestPath + ": lists " + f.name() + " with " + f.bytes()
             + " bytes, too few for a Kiln file");
       }
     }
@@ -93,16 +94,16 @@ record SourceVersion(String id, Path dir, byte[] manifestBytes, Manifest manifes
     Path latest = new Path(root, IndexLayout.LATEST);
     if (!isFile(fs, latest)) {
       if (!fs.exists(root)) {
-        throw KilnException.badInput(root + ": not found");
+        throw new InvalidInputException(root + ": not found");
       }
-      throw KilnException.badInput(root + ": not a Kiln index: neither "
+      throw new InvalidInputException(root + ": not a Kiln index: neither "
           + IndexLayout.MANIFEST + " nor " + IndexLayout.LATEST + " is there");
     }
     String id = new String(readSmall(fs, latest, 4096), StandardCharsets.UTF_8).trim();
     try {
       return IndexLayout.checkVersionId(id);
     } catch (IllegalArgumentException e) {
-      throw KilnException.badInput(latest + ": " + e.getMessage());
+      throw new InvalidInputException(latest + ": " + e.getMessage());
     }
   }
 
@@ -130,7 +131,7 @@ record SourceVersion(String id, Path dir, byte[] manifestBytes, Manifest manifes
       while ((n = in.read(buf)) > 0) {
         out.write(buf, 0, n);
         if (out.size() > limit) {
-          throw KilnException.badInput(p + ": larger than " + limit + " bytes");
+          throw new InvalidInputException(p + ": larger than " + limit + " bytes");
         }
       }
       return out.toByteArray();

@@ -1,9 +1,11 @@
 package dev.kiln.store;
 
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.VersionConflictException;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.KilnException;
 import dev.kiln.search.KilnIndex;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -82,11 +84,11 @@ public final class VersionCopy {
     try (InputStream in = Files.newInputStream(mp)) {
       local = Manifest.read(in, mp.toString());
     } catch (IOException e) {
-      throw new KilnException(KilnException.CONFLICT, target + " exists but is not a complete"
+      throw new VersionConflictException(target + " exists but is not a complete"
           + " version (" + e.getMessage() + "); remove it and sync again");
     }
     if (!local.equals(source.manifest())) {
-      throw new KilnException(KilnException.CONFLICT, target + " exists and differs from "
+      throw new VersionConflictException(target + " exists and differs from "
           + source.dir() + " (versions are immutable): remove it to sync again");
     }
     try {
@@ -98,7 +100,7 @@ public final class VersionCopy {
       }
       verifyByOpening(target);
     } catch (CorruptIndexException e) {
-      throw KilnException.badInput(e.getMessage() + " (the local copy " + target
+      throw new InvalidInputException(e.getMessage() + " (the local copy " + target
           + " is damaged: remove it and sync again)");
     }
     promoteLatest(root, source.id());
@@ -137,10 +139,10 @@ public final class VersionCopy {
         try {
           st = fs.getFileStatus(p);
         } catch (FileNotFoundException e) {
-          throw KilnException.badInput(p + ": missing (the manifest lists it)");
+          throw new InvalidInputException(p + ": missing (the manifest lists it)");
         }
         if (!st.isFile() || st.getLen() != f.bytes()) {
-          throw KilnException.badInput(p + ": has " + st.getLen() + " bytes, the manifest says "
+          throw new InvalidInputException(p + ": has " + st.getLen() + " bytes, the manifest says "
               + f.bytes() + " (truncated or replaced)");
         }
       }
@@ -156,7 +158,7 @@ public final class VersionCopy {
         verifyByOpening(tmp);
       } catch (CorruptIndexException e) {
         // Name the source file, not the staged copy.
-        throw KilnException.badInput(
+        throw new InvalidInputException(
             e.getMessage().replace(tmp.toString(), source.dir().toString()));
       }
       AtomicFile.syncDirectory(tmp);
@@ -174,7 +176,7 @@ public final class VersionCopy {
           source.totalBytes() + source.manifestBytes().length);
     } catch (KilnException e) {
       deleteTree(tmp);
-      throw new KilnException(e.exitCode(), e.getMessage() + "; nothing was synced");
+      throw e.withMessage(e.getMessage() + "; nothing was synced");
     } catch (IOException | RuntimeException | Error e) {
       deleteTree(tmp);
       throw e;
@@ -202,7 +204,7 @@ public final class VersionCopy {
       int n;
       while ((n = in.read(buf)) >= 0) {
         if (pos + n > expected) {
-          throw KilnException.badInput(src + ": longer than the " + expected
+          throw new InvalidInputException(src + ": longer than the " + expected
               + " bytes the manifest says (replaced while copying?)");
         }
         int body = (int) Math.max(0, Math.min(n, crcEnd - pos));
@@ -214,23 +216,23 @@ public final class VersionCopy {
         pos += n;
       }
       if (pos != expected) {
-        throw KilnException.badInput(src + ": has " + pos + " bytes, the manifest says "
+        throw new InvalidInputException(src + ": has " + pos + " bytes, the manifest says "
             + expected + " (truncated or replaced)");
       }
       out.force(true);
     } catch (ChecksumException e) {
       // The file system's own block checksums failed (every replica, on HDFS).
-      throw KilnException.badInput(src + ": " + e.getMessage());
+      throw new InvalidInputException(src + ": " + e.getMessage());
     }
     int stored = ByteBuffer.wrap(footerCrc).order(ByteOrder.LITTLE_ENDIAN).getInt();
     int content = (int) crc.getValue();
     if (content != stored) {
-      throw KilnException.badInput(String.format(Locale.ROOT,
+      throw new InvalidInputException(String.format(Locale.ROOT,
           "%s: checksum mismatch (footer %08x, content %08x): the file is damaged",
           src, stored, content));
     }
     if (stored != f.crc32cValue()) {
-      throw KilnException.badInput(String.format(Locale.ROOT,
+      throw new InvalidInputException(String.format(Locale.ROOT,
           "%s: checksum %08x differs from the manifest's %s: the file was replaced",
           src, stored, f.crc32c()));
     }

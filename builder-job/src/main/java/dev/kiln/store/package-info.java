@@ -5,8 +5,8 @@
  * published version to a local root, verifying every byte against its manifest
  * ({@code VersionCopy}).
  *
- * <p>May import {@code dev.kiln.format}, {@code dev.kiln.search} (to open a copy as the loader
- * does), Hadoop and {@code dev.kiln.job.KilnException}; not {@code dev.kiln.cli} or the build
- * stages, which use it.
+ * <p>May import: {@code dev.kiln.errors}, {@code dev.kiln.format}, {@code dev.kiln.search} (to open a
+ * copy as the loader does) and Hadoop; not {@code dev.kiln.cli} or the build stages, which use
+ * it.
  */
 package dev.kiln.store;

@@ -1,6 +1,7 @@
 package dev.kiln.tools;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.KilnException;
 import dev.kiln.search.QueryCheck;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,41 +42,41 @@ public final class Vecs {
   public static Shape shape(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       // A directory fails to read; a FIFO would block the open forever.
-      throw KilnException.badInput(file + ": " + (Files.exists(file) ? "not a regular file"
+      throw new InvalidInputException(file + ": " + (Files.exists(file) ? "not a regular file"
           : "no such file"));
     }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size == 0) {
-        throw KilnException.badInput(file + ": empty, no vectors");
+        throw new InvalidInputException(file + ": empty, no vectors");
       }
       ByteBuffer head = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
       while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
         // a 4-byte read may come back short
       }
       if (head.hasRemaining()) {
-        throw KilnException.badInput(file + ": " + size + " bytes, too short for a record's"
+        throw new InvalidInputException(file + ": " + size + " bytes, too short for a record's"
             + " 4-byte dimension; not an fvecs/ivecs file");
       }
       int dim = head.getInt(0);
       if (dim < 1 || dim > MAX_DIM) {
-        throw KilnException.badInput(file + ": record 0 has dimension " + dim + ", expected 1 to "
+        throw new InvalidInputException(file + ": record 0 has dimension " + dim + ", expected 1 to "
             + MAX_DIM + "; not an fvecs/ivecs file, or damaged");
       }
       Shape s = new Shape(0, dim);
       long row = s.recordBytes();
       if (size % row != 0) {
-        throw KilnException.badInput(file + ": " + size + " bytes is not a whole number of "
+        throw new InvalidInputException(file + ": " + size + " bytes is not a whole number of "
             + row + "-byte records (dimension " + dim + "): record " + size / row
             + " is truncated, or the records differ in dimension");
       }
       if (size / row > Integer.MAX_VALUE) {
-        throw KilnException.badInput(file + ": " + size / row + " records, more than "
+        throw new InvalidInputException(file + ": " + size / row + " records, more than "
             + Integer.MAX_VALUE);
       }
       return new Shape((int) (size / row), dim);
     } catch (java.nio.file.NoSuchFileException e) {
-      throw KilnException.badInput(file + ": no such file");
+      throw new InvalidInputException(file + ": no such file");
     }
   }
 
@@ -107,7 +108,7 @@ public final class Vecs {
       try {
         QueryCheck.check(q[i], "query " + i);
       } catch (IllegalArgumentException e) {
-        throw KilnException.badInput(file + ": " + e.getMessage());
+        throw new InvalidInputException(file + ": " + e.getMessage());
       }
     }
     return q;
@@ -130,7 +131,7 @@ public final class Vecs {
     Runtime rt = Runtime.getRuntime();
     long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     if (need > free) {
-      throw KilnException.badInput(String.format(java.util.Locale.ROOT,
+      throw new InvalidInputException(String.format(java.util.Locale.ROOT,
           "%s: %,d records of dimension %d need %,d MiB of heap, %,d MiB are free", file, count,
           s.dim(), need >> 20, free >> 20));
     }
@@ -252,7 +253,7 @@ public final class Vecs {
 
   private static void checkDim(Path file, int record, int dim, int expected) {
     if (dim != expected) {
-      throw KilnException.badInput(file + ": record " + record + " has dimension " + dim
+      throw new InvalidInputException(file + ": record " + record + " has dimension " + dim
           + ", record 0 has " + expected + " (damaged, or not an fvecs/ivecs file)");
     }
   }

@@ -4,8 +4,7 @@
  * ({@code SyntheticData}), timed query runs through the loader ({@code QueryRun}) and the one
  * definition of recall ({@code Recall}, also used by the build's evaluation).
  *
- * <p>May import {@code dev.kiln.format}, {@code dev.kiln.search}, Spark and
- * {@code dev.kiln.job.KilnException}; nothing in {@code dev.kiln.cli}: commands call this
- * package, not the other way round.
+ * <p>May import: {@code dev.kiln.errors}, {@code dev.kiln.format}, {@code dev.kiln.search} and
+ * Spark; nothing in {@code dev.kiln.cli}: commands call this package, not the other way round.
  */
 package dev.kiln.tools;

@@ -14,8 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.BuildConfig;
-import dev.kiln.job.KilnException;
+import dev.kiln.job.config.BuildConfig;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.testing.KilnTestData;
@@ -203,48 +202,48 @@ class BuildCommandTest {
   @Test
   void missingInputPath() {
     String missing = tmp.resolve("no-such-dir").resolve("items.parquet").toString();
-    assertFails(KilnException.BAD_INPUT, missing, "IVF4,Flat", "l2", missing, "not found");
+    assertFails(ExitCodes.BAD_INPUT, missing, "IVF4,Flat", "l2", missing, "not found");
   }
 
   @Test
   void missingIdColumn() {
-    assertFails(KilnException.BAD_INPUT, noIdColumn, "IVF4,Flat", "l2",
+    assertFails(ExitCodes.BAD_INPUT, noIdColumn, "IVF4,Flat", "l2",
         "'id'", "--id-column", noIdColumn);
   }
 
   @Test
   void missingEmbeddingColumn() {
-    assertFails(KilnException.BAD_INPUT, noEmbeddingColumn, "IVF4,Flat", "l2",
+    assertFails(ExitCodes.BAD_INPUT, noEmbeddingColumn, "IVF4,Flat", "l2",
         "'embedding'", "--vector-column");
   }
 
   @Test
   void idColumnOfWrongType() {
-    assertFails(KilnException.BAD_INPUT, doubleIds, "IVF4,Flat", "l2", "'id'", "double");
+    assertFails(ExitCodes.BAD_INPUT, doubleIds, "IVF4,Flat", "l2", "'id'", "double");
   }
 
   @Test
   void embeddingOfWrongType() {
-    assertFails(KilnException.BAD_INPUT, stringEmbedding, "IVF4,Flat", "l2",
+    assertFails(ExitCodes.BAD_INPUT, stringEmbedding, "IVF4,Flat", "l2",
         "'embedding'", "type string");
-    assertFails(KilnException.BAD_INPUT, stringArrayEmbedding, "IVF4,Flat", "l2",
+    assertFails(ExitCodes.BAD_INPUT, stringArrayEmbedding, "IVF4,Flat", "l2",
         "'embedding'", "array<string>");
   }
 
   @Test
   void dimensionNotDivisibleByPqM() {
     // The index option does not fit the data: a usage error (change --index), exit 2.
-    assertFails(KilnException.USAGE, dim30, "IVF4,PQ7", "l2", "30", "m=7");
+    assertFails(ExitCodes.USAGE, dim30, "IVF4,PQ7", "l2", "30", "m=7");
   }
 
   @Test
   void unknownIndexType() {
-    assertFails(KilnException.USAGE, good, "IVF64,HNSW", "l2", "'IVF64,HNSW'");
+    assertFails(ExitCodes.USAGE, good, "IVF64,HNSW", "l2", "'IVF64,HNSW'");
   }
 
   @Test
   void unknownMetric() {
-    assertFails(KilnException.USAGE, good, "IVF4,Flat", "manhattan", "'manhattan'");
+    assertFails(ExitCodes.USAGE, good, "IVF4,Flat", "manhattan", "'manhattan'");
   }
 
   @Test
@@ -465,10 +464,10 @@ class BuildCommandTest {
   @Test
   void stagingGraceMustBeADuration() {
     CliRun run = cli(build(good, tmp.resolve("root"), "IVF4,Flat", "l2", "--staging-grace", "soon"));
-    assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+    assertEquals(ExitCodes.USAGE, run.exitCode(), run.err());
     assertTrue(run.err().contains("'soon' is not a duration"), run.err());
     run = cli(build(good, tmp.resolve("root"), "IVF4,Flat", "l2", "--staging-grace", "PT-1H"));
-    assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+    assertEquals(ExitCodes.USAGE, run.exitCode(), run.err());
     assertTrue(run.err().contains("staging grace period must be zero or more"), run.err());
     assertNothingPublished(tmp.resolve("root"), "v1");
   }
@@ -476,7 +475,7 @@ class BuildCommandTest {
   /** A build that must end in a conflict: exit 4 and one error line, which it returns. */
   private static String assertConflict(Path root, String[] args) {
     CliRun run = cli(args);
-    assertEquals(KilnException.CONFLICT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.CONFLICT, run.exitCode(), run.err());
     List<String> lines = run.errLines();
     assertEquals(1, lines.size(), run.err());
     String line = lines.get(0);
@@ -503,17 +502,17 @@ class BuildCommandTest {
 
   @Test
   void invalidRowsFailTheBuildByDefault() {
-    String line = assertFails(KilnException.BAD_INPUT, twoShortRows, "IVF4,Flat", "l2",
+    String line = assertFails(ExitCodes.BAD_INPUT, twoShortRows, "IVF4,Flat", "l2",
         "2 of " + (N + 2) + " rows", "wrong dimension (expected 24)", "--max-reject-fraction");
     assertTrue(line.contains("id 1000001") || line.contains("id 1000002"), line);
   }
 
   @Test
   void everyKindOfInvalidRowIsCountedByReason() {
-    assertFails(KilnException.BAD_INPUT, badRowsOfEveryKind, "IVF4,Flat", "l2",
+    assertFails(ExitCodes.BAD_INPUT, badRowsOfEveryKind, "IVF4,Flat", "l2",
         "6 of " + (N + 7) + " rows", "1 null id", "1 null embedding",
         "2 NaN or infinite value", "1 null value in embedding", "1 " + NORM_TOO_LARGE);
-    assertFails(KilnException.BAD_INPUT, badRowsOfEveryKind, "IVF4,Flat", "cosine",
+    assertFails(ExitCodes.BAD_INPUT, badRowsOfEveryKind, "IVF4,Flat", "cosine",
         "7 of " + (N + 7) + " rows", "1 zero vector (cosine)");
   }
 
@@ -560,17 +559,17 @@ class BuildCommandTest {
 
   @Test
   void inputWithoutRows() {
-    String line = assertFails(KilnException.BAD_INPUT, noRows, "IVF4,Flat", "l2");
+    String line = assertFails(ExitCodes.BAD_INPUT, noRows, "IVF4,Flat", "l2");
     assertEquals("kiln: error: input " + noRows + " has no rows", line);
     // Given the dimension, the build gets as far as counting, and says the same.
     CliRun run = cli(build(noRows, tmp.resolve("root"), "IVF4,Flat", "l2", "--dim", "24"));
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     assertEquals(List.of(line), run.errLines());
   }
 
   @Test
   void inputWithoutEmbeddings() {
-    String line = assertFails(KilnException.BAD_INPUT, noEmbeddings, "IVF4,Flat", "l2");
+    String line = assertFails(ExitCodes.BAD_INPUT, noEmbeddings, "IVF4,Flat", "l2");
     assertEquals("kiln: error: input " + noEmbeddings + " has no rows with an embedding", line);
   }
 
@@ -580,14 +579,14 @@ class BuildCommandTest {
     try (Stream<Path> s = Files.list(Path.of(allNaN))) {
       file = "file://" + s.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
     }
-    String line = assertFails(KilnException.BAD_INPUT, allNaN, "IVF4,Flat", "l2");
+    String line = assertFails(ExitCodes.BAD_INPUT, allNaN, "IVF4,Flat", "l2");
     assertEquals("kiln: error: 5 of 5 rows (100.00%) in " + allNaN + " are invalid, more than"
         + " --max-reject-fraction 0.0 allows: 5 NaN or infinite value; first: id 0 in " + file
         + ": NaN or infinite value", line);
     // Even when every row may be set aside, there must be something left to build.
     Path root = tmp.resolve("root");
     CliRun run = cli(build(allNaN, root, "IVF4,Flat", "l2", "--max-reject-fraction", "1"));
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     assertEquals(List.of("kiln: error: all 5 rows in " + allNaN + " are invalid (5 NaN or"
         + " infinite value); first: id 0 in " + file + ": NaN or infinite value"), run.errLines());
     assertNothingPublished(root, "v1");
@@ -595,11 +594,11 @@ class BuildCommandTest {
 
   @Test
   void fewerRowsThanLists() {
-    assertFails(KilnException.BAD_INPUT, good, "IVF1000,Flat", "l2", "IVF1000", "" + N);
+    assertFails(ExitCodes.BAD_INPUT, good, "IVF1000,Flat", "l2", "IVF1000", "" + N);
   }
 
   @Test
   void zeroLists() {
-    assertFails(KilnException.USAGE, good, "IVF0,Flat", "l2", "'IVF0,Flat'");
+    assertFails(ExitCodes.USAGE, good, "IVF0,Flat", "l2", "'IVF0,Flat'");
   }
 }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
-import dev.kiln.job.BuildConfig;
+import dev.kiln.job.config.BuildConfig;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
@@ -193,7 +193,7 @@ class BuildFaultsTest {
     Path in = dir("with-empty");
     parquetFile(in.resolve("a.parquet"));
     Path empty = Files.createFile(Files.createDirectories(in.resolve("sub")).resolve("b.parquet"));
-    String line = assertFails(KilnException.BAD_INPUT, in.toString(), "v-empty");
+    String line = assertFails(ExitCodes.BAD_INPUT, in.toString(), "v-empty");
     assertTrue(line.contains(uri(empty)) && line.contains("empty"), line);
   }
 
@@ -223,7 +223,7 @@ class BuildFaultsTest {
       f.seek(chunk.getStartingPos() + chunk.getTotalSize() / 2);
       f.write(junk.array());
     }
-    String line = assertFails(KilnException.BAD_INPUT, in.toString(), "v-damaged");
+    String line = assertFails(ExitCodes.BAD_INPUT, in.toString(), "v-damaged");
     assertEquals("kiln: error: cannot read Parquet file " + uri(bad) + ": could not verify page"
         + " integrity, CRC checksum verification failed", line);
   }
@@ -234,13 +234,13 @@ class BuildFaultsTest {
     parquetFile(beside.resolve("a.parquet"));
     parquetFile(beside.resolve("b.parquet"));
     Path bad = truncated(parquetFile(beside.resolve("c.parquet")));
-    String line = assertFails(KilnException.BAD_INPUT, beside.toString(), "v-truncated");
+    String line = assertFails(ExitCodes.BAD_INPUT, beside.toString(), "v-truncated");
     assertTrue(line.startsWith("kiln: error: cannot read Parquet file " + uri(bad) + ": "), line);
     assertTrue(line.contains("footer"), line);
 
     Path alone = dir("truncated-alone");
     Path only = truncated(parquetFile(alone.resolve("c.parquet")));
-    line = assertFails(KilnException.BAD_INPUT, alone.toString(), "v-truncated");
+    line = assertFails(ExitCodes.BAD_INPUT, alone.toString(), "v-truncated");
     assertTrue(line.contains(uri(only)), line);
   }
 
@@ -252,7 +252,7 @@ class BuildFaultsTest {
     byte[] notes = new byte[5000];
     Arrays.fill(notes, (byte) 'x');
     Files.write(text, notes);
-    String line = assertFails(KilnException.BAD_INPUT, in.toString(), "v-text");
+    String line = assertFails(ExitCodes.BAD_INPUT, in.toString(), "v-text");
     assertEquals("kiln: error: cannot read Parquet file " + uri(text) + ": the file is not a"
         + " Parquet file. Expected magic number at tail, but found [120, 120, 120, 120]", line);
   }
@@ -281,7 +281,7 @@ class BuildFaultsTest {
     cases.put("--memory-budget: ", List.of("--memory-budget", "lots"));
     cases.put("--metric: unknown metric 'manhattan'", List.of("--metric", "manhattan"));
     for (Map.Entry<String, List<String>> c : cases.entrySet()) {
-      String line = assertFails(KilnException.USAGE, good, "v-opt",
+      String line = assertFails(ExitCodes.USAGE, good, "v-opt",
           c.getValue().toArray(String[]::new));
       assertTrue(line.startsWith("kiln: error: " + c.getKey()), c.getValue() + ": " + line);
     }
@@ -292,7 +292,7 @@ class BuildFaultsTest {
     for (Map.Entry<String, List<String>> c : whole.entrySet()) {
       CliRun run = cli(concat(List.of("build", "--input", good, "--output", root.toString()),
           c.getValue()));
-      assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+      assertEquals(ExitCodes.USAGE, run.exitCode(), run.err());
       assertEquals(1, run.errLines().size(), run.err());
       assertTrue(run.errLines().get(0).startsWith("kiln: error: " + c.getKey() + ": "),
           run.err());
@@ -316,13 +316,13 @@ class BuildFaultsTest {
     String good = data.resolve("good").toString();
     // 64 lists x 5 million dimensions: about 4.8 GiB of k-means state per task, more than the
     // test JVM's 3 GiB heap.
-    String line = assertFails(KilnException.BAD_INPUT, good, "v-dim", "--dim", "5000000",
+    String line = assertFails(ExitCodes.BAD_INPUT, good, "v-dim", "--dim", "5000000",
         "--index", "IVF64,Flat");
     assertTrue(line.contains("dimension 5000000 with 64 lists needs about 4.78 GiB")
         && line.contains("GiB per task (for k-means)") && line.contains("spark.executor.memory"),
         line);
     // Beyond what a Java array can index, whatever the heap.
-    line = assertFails(KilnException.BAD_INPUT, good, "v-dim", "--dim", "40000000",
+    line = assertFails(ExitCodes.BAD_INPUT, good, "v-dim", "--dim", "40000000",
         "--index", "IVF64,Flat");
     assertTrue(line.contains("needs arrays of"), line);
   }
@@ -330,9 +330,9 @@ class BuildFaultsTest {
   @Test
   void aShardTableNoTaskCanHoldIsRefusedNamingShards() {
     // 40,000 x 65,536 list sizes: past an int index, and 39 GiB. Checked before training.
-    KilnException e = org.junit.jupiter.api.Assertions.assertThrows(KilnException.class,
+    InvalidOptionException e = org.junit.jupiter.api.Assertions.assertThrows(
+        InvalidOptionException.class,
         () -> dev.kiln.job.plan.MemoryCheck.checkShards(spark.sparkContext(), 40_000, 65_536));
-    assertEquals(KilnException.USAGE, e.exitCode());
     assertTrue(e.getMessage().startsWith("--shards 40000 with 65536 lists needs a table of"
         + " 2,621,440,000 list sizes"), e.getMessage());
     dev.kiln.job.plan.MemoryCheck.checkShards(spark.sparkContext(), 64, 4096); // 4 MiB: fine

@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.KilnException;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
@@ -115,7 +114,7 @@ class DuplicateIdsTest {
   void duplicateIdsFailTheBuildByDefault() throws IOException {
     Path root = tmp.resolve("root");
     CliRun run = cli(build(twoFiles, root));
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     List<String> files = parquetFiles(twoFiles);
     assertEquals(2, files.size());
     assertEquals(List.of("kiln: error: 2 ids occur on more than one row in " + twoFiles
@@ -127,7 +126,7 @@ class DuplicateIdsTest {
   @Test
   void duplicateStringIdsAreNamedQuoted() throws IOException {
     CliRun run = cli(build(stringIds, tmp.resolve("root"), "--on-duplicate", "fail"));
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     assertEquals(List.of("kiln: error: 1 id occurs on more than one row in " + stringIds
         + " (1 row too many): id '" + KilnTestData.stringIds(N)[3] + "' is on 2 rows, in "
         + parquetFiles(stringIds).get(0) + "; --on-duplicate keep-any keeps one row per id"),
@@ -186,14 +185,14 @@ class DuplicateIdsTest {
 
     // The policy is part of the fingerprint: the same version under the other policy conflicts.
     CliRun again = cli(build(twoFiles, a, "--on-duplicate", "fail"));
-    assertEquals(KilnException.CONFLICT, again.exitCode(), again.err());
+    assertEquals(ExitCodes.CONFLICT, again.exitCode(), again.err());
     assertTrue(again.err().contains("onDuplicate keep-any, now fail"), again.err());
   }
 
   @Test
   void unknownPolicyIsAUsageError() {
     CliRun run = cli(build(twoFiles, tmp.resolve("root"), "--on-duplicate", "keep-first"));
-    assertEquals(KilnException.USAGE, run.exitCode(), run.err());
+    assertEquals(ExitCodes.USAGE, run.exitCode(), run.err());
     assertEquals(List.of("kiln: error: --on-duplicate must be fail or keep-any, not 'keep-first'"),
         run.errLines());
   }

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.KilnException;
 import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
@@ -163,7 +162,7 @@ class ReportCommandTest {
   @Test
   void aPathThatIsNotAnIndexIsBadInput(@TempDir Path tmp) {
     CliRun run = cli("report", tmp.resolve("nothing").toString());
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     List<String> lines = run.errLines();
     assertEquals(1, lines.size(), run.err());
     assertTrue(lines.get(0).startsWith("kiln: error: cannot open "), lines.get(0));

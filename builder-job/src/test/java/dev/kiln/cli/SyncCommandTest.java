@@ -11,9 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.BuildConfig;
+import dev.kiln.job.config.BuildConfig;
 import dev.kiln.job.KilnBuildJob;
-import dev.kiln.job.KilnException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
@@ -127,7 +126,7 @@ class SyncCommandTest {
 
   /** Exit code 3, one "kiln: error:" line naming the file, nothing in versions/, no staging. */
   private static String assertRejected(CliRun run, Path local, String... mentions) {
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     List<String> lines = run.errLines();
     assertEquals(1, lines.size(), "one error line:\n" + run.err());
     String line = lines.get(0);
@@ -183,18 +182,18 @@ class SyncCommandTest {
 
     CliRun mismatch = sync("--from", source.resolve("versions/v2").toString(),
         "--to", local.toString(), "--version", "v1");
-    assertEquals(KilnException.USAGE, mismatch.exitCode(), mismatch.err());
+    assertEquals(ExitCodes.USAGE, mismatch.exitCode(), mismatch.err());
     CliRun badId = sync("--from", source.toString(), "--to", local.toString(), "--version", "../x");
-    assertEquals(KilnException.USAGE, badId.exitCode(), badId.err());
+    assertEquals(ExitCodes.USAGE, badId.exitCode(), badId.err());
     CliRun remoteTarget = sync("--from", source.toString(), "--to", "hdfs://nn:8020/srv/index");
-    assertEquals(KilnException.USAGE, remoteTarget.exitCode(), remoteTarget.err());
+    assertEquals(ExitCodes.USAGE, remoteTarget.exitCode(), remoteTarget.err());
     CliRun unknownScheme = sync("--from", "nosuchfs://bucket/index", "--to", local.toString());
-    assertEquals(KilnException.USAGE, unknownScheme.exitCode(), unknownScheme.err());
+    assertEquals(ExitCodes.USAGE, unknownScheme.exitCode(), unknownScheme.err());
     assertEquals(1, unknownScheme.errLines().size(), unknownScheme.err());
     assertTrue(unknownScheme.errLines().get(0).contains("nosuchfs"), unknownScheme.err());
     CliRun intoVersionDir = sync("--from", source.toString(), "--to",
         local.resolve("versions/v1").toString());
-    assertEquals(KilnException.USAGE, intoVersionDir.exitCode(), intoVersionDir.err());
+    assertEquals(ExitCodes.USAGE, intoVersionDir.exitCode(), intoVersionDir.err());
   }
 
   @Test
@@ -228,7 +227,7 @@ class SyncCommandTest {
     assertEquals(0, sync("--from", source.toString(), "--to", local.toString()).exitCode());
     flipByte(local.resolve("versions/v2/keys-00001.kiln"), 70);
     CliRun run = sync("--from", source.toString(), "--to", local.toString());
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     assertTrue(run.errLines().get(0).contains("keys-00001.kiln"), run.err());
     assertTrue(run.errLines().get(0).contains("remove it and sync again"), run.err());
   }
@@ -241,7 +240,7 @@ class SyncCommandTest {
     Path copy = copyOfSource();
     Files.move(local.resolve("versions/v2"), local.resolve("versions/v1"));
     CliRun run = sync("--from", copy.toString(), "--to", local.toString(), "--version", "v1");
-    assertEquals(KilnException.CONFLICT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.CONFLICT, run.exitCode(), run.err());
     assertTrue(run.errLines().get(0).contains("differs from"), run.err());
   }
 
@@ -301,7 +300,7 @@ class SyncCommandTest {
     Path copy = copyOfSource();
     flipByte(copy.resolve("versions/v2/shard-00000.kiln"), 100);
     CliRun run = sync("--from", copy.toString(), "--to", local.toString());
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     assertTrue(run.errLines().get(0).contains("shard-00000.kiln"), run.err());
     assertEquals(Set.of("v1"), list(local.resolve(IndexLayout.VERSIONS)));
     assertEquals("v1\n", KilnTestData.latest(local));

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.KilnException;
 import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
@@ -189,7 +188,7 @@ class SyncHdfsIT {
 
     java.nio.file.Path local = tmp.resolve("serving");
     CliRun run = cli("sync", "--from", damaged, "--to", local.toString());
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     List<String> lines = run.errLines();
     assertEquals(1, lines.size(), run.err());
     String line = lines.get(0);

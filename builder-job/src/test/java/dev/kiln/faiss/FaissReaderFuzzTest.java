@@ -3,7 +3,8 @@ package dev.kiln.faiss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.KilnException;
 import dev.kiln.format.fuzz.FuzzTarget;
 import dev.kiln.format.fuzz.FuzzTarget.Seed;
 import dev.kiln.format.fuzz.Fuzzer;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code import-faiss}'s reader of Faiss index files under the {@link Fuzzer}'s seeded mutation
  * loop: a damaged file either parses into an index whose every list reads back, or fails with
- * the documented {@link KilnException#badInput} (exit 3) whose message starts with the file's
+ * the documented {@link InvalidInputException} (exit 3) whose message starts with the file's
  * path. A sample of the inputs also goes through the whole import: published and opened with
  * verified checksums, or refused with nothing published. Seeds: Kiln's exports of the v1
  * fixtures ({@code IwPQ} with sparse list sizes, {@code IwFl} with full ones), each also inside
@@ -55,7 +56,7 @@ class FaissReaderFuzzTest {
   }
 
   static boolean rejected(Seed seed, Throwable t) {
-    return t instanceof KilnException k && k.exitCode() == KilnException.BAD_INPUT
+    return t instanceof InvalidInputException k
         && k.getMessage().startsWith(tmp.resolve("input.faissindex") + ": ");
   }
 

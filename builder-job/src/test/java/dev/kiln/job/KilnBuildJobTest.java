@@ -19,6 +19,7 @@ import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
+import dev.kiln.job.config.BuildConfig;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
 import dev.kiln.search.SearchParams;

@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.errors.InvalidInputException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.KilnException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,9 +69,8 @@ class VersionCopyTest {
     Files.write(version.resolve(SHARD), b);
     Path local = tmp.resolve("local");
     Files.createDirectories(local);
-    KilnException e = assertThrows(KilnException.class,
+    InvalidInputException e = assertThrows(InvalidInputException.class,
         () -> VersionCopy.sync(FaultyRoots.conf(), faultyUri(source), local, null));
-    assertEquals(KilnException.BAD_INPUT, e.exitCode());
     assertTrue(e.getMessage().contains(SHARD + ": checksum mismatch"), e.getMessage());
     assertTrue(e.getMessage().endsWith("; nothing was synced"), e.getMessage());
     assertEquals(Set.of(), AtomicFileTest.everything(local));

@@ -5,7 +5,7 @@
  * {@link dev.kiln.job.encode.EncodedItem}, {@link dev.kiln.job.encode.ModelBroadcast}).
  *
  * <p>May import: {@code dev.kiln.format}, the loader's {@code quantize} and {@code vector},
- * {@code job.read.Item}, Spark; not {@code dev.kiln.cli} or the orchestrator. Imports today:
- * {@code format}, {@code quantize}, {@code job.read}: as allowed.
+ * {@code job.read.Item} (its input), Spark; no other stage, not the orchestrator or
+ * {@code dev.kiln.cli}.
  */
 package dev.kiln.job.encode;

@@ -1,6 +1,8 @@
 package dev.kiln.job.evaluate;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.KilnException;
+import dev.kiln.errors.QualityGateException;
+import dev.kiln.job.config.EvalConfig;
 import dev.kiln.job.read.Item;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Manifest;
@@ -67,7 +69,7 @@ public final class BuildEvaluation {
     }
     LOG.info("evaluate: {}", CurveTable.format(q).stripTrailing());
     if (q.gate() != null && !q.gate().passed()) {
-      throw new KilnException(KilnException.QUALITY, String.format(Locale.ROOT,
+      throw new QualityGateException(String.format(Locale.ROOT,
           "quality gate: recall@%d at nprobe %d is %.4f, below --min-recall %s; not published"
               + " (LATEST unchanged)", q.k(), q.gate().atNprobe(), q.gate().measured(),
           ev.minRecall()));

@@ -3,7 +3,8 @@ package dev.kiln.job.evaluate;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.KilnException;
 import dev.kiln.job.read.ReadFailures;
 import dev.kiln.job.read.Item;
 import dev.kiln.format.Metric;
@@ -77,7 +78,7 @@ public record QuerySet(
       if (k != null) {
         throw k;
       }
-      throw KilnException.badInput("cannot read query Parquet at " + uri + ": "
+      throw new InvalidInputException("cannot read query Parquet at " + uri + ": "
           + ReadFailures.cap(ReadFailures.oneLine(e.getMessage()), ReadFailures.MAX_CAUSE));
     }
     StructField field = null;
@@ -87,37 +88,37 @@ public record QuerySet(
       }
     }
     if (field == null) {
-      throw KilnException.badInput("queries " + uri + " have no column '" + column + "' (columns: "
+      throw new InvalidInputException("queries " + uri + " have no column '" + column + "' (columns: "
           + String.join(", ", raw.schema().fieldNames()) + ")");
     }
     if (!(field.dataType() instanceof ArrayType a
         && (a.elementType().equals(DataTypes.FloatType)
             || a.elementType().equals(DataTypes.DoubleType)))) {
-      throw KilnException.badInput("column '" + column + "' in queries " + uri + " has type "
+      throw new InvalidInputException("column '" + column + "' in queries " + uri + " has type "
           + field.dataType().simpleString() + "; expected array<float> or array<double>");
     }
     List<Row> rows = raw.select(
             col(column).cast(DataTypes.createArrayType(DataTypes.DoubleType)), input_file_name())
         .collectAsList();
     if (rows.isEmpty()) {
-      throw KilnException.badInput("queries " + uri + " have no rows");
+      throw new InvalidInputException("queries " + uri + " have no rows");
     }
     float[][] v = new float[rows.size()][];
     for (int i = 0; i < v.length; i++) {
       Row r = rows.get(i);
       String where = "query row " + i + " (" + r.getString(1) + ", column '" + column + "')";
       if (r.isNullAt(0)) {
-        throw KilnException.badInput(where + " is null");
+        throw new InvalidInputException(where + " is null");
       }
       List<Double> x = r.getList(0);
       if (x.size() != dim) {
-        throw KilnException.badInput(where + " has " + x.size() + " values; the index has dimension " + dim);
+        throw new InvalidInputException(where + " has " + x.size() + " values; the index has dimension " + dim);
       }
       float[] q = new float[dim];
       for (int j = 0; j < dim; j++) {
         Double e = x.get(j);
         if (e == null || !Double.isFinite(e)) {
-          throw KilnException.badInput(where + " holds " + e + " at position " + j);
+          throw new InvalidInputException(where + " holds " + e + " at position " + j);
         }
         q[j] = (float) (double) e;
       }

@@ -1,6 +1,8 @@
 package dev.kiln.job.plan;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.InvalidOptionException;
+import dev.kiln.errors.KilnException;
 import dev.kiln.format.IndexSpec;
 import java.util.Locale;
 import org.apache.spark.SparkContext;
@@ -61,14 +63,14 @@ public final class MemoryCheck {
       elements = Math.max(elements, Math.max(256L * dim, pqPoints * (dim / spec.pqM())));
     }
     if (elements > MAX_ARRAY) {
-      throw KilnException.badInput(String.format(Locale.ROOT,
+      throw new InvalidInputException(String.format(Locale.ROOT,
           "dimension %d with %d lists needs arrays of %,d elements, more than Java's %,d;"
               + " use fewer lists or a smaller dimension", dim, nlist, elements, MAX_ARRAY));
     }
     Need need = perTask(dim, spec, pqPoints, evalQueries);
     long heap = executorHeap(sc);
     if (need.bytes() > heap - SPARK_RESERVED) {
-      throw KilnException.badInput(String.format(Locale.ROOT,
+      throw new InvalidInputException(String.format(Locale.ROOT,
           "dimension %d with %d lists needs about %s per task (for %s); an executor has %s of"
               + " heap (%s after Spark's reserve): use %s, or more executor memory"
               + " (spark.executor.memory)", dim, nlist, AutoIndex.human(need.bytes()),
@@ -87,7 +89,7 @@ public final class MemoryCheck {
     long cells = (long) shards * nlist;
     long heap = executorHeap(sc);
     if (cells > MAX_ARRAY || 16 * cells > heap - SPARK_RESERVED) {
-      throw KilnException.usage(String.format(Locale.ROOT,
+      throw new InvalidOptionException(String.format(Locale.ROOT,
           "--shards %d with %d lists needs a table of %,d list sizes, %s per task; an executor"
               + " has %s of heap: use fewer shards (the default is about one per 512 MiB)",
           shards, nlist, cells, AutoIndex.human(16 * cells), AutoIndex.human(heap)));

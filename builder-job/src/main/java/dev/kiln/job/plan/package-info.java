@@ -3,11 +3,9 @@
  * {@code --index auto} against a memory budget, {@link dev.kiln.job.plan.MemoryCheck} refuses
  * a dimension and list count one Spark task cannot hold.
  *
- * <p>May import: {@code dev.kiln.format}, the loader's {@code quantize}, Spark (for the
- * executor memory); not {@code dev.kiln.cli} or the orchestrator. Imports today:
- * {@code format}, {@code quantize}, Spark, and also {@code dev.kiln.job} (KilnException).
+ * <p>May import: {@code dev.kiln.errors}, {@code dev.kiln.format}, the loader's
+ * {@code quantize}, Spark (for the executor memory); no stage, not the orchestrator or
+ * {@code dev.kiln.cli}. The orchestrator calls it; {@code job.read} reports the dimension to it
+ * through a callback rather than importing it.
  */
 package dev.kiln.job.plan;
-
-// TODO(issue 15): imports dev.kiln.job.KilnException (exit codes, and a cycle with the
-// orchestrator); throw a domain exception instead.

@@ -1,7 +1,7 @@
 package dev.kiln.job.publish;
 
-import dev.kiln.job.BuildConfig;
-import dev.kiln.job.KilnException;
+import dev.kiln.job.config.BuildConfig;
+import dev.kiln.errors.KilnException;
 import dev.kiln.job.read.InputFiles;
 import dev.kiln.format.Metric;
 import java.lang.reflect.RecordComponent;

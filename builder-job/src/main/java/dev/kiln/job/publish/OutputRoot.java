@@ -1,6 +1,7 @@
 package dev.kiln.job.publish;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidOptionException;
+import dev.kiln.errors.KilnException;
 import dev.kiln.format.IndexLayout;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -37,7 +38,7 @@ public final class OutputRoot {
         FileStatus as = status(fs, a);
         if (as != null) {
           if (!as.isDirectory()) {
-            throw KilnException.usage("--output " + output + " cannot be created: " + a
+            throw new InvalidOptionException("--output " + output + " cannot be created: " + a
                 + " is a file, not a directory");
           }
           return;
@@ -46,22 +47,22 @@ public final class OutputRoot {
       return;
     }
     if (!st.isDirectory()) {
-      throw KilnException.usage("--output " + output + " is a file, not a directory (the index"
+      throw new InvalidOptionException("--output " + output + " is a file, not a directory (the index"
           + " root)");
     }
     if (isFile(status(fs, new Path(root, IndexLayout.MANIFEST)))) {
-      throw KilnException.usage("--output " + output + " is a version directory (it holds "
+      throw new InvalidOptionException("--output " + output + " is a version directory (it holds "
           + IndexLayout.MANIFEST + "); give the index root: versions go to ROOT/versions/ID");
     }
     for (String dir : List.of(IndexLayout.VERSIONS, IndexLayout.STAGING)) {
       if (isFile(status(fs, new Path(root, dir)))) {
-        throw KilnException.usage("--output " + output + ": " + new Path(root, dir) + " is a"
+        throw new InvalidOptionException("--output " + output + ": " + new Path(root, dir) + " is a"
             + " file, not a directory; this is not a Kiln index root");
       }
     }
     FileStatus latest = status(fs, new Path(root, IndexLayout.LATEST));
     if (latest != null && !latest.isFile()) {
-      throw KilnException.usage("--output " + output + ": " + new Path(root, IndexLayout.LATEST)
+      throw new InvalidOptionException("--output " + output + ": " + new Path(root, IndexLayout.LATEST)
           + " is not a file; this is not a Kiln index root");
     }
   }

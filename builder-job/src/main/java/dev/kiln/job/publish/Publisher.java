@@ -1,6 +1,7 @@
 package dev.kiln.job.publish;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.KilnException;
+import dev.kiln.errors.VersionConflictException;
 import dev.kiln.job.write.WrittenFile;
 import dev.kiln.store.IndexRoot;
 import dev.kiln.format.FormatOutput;
@@ -106,7 +107,7 @@ public final class Publisher {
   }
 
   private KilnException conflict(String what) {
-    return new KilnException(KilnException.CONFLICT, "version " + versionId + " already exists at "
+    return new VersionConflictException("version " + versionId + " already exists at "
         + versionDir + " and " + what + "; published versions are never modified: choose another"
         + " --version");
   }

@@ -3,6 +3,7 @@ package dev.kiln.job.read;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ShardHash;
+import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.quantize.IndexModel;
 import java.util.Iterator;
 import java.util.NoSuchElementException;

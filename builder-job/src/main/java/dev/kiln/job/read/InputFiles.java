@@ -1,6 +1,7 @@
 package dev.kiln.job.read;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.KilnException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
@@ -51,9 +52,9 @@ public record InputFiles(Path root, List<FileStatus> files) {
       files.sort(Comparator.comparing(FileStatus::getPath));
       return new InputFiles(root, List.copyOf(files));
     } catch (FileNotFoundException e) {
-      throw KilnException.badInput("input path not found: " + input);
+      throw new InvalidInputException("input path not found: " + input);
     } catch (IOException | IllegalArgumentException e) {
-      throw KilnException.badInput("cannot access input " + input + ": " + e.getMessage());
+      throw new InvalidInputException("cannot access input " + input + ": " + e.getMessage());
     }
   }
 
@@ -103,16 +104,16 @@ public record InputFiles(Path root, List<FileStatus> files) {
     }
     for (FileStatus f : files) {
       if (f.getLen() == 0) {
-        throw KilnException.badInput("input file " + f.getPath() + " is empty (0 bytes), not a"
+        throw new InvalidInputException("input file " + f.getPath() + " is empty (0 bytes), not a"
             + " Parquet file");
       }
       if (!spark.remove(f.getPath())) {
-        throw KilnException.badInput("input file " + f.getPath() + " would not be read (Spark's"
+        throw new InvalidInputException("input file " + f.getPath() + " would not be read (Spark's"
             + " listing of " + input + " leaves it out)");
       }
     }
     if (!spark.isEmpty()) {
-      throw KilnException.badInput("input file " + spark.stream().sorted().findFirst().get()
+      throw new InvalidInputException("input file " + spark.stream().sorted().findFirst().get()
           + " is read by Spark but missing from the listing of " + input);
     }
   }

@@ -11,9 +11,11 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
-import dev.kiln.job.BuildConfig;
-import dev.kiln.job.KilnException;
-import dev.kiln.job.plan.MemoryCheck;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.InvalidOptionException;
+import dev.kiln.job.config.BuildConfig;
+import dev.kiln.errors.KilnException;
+import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import dev.kiln.search.QueryCheck;
@@ -21,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntConsumer;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
@@ -102,8 +105,16 @@ public final class InputReader {
    * callers translate those failures too.
    */
   public Input read() {
+    return read(dim -> {});
+  }
+
+  /**
+   * {@link #read()}, calling {@code onDimension} once the dimension is known and before the
+   * input is read in full (the orchestrator checks there that one task can hold the model).
+   */
+  public Input read(IntConsumer onDimension) {
     try {
-      return validate();
+      return validate(onDimension);
     } catch (Exception e) {
       // SparkException is checked in Java's eyes but thrown undeclared.
       KilnException k = ReadFailures.translate(e);
@@ -114,7 +125,7 @@ public final class InputReader {
     }
   }
 
-  private Input validate() {
+  private Input validate(IntConsumer onDimension) {
     Dataset<Row> raw = openParquet();
     StructType schema = raw.schema();
     IdType idType = idType(schema);
@@ -132,14 +143,9 @@ public final class InputReader {
         cfg.spec().checkDimension(dim);
       }
     } catch (IllegalArgumentException e) {
-      throw KilnException.usage(e.getMessage());
+      throw new InvalidOptionException(e.getMessage());
     }
-    if (cfg.spec() != null) {
-      // Before the input is read in full: a dimension no task can hold fails now, not in an
-      // executor's OutOfMemoryError. Without the row count yet: the samples (PQ, evaluation)
-      // are checked once it is known (KilnBuildJob).
-      MemoryCheck.check(spark.sparkContext(), dim, cfg.spec(), 0, 0);
-    }
+    onDimension.accept(dim);
     limitReaderBatch(dim);
 
     Column reason =
@@ -160,10 +166,10 @@ public final class InputReader {
     Counts counts = countRows(df, dim);
     Rejects rejects = counts.invalid();
     if (rejects.rows() == 0) {
-      throw KilnException.badInput("input " + cfg.input() + " has no rows");
+      throw new InvalidInputException("input " + cfg.input() + " has no rows");
     }
     if (rejects.total() > 0 && rejects.fraction() > cfg.maxRejectFraction()) {
-      throw KilnException.badInput(
+      throw new InvalidInputException(
           String.format(
               "%d of %d rows (%.2f%%) in %s are invalid, more than --max-reject-fraction %s"
                   + " allows: %s; first: %s",
@@ -171,13 +177,13 @@ public final class InputReader {
               cfg.maxRejectFraction(), rejects.summary(), rejects.firstExample()));
     }
     if (rejects.total() == rejects.rows()) {
-      throw KilnException.badInput(String.format("all %d rows in %s are invalid (%s); first: %s",
+      throw new InvalidInputException(String.format("all %d rows in %s are invalid (%s); first: %s",
           rejects.rows(), cfg.input(), rejects.summary(), rejects.firstExample()));
     }
     Duplicates dups = counts.duplicates();
     if (dups.ids() > 0) {
       if (cfg.onDuplicate() == OnDuplicate.FAIL) {
-        throw KilnException.badInput(duplicatesMessage(df, idType, dups));
+        throw new InvalidInputException(duplicatesMessage(df, idType, dups));
       }
       rejects = rejects.plus(CanonicalOrder.DUPLICATE_ID, dups.rows());
     }
@@ -210,7 +216,7 @@ public final class InputReader {
 
   private Dataset<Row> openParquet() {
     if (files.files().isEmpty()) {
-      throw KilnException.badInput("input " + cfg.input() + " holds no data files (names"
+      throw new InvalidInputException("input " + cfg.input() + " holds no data files (names"
           + " starting with _ or . are skipped)");
     }
     Dataset<Row> df;
@@ -223,7 +229,7 @@ public final class InputReader {
       }
       // Spark declares no checked exception here but throws AnalysisException for unreadable input.
       String msg = e instanceof AnalysisException a ? a.getSimpleMessage() : e.getMessage();
-      throw KilnException.badInput("cannot read Parquet at " + cfg.input() + ": "
+      throw new InvalidInputException("cannot read Parquet at " + cfg.input() + ": "
           + ReadFailures.cap(ReadFailures.oneLine(msg), ReadFailures.MAX_CAUSE));
     }
     files.checkSameAs(List.of(df.inputFiles()), cfg.input());
@@ -254,7 +260,7 @@ public final class InputReader {
     if (t.equals(DataTypes.StringType)) {
       return IdType.STRING;
     }
-    throw KilnException.badInput(
+    throw new InvalidInputException(
         "column '" + cfg.idColumn() + "' in " + cfg.input() + " has type " + t.simpleString()
             + "; expected long, int or string");
   }
@@ -266,7 +272,7 @@ public final class InputReader {
             || a.elementType().equals(DataTypes.DoubleType))) {
       return;
     }
-    throw KilnException.badInput(
+    throw new InvalidInputException(
         "column '" + cfg.vectorColumn() + "' in " + cfg.input() + " has type " + t.simpleString()
             + "; expected array<float> or array<double>");
   }
@@ -277,7 +283,7 @@ public final class InputReader {
         return f;
       }
     }
-    throw KilnException.badInput(
+    throw new InvalidInputException(
         "input " + cfg.input() + " has no column '" + name + "' (columns: "
             + String.join(", ", schema.fieldNames()) + "); name it with " + option);
   }
@@ -285,12 +291,12 @@ public final class InputReader {
   private int firstDimension(Dataset<Row> df) {
     List<Row> first = df.where(col(VECTOR).isNotNull()).select(size(col(VECTOR))).takeAsList(1);
     if (first.isEmpty()) {
-      throw KilnException.badInput("input " + cfg.input() + " has no rows"
+      throw new InvalidInputException("input " + cfg.input() + " has no rows"
           + (df.takeAsList(1).isEmpty() ? "" : " with an embedding"));
     }
     int d = first.get(0).getInt(0);
     if (d < 1) {
-      throw KilnException.badInput("the first embedding in " + cfg.input() + " is empty");
+      throw new InvalidInputException("the first embedding in " + cfg.input() + " is empty");
     }
     return d;
   }

@@ -1,6 +1,7 @@
 package dev.kiln.job.read;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.KilnException;
 import java.io.EOFException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -52,7 +53,7 @@ public final class ReadFailures {
       return null;
     }
     String shown = shown(path);
-    return KilnException.badInput("cannot read Parquet file " + shown + ": "
+    return new InvalidInputException("cannot read Parquet file " + shown + ": "
         + cause(root, path, shown));
   }
 

@@ -5,12 +5,8 @@
  * valid {@link dev.kiln.job.read.Item}s in the canonical order that makes builds
  * reproducible ({@link dev.kiln.job.read.CanonicalOrder}).
  *
- * <p>May import: {@code dev.kiln.format}, the loader's {@code quantize}, {@code search} and
- * {@code vector}, Spark and Hadoop; not {@code dev.kiln.cli}, nor other stages. Imports today:
- * {@code format}, {@code quantize} (IndexModel.normalize), {@code search} (QueryCheck), and
- * also {@code dev.kiln.job} (BuildConfig, KilnException) and {@code job.plan} (MemoryCheck).
+ * <p>May import: {@code dev.kiln.errors}, {@code dev.kiln.format}, {@code job.config}, the
+ * loader's {@code quantize} (IndexModel.normalize) and {@code search} (QueryCheck), Spark and
+ * Hadoop; no other stage, not the orchestrator or {@code dev.kiln.cli}.
  */
 package dev.kiln.job.read;
-
-// TODO(issue 15): imports dev.kiln.job (BuildConfig, KilnException), which imports this package
-// (a cycle), and job.plan.MemoryCheck (a stage importing a stage).

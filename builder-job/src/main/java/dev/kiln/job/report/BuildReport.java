@@ -1,6 +1,5 @@
 package dev.kiln.job.report;
 
-import dev.kiln.job.publish.Publisher;
 import dev.kiln.format.BuildInfo;
 import dev.kiln.format.ListStats;
 import dev.kiln.format.Manifest;
@@ -27,14 +26,20 @@ public final class BuildReport {
 
   private BuildReport() {}
 
+  /** Where a staged version takes a file the manifest does not list (Publisher::writeUnlisted). */
+  @FunctionalInterface
+  public interface Sink {
+    void write(String name, byte[] content) throws IOException;
+  }
+
   /**
    * Writes {@link #FILE_NAME} into a staged version (a build's or an import's). Informative
    * only: a failure to render it (no fonts on a bare machine, say) is logged and does not stop
    * the publish; {@code kiln report} can make it later.
    */
-  public static void writeTo(Publisher pub, Manifest manifest, int[] listSizes) {
+  public static void writeTo(Sink staging, Manifest manifest, int[] listSizes) {
     try {
-      pub.writeUnlisted(FILE_NAME,
+      staging.write(FILE_NAME,
           render(manifest, listSizes).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     } catch (IOException | RuntimeException | LinkageError e) {
       org.slf4j.LoggerFactory.getLogger(BuildReport.class).warn(

@@ -8,7 +8,7 @@
  * {@link dev.kiln.job.train.Sq8Trainer}.
  *
  * <p>May import: {@code dev.kiln.format}, the loader's {@code quantize} and {@code vector},
- * {@code job.read.Item} (the stage's input), Spark and Smile; not {@code dev.kiln.cli} or the
- * orchestrator. Imports today: {@code format}, {@code quantize}, {@code job.read}: as allowed.
+ * {@code job.read.Item} (the stage's input), Spark and Smile (GPL-3.0: this package alone, never
+ * the loader); not the orchestrator or {@code dev.kiln.cli}.
  */
 package dev.kiln.job.train;

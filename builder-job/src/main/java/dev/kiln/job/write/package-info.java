@@ -6,7 +6,6 @@
  * the executors see ({@link dev.kiln.job.write.HadoopConf}).
  *
  * <p>May import: {@code dev.kiln.format}, {@code job.encode.EncodedItem} (its input), Spark and
- * Hadoop; not {@code dev.kiln.cli} or the orchestrator. Imports today: {@code format},
- * {@code job.encode}: as allowed.
+ * Hadoop; not the orchestrator or {@code dev.kiln.cli}.
  */
 package dev.kiln.job.write;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.cli.ExitCodes;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Metric;
 import dev.kiln.format.Quality;
@@ -107,7 +107,7 @@ class BuildEvaluationTest {
     assertEquals(null, KilnTestData.readManifest(versionDir(root, "v1")).quality());
 
     CliRun low = cli(build(input, root, "v2", "--min-recall", "0.99", "--at-nprobe", "1"));
-    assertEquals(KilnException.QUALITY, low.exitCode(), low.err());
+    assertEquals(ExitCodes.QUALITY, low.exitCode(), low.err());
     List<String> err = low.errLines();
     assertEquals(1, err.size(), low.err());
     assertTrue(err.get(0).matches("kiln: error: quality gate: recall@10 at nprobe 1 is 0\\.\\d{4},"
@@ -168,7 +168,7 @@ class BuildEvaluationTest {
     assertEquals("IVF64,PQ8", KilnTestData.readManifest(versionDir(root, "v2")).index());
 
     CliRun over = cli(build(input, root, "v3", "--eval-queries", "0", "--memory-budget", "100k"));
-    assertEquals(KilnException.USAGE, over.exitCode(), over.err());
+    assertEquals(ExitCodes.USAGE, over.exitCode(), over.err());
     assertTrue(over.errLines().get(0).contains("IVF16,Flat for 3000 vectors of dimension 16 needs"
         + " 0.2 MiB to serve, over --memory-budget 0.1 MiB"), over.err());
     assertFalse(Files.exists(versionDir(root, "v3")));
@@ -178,7 +178,7 @@ class BuildEvaluationTest {
   void badQueryFileIsNamed() {
     Path root = tmp.resolve("bad");
     CliRun run = cli(build(input, root, "v1", "--queries", badQueryFile));
-    assertEquals(KilnException.BAD_INPUT, run.exitCode(), run.err());
+    assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
     String line = run.errLines().get(0);
     assertTrue(line.contains("query row") && line.contains("has 15 values")
         && line.contains("dimension 16") && line.contains(".parquet"), line);

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
-import dev.kiln.job.BuildConfig;
-import dev.kiln.job.read.OnDuplicate;
+import dev.kiln.job.config.BuildConfig;
+import dev.kiln.job.config.OnDuplicate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;

@@ -1,11 +1,13 @@
 package dev.kiln.job.publish;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidOptionException;
+import dev.kiln.errors.KilnException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
 import dev.kiln.testing.FaultyFileSystem;
@@ -88,7 +90,7 @@ class PublisherFailuresTest {
             Publisher.findPublished(new Configuration(), c.getKey(), "v1", Map.of());
           }
         }, c.getKey());
-        assertEquals(KilnException.USAGE, e.exitCode(), e.getMessage());
+        assertInstanceOf(InvalidOptionException.class, e, e.getMessage());
         assertTrue(e.getMessage().startsWith("--output " + c.getKey()), e.getMessage());
         assertTrue(e.getMessage().contains(c.getValue()), e.getMessage());
       }

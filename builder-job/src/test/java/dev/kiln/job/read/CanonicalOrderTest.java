@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ShardHash;
+import dev.kiln.job.config.OnDuplicate;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,14 +1,17 @@
 package dev.kiln.job.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.errors.InvalidInputException;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
-import dev.kiln.job.BuildConfig;
-import dev.kiln.job.KilnException;
+import dev.kiln.job.config.BuildConfig;
+import dev.kiln.errors.KilnException;
+import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.testing.KilnTestData;
 import dev.kiln.testing.SparkExtension;
 import java.nio.file.Files;
@@ -63,7 +66,7 @@ class InputReaderTest {
 
   private static KilnException badInput(Runnable r) {
     KilnException k = assertThrows(KilnException.class, r::run);
-    assertEquals(KilnException.BAD_INPUT, k.exitCode(), k.getMessage());
+    assertInstanceOf(InvalidInputException.class, k, k.getMessage());
     return k;
   }
 

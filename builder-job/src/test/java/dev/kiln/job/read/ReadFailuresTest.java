@@ -1,10 +1,12 @@
 package dev.kiln.job.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.job.KilnException;
+import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.KilnException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -31,7 +33,7 @@ class ReadFailuresTest {
   void aCorruptFileIsBadInputNamingItOnOneLine() {
     KilnException k = ReadFailures.translate(taskFailure(new RuntimeException(
         "file:/data/in/dt=1/part-0.parquet is not a Parquet file.\nExpected magic number")));
-    assertEquals(KilnException.BAD_INPUT, k.exitCode());
+    assertInstanceOf(InvalidInputException.class, k);
     assertEquals("cannot read Parquet file file:/data/in/dt=1/part-0.parquet: the file is not a"
         + " Parquet file. Expected magic number", k.getMessage());
   }
@@ -39,7 +41,7 @@ class ReadFailuresTest {
   @Test
   void aTruncatedFileIsBadInputAndALongCauseIsCut() {
     KilnException k = ReadFailures.translate(taskFailure(new EOFException("y".repeat(5000))));
-    assertEquals(KilnException.BAD_INPUT, k.exitCode());
+    assertInstanceOf(InvalidInputException.class, k);
     assertTrue(k.getMessage().length() < 400, k.getMessage());
     assertTrue(k.getMessage().endsWith("yyy..."), k.getMessage());
   }

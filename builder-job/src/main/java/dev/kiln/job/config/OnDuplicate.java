@@ -1,4 +1,4 @@
-package dev.kiln.job.read;
+package dev.kiln.job.config;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package dev.kiln.job.evaluate;
+package dev.kiln.job.config;
 
 import java.io.Serializable;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.kiln.job;
+package dev.kiln.job.config;
 
 /** Kiln's own version, from the jar manifest when packaged. */
 public final class KilnVersion {

@@ -1,7 +1,5 @@
-package dev.kiln.job;
+package dev.kiln.job.config;
 
-import dev.kiln.job.evaluate.EvalConfig;
-import dev.kiln.job.read.OnDuplicate;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
