@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import static dev.kiln.cli.CliFaultsTest.assertOneLineError;
+import static dev.kiln.testing.KilnTestData.assertOneLineError;
 import static dev.kiln.testing.KilnTestData.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

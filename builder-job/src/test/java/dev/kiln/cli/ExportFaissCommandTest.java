@@ -36,9 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * export is {@code FaissInteropTest}'s part.)
  */
 class ExportFaissCommandTest {
-  static final Path FIXTURES = Path.of("../index-format/src/test/resources/fixtures/v1");
-  static final Path LONG_IDS = FIXTURES.resolve("long-ids");
-  static final Path STRING_IDS = FIXTURES.resolve("string-ids");
+  static final Path LONG_IDS = KilnTestData.V1_LONG_IDS;
+  static final Path STRING_IDS = KilnTestData.V1_STRING_IDS;
 
   @TempDir Path tmp;
 

@@ -1,7 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.tools.Vecs;
-import static dev.kiln.cli.CliFaultsTest.assertOneLineError;
+import static dev.kiln.testing.KilnTestData.assertOneLineError;
 import static dev.kiln.testing.KilnTestData.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -48,7 +48,7 @@ class OutputPathsTest {
     ivecs = tmp.resolve("gt.ivecs");
     Vecs.writeInts(ivecs, new int[2][10]);
     faiss = tmp.resolve("x.faissindex");
-    assertEquals(0, cli("export-faiss", "--index", CliFaultsTest.LONG_IDS.toString(), "--out",
+    assertEquals(0, cli("export-faiss", "--index", KilnTestData.V1_LONG_IDS.toString(), "--out",
         faiss.toString()).exitCode());
   }
 
@@ -63,7 +63,7 @@ class OutputPathsTest {
     Path latestDir = Files.createDirectories(tmp.resolve("r3"));
     Files.createDirectories(latestDir.resolve(IndexLayout.LATEST));
     Path aDir = Files.createDirectories(tmp.resolve("a-dir"));
-    String index = CliFaultsTest.LONG_IDS.toString();
+    String index = KilnTestData.V1_LONG_IDS.toString();
     Map<String, byte[]> before = KilnTestData.filesUnder(tmp);
 
     List<List<String>> cases = List.of(
@@ -107,7 +107,7 @@ class OutputPathsTest {
     inputs();
     Path missing = tmp.resolve("missing.fvecs");
     for (String[] args : List.of(
-        new String[] {"search", "--index", CliFaultsTest.LONG_IDS.toString(), "--queries",
+        new String[] {"search", "--index", KilnTestData.V1_LONG_IDS.toString(), "--queries",
             missing.toString()},
         new String[] {"convert", "--fvecs", missing.toString(), "--out",
             tmp.resolve("out.parquet").toString()},

@@ -57,6 +57,14 @@ public final class KilnTestData {
   /** Suffixes that make string ids non-ASCII (2-, 3- and 4-byte UTF-8, Greek, German). */
   public static final String[] KEY_SUFFIXES = {"", "-é", "-日本語", "-😀", "-Ωμέγα", "-ß"};
 
+  /**
+   * index-format's checked-in v1 indexes (relative to builder-job, where the tests run): the
+   * same small PQ index with long ids and with string ids.
+   */
+  public static final Path V1_FIXTURES = Path.of("../index-format/src/test/resources/fixtures/v1");
+  public static final Path V1_LONG_IDS = V1_FIXTURES.resolve("long-ids");
+  public static final Path V1_STRING_IDS = V1_FIXTURES.resolve("string-ids");
+
   private KilnTestData() {}
 
   // ------------------------------------------------------------------ random data
@@ -310,6 +318,16 @@ public final class KilnTestData {
       }
     }
     return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** The exit code, one error line holding every {@code expected} text, no stack trace. */
+  public static void assertOneLineError(CliRun r, int code, String... expected) {
+    assertEquals(code, r.exitCode(), r.err());
+    assertEquals(1, r.errLines().size(), r.err());
+    assertTrue(r.errLines().get(0).startsWith("kiln: error: "), r.err());
+    for (String e : expected) {
+      assertTrue(r.err().contains(e), "'" + e + "' not in: " + r.err());
+    }
   }
 
   // ------------------------------------------------------------------ published versions

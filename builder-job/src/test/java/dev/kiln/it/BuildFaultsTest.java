@@ -1,4 +1,4 @@
-package dev.kiln.cli;
+package dev.kiln.it;
 
 import static dev.kiln.testing.KilnTestData.assertPublished;
 import static dev.kiln.testing.KilnTestData.cli;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.cli.ExitCodes;
 import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;

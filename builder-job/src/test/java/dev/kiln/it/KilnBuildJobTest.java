@@ -1,4 +1,4 @@
-package dev.kiln.job;
+package dev.kiln.it;
 
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.assertPublished;
@@ -19,6 +19,8 @@ import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
+import dev.kiln.job.BuildResult;
+import dev.kiln.job.KilnBuildJob;
 import dev.kiln.job.config.BuildConfig;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
@@ -326,16 +328,5 @@ class KilnBuildJobTest {
     Map<String, byte[]> fb = KilnTestData.indexFilesUnder(versionDir(b, "d1"));
     assertEquals(n, readManifest(versionDir(b, "d1")).count());
     assertSameFiles(fa, fb);
-  }
-
-  @Test
-  void autoShardsKeepsEachShardNearTheTarget() {
-    long target = BuildConfig.TARGET_SHARD_BYTES;
-    assertEquals(1, KilnBuildJob.autoShards(0, 16));
-    assertEquals(1, KilnBuildJob.autoShards(1000, 16));
-    assertEquals(1, KilnBuildJob.autoShards(target / 24, 16));
-    assertEquals(2, KilnBuildJob.autoShards(target / 24 + 1, 16));
-    // 100 million items of 16-byte codes plus 8-byte ids: 2.4 GB, 5 shards of < 512 MiB.
-    assertEquals(5, KilnBuildJob.autoShards(100_000_000L, 16));
   }
 }

@@ -1,4 +1,4 @@
-package dev.kiln.cli;
+package dev.kiln.it;
 
 import static dev.kiln.testing.KilnTestData.FLOAT_ARRAY;
 import static dev.kiln.testing.KilnTestData.assertNothingPublished;
@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.cli.ExitCodes;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;

@@ -1,4 +1,4 @@
-package dev.kiln.cli;
+package dev.kiln.it;
 
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.assertPublished;

@@ -1,7 +1,8 @@
-package dev.kiln.cli;
+package dev.kiln.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.cli.KilnCli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

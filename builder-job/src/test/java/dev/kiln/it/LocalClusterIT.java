@@ -1,4 +1,4 @@
-package dev.kiln.cli;
+package dev.kiln.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

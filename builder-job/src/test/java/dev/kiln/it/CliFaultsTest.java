@@ -1,6 +1,7 @@
-package dev.kiln.cli;
+package dev.kiln.it;
 
 import dev.kiln.tools.Vecs;
+import static dev.kiln.testing.KilnTestData.assertOneLineError;
 import static dev.kiln.testing.KilnTestData.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,24 +34,14 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code kiln: error:} line naming the file, no stack trace, and nothing written.
  */
 class CliFaultsTest {
-  static final Path LONG_IDS = ExportFaissCommandTest.LONG_IDS;
-  static final Path STRING_IDS = ExportFaissCommandTest.STRING_IDS;
+  private static final Path LONG_IDS = KilnTestData.V1_LONG_IDS;
+  private static final Path STRING_IDS = KilnTestData.V1_STRING_IDS;
 
   @TempDir Path tmp;
 
   @BeforeAll
   static void kernelsChosen() {
     VectorizationProvider.kernels(); // logged on first use; not inside a captured run
-  }
-
-  /** The exit code, one error line holding every {@code expected} text, no stack trace. */
-  static void assertOneLineError(CliRun r, int code, String... expected) {
-    assertEquals(code, r.exitCode(), r.err());
-    assertEquals(1, r.errLines().size(), r.err());
-    assertTrue(r.errLines().get(0).startsWith("kiln: error: "), r.err());
-    for (String e : expected) {
-      assertTrue(r.err().contains(e), "'" + e + "' not in: " + r.err());
-    }
   }
 
   private Path copy(Path fixture, String name) throws IOException {

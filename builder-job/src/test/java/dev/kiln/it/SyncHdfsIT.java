@@ -1,4 +1,4 @@
-package dev.kiln.cli;
+package dev.kiln.it;
 
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.cli;
@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.cli.ExitCodes;
 import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
