@@ -45,7 +45,7 @@ public class KernelBenchmark {
   /** One SQ8-coded vector of dim bytes and a float32 copy, as refine files store them. */
   private ByteBuffer sq8Codes;
   private ByteBuffer floats;
-  /** Four tiles of 16 centroids ({@link VectorKernels#dots4x16}'s layout) and their sums. */
+  /** A panel of 64 centroids ({@link VectorKernels#dots4x64}'s layout) and sums for 4 x 64. */
   private float[] tiles;
   private float[] out64;
 
@@ -64,8 +64,8 @@ public class KernelBenchmark {
     }
     table = random(r, 16 * 256);
     out = new float[64];
-    tiles = random(r, 4 * VectorKernels.TILE * dim);
-    out64 = new float[4 * VectorKernels.TILE];
+    tiles = random(r, VectorKernels.PANEL * dim);
+    out64 = new float[4 * VectorKernels.PANEL];
     query = random(r, dim);
     sq8Codes = ByteBuffer.allocateDirect(dim).order(ByteOrder.LITTLE_ENDIAN);
     floats = ByteBuffer.allocateDirect(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
@@ -119,10 +119,10 @@ public class KernelBenchmark {
     return out64;
   }
 
-  /** The GEMM micro-kernel of batch probes, k-means and encoding: 4 points x 16 centroids. */
+  /** The GEMM micro-kernel of batch probes, k-means and encoding: 4 points x 64 centroids. */
   @Benchmark
-  public float[] dots4x16() {
-    k.dots4x16(a, 0, dim, 2 * dim, 3 * dim, tiles, 0, dim, out64);
+  public float[] dots4x64() {
+    k.dots4x64(a, 0, dim, 2 * dim, 3 * dim, tiles, 0, dim, out64);
     return out64;
   }
 }
