@@ -7,10 +7,12 @@
 #   make_datasets.py; INDEX in Kiln's spelling (IVF1024,PQ16 or IVF1024,Flat); METRIC=l2|ip.
 #   Needs Debian's python3-faiss and libopenblas0-pthread (Faiss is 3-5x slower without it).
 #   FAISS_BASELINE overrides the Faiss script (default: ../shared/bench/faiss_baseline.py).
+#   MAX_PTS: Faiss's coarse training sample per list, default 32 = Kiln's default
+#   (--train-points-per-list), so both train on the same sample size.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ $# -lt 3 ]]; then
-  sed -n '2,9p' "$0" >&2
+  sed -n '2,11p' "$0" >&2
   exit 2
 fi
 data=$1 name=$2 index=$3 probes=${4:-1,4,16,64}
@@ -36,7 +38,7 @@ echo "== Kiln: $index metric=$metric on $name" >&2
   --groundtruth "$data/${name}_groundtruth.ivecs" --index "$index" --metric "$metric" \
   --nprobe "$probes" --work "$out/kiln" "$@" 2>"$out/kiln.log" | tee "$out/kiln.txt"
 echo "== Faiss: $faiss_index metric=$metric on $name" >&2
-METRIC=$metric "$py" "$faiss_script" "$data" "$name" "$faiss_index" "$probes" | tee "$out/faiss.txt"
+MAX_PTS=${MAX_PTS:-32} METRIC=$metric "$py" "$faiss_script" "$data" "$name" "$faiss_index" "$probes" | tee "$out/faiss.txt"
 
 echo
 echo "Single-thread QPS. kiln_batch1: all queries in one batch call on one thread, as Faiss's"

@@ -36,6 +36,16 @@ final class SearchCommand implements Callable<Integer> {
   @Option(names = "--groundtruth", description = "Optional .ivecs ground truth: also print recall@k.")
   Path groundTruth;
 
+  @Option(names = "--mode", defaultValue = "each",
+      description = "each: one search() call per query; batch1: all queries in one batch call on"
+          + " this thread, as Faiss's single-thread benchmark searches (default: ${DEFAULT-VALUE}).")
+  String mode;
+
+  @Option(names = "--repeat", defaultValue = "1",
+      description = "Timed passes over the queries after the warm-up; prints each pass and the"
+          + " median (for profiling: scripts/profile-search.sh) (default: ${DEFAULT-VALUE}).")
+  int repeat;
+
   @Option(names = "--hold", description = "After searching, print the heap in use and keep the"
       + " index open until stdin closes, so memory can be inspected from outside"
       + " (scripts/memory-sharing.sh).")
@@ -43,9 +53,13 @@ final class SearchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (k < 1 || nprobe < 1 || refineFactor < 1 || show < 0) {
-      throw new InvalidOptionException("--k, --nprobe and --refine-factor must be at least 1 and --show"
-          + " at least 0; got " + k + ", " + nprobe + ", " + refineFactor + ", " + show);
+    if (k < 1 || nprobe < 1 || refineFactor < 1 || show < 0 || repeat < 1) {
+      throw new InvalidOptionException("--k, --nprobe, --refine-factor and --repeat must be at"
+          + " least 1 and --show at least 0; got " + k + ", " + nprobe + ", " + refineFactor
+          + ", " + repeat + ", " + show);
+    }
+    if (!mode.equals("each") && !mode.equals("batch1")) {
+      throw new InvalidOptionException("--mode " + mode + ": expected each or batch1");
     }
     // Every file is checked before the index is opened: a bad query is the file's fault.
     float[][] q = Vecs.readQueries(queries);
@@ -63,7 +77,7 @@ final class SearchCommand implements Callable<Integer> {
       QueryRun run;
       try {
         QueryRun.run(idx, java.util.Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // JIT warm-up
-        run = QueryRun.run(idx, q, k, params);
+        run = timedPasses(idx, q, params);
       } catch (IllegalArgumentException e) {
         // The options were checked above, so the loader refused a query (QueryRun names it).
         throw new InvalidInputException(queries + ": " + e.getMessage());
@@ -71,8 +85,9 @@ final class SearchCommand implements Callable<Integer> {
       for (int i = 0; i < Math.min(show, q.length); i++) {
         System.out.printf("query %d: %s%n", i, run.results()[i]);
       }
-      System.out.printf("%d queries, k=%d, nprobe=%d: %.0f qps (1 thread; %.0f by CPU time)%n",
-          q.length, k, nprobe, run.qps(), run.cpuQps());
+      System.out.printf("%d queries, k=%d, nprobe=%d, mode=%s: %.0f qps (1 thread; %.0f by CPU"
+          + " time)%s%n", q.length, k, nprobe, mode, run.qps(), run.cpuQps(),
+          repeat > 1 ? " (median of " + repeat + " passes)" : "");
       if (groundTruth != null) {
         System.out.printf("recall@%d=%.4f%n", k, run.recall(truth, k));
       }
@@ -91,6 +106,21 @@ final class SearchCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** {@code --repeat} passes in {@code --mode}; the pass of median wall time. */
+  private QueryRun timedPasses(KilnIndex idx, float[][] q, SearchParams params) {
+    QueryRun[] runs = new QueryRun[repeat];
+    for (int r = 0; r < repeat; r++) {
+      runs[r] = mode.equals("batch1")
+          ? QueryRun.batchOnThisThread(idx, q, k, params)
+          : QueryRun.run(idx, q, k, params);
+      if (repeat > 1) {
+        System.out.printf("pass %d: %.0f qps%n", r + 1, runs[r].qps());
+      }
+    }
+    java.util.Arrays.sort(runs, java.util.Comparator.comparingDouble(QueryRun::seconds));
+    return runs[repeat / 2];
   }
 
   /** The ground truth must have a row of at least k ids for every query. */

@@ -16,8 +16,8 @@ public final class CoarseQuantizer implements CoarseProber {
 
   private final float[] centroids;
   private final float[] halfNorms;
-  /** Centroids transposed in tiles of {@link VectorKernels#TILE} for the assignment kernel. */
-  private final float[] tiles;
+  /** Centroids transposed in panels of {@link VectorKernels#PANEL} for the tile kernels. */
+  private final float[] panels;
   /** Per tiled centroid, what the ranking adds to {@code -x.c}: ||c||^2/2, 0 (IP), +inf (padding). */
   private final float[] bias;
   private final int nlist;
@@ -25,8 +25,8 @@ public final class CoarseQuantizer implements CoarseProber {
   private final boolean innerProduct;
   /** Scores the chosen lists: squared L2, or minus the inner product. */
   private final MetricStrategy metric;
-  /** Tiles holding centroids; the arrays are padded to whole groups of four for the probe kernel. */
-  private final int tileCount;
+  /** Panels holding centroids; the last is padded (bias +inf). */
+  private final int panelCount;
 
   public CoarseQuantizer(float[] centroids, int nlist, int dim, Metric metric) {
     if (centroids.length != (long) nlist * dim) {
@@ -41,16 +41,16 @@ public final class CoarseQuantizer implements CoarseProber {
     for (int c = 0; c < nlist; c++) {
       halfNorms[c] = 0.5f * K.dot(centroids, c * dim, centroids, c * dim, dim);
     }
-    this.tileCount = (nlist + VectorKernels.TILE - 1) / VectorKernels.TILE;
-    int padded = (tileCount + 3) / 4 * 4;
-    this.tiles = new float[padded * VectorKernels.TILE * dim];
-    this.bias = new float[padded * VectorKernels.TILE];
+    int w = VectorKernels.PANEL;
+    this.panelCount = (nlist + w - 1) / w;
+    this.panels = new float[panelCount * w * dim];
+    this.bias = new float[panelCount * w];
     for (int c = 0; c < bias.length; c++) {
-      int t = c / VectorKernels.TILE;
-      int col = c % VectorKernels.TILE;
+      int t = c / w;
+      int col = c % w;
       if (c < nlist) {
         for (int j = 0; j < dim; j++) {
-          tiles[(t * dim + j) * VectorKernels.TILE + col] = centroids[c * dim + j];
+          panels[(t * dim + j) * w + col] = centroids[c * dim + j];
         }
         bias[c] = innerProduct ? 0 : halfNorms[c];
       } else {
@@ -82,29 +82,29 @@ public final class CoarseQuantizer implements CoarseProber {
 
   /**
    * Assigns {@code n} rows of {@code points} (row-major, stride dim) to their nearest centroid.
-   * Like a small GEMM: for each block of points, each tile of 16 transposed centroids is
-   * multiplied with four points at a time ({@link VectorKernels#dots4x16}). For L2 the ranking
+   * Like a small GEMM: for each block of points, each panel of 64 transposed centroids is
+   * multiplied with four points at a time ({@link VectorKernels#dots4x64}). For L2 the ranking
    * uses {@code ||c||^2/2 - x.c}, which orders centroids as the squared distance does;
    * {@code outScore} (optional) receives that value for L2 and {@code -x.c} for inner product.
    * Every point goes through the same arithmetic wherever it sits in a batch; ties go to the
    * lower centroid id.
    */
   public void assign(float[] points, int n, int[] outList, float[] outScore) {
-    int tileWidth = VectorKernels.TILE;
+    int tileWidth = VectorKernels.PANEL;
     float[] best = new float[Math.min(n, POINT_BLOCK)];
     float[] dots = new float[4 * tileWidth];
     for (int p0 = 0; p0 < n; p0 += POINT_BLOCK) {
       int pn = Math.min(POINT_BLOCK, n - p0);
       Arrays.fill(best, 0, pn, Float.POSITIVE_INFINITY);
       int last = pn - 1;
-      for (int t = 0; t < tileCount; t++) {
+      for (int t = 0; t < panelCount; t++) {
         int tOff = t * dim * tileWidth;
         int c0 = t * tileWidth;
         for (int i = 0; i < pn; i += 4) {
           // A last group of fewer than four repeats its final row.
-          K.dots4x16(points, (p0 + i) * dim, (p0 + Math.min(i + 1, last)) * dim,
+          K.dots4x64(points, (p0 + i) * dim, (p0 + Math.min(i + 1, last)) * dim,
               (p0 + Math.min(i + 2, last)) * dim, (p0 + Math.min(i + 3, last)) * dim,
-              tiles, tOff, dim, dots);
+              panels, tOff, dim, dots);
           int m = Math.min(4, pn - i);
           for (int j = 0; j < m; j++) {
             float b = best[i + j];
@@ -136,7 +136,7 @@ public final class CoarseQuantizer implements CoarseProber {
     return out[0];
   }
 
-  /** Length of the {@code scratch} array {@link #probe} needs: nlist, padded to 64. */
+  /** Length of the {@code scratch} array {@link #probe} needs: nlist, padded to whole panels. */
   public int scratchLength() {
     return bias.length;
   }
@@ -149,7 +149,7 @@ public final class CoarseQuantizer implements CoarseProber {
    * caller's reusable scratch, so a query allocates nothing here.
    *
    * <p>Lists are ranked as {@link #assign} ranks them, ||c||²/2 − q·c for L2, with the query
-   * against 64 transposed centroids per kernel call ({@link VectorKernels#dots1x64}): no
+   * against a panel of 64 transposed centroids per kernel call ({@link VectorKernels#dots1x64}): no
    * horizontal sums, and for d·nlist floats that fit in the L2 cache, several times faster than
    * one distance per centroid. The distances returned for the chosen lists are then computed
    * directly, as Faiss's flat quantizer does, and the lists ordered by them.
@@ -160,11 +160,11 @@ public final class CoarseQuantizer implements CoarseProber {
     return probeFromDots(q, 0, nprobe, heap, outLists, outDist, scratch, 0);
   }
 
-  /** The query's dot product with every centroid, 64 transposed centroids per kernel call. */
+  /** The query's dot product with every centroid, one panel of 64 per kernel call. */
   private void dots(float[] q, int qOff, float[] dots) {
-    int group = 4 * VectorKernels.TILE;
-    for (int g = 0; g < bias.length; g += group) {
-      K.dots1x64(q, qOff, tiles, g * dim, dim, dots, g);
+    int w = VectorKernels.PANEL;
+    for (int g = 0; g < bias.length; g += w) {
+      K.dots1x64(q, qOff, panels, g * dim, dim, dots, g);
     }
   }
 
@@ -183,26 +183,26 @@ public final class CoarseQuantizer implements CoarseProber {
 
   /**
    * {@link #probe} for {@code n} queries at once (rows of {@code queries}, stride dim),
-   * GEMM-style like {@link #assign}: each tile of 16 centroids is loaded once per four queries
+   * GEMM-style like {@link #assign}: each panel of 64 centroids is loaded once per four queries
    * and stays in cache while all n pass, so the centroids are read once per block instead of once
    * per query. The arithmetic per (query, centroid) is the same as {@link #probe}'s (one
    * multiply-add per dimension, in order), so the same lists come out.
    */
   @Override
   public void probeBlock(float[] queries, int n, int nprobe, Probe[] out) {
-    int width = VectorKernels.TILE;
+    int width = VectorKernels.PANEL;
     int stride = bias.length;
     for (int i = 0; i < n; i++) {
       out[i].dots(stride);
     }
     float[] tileScratch = out[0].tile;
     int last = n - 1;
-    for (int t = 0; t < tileCount; t++) {
+    for (int t = 0; t < panelCount; t++) {
       int tOff = t * dim * width;
       int c0 = t * width;
       for (int i = 0; i < n; i += 4) {
-        K.dots4x16(queries, i * dim, Math.min(i + 1, last) * dim, Math.min(i + 2, last) * dim,
-            Math.min(i + 3, last) * dim, tiles, tOff, dim, tileScratch);
+        K.dots4x64(queries, i * dim, Math.min(i + 1, last) * dim, Math.min(i + 2, last) * dim,
+            Math.min(i + 3, last) * dim, panels, tOff, dim, tileScratch);
         for (int r = 0, m = Math.min(4, n - i); r < m; r++) {
           System.arraycopy(tileScratch, r * width, out[i + r].dots, c0, width);
         }

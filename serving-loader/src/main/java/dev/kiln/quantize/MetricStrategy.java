@@ -89,9 +89,7 @@ public abstract sealed class MetricStrategy
 
     @Override
     public void distances(float[] q, ByteBuffer b, int off, int n, int len, float[] out) {
-      for (int i = 0; i < n; i++) {
-        out[i] = K.squareDistance(q, b, off + i * 4 * len, len);
-      }
+      K.squareDistances(q, b, off, n, len, out);
     }
 
     @Override
@@ -136,8 +134,9 @@ public abstract sealed class MetricStrategy
 
     @Override
     public void distances(float[] q, ByteBuffer b, int off, int n, int len, float[] out) {
+      K.dots(q, b, off, n, len, out);
       for (int i = 0; i < n; i++) {
-        out[i] = -K.dot(q, b, off + i * 4 * len, len);
+        out[i] = -out[i];
       }
     }
 

@@ -15,7 +15,7 @@ public final class Probe {
   /** Working space of the quantizer that fills it: the selection heap, per-centroid scores. */
   final TopK heap = new TopK();
   float[] dots = new float[0];
-  final float[] tile = new float[4 * VectorKernels.TILE];
+  final float[] tile = new float[4 * VectorKernels.PANEL];
 
   /** How many lists to scan: at most nprobe and nlist (fewer only for a damaged model). */
   public int size() {

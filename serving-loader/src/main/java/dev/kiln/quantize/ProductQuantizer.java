@@ -15,8 +15,12 @@ public final class ProductQuantizer {
   private static final VectorKernels K = VectorizationProvider.kernels();
 
   private final float[] codebooks;
-  /** The codebooks transposed per sub-space, [M][dsub][256]: query tables become axpy loops. */
-  private final float[] transposed;
+  /**
+   * The codebooks transposed per sub-space into the coarse quantizer's panel layout: for
+   * sub-space j, 4 panels of 64 codewords, each [dsub][64] ({@link VectorKernels#dots1x64}), so
+   * a query table is 4 x M register-blocked kernel calls.
+   */
+  private final float[] tiles;
   private final int dim;
   private final int m;
   private final int dsub;
@@ -37,11 +41,13 @@ public final class ProductQuantizer {
           Arrays.copyOfRange(codebooks, j * KSUB * dsub, (j + 1) * KSUB * dsub),
           KSUB, dsub, Metric.L2);
     }
-    this.transposed = new float[codebooks.length];
+    this.tiles = new float[codebooks.length];
+    int w = VectorKernels.PANEL;
     for (int j = 0; j < m; j++) {
       for (int c = 0; c < KSUB; c++) {
         for (int s = 0; s < dsub; s++) {
-          transposed[(j * dsub + s) * KSUB + c] = codebooks[(j * KSUB + c) * dsub + s];
+          // Panel (j, c / w) starts at (j * KSUB + c / w * w) * dsub; column c % w of row s.
+          tiles[(j * KSUB + c / w * w) * dsub + s * w + c % w] = codebooks[(j * KSUB + c) * dsub + s];
         }
       }
     }
@@ -94,14 +100,15 @@ public final class ProductQuantizer {
 
   /**
    * out[j*256 + c] = {@code <q_j, pq[j][c]>}, for inner-product scoring and for L2 with the
-   * precomputed table. Computed as dsub axpy passes over 256 codes per sub-space (streaming
-   * FMAs over the transposed codebooks), not 256 short dot products.
+   * precomputed table. Computed as the coarse step is, 64 codes per kernel call with the sums in
+   * registers ({@link VectorKernels#dots1x64}): each code's sum is the same sequence of fused
+   * multiply-adds over its dsub dimensions as a dot product in order.
    */
   public void innerProductTable(float[] q, float[] out) {
-    Arrays.fill(out, 0, m * KSUB, 0f);
+    int group = VectorKernels.PANEL;
     for (int j = 0; j < m; j++) {
-      for (int s = 0; s < dsub; s++) {
-        K.axpy(q[j * dsub + s], transposed, (j * dsub + s) * KSUB, out, j * KSUB, KSUB);
+      for (int c = 0; c < KSUB; c += group) {
+        K.dots1x64(q, j * dsub, tiles, (j * KSUB + c) * dsub, dsub, out, j * KSUB + c);
       }
     }
   }

@@ -123,40 +123,102 @@ final class PanamaKernels implements VectorKernels {
     return s;
   }
 
+  /**
+   * Four stored vectors at a time, one accumulator each: the same operations per vector as
+   * {@link #squareDistance(float[], ByteBuffer, int, int)} (so a score does not depend on the
+   * path), with four independent FMA chains in flight instead of one.
+   */
   @Override
-  public void dot4(
-      float[] a, int a0, int a1, int a2, int a3, float[] b, int bOff, int len, float[] out) {
-    if (len < L) {
-      scalar.dot4(a, a0, a1, a2, a3, b, bOff, len, out);
-      return;
-    }
-    FloatVector s0 = FloatVector.zero(S);
-    FloatVector s1 = FloatVector.zero(S);
-    FloatVector s2 = FloatVector.zero(S);
-    FloatVector s3 = FloatVector.zero(S);
+  public void squareDistances(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {
     int i = 0;
-    for (; i + L <= len; i += L) {
-      FloatVector bv = FloatVector.fromArray(S, b, bOff + i);
-      s0 = FloatVector.fromArray(S, a, a0 + i).fma(bv, s0);
-      s1 = FloatVector.fromArray(S, a, a1 + i).fma(bv, s1);
-      s2 = FloatVector.fromArray(S, a, a2 + i).fma(bv, s2);
-      s3 = FloatVector.fromArray(S, a, a3 + i).fma(bv, s3);
+    int stride = 4 * len;
+    if (len >= L) {
+      for (; i + 4 <= n; i += 4) {
+        int at = byteOff + i * stride;
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        FloatVector s2 = FloatVector.zero(S);
+        FloatVector s3 = FloatVector.zero(S);
+        int j = 0;
+        for (; j + L <= len; j += L) {
+          FloatVector x = FloatVector.fromArray(S, q, j);
+          int o = at + 4 * j;
+          FloatVector d0 = x.sub(FloatVector.fromByteBuffer(S, b, o, LE));
+          FloatVector d1 = x.sub(FloatVector.fromByteBuffer(S, b, o + stride, LE));
+          FloatVector d2 = x.sub(FloatVector.fromByteBuffer(S, b, o + 2 * stride, LE));
+          FloatVector d3 = x.sub(FloatVector.fromByteBuffer(S, b, o + 3 * stride, LE));
+          s0 = d0.fma(d0, s0);
+          s1 = d1.fma(d1, s1);
+          s2 = d2.fma(d2, s2);
+          s3 = d3.fma(d3, s3);
+        }
+        float r0 = s0.reduceLanes(VectorOperators.ADD);
+        float r1 = s1.reduceLanes(VectorOperators.ADD);
+        float r2 = s2.reduceLanes(VectorOperators.ADD);
+        float r3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; j < len; j++) {
+          int o = at + 4 * j;
+          float e0 = q[j] - b.getFloat(o);
+          float e1 = q[j] - b.getFloat(o + stride);
+          float e2 = q[j] - b.getFloat(o + 2 * stride);
+          float e3 = q[j] - b.getFloat(o + 3 * stride);
+          r0 += e0 * e0;
+          r1 += e1 * e1;
+          r2 += e2 * e2;
+          r3 += e3 * e3;
+        }
+        out[i] = r0;
+        out[i + 1] = r1;
+        out[i + 2] = r2;
+        out[i + 3] = r3;
+      }
     }
-    float r0 = s0.reduceLanes(VectorOperators.ADD);
-    float r1 = s1.reduceLanes(VectorOperators.ADD);
-    float r2 = s2.reduceLanes(VectorOperators.ADD);
-    float r3 = s3.reduceLanes(VectorOperators.ADD);
-    for (; i < len; i++) {
-      float bv = b[bOff + i];
-      r0 += a[a0 + i] * bv;
-      r1 += a[a1 + i] * bv;
-      r2 += a[a2 + i] * bv;
-      r3 += a[a3 + i] * bv;
+    for (; i < n; i++) {
+      out[i] = squareDistance(q, b, byteOff + i * stride, len);
     }
-    out[0] = r0;
-    out[1] = r1;
-    out[2] = r2;
-    out[3] = r3;
+  }
+
+  /** {@link #dot(float[], ByteBuffer, int, int)} four vectors at a time, as squareDistances. */
+  @Override
+  public void dots(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {
+    int i = 0;
+    int stride = 4 * len;
+    if (len >= L) {
+      for (; i + 4 <= n; i += 4) {
+        int at = byteOff + i * stride;
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        FloatVector s2 = FloatVector.zero(S);
+        FloatVector s3 = FloatVector.zero(S);
+        int j = 0;
+        for (; j + L <= len; j += L) {
+          FloatVector x = FloatVector.fromArray(S, q, j);
+          int o = at + 4 * j;
+          s0 = x.fma(FloatVector.fromByteBuffer(S, b, o, LE), s0);
+          s1 = x.fma(FloatVector.fromByteBuffer(S, b, o + stride, LE), s1);
+          s2 = x.fma(FloatVector.fromByteBuffer(S, b, o + 2 * stride, LE), s2);
+          s3 = x.fma(FloatVector.fromByteBuffer(S, b, o + 3 * stride, LE), s3);
+        }
+        float r0 = s0.reduceLanes(VectorOperators.ADD);
+        float r1 = s1.reduceLanes(VectorOperators.ADD);
+        float r2 = s2.reduceLanes(VectorOperators.ADD);
+        float r3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; j < len; j++) {
+          int o = at + 4 * j;
+          r0 += q[j] * b.getFloat(o);
+          r1 += q[j] * b.getFloat(o + stride);
+          r2 += q[j] * b.getFloat(o + 2 * stride);
+          r3 += q[j] * b.getFloat(o + 3 * stride);
+        }
+        out[i] = r0;
+        out[i + 1] = r1;
+        out[i + 2] = r2;
+        out[i + 3] = r3;
+      }
+    }
+    for (; i < n; i++) {
+      out[i] = dot(q, b, byteOff + i * stride, len);
+    }
   }
 
   @Override
@@ -164,19 +226,6 @@ final class PanamaKernels implements VectorKernels {
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out) {
     // Table lookups are gathers; the scalar loop with 64-bit code reads is as fast here.
     scalar.pqDistances(codes, byteOff, n, m, table, base, out);
-  }
-
-  @Override
-  public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
-    FloatVector av = FloatVector.broadcast(S, a);
-    int i = 0;
-    for (; i + L <= len; i += L) {
-      FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, y, yOff + i))
-          .intoArray(y, yOff + i);
-    }
-    for (; i < len; i++) {
-      y[yOff + i] += a * x[xOff + i];
-    }
   }
 
   @Override
@@ -194,56 +243,22 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
-  public void dots4x16(float[] points, int r0, int r1, int r2, int r3, float[] tile, int tOff,
+  public void dots4x64(float[] points, int r0, int r1, int r2, int r3, float[] panel, int pOff,
       int dim, float[] out) {
-    if (L > TILE || TILE % L != 0) {
-      scalar.dots4x16(points, r0, r1, r2, r3, tile, tOff, dim, out);
-      return;
-    }
-    for (int c = 0; c < TILE; c += L) {
-      FloatVector s0 = FloatVector.zero(S);
-      FloatVector s1 = FloatVector.zero(S);
-      FloatVector s2 = FloatVector.zero(S);
-      FloatVector s3 = FloatVector.zero(S);
-      for (int j = 0; j < dim; j++) {
-        FloatVector v = FloatVector.fromArray(S, tile, tOff + j * TILE + c);
-        s0 = v.fma(FloatVector.broadcast(S, points[r0 + j]), s0);
-        s1 = v.fma(FloatVector.broadcast(S, points[r1 + j]), s1);
-        s2 = v.fma(FloatVector.broadcast(S, points[r2 + j]), s2);
-        s3 = v.fma(FloatVector.broadcast(S, points[r3 + j]), s3);
-      }
-      s0.intoArray(out, c);
-      s1.intoArray(out, TILE + c);
-      s2.intoArray(out, 2 * TILE + c);
-      s3.intoArray(out, 3 * TILE + c);
+    if (PanamaTileKernels.APPLIES) {
+      PanamaTileKernels.dots4x64(points, r0, r1, r2, r3, panel, pOff, dim, out);
+    } else {
+      scalar.dots4x64(points, r0, r1, r2, r3, panel, pOff, dim, out);
     }
   }
 
   @Override
-  public void dots1x64(float[] q, int qOff, float[] tiles, int tOff, int dim, float[] out,
+  public void dots1x64(float[] q, int qOff, float[] panel, int pOff, int dim, float[] out,
       int outOff) {
-    if (L > TILE || TILE % L != 0) {
-      scalar.dots1x64(q, qOff, tiles, tOff, dim, out, outOff);
-      return;
-    }
-    int stride = dim * TILE;
-    for (int c = 0; c < TILE; c += L) {
-      FloatVector s0 = FloatVector.zero(S);
-      FloatVector s1 = FloatVector.zero(S);
-      FloatVector s2 = FloatVector.zero(S);
-      FloatVector s3 = FloatVector.zero(S);
-      for (int j = 0; j < dim; j++) {
-        FloatVector x = FloatVector.broadcast(S, q[qOff + j]);
-        int row = tOff + j * TILE + c;
-        s0 = FloatVector.fromArray(S, tiles, row).fma(x, s0);
-        s1 = FloatVector.fromArray(S, tiles, row + stride).fma(x, s1);
-        s2 = FloatVector.fromArray(S, tiles, row + 2 * stride).fma(x, s2);
-        s3 = FloatVector.fromArray(S, tiles, row + 3 * stride).fma(x, s3);
-      }
-      s0.intoArray(out, outOff + c);
-      s1.intoArray(out, outOff + TILE + c);
-      s2.intoArray(out, outOff + 2 * TILE + c);
-      s3.intoArray(out, outOff + 3 * TILE + c);
+    if (PanamaTileKernels.APPLIES) {
+      PanamaTileKernels.dots1x64(q, qOff, panel, pOff, dim, out, outOff);
+    } else {
+      scalar.dots1x64(q, qOff, panel, pOff, dim, out, outOff);
     }
   }
 

@@ -85,20 +85,17 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
-  public void dot4(
-      float[] a, int a0, int a1, int a2, int a3, float[] b, int bOff, int len, float[] out) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int i = 0; i < len; i++) {
-      float bv = b[bOff + i];
-      s0 += a[a0 + i] * bv;
-      s1 += a[a1 + i] * bv;
-      s2 += a[a2 + i] * bv;
-      s3 += a[a3 + i] * bv;
+  public void squareDistances(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {
+    for (int i = 0; i < n; i++) {
+      out[i] = squareDistance(q, b, byteOff + i * 4 * len, len);
     }
-    out[0] = s0;
-    out[1] = s1;
-    out[2] = s2;
-    out[3] = s3;
+  }
+
+  @Override
+  public void dots(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {
+    for (int i = 0; i < n; i++) {
+      out[i] = dot(q, b, byteOff + i * 4 * len, len);
+    }
   }
 
   @Override
@@ -159,13 +156,6 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
-  public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
-    for (int i = 0; i < len; i++) {
-      y[yOff + i] += a * x[xOff + i];
-    }
-  }
-
-  @Override
   public void addScaled(ByteBuffer base, int byteOff, float scale, float[] x, float[] out, int len) {
     for (int i = 0; i < len; i++) {
       out[i] = base.getFloat(byteOff + 4 * i) + scale * x[i];
@@ -173,36 +163,32 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
-  public void dots4x16(float[] points, int r0, int r1, int r2, int r3, float[] tile, int tOff,
+  public void dots4x64(float[] points, int r0, int r1, int r2, int r3, float[] panel, int pOff,
       int dim, float[] out) {
-    java.util.Arrays.fill(out, 0, 4 * TILE, 0f);
+    java.util.Arrays.fill(out, 0, 4 * PANEL, 0f);
     for (int j = 0; j < dim; j++) {
       float x0 = points[r0 + j], x1 = points[r1 + j], x2 = points[r2 + j], x3 = points[r3 + j];
-      int t = tOff + j * TILE;
-      // Fused multiply-adds, as the Vector API path does, so both assign points identically.
-      for (int c = 0; c < TILE; c++) {
-        float v = tile[t + c];
+      int row = pOff + j * PANEL;
+      // Fused multiply-adds, as the Vector API path does, so both give the same bits.
+      for (int c = 0; c < PANEL; c++) {
+        float v = panel[row + c];
         out[c] = Math.fma(x0, v, out[c]);
-        out[TILE + c] = Math.fma(x1, v, out[TILE + c]);
-        out[2 * TILE + c] = Math.fma(x2, v, out[2 * TILE + c]);
-        out[3 * TILE + c] = Math.fma(x3, v, out[3 * TILE + c]);
+        out[PANEL + c] = Math.fma(x1, v, out[PANEL + c]);
+        out[2 * PANEL + c] = Math.fma(x2, v, out[2 * PANEL + c]);
+        out[3 * PANEL + c] = Math.fma(x3, v, out[3 * PANEL + c]);
       }
     }
   }
 
   @Override
-  public void dots1x64(float[] q, int qOff, float[] tiles, int tOff, int dim, float[] out,
+  public void dots1x64(float[] q, int qOff, float[] panel, int pOff, int dim, float[] out,
       int outOff) {
-    java.util.Arrays.fill(out, outOff, outOff + 4 * TILE, 0f);
-    for (int t = 0; t < 4; t++) {
-      int base = tOff + t * dim * TILE;
-      int o = outOff + t * TILE;
-      for (int j = 0; j < dim; j++) {
-        float x = q[qOff + j];
-        int row = base + j * TILE;
-        for (int c = 0; c < TILE; c++) {
-          out[o + c] = Math.fma(x, tiles[row + c], out[o + c]);
-        }
+    java.util.Arrays.fill(out, outOff, outOff + PANEL, 0f);
+    for (int j = 0; j < dim; j++) {
+      float x = q[qOff + j];
+      int row = pOff + j * PANEL;
+      for (int c = 0; c < PANEL; c++) {
+        out[outOff + c] = Math.fma(x, panel[row + c], out[outOff + c]);
       }
     }
   }

@@ -22,10 +22,14 @@ public interface VectorKernels {
   float squareDistance(float[] q, ByteBuffer b, int byteOff, int len);
 
   /**
-   * Dot products of four rows of {@code a} (starting at a0..a3) with one row of {@code b}: the
-   * k-means and encoding micro-kernel (each load of {@code b} serves four rows).
+   * {@link #squareDistance(float[], ByteBuffer, int, int)} of {@code q} to each of {@code n}
+   * vectors stored one after another from {@code byteOff} (an IVF-Flat list): {@code out[i]}.
+   * Bit for bit the one-vector kernel's result, several vectors in flight at once.
    */
-  void dot4(float[] a, int a0, int a1, int a2, int a3, float[] b, int bOff, int len, float[] out);
+  void squareDistances(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out);
+
+  /** {@link #dot(float[], ByteBuffer, int, int)} with each of {@code n} stored vectors. */
+  void dots(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out);
 
   /**
    * Asymmetric distance of {@code n} PQ codes of {@code m} bytes stored at {@code byteOff}:
@@ -34,28 +38,29 @@ public interface VectorKernels {
   void pqDistances(
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out);
 
-  /** Centroids per tile in {@link #dots4x16}'s transposed layout. */
-  int TILE = 16;
+  /**
+   * Vectors per panel in the tile kernels' transposed layout: {@code panel[pOff + j * PANEL + c]}
+   * is dimension j of the panel's vector c. Centroids (coarse step, k-means), PQ codewords
+   * (query tables) and evaluation queries are stored this way.
+   */
+  int PANEL = 64;
 
   /**
-   * Dot products of four points with a tile of {@link #TILE} centroids stored transposed
-   * ({@code tile[tOff + j * TILE + c]} is dimension j of centroid c): {@code out[p * TILE + c]}
-   * for p in 0..3. The GEMM micro-kernel of k-means assignment: per dimension one row load,
-   * four broadcasts and four multiply-adds, and no horizontal sums.
+   * Dot products of four points (rows of {@code points} at r0..r3, repeats allowed) with a panel
+   * of {@link #PANEL} vectors: {@code out[p * PANEL + c]}. The GEMM micro-kernel of batch
+   * probes, k-means assignment and PQ encoding; per output, fused multiply-adds in dimension
+   * order from zero, exactly as {@link #dots1x64}.
    */
-  void dots4x16(float[] points, int r0, int r1, int r2, int r3, float[] tile, int tOff, int dim,
+  void dots4x64(float[] points, int r0, int r1, int r2, int r3, float[] panel, int pOff, int dim,
       float[] out);
 
   /**
-   * Dot products of one vector with four consecutive tiles ({@code 4 * TILE} centroids) in
-   * {@link #dots4x16}'s layout, the first at {@code tOff}: {@code out[outOff + i]} for i in
-   * [0, 4 * TILE). The coarse search kernel: per dimension one broadcast, four loads and four
-   * independent multiply-adds, and no horizontal sums.
+   * Dot products of one vector with a panel of {@link #PANEL} vectors:
+   * {@code out[outOff + c]} for c in [0, PANEL). The coarse step of one query and the PQ query
+   * table; per dimension one broadcast and PANEL / lanes independent multiply-adds, no
+   * horizontal sums.
    */
-  void dots1x64(float[] q, int qOff, float[] tiles, int tOff, int dim, float[] out, int outOff);
-
-  /** {@code y[yOff+i] += a * x[xOff+i]} for i in [0, len): builds tables from transposed data. */
-  void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len);
+  void dots1x64(float[] q, int qOff, float[] panel, int pOff, int dim, float[] out, int outOff);
 
   /**
    * {@code out[i] = base[i] + scale * x[i]} for i in [0, len), where {@code base} is {@code len}

@@ -1,11 +1,12 @@
 /**
- * Distance kernels: {@link dev.kiln.vector.VectorKernels} (dot products, squared L2, the
- * {@code dots4x16} assignment GEMM, {@code axpy}), written once as portable scalar code
- * ({@code ScalarKernels}) and once with the incubating Vector API ({@code PanamaKernels});
+ * Distance kernels: {@link dev.kiln.vector.VectorKernels} (dot products, squared L2, IVF-Flat
+ * list scans, the {@code dots1x64} / {@code dots4x64} panel kernels of the coarse step, PQ
+ * tables and k-means, PQ code scans, SQ8), written once as portable scalar code
+ * ({@code ScalarKernels}) and once with the incubating Vector API ({@code PanamaKernels}, with
+ * the register-blocked 8-lane tile kernels in {@code PanamaTileKernels});
  * {@link dev.kiln.vector.VectorizationProvider} chooses one per JVM.
  *
- * <p>May import: the JDK (and {@code jdk.incubator.vector}, only from {@code PanamaKernels},
- * loaded by reflection) and nothing of Kiln: every other package computes distances through
- * it. Imports today: as allowed.
+ * <p>May import: the JDK (and {@code jdk.incubator.vector}, only from the Panama classes,
+ * loaded by reflection) and nothing of Kiln: every other package computes distances through it.
  */
 package dev.kiln.vector;

@@ -1,6 +1,5 @@
 package dev.kiln.bench;
 
-import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.vector.VectorKernels;
 import dev.kiln.vector.VectorizationProvider;
 import java.nio.ByteBuffer;
@@ -39,15 +38,16 @@ public class KernelBenchmark {
   private VectorKernels k;
   private float[] a;
   private float[] b;
-  private float[] four;
   private ByteBuffer codes;
   private float[] table;
   private float[] out;
   private float[] query;
-  private ProductQuantizer pq;
   /** One SQ8-coded vector of dim bytes and a float32 copy, as refine files store them. */
   private ByteBuffer sq8Codes;
   private ByteBuffer floats;
+  /** A panel of 64 centroids ({@link VectorKernels#dots4x64}'s layout) and sums for 4 x 64. */
+  private float[] tiles;
+  private float[] out64;
 
   @Setup
   public void setup() {
@@ -58,15 +58,15 @@ public class KernelBenchmark {
     Random r = new Random(1);
     a = random(r, 4 * dim);
     b = random(r, dim);
-    four = new float[4];
     codes = ByteBuffer.allocateDirect(64 * 16).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < 64 * 16; i++) {
       codes.put(i, (byte) r.nextInt(256));
     }
     table = random(r, 16 * 256);
     out = new float[64];
+    tiles = random(r, VectorKernels.PANEL * dim);
+    out64 = new float[4 * VectorKernels.PANEL];
     query = random(r, dim);
-    pq = new ProductQuantizer(random(r, 256 * dim), dim, 16);
     sq8Codes = ByteBuffer.allocateDirect(dim).order(ByteOrder.LITTLE_ENDIAN);
     floats = ByteBuffer.allocateDirect(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < dim; i++) {
@@ -93,12 +93,6 @@ public class KernelBenchmark {
     return k.squareDistance(a, 0, b, 0, dim);
   }
 
-  @Benchmark
-  public float[] dot4() {
-    k.dot4(a, 0, dim, 2 * dim, 3 * dim, b, 0, dim, four);
-    return four;
-  }
-
   /** Refine (RFlat): the exact distance to a stored float32 vector. */
   @Benchmark
   public float refineFlatSquareDistance() {
@@ -118,10 +112,17 @@ public class KernelBenchmark {
     return out;
   }
 
-  /** The per-query table for PQ16: the loader's own code path (kernel chosen at start-up). */
+  /** The coarse step's kernel: one query against 64 transposed centroids (also PQ tables). */
   @Benchmark
-  public float[] innerProductTablePq16() {
-    pq.innerProductTable(query, table);
-    return table;
+  public float[] dots1x64() {
+    k.dots1x64(query, 0, tiles, 0, dim, out64, 0);
+    return out64;
+  }
+
+  /** The GEMM micro-kernel of batch probes, k-means and encoding: 4 points x 64 centroids. */
+  @Benchmark
+  public float[] dots4x64() {
+    k.dots4x64(a, 0, dim, 2 * dim, 3 * dim, tiles, 0, dim, out64);
+    return out64;
   }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.vector;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,28 +94,28 @@ class VectorKernelsTest {
 
   @ParameterizedTest
   @MethodSource("kernels")
-  void dots4x16MultipliesFourPointsWithATransposedTile(VectorKernels k) {
+  void dots4x64MultipliesFourPointsWithATransposedPanel(VectorKernels k) {
     Random rnd = new Random(13);
-    int w = VectorKernels.TILE;
+    int w = VectorKernels.PANEL;
     for (int dim : new int[] {1, 3, 16, 49, 67}) {
       float[] points = values(rnd, 6 * dim);
       float[] centroids = values(rnd, w * dim);
-      int tOff = 5;
-      float[] tile = new float[tOff + w * dim];
+      int pOff = 5;
+      float[] panel = new float[pOff + w * dim];
       for (int c = 0; c < w; c++) {
         for (int j = 0; j < dim; j++) {
-          tile[tOff + j * w + c] = centroids[c * dim + j];
+          panel[pOff + j * w + c] = centroids[c * dim + j];
         }
       }
       int[] rows = {2 * dim, 0, 5 * dim, 2 * dim}; // any rows, repeats allowed
       float[] out = new float[4 * w];
-      k.dots4x16(points, rows[0], rows[1], rows[2], rows[3], tile, tOff, dim, out);
+      k.dots4x64(points, rows[0], rows[1], rows[2], rows[3], panel, pOff, dim, out);
       for (int p = 0; p < 4; p++) {
         float[] x = Arrays.copyOfRange(points, rows[p], rows[p] + dim);
         for (int c = 0; c < w; c++) {
           float[] y = Arrays.copyOfRange(centroids, c * dim, (c + 1) * dim);
           assertNear(TestIndexes.dot(x, 0, y, 0, dim), absDot(x, y), out[p * w + c],
-              "dots4x16 dim=" + dim + " p=" + p + " c=" + c);
+              "dots4x64 dim=" + dim + " p=" + p + " c=" + c);
         }
       }
     }
@@ -122,53 +123,30 @@ class VectorKernelsTest {
 
   @ParameterizedTest
   @MethodSource("kernels")
-  void dots1x64MultipliesOneVectorWithFourTiles(VectorKernels k) {
+  void dots1x64MultipliesOneVectorWithAPanel(VectorKernels k) {
     Random rnd = new Random(14);
-    int w = VectorKernels.TILE;
+    int w = VectorKernels.PANEL;
     for (int dim : new int[] {1, 3, 16, 49, 67}) {
       float[] q = values(rnd, dim + 2);
-      float[] centroids = values(rnd, 4 * w * dim);
-      int tOff = 7;
-      float[] tiles = new float[tOff + 4 * w * dim];
-      for (int c = 0; c < 4 * w; c++) {
+      float[] centroids = values(rnd, w * dim);
+      int pOff = 7;
+      float[] panel = new float[pOff + w * dim];
+      for (int c = 0; c < w; c++) {
         for (int j = 0; j < dim; j++) {
-          tiles[tOff + ((c / w) * dim + j) * w + c % w] = centroids[c * dim + j];
+          panel[pOff + j * w + c] = centroids[c * dim + j];
         }
       }
-      float[] out = new float[3 + 4 * w + 1];
+      float[] out = new float[3 + w + 1];
       Arrays.fill(out, SENTINEL);
-      k.dots1x64(q, 2, tiles, tOff, dim, out, 3);
+      k.dots1x64(q, 2, panel, pOff, dim, out, 3);
       float[] x = Arrays.copyOfRange(q, 2, 2 + dim);
-      for (int c = 0; c < 4 * w; c++) {
+      for (int c = 0; c < w; c++) {
         float[] y = Arrays.copyOfRange(centroids, c * dim, (c + 1) * dim);
         assertNear(TestIndexes.dot(x, 0, y, 0, dim), absDot(x, y), out[3 + c],
             "dots1x64 dim=" + dim + " c=" + c);
       }
       assertEquals(SENTINEL, out[2], "dots1x64 wrote before the start");
-      assertEquals(SENTINEL, out[3 + 4 * w], "dots1x64 wrote past the end");
-    }
-  }
-
-  @ParameterizedTest
-  @MethodSource("kernels")
-  void axpyAddsScaledRowAndTouchesNothingElse(VectorKernels k) {
-    Random rnd = new Random(11);
-    for (int len = 1; len <= MAX_LEN; len++) {
-      float a = TestIndexes.awayFromZero(rnd);
-      float[] x = values(rnd, len);
-      float[] y = values(rnd, len);
-      int xOff = rnd.nextInt(5);
-      int yOff = rnd.nextInt(5);
-      float[] yp = padded(y, yOff);
-      k.axpy(a, padded(x, xOff), xOff, yp, yOff, len);
-      for (int i = 0; i < len; i++) {
-        assertNear((double) y[i] + (double) a * x[i], Math.abs(y[i]) + Math.abs(a * x[i]),
-            yp[yOff + i], "axpy len=" + len + " i=" + i);
-      }
-      assertEquals(SENTINEL, yp[yOff + len], "axpy wrote past the end");
-      if (yOff > 0) {
-        assertEquals(SENTINEL, yp[yOff - 1], "axpy wrote before the start");
-      }
+      assertEquals(SENTINEL, out[3 + w], "dots1x64 wrote past the end");
     }
   }
 
@@ -328,32 +306,6 @@ class VectorKernelsTest {
     }
   }
 
-  @ParameterizedTest
-  @MethodSource("kernels")
-  void dot4MatchesFourDots(VectorKernels k) {
-    Random rnd = new Random(5);
-    for (int len = 1; len <= MAX_LEN; len++) {
-      // Four rows at scattered, overlapping-free offsets of one array; b at an offset of another.
-      int stride = len + 2;
-      float[] a = new float[3 + 4 * stride + 3];
-      Arrays.fill(a, SENTINEL);
-      int[] starts = {3 + 2 * stride, 3, 3 + 3 * stride, 3 + stride};
-      float[][] rows = new float[4][];
-      for (int r = 0; r < 4; r++) {
-        rows[r] = values(rnd, len);
-        System.arraycopy(rows[r], 0, a, starts[r], len);
-      }
-      float[] b = values(rnd, len);
-      int bOff = rnd.nextInt(4);
-      float[] out = {Float.NaN, Float.NaN, Float.NaN, Float.NaN};
-      k.dot4(a, starts[0], starts[1], starts[2], starts[3], padded(b, bOff), bOff, len, out);
-      for (int r = 0; r < 4; r++) {
-        assertNear(TestIndexes.dot(rows[r], 0, b, 0, len), absDot(rows[r], b), out[r],
-            "dot4 row " + r + " len=" + len);
-      }
-    }
-  }
-
   @ParameterizedTest(name = "{0}, m = {1}")
   @MethodSource("kernelsAndM")
   void pqDistancesSumTableEntries(VectorKernels k, int m) {
@@ -389,6 +341,65 @@ class VectorKernelsTest {
               "item " + i + " of " + n + " byteOff=" + off);
         }
         assertEquals(SENTINEL, out[n], "wrote past n results");
+      }
+    }
+  }
+
+  /**
+   * The tiled kernels are the same fused multiply-adds, in dimension order, on every path: the
+   * provider's must equal the scalar reference bit for bit, or a query probed alone and in a
+   * batch (or an item assigned at build time and in a fresh upsert) could land in other lists.
+   */
+  @org.junit.jupiter.api.Test
+  void tiledKernelsEqualTheScalarReferenceBitForBit() {
+    VectorKernels chosen = VectorizationProvider.kernels();
+    VectorKernels scalar = VectorizationProvider.scalar();
+    Random rnd = new Random(15);
+    int w = VectorKernels.PANEL;
+    for (int dim : new int[] {1, 7, 8, 16, 49, 128, 784}) {
+      float[] points = values(rnd, 4 * dim);
+      float[] panels = values(rnd, 2 * w * dim);
+      float[] expected = new float[4 * w];
+      float[] actual = new float[4 * w];
+      scalar.dots1x64(points, dim, panels, w * dim, dim, expected, 0);
+      chosen.dots1x64(points, dim, panels, w * dim, dim, actual, 0);
+      assertArrayEquals(expected, actual, "dots1x64 dim=" + dim);
+      scalar.dots4x64(points, 0, 3 * dim, dim, 2 * dim, panels, w * dim, dim, expected);
+      chosen.dots4x64(points, 0, 3 * dim, dim, 2 * dim, panels, w * dim, dim, actual);
+      assertArrayEquals(expected, actual, "dots4x64 dim=" + dim);
+      // Row p of dots4x64 is dots1x64 of point p: a batch probe and a single one agree.
+      float[] single = new float[w];
+      chosen.dots1x64(points, 3 * dim, panels, w * dim, dim, single, 0);
+      assertArrayEquals(single, Arrays.copyOfRange(actual, w, 2 * w), "row 1, dim=" + dim);
+    }
+  }
+
+  /** An IVF-Flat list scored in blocks equals each vector scored alone, bit for bit. */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void listKernelsEqualTheOneVectorKernelsBitForBit(VectorKernels k) {
+    Random rnd = new Random(16);
+    for (int dim : new int[] {1, 7, 8, 19, 128, 784}) {
+      for (int n : new int[] {0, 1, 3, 4, 5, 11}) {
+        float[] q = values(rnd, dim);
+        int off = 12;
+        ByteBuffer b = ByteBuffer.allocate(off + 4 * n * dim + 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n * dim; i++) {
+          b.putFloat(off + 4 * i, TestIndexes.awayFromZero(rnd));
+        }
+        float[] l2 = new float[n + 1];
+        float[] ip = new float[n + 1];
+        l2[n] = SENTINEL;
+        ip[n] = SENTINEL;
+        k.squareDistances(q, b, off, n, dim, l2);
+        k.dots(q, b, off, n, dim, ip);
+        for (int i = 0; i < n; i++) {
+          String what = "dim=" + dim + " n=" + n + " i=" + i;
+          assertEquals(k.squareDistance(q, b, off + 4 * i * dim, dim), l2[i], "l2 " + what);
+          assertEquals(k.dot(q, b, off + 4 * i * dim, dim), ip[i], "ip " + what);
+        }
+        assertEquals(SENTINEL, l2[n], "squareDistances wrote past n");
+        assertEquals(SENTINEL, ip[n], "dots wrote past n");
       }
     }
   }

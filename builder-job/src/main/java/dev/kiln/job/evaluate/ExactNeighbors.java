@@ -18,8 +18,8 @@ import org.apache.spark.broadcast.Broadcast;
  * and the partial answers are merged in a tree. Ties are broken by id (or key), so the answer
  * does not depend on how the items are partitioned.
  *
- * <p>The scan is the k-means assignment kernel turned around: queries transposed in tiles of
- * {@link VectorKernels#TILE}, four items at a time, squared L2 as ||x||² − 2x·q + ||q||² (minus
+ * <p>The scan is the k-means assignment kernel turned around: queries transposed in panels of
+ * {@link VectorKernels#PANEL}, four items at a time, squared L2 as ||x||² − 2x·q + ||q||² (minus
  * the inner product for ip and cosine).
  */
 public final class ExactNeighbors {
@@ -52,7 +52,7 @@ public final class ExactNeighbors {
     VectorKernels kern = VectorizationProvider.kernels();
     int nq = queries.size();
     int d = queries.vectors()[0].length;
-    int tile = VectorKernels.TILE;
+    int tile = VectorKernels.PANEL;
     int tileCount = (nq + tile - 1) / tile;
     float[] tiles = new float[tileCount * tile * d];
     float[] qNorms = new float[nq];
@@ -86,7 +86,7 @@ public final class ExactNeighbors {
         int last = n - 1;
         for (int t = 0; t < tileCount; t++) {
           for (int i = 0; i < n; i += 4) {
-            kern.dots4x16(block, i * d, Math.min(i + 1, last) * d, Math.min(i + 2, last) * d,
+            kern.dots4x64(block, i * d, Math.min(i + 1, last) * d, Math.min(i + 2, last) * d,
                 Math.min(i + 3, last) * d, tiles, t * d * tile, d, dots);
             int rows = Math.min(4, n - i);
             for (int r = 0; r < rows; r++) {
