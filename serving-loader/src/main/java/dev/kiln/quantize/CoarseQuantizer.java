@@ -156,22 +156,26 @@ public final class CoarseQuantizer implements CoarseProber {
    */
   public int probe(
       float[] q, int nprobe, TopK heap, long[] outLists, float[] outDist, float[] scratch) {
-    dots(q, 0, scratch);
+    dots(q, 0, scratch, 0);
     return probeFromDots(q, 0, nprobe, heap, outLists, outDist, scratch, 0);
   }
 
-  /** The query's dot product with every centroid, one panel of 64 per kernel call. */
-  private void dots(float[] q, int qOff, float[] dots) {
+  /**
+   * The query's dot product with every centroid, one panel of 64 per kernel call, into
+   * {@code dots[dOff ..]} ({@link #scratchLength()} floats). Also the PQ query table, each
+   * sub-space's codewords being such a quantizer.
+   */
+  void dots(float[] q, int qOff, float[] dots, int dOff) {
     int w = VectorKernels.PANEL;
     for (int g = 0; g < bias.length; g += w) {
-      K.dots1x64(q, qOff, panels, g * dim, dim, dots, g);
+      K.dots1x64(q, qOff, panels, g * dim, dim, dots, dOff + g);
     }
   }
 
   @Override
   public Probe probe(float[] q, int qOff, int nprobe, Probe out) {
     float[] dots = out.dots(bias.length);
-    dots(q, qOff, dots);
+    dots(q, qOff, dots, 0);
     return select(q, qOff, nprobe, out, dots, 0);
   }
 

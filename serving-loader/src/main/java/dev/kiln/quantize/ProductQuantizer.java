@@ -15,16 +15,13 @@ public final class ProductQuantizer {
   private static final VectorKernels K = VectorizationProvider.kernels();
 
   private final float[] codebooks;
-  /**
-   * The codebooks transposed per sub-space into the coarse quantizer's panel layout: for
-   * sub-space j, 4 panels of 64 codewords, each [dsub][64] ({@link VectorKernels#dots1x64}), so
-   * a query table is 4 x M register-blocked kernel calls.
-   */
-  private final float[] tiles;
   private final int dim;
   private final int m;
   private final int dsub;
-  /** Per sub-space, its 256 centroids as an L2 quantizer: batch encoding runs the tiled kernel. */
+  /**
+   * Per sub-space, its 256 codewords as an L2 quantizer, stored in panels: encoding assigns with
+   * it and query tables are its dot products.
+   */
   private final CoarseQuantizer[] subspaces;
 
   public ProductQuantizer(float[] codebooks, int dim, int m) {
@@ -40,16 +37,6 @@ public final class ProductQuantizer {
       subspaces[j] = new CoarseQuantizer(
           Arrays.copyOfRange(codebooks, j * KSUB * dsub, (j + 1) * KSUB * dsub),
           KSUB, dsub, Metric.L2);
-    }
-    this.tiles = new float[codebooks.length];
-    int w = VectorKernels.PANEL;
-    for (int j = 0; j < m; j++) {
-      for (int c = 0; c < KSUB; c++) {
-        for (int s = 0; s < dsub; s++) {
-          // Panel (j, c / w) starts at (j * KSUB + c / w * w) * dsub; column c % w of row s.
-          tiles[(j * KSUB + c / w * w) * dsub + s * w + c % w] = codebooks[(j * KSUB + c) * dsub + s];
-        }
-      }
     }
   }
 
@@ -100,18 +87,17 @@ public final class ProductQuantizer {
 
   /**
    * out[j*256 + c] = {@code <q_j, pq[j][c]>}, for inner-product scoring and for L2 with the
-   * precomputed table. Computed as the coarse step is, 64 codes per kernel call with the sums in
-   * registers ({@link VectorKernels#dots1x64}): each code's sum is the same sequence of fused
-   * multiply-adds over its dsub dimensions as a dot product in order.
+   * precomputed table. Computed as the coarse step is, by each sub-space's quantizer over its
+   * panels of 64 codewords ({@link VectorKernels#dots1x64}, sums in registers): each code's sum
+   * is the same sequence of fused multiply-adds over its dsub dimensions as a dot product in
+   * order.
    */
   public void innerProductTable(float[] q, float[] out) {
-    int group = VectorKernels.PANEL;
     for (int j = 0; j < m; j++) {
-      for (int c = 0; c < KSUB; c += group) {
-        K.dots1x64(q, j * dsub, tiles, (j * KSUB + c) * dsub, dsub, out, j * KSUB + c);
-      }
+      subspaces[j].dots(q, j * dsub, out, j * KSUB);
     }
   }
+
 
   /** out[j*256 + c] = {@code ||r_j - pq[j][c]||^2}, for L2 scoring of a residual r. */
   public void l2Table(float[] r, float[] out) {

@@ -75,7 +75,7 @@ public class KernelBenchmark {
     }
   }
 
-  private static float[] random(Random r, int n) {
+  static float[] random(Random r, int n) {
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {
       v[i] = r.nextFloat() - 0.5f;

@@ -55,9 +55,9 @@ public class SearchStepBenchmark {
     int nlist = Integer.parseInt(shape.split(":")[0]);
     int dim = Integer.parseInt(shape.split(":")[1]);
     Random r = new Random(1);
-    coarse = new CoarseQuantizer(random(r, nlist * dim), nlist, dim, Metric.L2);
-    pq = new ProductQuantizer(random(r, ProductQuantizer.KSUB * dim), dim, 16);
-    queries = random(r, BLOCK * dim);
+    coarse = new CoarseQuantizer(KernelBenchmark.random(r, nlist * dim), nlist, dim, Metric.L2);
+    pq = new ProductQuantizer(KernelBenchmark.random(r, ProductQuantizer.KSUB * dim), dim, 16);
+    queries = KernelBenchmark.random(r, BLOCK * dim);
     table = new float[16 * ProductQuantizer.KSUB];
     list = ByteBuffer.allocateDirect(4 * 64 * dim).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < 64 * dim; i++) {
@@ -69,14 +69,6 @@ public class SearchStepBenchmark {
     for (int i = 0; i < BLOCK; i++) {
       block[i] = new Probe();
     }
-  }
-
-  private static float[] random(Random r, int n) {
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = r.nextFloat() - 0.5f;
-    }
-    return v;
   }
 
   /** One query's probe: every centroid scored, the 16 best selected and rescored. */
