@@ -26,11 +26,20 @@ RULES = [
     ("search.KilnIndex", None, "checks"),
     ("search.QueryCheck", None, "checks"),
 ]
+# Checked first, over the whole stack: a sub-space's CoarseQuantizer computes the PQ query table.
+ENCLOSING = [
+    ("quantize.ProductQuantizer", "innerProductTable", "tables"),
+]
 ORDER = ["coarse", "tables", "list scan", "top-k", "re-rank", "mapping", "prepare", "checks",
          "other"]
 
 
 def stage(frames):
+    for f in frames:
+        cls = f["method"]["type"]["name"].replace("/", ".")
+        for suffix, method, st in ENCLOSING:
+            if cls.endswith(suffix) and f["method"]["name"] == method:
+                return st
     for f in frames:
         cls = f["method"]["type"]["name"].replace("/", ".")
         name = f["method"]["name"]

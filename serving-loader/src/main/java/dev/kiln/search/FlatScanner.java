@@ -2,7 +2,6 @@ package dev.kiln.search;
 
 import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.MetricStrategy;
-import dev.kiln.quantize.Probe;
 
 /** Lists of float32 vectors ({@code IVF{n},Flat}): exact distances, the metric's kernel. */
 final class FlatScanner implements ListScanner {
@@ -17,16 +16,22 @@ final class FlatScanner implements ListScanner {
   }
 
   @Override
-  public void scan(float[] query, Probe probe, ScanBuffers buffers, Candidates out) {
+  public int stateLength() {
+    return 0;
+  }
+
+  @Override
+  public void prepare(float[] query, float[] state) {}
+
+  @Override
+  public void scanList(float[] query, float[] state, int list, float coarseDistance,
+      ScanBuffers buffers, Candidates out) {
     float[] block = buffers.block;
-    for (int p = 0; p < probe.size(); p++) {
-      int list = probe.list(p);
-      for (int si = 0; si < shards.length; si++) {
-        ShardFile shard = shards[si];
-        int n = shard.listSize(list);
-        metric.distances(query, shard.buffer(), shard.codesOffset(list), n, dim, block);
-        out.collect(si, shard, list, n, block);
-      }
+    for (int si = 0; si < shards.length; si++) {
+      ShardFile shard = shards[si];
+      int n = shard.listSize(list);
+      metric.distances(query, shard.buffer(), shard.codesOffset(list), n, dim, block);
+      out.collect(si, shard, list, n, block);
     }
   }
 }

@@ -7,11 +7,36 @@ import dev.kiln.quantize.Probe;
  * Scores the items of the probed lists, in every shard, and offers them to the candidates: one
  * implementation per list encoding, chosen once when the index opens. The per-item loops are
  * each implementation's own (the kernels, no call per item through an interface).
+ *
+ * <p>A query's scan is two steps: {@link #prepare} (what depends on the query alone, such as the
+ * PQ query table) and then {@link #scanList} once per probed list. Single search runs them in
+ * probe order; batch search ({@link BlockSchedule}) prepares a block of queries and then scans
+ * list by list, so a list's data is read from memory once for all the queries that probe it.
+ * The candidates keep the best by (distance, ref), so the order lists come in changes nothing.
  */
 interface ListScanner {
 
+  /** Floats of per-query state {@link #prepare} writes (0 when there is none). */
+  int stateLength();
+
+  /** Writes what depends on the prepared {@code query} alone into {@code state}. */
+  void prepare(float[] query, float[] state);
+
+  /**
+   * Scans {@code list} in every shard for the prepared {@code query} and its
+   * {@code state}; {@code coarseDistance} is the list's distance in the query's probe.
+   */
+  void scanList(float[] query, float[] state, int list, float coarseDistance,
+      ScanBuffers buffers, Candidates out);
+
   /** Scans the lists of {@code probe} for the prepared {@code query}; fills {@code out}. */
-  void scan(float[] query, Probe probe, ScanBuffers buffers, Candidates out);
+  default void scan(float[] query, Probe probe, ScanBuffers buffers, Candidates out) {
+    float[] state = buffers.queryTable;
+    prepare(query, state);
+    for (int p = 0; p < probe.size(); p++) {
+      scanList(query, state, probe.list(p), probe.distance(p), buffers, out);
+    }
+  }
 
   /** The scanner for an index's encoding: the one place an encoding maps to its scanner. */
   static ListScanner of(VersionFiles files, MetricStrategy metric) {

@@ -3,7 +3,6 @@ package dev.kiln.search;
 import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.MetricStrategy;
-import dev.kiln.quantize.Probe;
 import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.vector.VectorKernels;
 import dev.kiln.vector.VectorizationProvider;
@@ -42,33 +41,39 @@ final class PqScanner implements ListScanner {
   }
 
   @Override
-  public void scan(float[] query, Probe probe, ScanBuffers buffers, Candidates out) {
-    float[] queryTable = buffers.queryTable;
+  public int stateLength() {
+    return tableSize;
+  }
+
+  /** The query-only part of every list's table: {@code <q_j, pq[j][c]>}, signed by the metric. */
+  @Override
+  public void prepare(float[] query, float[] state) {
+    pq.innerProductTable(query, state);
+    metric.signQueryTable(state, tableSize);
+  }
+
+  @Override
+  public void scanList(float[] query, float[] state, int list, float coarseDistance,
+      ScanBuffers buffers, Candidates out) {
     float[] block = buffers.block;
-    // Query-only part, computed once: <q_j, pq[j][c]>, signed as the metric wants it.
-    pq.innerProductTable(query, queryTable);
-    metric.signQueryTable(queryTable, tableSize);
-    for (int p = 0; p < probe.size(); p++) {
-      int list = probe.list(p);
-      float[] table = perList ? listTable(query, list, buffers) : queryTable;
-      // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
-      float base = perList && l2Table == null ? 0 : probe.distance(p);
-      for (int si = 0; si < shards.length; si++) {
-        ShardFile shard = shards[si];
-        int n = shard.listSize(list);
-        if (n > 0) {
-          K.pqDistances(shard.buffer(), shard.codesOffset(list), n, m, table, base, block);
-          out.collect(si, shard, list, n, block);
-        }
+    float[] table = perList ? listTable(query, state, list, buffers) : state;
+    // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
+    float base = perList && l2Table == null ? 0 : coarseDistance;
+    for (int si = 0; si < shards.length; si++) {
+      ShardFile shard = shards[si];
+      int n = shard.listSize(list);
+      if (n > 0) {
+        K.pqDistances(shard.buffer(), shard.codesOffset(list), n, m, table, base, block);
+        out.collect(si, shard, list, n, block);
       }
     }
   }
 
   /** L2: the table for {@code list}, from the precomputed one or from the residual. */
-  private float[] listTable(float[] query, int list, ScanBuffers buffers) {
+  private float[] listTable(float[] query, float[] queryTable, int list, ScanBuffers buffers) {
     float[] listTable = buffers.listTable;
     if (l2Table != null) {
-      K.addScaled(l2Table, 4 * list * tableSize, -2f, buffers.queryTable, listTable, tableSize);
+      K.addScaled(l2Table, 4 * list * tableSize, -2f, queryTable, listTable, tableSize);
     } else {
       float[] r = buffers.residual;
       for (int i = 0; i < dim; i++) {

@@ -1,12 +1,12 @@
 package dev.kiln.search;
 
+import dev.kiln.format.KeysFile;
 import dev.kiln.quantize.CoarseProber;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.Probe;
 import dev.kiln.quantize.TopK;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +26,7 @@ final class Searcher {
   /** Null without a refine stage. */
   private final Reranker reranker;
   private final long count;
+  private final boolean ordinalRefs;
   private final ThreadLocal<Scratch> scratch;
 
   Searcher(VersionFiles files) {
@@ -37,7 +38,7 @@ final class Searcher {
     this.reranker = Reranker.of(files, metric);
     this.count = files.manifest().count();
     // Refs are (shard, ordinal) rather than int64 ids: for string keys and for refine.
-    boolean ordinalRefs = files.keys().length > 0 || files.refine().length > 0;
+    this.ordinalRefs = files.keys().length > 0 || files.refine().length > 0;
     int maxListSize = files.maxListSize();
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(model.dim(),
         new ScanBuffers(model, maxListSize), new Candidates(ordinalRefs, files.keys())));
@@ -62,26 +63,41 @@ final class Searcher {
   }
 
   /**
-   * Searches queries [from, to) on the calling thread. The coarse step runs on blocks of
-   * queries ({@link CoarseProber#probeBlock}): the centroids are read once per block.
+   * Searches queries [from, to) on the calling thread, a block at a time. The coarse step runs
+   * on the whole block ({@link CoarseProber#probeBlock}: the centroids are read once per block);
+   * then each query is prepared (its PQ table) and the block's lists are scanned in
+   * {@link BlockSchedule} order, each list once for all the queries that probe it; then each
+   * query is re-ranked and mapped. The answers are those of {@link #search(float[], int, int,
+   * SearchParams)}: every query gets the same candidates, and they are kept by (distance, ref).
    */
   void search(float[][] queries, int from, int to, int k, int nprobe, SearchParams params,
       Neighbors[] out) {
     Scratch s = scratch.get();
     int d = s.query.length;
-    int block = coarse.blockSize();
-    float[] rows = s.blockQueries(block);
-    Probe[] probes = s.blockProbes(block);
+    int block = Math.min(coarse.blockSize(), BlockSchedule.MAX_BLOCK);
+    s.ensureBlock(block, scanner.stateLength(), ordinalRefs, files.keys());
+    float[] rows = s.blockQueries;
+    Probe[] probes = s.blockProbes;
+    int shortlist = shortlist(k, params);
+    s.ensureResults(shortlist);
     for (int b0 = from; b0 < to; b0 += block) {
       int nb = Math.min(block, to - b0);
       for (int i = 0; i < nb; i++) {
-        System.arraycopy(queries[b0 + i], 0, rows, i * d, d);
-        metric.prepareQuery(rows, i * d, d);
+        float[] q = prepare(queries[b0 + i], s.blockRows[i]);
+        System.arraycopy(q, 0, rows, i * d, d);
+        scanner.prepare(q, s.blockStates[i]);
+        s.blockCandidates[i].start(shortlist, params.filter());
       }
       coarse.probeBlock(rows, nb, nprobe, probes);
+      BlockSchedule plan = s.schedule;
+      plan.build(probes, nb);
+      for (int i = 0, n = plan.size(); i < n; i++) {
+        int q = plan.query(i);
+        scanner.scanList(s.blockRows[q], s.blockStates[q], plan.list(i),
+            probes[q].distance(plan.rank(i)), s.buffers, s.blockCandidates[q]);
+      }
       for (int i = 0; i < nb; i++) {
-        System.arraycopy(rows, i * d, s.query, 0, d);
-        out[b0 + i] = searchProbed(s.query, probes[i], k, params, s);
+        out[b0 + i] = finish(s.blockRows[i], s.blockCandidates[i], k, s);
       }
     }
   }
@@ -118,20 +134,35 @@ final class Searcher {
 
   /** Scans the lists of {@code probe} for the prepared query {@code q}, re-ranks, maps. */
   private Neighbors searchProbed(float[] q, Probe probe, int k, SearchParams params, Scratch s) {
-    // No query can return more than the index holds: size the heap by that, not by k, so a
-    // large k (say Integer.MAX_VALUE for "all") neither fails nor pins huge scratch arrays.
-    int kept = (int) Math.min(k, Math.max(1, count));
-    // With refine, the scan keeps a k * factor shortlist by PQ distance for the exact re-rank.
-    int shortlist = reranker == null
-        ? kept
-        : (int) Math.min((long) kept * params.refineFactor(), Math.max(1, count));
+    int shortlist = shortlist(k, params);
     s.ensureResults(shortlist);
     Candidates candidates = s.candidates.start(shortlist, params.filter());
     scanner.scan(q, probe, s.buffers, candidates);
+    return finish(q, candidates, k, s);
+  }
+
+  /**
+   * How many candidates the scan keeps: k, or with refine a k x factor shortlist by PQ distance
+   * for the exact re-rank. No query can return more than the index holds: sized by that, not by
+   * k, so a large k (say Integer.MAX_VALUE for "all") neither fails nor pins huge arrays.
+   */
+  private int shortlist(int k, SearchParams params) {
+    int kept = kept(k);
+    return reranker == null
+        ? kept
+        : (int) Math.min((long) kept * params.refineFactor(), Math.max(1, count));
+  }
+
+  private int kept(int k) {
+    return (int) Math.min(k, Math.max(1, count));
+  }
+
+  /** Re-ranks the scanned candidates of the prepared query {@code q} (refine), maps them. */
+  private Neighbors finish(float[] q, Candidates candidates, int k, Scratch s) {
     TopK top = candidates.top();
     if (reranker != null) {
       int n = top.drainSorted(s.outDist, s.outRef);
-      top.reset(kept);
+      top.reset(kept(k));
       reranker.rerank(q, s.outRef, n, top, s.buffers);
     }
     return results(top, s);
@@ -170,9 +201,13 @@ final class Searcher {
     final Probe probe = new Probe();
     float[] outDist = new float[0];
     long[] outRef = new long[0];
-    /** Batch search: a block of queries and their probes. */
-    private float[] blockQueries = new float[0];
-    private Probe[] blockProbes = new Probe[0];
+    /** Batch search: a block's queries (packed and one array each), states, probes, candidates. */
+    float[] blockQueries = new float[0];
+    float[][] blockRows = new float[0][];
+    float[][] blockStates = new float[0][];
+    Probe[] blockProbes = new Probe[0];
+    Candidates[] blockCandidates = new Candidates[0];
+    final BlockSchedule schedule = new BlockSchedule();
 
     Scratch(int dim, ScanBuffers buffers, Candidates candidates) {
       this.query = new float[dim];
@@ -187,22 +222,20 @@ final class Searcher {
       }
     }
 
-    float[] blockQueries(int block) {
-      if (blockQueries.length < block * query.length) {
-        blockQueries = new float[block * query.length];
+    void ensureBlock(int block, int stateLength, boolean ordinalRefs, KeysFile[] keys) {
+      if (blockRows.length >= block) {
+        return;
       }
-      return blockQueries;
-    }
-
-    Probe[] blockProbes(int block) {
-      if (blockProbes.length < block) {
-        Probe[] grown = Arrays.copyOf(blockProbes, block);
-        for (int i = blockProbes.length; i < block; i++) {
-          grown[i] = new Probe();
-        }
-        blockProbes = grown;
+      int dim = query.length;
+      blockQueries = new float[block * dim];
+      blockRows = new float[block][dim];
+      blockStates = new float[block][stateLength];
+      blockProbes = new Probe[block];
+      blockCandidates = new Candidates[block];
+      for (int i = 0; i < block; i++) {
+        blockProbes[i] = new Probe();
+        blockCandidates[i] = new Candidates(ordinalRefs, keys);
       }
-      return blockProbes;
     }
   }
 }

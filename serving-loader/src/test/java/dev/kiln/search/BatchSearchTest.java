@@ -23,8 +23,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Batch search ({@link KilnIndex#search(float[][], int, SearchParams)} and {@code searchBatch})
- * runs the coarse step on blocks of queries with another kernel than single search; the answers
- * must be identical, query by query, ids and scores, whatever the block boundaries.
+ * runs the coarse step on blocks of queries with another kernel than single search, and scans a
+ * block's lists list by list rather than query by query; the answers must be identical, query by
+ * query, ids and scores, whatever the block boundaries, with and without a filter.
  */
 class BatchSearchTest {
   private static final int K = 10;
@@ -55,8 +56,12 @@ class BatchSearchTest {
     float[][] queries = TestIndexes.gaussian(new Random(3), 150, 12);
     ExecutorService pool = Executors.newFixedThreadPool(3);
     try (KilnIndex index = p.open()) {
+      IdFilter filter = keys
+          ? IdFilter.keys(key -> key.hashCode() % 3 != 0)
+          : IdFilter.ids(id -> id % 3 != 0);
       for (SearchParams params : new SearchParams[] {SearchParams.nprobe(1),
-          SearchParams.nprobe(5).withRefineFactor(2), SearchParams.nprobe(spec.nlist())}) {
+          SearchParams.nprobe(5).withRefineFactor(2), SearchParams.nprobe(spec.nlist()),
+          SearchParams.nprobe(7).withFilter(filter)}) {
         Neighbors[] batch = index.search(queries, K, params);
         Neighbors[] pooled = index.searchBatch(queries, K, params, pool);
         for (int i = 0; i < queries.length; i++) {
