@@ -107,17 +107,9 @@ public final class CoarseQuantizer implements CoarseProber {
               panels, tOff, dim, dots);
           int m = Math.min(4, pn - i);
           for (int j = 0; j < m; j++) {
-            float b = best[i + j];
-            int arg = -1;
-            for (int c = 0; c < tileWidth; c++) {
-              float v = bias[c0 + c] - dots[j * tileWidth + c];
-              if (v < b) {
-                b = v;
-                arg = c;
-              }
-            }
+            int arg = K.argMin64(bias, c0, dots, j * tileWidth, best[i + j]);
             if (arg >= 0) {
-              best[i + j] = b;
+              best[i + j] = bias[c0 + arg] - dots[j * tileWidth + arg];
               outList[p0 + i + j] = c0 + arg;
             }
           }
@@ -169,6 +161,24 @@ public final class CoarseQuantizer implements CoarseProber {
     int w = VectorKernels.PANEL;
     for (int g = 0; g < bias.length; g += w) {
       K.dots1x64(q, qOff, panels, g * dim, dim, dots, dOff + g);
+    }
+  }
+
+  /**
+   * {@link #dots} for up to four rows at once ({@link VectorKernels#dots4x64}, the same bits):
+   * rows {@code off + r * stride} of {@code rows} for r in [0, count), into
+   * {@code out[first + r][outOff ..]}; {@code tile} holds 4 x PANEL floats.
+   */
+  void dots4(float[] rows, int off, int stride, int count, float[][] out, int first, int outOff,
+      float[] tile) {
+    int w = VectorKernels.PANEL;
+    int last = count - 1;
+    for (int g = 0; g < bias.length; g += w) {
+      K.dots4x64(rows, off, off + Math.min(1, last) * stride, off + Math.min(2, last) * stride,
+          off + Math.min(3, last) * stride, panels, g * dim, dim, tile);
+      for (int r = 0; r < count; r++) {
+        System.arraycopy(tile, r * w, out[first + r], outOff + g, w);
+      }
     }
   }
 

@@ -99,6 +99,20 @@ public final class ProductQuantizer {
   }
 
 
+  /**
+   * {@link #innerProductTable} for {@code n} rows of {@code rows} (stride d) into {@code out[i]},
+   * four at a time: each sub-space's codewords are read once per four queries. The same bits as
+   * one at a time. {@code tile} holds 4 x {@link VectorKernels#PANEL} floats.
+   */
+  public void innerProductTables(float[] rows, int n, float[][] out, float[] tile) {
+    for (int j = 0; j < m; j++) {
+      for (int i = 0; i < n; i += 4) {
+        subspaces[j].dots4(rows, i * dim + j * dsub, dim, Math.min(4, n - i), out, i, j * KSUB,
+            tile);
+      }
+    }
+  }
+
   /** out[j*256 + c] = {@code ||r_j - pq[j][c]||^2}, for L2 scoring of a residual r. */
   public void l2Table(float[] r, float[] out) {
     for (int j = 0; j < m; j++) {

@@ -23,6 +23,18 @@ interface ListScanner {
   void prepare(float[] query, float[] state);
 
   /**
+   * {@link #prepare} for {@code n} prepared queries, rows of {@code rows} (stride {@code dim}),
+   * into {@code states[i]}; the same values, possibly computed several queries at a time.
+   */
+  default void prepareBlock(float[] rows, int n, int dim, float[][] states, ScanBuffers buffers) {
+    float[] q = buffers.residual;
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(rows, i * dim, q, 0, dim);
+      prepare(q, states[i]);
+    }
+  }
+
+  /**
    * Scans {@code list} in every shard for the prepared {@code query} and its
    * {@code state}; {@code coarseDistance} is the list's distance in the query's probe.
    */

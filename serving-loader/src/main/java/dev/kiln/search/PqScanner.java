@@ -53,6 +53,14 @@ final class PqScanner implements ListScanner {
   }
 
   @Override
+  public void prepareBlock(float[] rows, int n, int dim, float[][] states, ScanBuffers buffers) {
+    pq.innerProductTables(rows, n, states, buffers.tile);
+    for (int i = 0; i < n; i++) {
+      metric.signQueryTable(states[i], tableSize);
+    }
+  }
+
+  @Override
   public void scanList(float[] query, float[] state, int list, float coarseDistance,
       ScanBuffers buffers, Candidates out) {
     float[] block = buffers.block;

@@ -2,6 +2,7 @@ package dev.kiln.search;
 
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.vector.VectorKernels;
 
 /**
  * One thread's working arrays for the list scanners and re-rankers, sized once per index:
@@ -16,6 +17,8 @@ final class ScanBuffers {
   final float[] listTable;
   /** d floats: a residual, or a query shifted for SQ8. */
   final float[] residual;
+  /** Four rows of a panel kernel's output. */
+  final float[] tile = new float[4 * VectorKernels.PANEL];
 
   ScanBuffers(IndexModel model, int maxListSize) {
     int tableSize = model.spec().pqM() * ProductQuantizer.KSUB;

@@ -85,10 +85,10 @@ final class Searcher {
       for (int i = 0; i < nb; i++) {
         float[] q = prepare(queries[b0 + i], s.blockRows[i]);
         System.arraycopy(q, 0, rows, i * d, d);
-        scanner.prepare(q, s.blockStates[i]);
         s.blockCandidates[i].start(shortlist, params.filter());
       }
       coarse.probeBlock(rows, nb, nprobe, probes);
+      scanner.prepareBlock(rows, nb, d, s.blockStates, s.buffers);
       BlockSchedule plan = s.schedule;
       plan.build(probes, nb);
       for (int i = 0, n = plan.size(); i < n; i++) {

@@ -229,6 +229,33 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
+  public int argMin64(float[] bias, int bOff, float[] dots, int dOff, float bound) {
+    if (L < 8) {
+      return scalar.argMin64(bias, bOff, dots, dOff, bound);
+    }
+    // The panel's minimum by vector MIN; most panels do not beat the bound and stop there.
+    FloatVector min = FloatVector.fromArray(S, bias, bOff).sub(FloatVector.fromArray(S, dots, dOff));
+    for (int c = L; c < PANEL; c += L) {
+      min = min.min(FloatVector.fromArray(S, bias, bOff + c)
+          .sub(FloatVector.fromArray(S, dots, dOff + c)));
+    }
+    float m = min.reduceLanes(VectorOperators.MIN);
+    if (!(m < bound)) {
+      // No score below the bound, or a NaN among them (MIN propagates it): the scalar loop
+      // decides, skipping NaN as it always has.
+      return m != m ? scalar.argMin64(bias, bOff, dots, dOff, bound) : -1;
+    }
+    // The first lane equal to the minimum is the scalar loop's answer (it keeps the first).
+    for (int c = 0; ; c += L) {
+      int lane = FloatVector.fromArray(S, bias, bOff + c)
+          .sub(FloatVector.fromArray(S, dots, dOff + c)).eq(m).firstTrue();
+      if (lane < L) {
+        return c + lane;
+      }
+    }
+  }
+
+  @Override
   public void addScaled(ByteBuffer base, int byteOff, float scale, float[] x, float[] out, int len) {
     FloatVector sv = FloatVector.broadcast(S, scale);
     int i = 0;

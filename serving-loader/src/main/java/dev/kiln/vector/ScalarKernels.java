@@ -156,6 +156,20 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
+  public int argMin64(float[] bias, int bOff, float[] dots, int dOff, float bound) {
+    float b = bound;
+    int arg = -1;
+    for (int c = 0; c < PANEL; c++) {
+      float v = bias[bOff + c] - dots[dOff + c];
+      if (v < b) {
+        b = v;
+        arg = c;
+      }
+    }
+    return arg;
+  }
+
+  @Override
   public void addScaled(ByteBuffer base, int byteOff, float scale, float[] x, float[] out, int len) {
     for (int i = 0; i < len; i++) {
       out[i] = base.getFloat(byteOff + 4 * i) + scale * x[i];

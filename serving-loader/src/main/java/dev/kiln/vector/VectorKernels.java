@@ -63,6 +63,14 @@ public interface VectorKernels {
   void dots1x64(float[] q, int qOff, float[] panel, int pOff, int dim, float[] out, int outOff);
 
   /**
+   * The arg-min of a panel's scores {@code bias[bOff + c] - dots[dOff + c]}, c in [0, PANEL):
+   * the first c whose score is the smallest, if that score is below {@code bound}; otherwise -1.
+   * NaN scores never win. k-means assignment calls it per point and panel after
+   * {@link #dots4x64}; the scalar loop's compare and branch per centroid was a tenth of a build.
+   */
+  int argMin64(float[] bias, int bOff, float[] dots, int dOff, float bound);
+
+  /**
    * {@code out[i] = base[i] + scale * x[i]} for i in [0, len), where {@code base} is {@code len}
    * little-endian floats at {@code byteOff} of a buffer (a row of a mapped table).
    */

@@ -135,6 +135,24 @@ class ProductQuantizerTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {1, 4, 8})
+  void tablesOfABlockEqualOneQueryAtATimeBitForBit(int m) {
+    Random rnd = new Random(7);
+    ProductQuantizer pq = randomPq(rnd, m);
+    float[] tile = new float[4 * dev.kiln.vector.VectorKernels.PANEL];
+    for (int n = 1; n <= 9; n++) { // full groups of four and every remainder
+      float[] rows = TestIndexes.gaussian(rnd, n * D);
+      float[][] block = new float[n][KSUB * m];
+      pq.innerProductTables(rows, n, block, tile);
+      for (int i = 0; i < n; i++) {
+        float[] one = new float[KSUB * m];
+        pq.innerProductTable(Arrays.copyOfRange(rows, i * D, (i + 1) * D), one);
+        assertArrayEquals(one, block[i], "n=" + n + " row " + i);
+      }
+    }
+  }
+
   @Test
   void rejectsInconsistentShapes() {
     assertThrows(IllegalArgumentException.class,

@@ -152,6 +152,40 @@ class VectorKernelsTest {
 
   @ParameterizedTest
   @MethodSource("kernels")
+  void argMin64FindsTheFirstSmallestScoreBelowTheBound(VectorKernels k) {
+    VectorKernels scalar = VectorizationProvider.scalar();
+    Random r = new Random(11);
+    int w = VectorKernels.PANEL;
+    for (int trial = 0; trial < 2000; trial++) {
+      float[] bias = new float[w + 3];
+      float[] dots = new float[w + 5];
+      for (int c = 0; c < bias.length; c++) {
+        bias[c] = r.nextInt(8);
+      }
+      for (int c = 0; c < dots.length; c++) {
+        dots[c] = r.nextInt(8); // small integers: many ties
+      }
+      if (trial % 7 == 0) {
+        dots[5 + r.nextInt(w)] = Float.NaN;
+      }
+      if (trial % 11 == 0) {
+        bias[3 + r.nextInt(w)] = -0.0f;
+      }
+      float bound = trial % 5 == 0 ? Float.POSITIVE_INFINITY : r.nextInt(8) - 8;
+      int want = scalar.argMin64(bias, 3, dots, 5, bound);
+      assertEquals(want, k.argMin64(bias, 3, dots, 5, bound), "trial " + trial);
+      if (want >= 0) {
+        float score = bias[3 + want] - dots[5 + want];
+        for (int c = 0; c < w; c++) {
+          float v = bias[3 + c] - dots[5 + c];
+          assertTrue(!(v < score) && (c >= want || v != score), "trial " + trial + " c " + c);
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
   void addScaledReadsTheBufferRow(VectorKernels k) {
     Random rnd = new Random(12);
     for (int len = 1; len <= MAX_LEN; len++) {

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.input_file_name;
+import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.size;
@@ -50,6 +51,7 @@ public final class InputReader {
   static final String VECTOR = "embedding";
   static final String FILE = "file";
   public static final String REASON = "reason";
+  private static final String NORM = "_kiln_norm"; // validation's squared norm, then dropped
   /** Files named in the duplicate-id message at most. */
   private static final int MAX_FILES_NAMED = 3;
 
@@ -148,20 +150,26 @@ public final class InputReader {
     onDimension.accept(dim);
     limitReaderBatch(dim);
 
+    // One pass over each embedding: its squared norm in double is null when a value is null,
+    // NaN when one is NaN, infinite when one is infinite, 0 only for a zero vector. Spark
+    // evaluates lambdas interpreted, boxing every float: one lambda rather than four.
+    Column norm = col(NORM);
     Column reason =
         when(col(ID).isNull(), lit("null id"))
             .when(col(VECTOR).isNull(), lit("null embedding"))
             .when(size(col(VECTOR)).notEqual(dim), lit("wrong dimension"))
-            .when(expr("exists(" + VECTOR + ", x -> x IS NULL)"), lit("null value in embedding"))
-            .when(expr("exists(" + VECTOR + ", x -> isnan(x) OR abs(x) = float('inf'))"),
+            .when(norm.isNull(), lit("null value in embedding"))
+            .when(isnan(norm).or(norm.equalTo(Double.POSITIVE_INFINITY)),
                 lit("NaN or infinite value"))
             // The loader's query rule (QueryCheck): beyond it, distances overflow float.
-            .when(expr("aggregate(" + VECTOR + ", 0D, (a, x) -> a + double(x) * double(x)) > "
-                + QueryCheck.MAX_SQUARED_NORM), lit("norm too large (distances overflow float)"));
+            .when(norm.gt(QueryCheck.MAX_SQUARED_NORM),
+                lit("norm too large (distances overflow float)"));
     if (cfg.metric() == Metric.COSINE) {
-      reason = reason.when(expr("forall(" + VECTOR + ", x -> x = 0)"), lit("zero vector (cosine)"));
+      reason = reason.when(norm.equalTo(0), lit("zero vector (cosine)"));
     }
-    df = df.withColumn(REASON, reason);
+    df = df.withColumn(NORM,
+        expr("aggregate(" + VECTOR + ", 0D, (a, x) -> a + double(x) * double(x))"));
+    df = df.withColumn(REASON, reason).drop(NORM);
 
     Counts counts = countRows(df, dim);
     Rejects rejects = counts.invalid();

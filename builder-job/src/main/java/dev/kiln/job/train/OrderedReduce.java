@@ -15,7 +15,8 @@ import scala.Tuple2;
  * Merges one partial result per partition in partition order. Spark's reduce and treeReduce
  * merge in whatever order tasks finish, and floating-point sums depend on that order; merging
  * in a fixed order keeps k-means (and so the whole build) bit-for-bit repeatable. Partials are
- * merged in groups of up to {@code FAN_IN} on the executors, then the groups on the driver.
+ * merged in groups of up to {@code FAN_IN} on the executors, then the groups on the driver (when
+ * there are no more partials than one group holds, all on the driver).
  *
  * <p>A group's partials are all in one task's memory at once, and the groups all on the driver,
  * so both are bounded by size, not only by count: large partials (k-means sums of many lists
@@ -44,7 +45,13 @@ final class OrderedReduce {
   static <T extends Serializable> T reduce(JavaRDD<T> onePerPartition, Merge<T> merge,
       long partialBytes) {
     int fanIn = (int) Math.max(2, Math.min(FAN_IN, GROUP_BYTES / Math.max(1, partialBytes)));
-    JavaRDD<T> level = mergeLevel(onePerPartition, merge, fanIn);
+    // A single group would be merged by one task in partition order and then collected: the
+    // driver merging the partials in that order itself gives the same bits without the shuffle
+    // (for k-means on a small sample, a third of each iteration).
+    JavaRDD<T> level = onePerPartition.getNumPartitions() <= fanIn
+        && onePerPartition.getNumPartitions() * partialBytes <= DRIVER_BYTES
+        ? onePerPartition
+        : mergeLevel(onePerPartition, merge, fanIn);
     while (level.getNumPartitions() > fanIn
         && level.getNumPartitions() * partialBytes > DRIVER_BYTES) {
       level = mergeLevel(level, merge, fanIn);
