@@ -18,7 +18,7 @@ import scala.Tuple2;
  * independent, so each is one Spark task running k-means with 256 centroids: the
  * executors compute residuals and cut them into sub-vectors, a shuffle gathers each sub-space's
  * rows, and rows are put back in a fixed order so the result depends only on the seed. Each
- * sub-space trains with {@link LocalKMeans}: Smile's k-means++ seeds, then Lloyd iterations.
+ * sub-space trains with {@link LocalKMeans}: uniform seeds, then Lloyd iterations.
  */
 public final class PqTrainer {
 
@@ -85,8 +85,8 @@ public final class PqTrainer {
   }
 
   /**
-   * k-means++ seeds (Smile) and Lloyd iterations on one sub-space. Smile's own k-means (a BBD
-   * tree) was far slower at these dimensions (d/M = 49 for Fashion-MNIST PQ16).
+   * Uniform seeds and Lloyd iterations on one sub-space ({@link LocalKMeans}). Smile's own
+   * k-means (a BBD tree) was far slower at these dimensions (d/M = 49 for Fashion-MNIST PQ16).
    */
   static float[] trainSubspace(List<SubBlock> parts, int dsub, int iterations, long seed) {
     int n = parts.stream().mapToInt(SubBlock::rows).sum();

@@ -2,8 +2,8 @@
  * Stages train.coarse and train.pq (and the SQ8 ranges of refine): the seeded training sample
  * ({@link dev.kiln.job.train.TrainingSample}, {@link dev.kiln.job.train.VectorBlock}),
  * distributed k-means with the ordered merge of {@link dev.kiln.job.train.ClusterSums}
- * ({@link dev.kiln.job.train.DistributedKMeans}, {@code OrderedReduce}), k-means++ seeds by
- * Smile ({@link dev.kiln.job.train.KMeansSeeds}), per-sub-space PQ training
+ * ({@link dev.kiln.job.train.DistributedKMeans}, {@code OrderedReduce}), seeds
+ * ({@link dev.kiln.job.train.KMeansSeeds}: Smile's k-means++, or uniform), per-sub-space PQ training
  * ({@link dev.kiln.job.train.PqTrainer}, {@link dev.kiln.job.train.LocalKMeans}) and
  * {@link dev.kiln.job.train.Sq8Trainer}.
  *
