@@ -2,9 +2,7 @@ package dev.kiln.job.read;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.input_file_name;
-import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.size;
@@ -18,8 +16,6 @@ import dev.kiln.job.config.BuildConfig;
 import dev.kiln.errors.KilnException;
 import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.format.IdType;
-import dev.kiln.format.Metric;
-import dev.kiln.search.QueryCheck;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +47,6 @@ public final class InputReader {
   static final String VECTOR = "embedding";
   static final String FILE = "file";
   public static final String REASON = "reason";
-  private static final String NORM = "_kiln_norm"; // validation's squared norm, then dropped
   /** Files named in the duplicate-id message at most. */
   private static final int MAX_FILES_NAMED = 3;
 
@@ -150,26 +145,8 @@ public final class InputReader {
     onDimension.accept(dim);
     limitReaderBatch(dim);
 
-    // One pass over each embedding: its squared norm in double is null when a value is null,
-    // NaN when one is NaN, infinite when one is infinite, 0 only for a zero vector. Spark
-    // evaluates lambdas interpreted, boxing every float: one lambda rather than four.
-    Column norm = col(NORM);
-    Column reason =
-        when(col(ID).isNull(), lit("null id"))
-            .when(col(VECTOR).isNull(), lit("null embedding"))
-            .when(size(col(VECTOR)).notEqual(dim), lit("wrong dimension"))
-            .when(norm.isNull(), lit("null value in embedding"))
-            .when(isnan(norm).or(norm.equalTo(Double.POSITIVE_INFINITY)),
-                lit("NaN or infinite value"))
-            // The loader's query rule (QueryCheck): beyond it, distances overflow float.
-            .when(norm.gt(QueryCheck.MAX_SQUARED_NORM),
-                lit("norm too large (distances overflow float)"));
-    if (cfg.metric() == Metric.COSINE) {
-      reason = reason.when(norm.equalTo(0), lit("zero vector (cosine)"));
-    }
-    df = df.withColumn(NORM,
-        expr("aggregate(" + VECTOR + ", 0D, (a, x) -> a + double(x) * double(x))"));
-    df = df.withColumn(REASON, reason).drop(NORM);
+    Column reason = RejectReasons.column(col(ID), col(VECTOR), VECTOR, dim, cfg.metric());
+    df = df.withColumn(REASON, reason);
 
     Counts counts = countRows(df, dim);
     Rejects rejects = counts.invalid();

@@ -136,30 +136,33 @@ class InputReaderTest {
     rows.add(row(104L, Float.NaN, 1f, 1f));                           // NaN
     rows.add(row(105L, 1f, Float.POSITIVE_INFINITY, 1f));             // infinite
     rows.add(row(106L, 1e19f, 0f, 0f));                               // norm too large
-    rows.add(row(107L, 0f, 0f, 0f));                                  // zero: only cosine
+    rows.add(row(107L, 0f, -0f, 0f));                                 // zero: only cosine
+    rows.add(row(108L, 1f, Float.NEGATIVE_INFINITY, 1f));             // infinite
+    rows.add(row(109L, null, Float.NaN, 1f));                         // null and NaN: NaN
+    rows.add(row(110L, 6e18f, 1f, 1f)); // past the max-abs bound, yet a norm within the rule
     String in = write(spark, "rejects", LONG_FLOATS, rows);
 
     InputReader.Input l2 =
         new InputReader(spark, cfg(in, Metric.L2).withMaxRejectFraction(0.5)).read();
     Map<String, Long> expected = new TreeMap<>(Map.of(
         "null id", 1L, "null embedding", 1L, "wrong dimension (expected 3)", 2L,
-        "null value in embedding", 1L, "NaN or infinite value", 2L,
+        "null value in embedding", 1L, "NaN or infinite value", 4L,
         "norm too large (distances overflow float)", 1L));
     assertEquals(expected, new TreeMap<>(l2.rejects().byReason()));
-    assertEquals(29, l2.rejects().rows());
-    assertEquals(8, l2.rejects().total());
-    assertEquals(21, l2.count());
+    assertEquals(32, l2.rejects().rows());
+    assertEquals(10, l2.rejects().total());
+    assertEquals(22, l2.count());
     assertEquals(3, l2.dim());
-    assertEquals(21, l2.valid().count());
-    assertEquals(8, l2.rejected().count());
+    assertEquals(22, l2.valid().count());
+    assertEquals(10, l2.rejected().count());
     // Every rejected row carries its reason.
-    assertEquals(8, l2.rejected().where(l2.rejected().col(InputReader.REASON).isNotNull()).count());
+    assertEquals(10, l2.rejected().where(l2.rejected().col(InputReader.REASON).isNotNull()).count());
 
     InputReader.Input cos =
         new InputReader(spark, cfg(in, Metric.COSINE).withMaxRejectFraction(0.5)).read();
     expected.put("zero vector (cosine)", 1L);
     assertEquals(expected, new TreeMap<>(cos.rejects().byReason()));
-    assertEquals(20, cos.count());
+    assertEquals(21, cos.count());
   }
 
   @Test
