@@ -101,6 +101,10 @@ final class ScalarKernels implements VectorKernels {
   @Override
   public void pqDistances(
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out) {
+    if (m == 16) {
+      pqDistances16(codes, byteOff, n, table, base, out);
+      return;
+    }
     int at = byteOff;
     if ((m & 7) == 0) {
       // Eight codes per 64-bit read: far fewer bounds checks than byte reads. Four items at a
@@ -141,6 +145,33 @@ final class ScalarKernels implements VectorKernels {
         }
         out[i] = s;
       }
+    }
+  }
+
+  /**
+   * PQ16, the general loop with M fixed: the two 64-bit reads per item at constant offsets and
+   * no inner loop. C2 keeps the general loop's inner loop over M as a loop (its trip count is a
+   * parameter), which costs as much again as the lookups; here it is gone, twice as fast. The
+   * same sums in the same order as the general loop.
+   */
+  private static void pqDistances16(
+      ByteBuffer codes, int byteOff, int n, float[] table, float base, float[] out) {
+    int at = byteOff;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+      float s0 = base + sum8(table, 0, codes.getLong(at));
+      float s1 = base + sum8(table, 0, codes.getLong(at + 16));
+      float s2 = base + sum8(table, 0, codes.getLong(at + 32));
+      float s3 = base + sum8(table, 0, codes.getLong(at + 48));
+      out[i] = s0 + sum8(table, 2048, codes.getLong(at + 8));
+      out[i + 1] = s1 + sum8(table, 2048, codes.getLong(at + 24));
+      out[i + 2] = s2 + sum8(table, 2048, codes.getLong(at + 40));
+      out[i + 3] = s3 + sum8(table, 2048, codes.getLong(at + 56));
+      at += 64;
+    }
+    for (; i < n; i++) {
+      out[i] = (base + sum8(table, 0, codes.getLong(at))) + sum8(table, 2048, codes.getLong(at + 8));
+      at += 16;
     }
   }
 

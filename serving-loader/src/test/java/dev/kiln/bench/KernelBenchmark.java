@@ -119,6 +119,15 @@ public class KernelBenchmark {
     return out64;
   }
 
+  /**
+   * k-means assignment's arg-min over one panel's 64 scores, against a bound the panel does not
+   * beat (the common case once a point's best list is found).
+   */
+  @Benchmark
+  public int argMin64() {
+    return k.argMin64(tiles, 0, out64, 0, -1f);
+  }
+
   /** The GEMM micro-kernel of batch probes, k-means and encoding: 4 points x 64 centroids. */
   @Benchmark
   public float[] dots4x64() {

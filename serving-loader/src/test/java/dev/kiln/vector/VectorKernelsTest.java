@@ -380,6 +380,38 @@ class VectorKernelsTest {
   }
 
   /**
+   * Every M that is a multiple of 8 sums each item's lookups in one order, eight at a time as a
+   * tree, groups in sub-space order; PQ16 has a loop of its own and must keep that order to the
+   * bit (scores are part of the answer, and the golden files hold them).
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void pq16SumsInTheOrderOfEveryOtherM(VectorKernels k) {
+    Random rnd = new Random(16);
+    float[] table = new float[16 * 256];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = (rnd.nextFloat() - 0.5f) * (1 << rnd.nextInt(20)); // magnitudes that round
+    }
+    int n = 37;
+    byte[] codes = new byte[n * 16];
+    rnd.nextBytes(codes);
+    float[] out = new float[n];
+    k.pqDistances(ByteBuffer.wrap(codes).order(ByteOrder.LITTLE_ENDIAN), 0, n, 16, table, 3.25f,
+        out);
+    for (int i = 0; i < n; i++) {
+      float s = 3.25f;
+      for (int g = 0; g < 16; g += 8) {
+        float[] t = new float[8];
+        for (int j = 0; j < 8; j++) {
+          t[j] = table[(g + j) * 256 + (codes[i * 16 + g + j] & 0xff)];
+        }
+        s += ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+      }
+      assertEquals(Float.floatToIntBits(s), Float.floatToIntBits(out[i]), "item " + i);
+    }
+  }
+
+  /**
    * The tiled kernels are the same fused multiply-adds, in dimension order, on every path: the
    * provider's must equal the scalar reference bit for bit, or a query probed alone and in a
    * batch (or an item assigned at build time and in a fresh upsert) could land in other lists.
