@@ -241,10 +241,21 @@ public final class CoarseQuantizer implements CoarseProber {
       float[] outDist, float[] dots, int dOff) {
     int p = Math.min(nprobe, nlist);
     heap.reset(p);
-    for (int c = 0; c < nlist; c++) {
-      float v = bias[c] - dots[dOff + c];
-      if (v <= heap.threshold()) {
-        heap.offer(v, c);
+    int w = VectorKernels.PANEL;
+    for (int g = 0; g < nlist; g += w) {
+      // The lists at most the threshold as the panel starts; the threshold only falls while
+      // they are offered, so checking each again offers exactly what a loop over all would.
+      long bits = K.atMost64(bias, g, dots, dOff + g, heap.threshold());
+      if (nlist - g < w) {
+        bits &= (1L << (nlist - g)) - 1; // not the padding
+      }
+      while (bits != 0) {
+        int c = g + Long.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        float v = bias[c] - dots[dOff + c];
+        if (v <= heap.threshold()) {
+          heap.offer(v, c);
+        }
       }
     }
     // A centroid damaged into NaN ranks nowhere: fewer than p come back, and only those are

@@ -229,6 +229,20 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
+  public long atMost64(float[] bias, int bOff, float[] dots, int dOff, float threshold) {
+    if (L < 8) {
+      return scalar.atMost64(bias, bOff, dots, dOff, threshold);
+    }
+    long bits = 0;
+    for (int c = 0; c < PANEL; c += L) {
+      bits |= FloatVector.fromArray(S, bias, bOff + c)
+          .sub(FloatVector.fromArray(S, dots, dOff + c))
+          .compare(VectorOperators.LE, threshold).toLong() << c;
+    }
+    return bits;
+  }
+
+  @Override
   public int argMin64(float[] bias, int bOff, float[] dots, int dOff, float bound) {
     if (L < 8) {
       return scalar.argMin64(bias, bOff, dots, dOff, bound);

@@ -187,6 +187,17 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
+  public long atMost64(float[] bias, int bOff, float[] dots, int dOff, float threshold) {
+    long bits = 0;
+    for (int c = 0; c < PANEL; c++) {
+      if (bias[bOff + c] - dots[dOff + c] <= threshold) {
+        bits |= 1L << c;
+      }
+    }
+    return bits;
+  }
+
+  @Override
   public int argMin64(float[] bias, int bOff, float[] dots, int dOff, float bound) {
     float b = bound;
     int arg = -1;

@@ -71,6 +71,13 @@ public interface VectorKernels {
   int argMin64(float[] bias, int bOff, float[] dots, int dOff, float bound);
 
   /**
+   * Which of a panel's scores {@code bias[bOff + c] - dots[dOff + c]}, c in [0, PANEL), are at
+   * most {@code threshold}: bit c of the result. The probe's top-nprobe selection offers only
+   * those to its heap, a panel at a time, instead of a compare and branch per list.
+   */
+  long atMost64(float[] bias, int bOff, float[] dots, int dOff, float threshold);
+
+  /**
    * {@code out[i] = base[i] + scale * x[i]} for i in [0, len), where {@code base} is {@code len}
    * little-endian floats at {@code byteOff} of a buffer (a row of a mapped table).
    */

@@ -152,6 +152,30 @@ class VectorKernelsTest {
 
   @ParameterizedTest
   @MethodSource("kernels")
+  void atMost64MarksTheScoresAtMostTheThreshold(VectorKernels k) {
+    Random r = new Random(12);
+    int w = VectorKernels.PANEL;
+    float[] thresholds = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -3f, 2f, Float.NaN};
+    for (int trial = 0; trial < 600; trial++) {
+      float[] bias = new float[w + 2];
+      float[] dots = new float[w + 7];
+      for (int c = 0; c < bias.length; c++) {
+        bias[c] = trial % 9 == 0 && c % 5 == 0 ? Float.POSITIVE_INFINITY : r.nextInt(8);
+      }
+      for (int c = 0; c < dots.length; c++) {
+        dots[c] = trial % 4 == 0 && c % 7 == 0 ? Float.NaN : r.nextInt(8);
+      }
+      float t = thresholds[trial % thresholds.length];
+      long bits = k.atMost64(bias, 2, dots, 7, t);
+      for (int c = 0; c < w; c++) {
+        boolean want = bias[2 + c] - dots[7 + c] <= t;
+        assertEquals(want, (bits >>> c & 1) == 1, "trial " + trial + " c " + c + " t " + t);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
   void argMin64FindsTheFirstSmallestScoreBelowTheBound(VectorKernels k) {
     VectorKernels scalar = VectorizationProvider.scalar();
     Random r = new Random(11);
