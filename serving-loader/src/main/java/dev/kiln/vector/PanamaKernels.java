@@ -233,11 +233,19 @@ final class PanamaKernels implements VectorKernels {
     if (L < 8) {
       return scalar.atMost64(bias, bOff, dots, dOff, threshold);
     }
+    // VectorMask.toLong is not an intrinsic in JDK 17 (a loop over the lanes): test each
+    // vector with anyTrue (one instruction) and spell out only the lanes of a vector that has
+    // one, rare once the heap holds its nprobe lists.
     long bits = 0;
     for (int c = 0; c < PANEL; c += L) {
-      bits |= FloatVector.fromArray(S, bias, bOff + c)
-          .sub(FloatVector.fromArray(S, dots, dOff + c))
-          .compare(VectorOperators.LE, threshold).toLong() << c;
+      if (FloatVector.fromArray(S, bias, bOff + c).sub(FloatVector.fromArray(S, dots, dOff + c))
+          .compare(VectorOperators.LE, threshold).anyTrue()) {
+        for (int i = c; i < c + L; i++) {
+          if (bias[bOff + i] - dots[dOff + i] <= threshold) {
+            bits |= 1L << i;
+          }
+        }
+      }
     }
     return bits;
   }
