@@ -128,6 +128,12 @@ public class KernelBenchmark {
     return k.argMin64(tiles, 0, out64, 0, -1f);
   }
 
+  /** The probe's selection: which of a panel's 64 scores are at most the heap's threshold. */
+  @Benchmark
+  public long atMost64() {
+    return k.atMost64(tiles, 0, out64, 0, -1f);
+  }
+
   /** The GEMM micro-kernel of batch probes, k-means and encoding: 4 points x 64 centroids. */
   @Benchmark
   public float[] dots4x64() {
