@@ -186,9 +186,11 @@ public final class KilnIndex implements AutoCloseable {
 
   /**
    * {@link #search} for many queries on the calling thread, returned in query order. Faster per
-   * query than one {@code search} call each: the coarse step runs on blocks of queries, so the
-   * centroids are read from memory once per block rather than once per query (as Faiss's batch
-   * search does with BLAS). The answers are the same as {@link #search}'s.
+   * query than one {@code search} call each: queries go in blocks of up to 64, the coarse step
+   * and the PQ tables run on the whole block (centroids and codebooks read from memory once per
+   * block, as Faiss's batch search does with BLAS), and the block's lists are scanned list by
+   * list, each read once for all the queries that probe it. Each thread keeps a block's query
+   * tables (64 x M x 256 floats, 1 MiB at PQ16). The answers are the same as {@link #search}'s.
    *
    * @throws IllegalArgumentException before any query is searched, naming the first query
    *     (by its index) that {@link #search(float[], int, SearchParams)} would refuse
