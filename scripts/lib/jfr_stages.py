@@ -33,6 +33,7 @@ RULES = [
 # Checked first, over the whole stack: a sub-space's CoarseQuantizer computes the PQ query table.
 ENCLOSING = [
     ("quantize.ProductQuantizer", "innerProductTable", "tables"),
+    ("quantize.ProductQuantizer", "innerProductTables", "tables"),
 ]
 ORDER = ["coarse", "tables", "list scan", "top-k", "re-rank", "mapping", "prepare", "checks",
          "other"]
