@@ -93,16 +93,11 @@ public final class CoarseQuantizer implements CoarseProber {
     for (int p0 = 0; p0 < n; p0 += POINT_BLOCK) {
       int pn = Math.min(POINT_BLOCK, n - p0);
       Arrays.fill(best, 0, pn, Float.POSITIVE_INFINITY);
-      int last = pn - 1;
       for (int t = 0; t < panelCount; t++) {
-        int tOff = t * dim * tileWidth;
         int c0 = t * tileWidth;
         for (int i = 0; i < pn; i += 4) {
-          // A last group of fewer than four repeats its final row.
-          K.dots4x64(points, (p0 + i) * dim, (p0 + Math.min(i + 1, last)) * dim,
-              (p0 + Math.min(i + 2, last)) * dim, (p0 + Math.min(i + 3, last)) * dim,
-              panels, tOff, dim, dots);
           int m = Math.min(4, pn - i);
+          panelTimesRows(t, points, (p0 + i) * dim, dim, m, dots);
           for (int j = 0; j < m; j++) {
             int arg = K.argMin64(bias, c0, dots, j * tileWidth, best[i + j]);
             if (arg >= 0) {
@@ -169,14 +164,23 @@ public final class CoarseQuantizer implements CoarseProber {
   void dots4(float[] rows, int off, int stride, int count, float[][] out, int first, int outOff,
       float[] tile) {
     int w = VectorKernels.PANEL;
-    int last = count - 1;
-    for (int g = 0; g < bias.length; g += w) {
-      K.dots4x64(rows, off, off + Math.min(1, last) * stride, off + Math.min(2, last) * stride,
-          off + Math.min(3, last) * stride, panels, g * dim, dim, tile);
+    for (int t = 0; t < panelCount; t++) {
+      panelTimesRows(t, rows, off, stride, count, tile);
       for (int r = 0; r < count; r++) {
-        System.arraycopy(tile, r * w, out[first + r], outOff + g, w);
+        System.arraycopy(tile, r * w, out[first + r], outOff + t * w, w);
       }
     }
+  }
+
+  /**
+   * Panel {@code t} times up to four rows ({@link VectorKernels#dots4x64}): rows
+   * {@code off + r * stride} of {@code rows}, r in [0, count), into {@code tile[r * PANEL ..]};
+   * a group of fewer than four repeats its last row.
+   */
+  private void panelTimesRows(int t, float[] rows, int off, int stride, int count, float[] tile) {
+    int last = count - 1;
+    K.dots4x64(rows, off, off + Math.min(1, last) * stride, off + Math.min(2, last) * stride,
+        off + Math.min(3, last) * stride, panels, t * dim * VectorKernels.PANEL, dim, tile);
   }
 
   @Override
@@ -207,14 +211,12 @@ public final class CoarseQuantizer implements CoarseProber {
       out[i].dots(stride);
     }
     float[] tileScratch = out[0].tile;
-    int last = n - 1;
     for (int t = 0; t < panelCount; t++) {
-      int tOff = t * dim * width;
       int c0 = t * width;
       for (int i = 0; i < n; i += 4) {
-        K.dots4x64(queries, i * dim, Math.min(i + 1, last) * dim, Math.min(i + 2, last) * dim,
-            Math.min(i + 3, last) * dim, panels, tOff, dim, tileScratch);
-        for (int r = 0, m = Math.min(4, n - i); r < m; r++) {
+        int m = Math.min(4, n - i);
+        panelTimesRows(t, queries, i * dim, dim, m, tileScratch);
+        for (int r = 0; r < m; r++) {
           System.arraycopy(tileScratch, r * width, out[i + r].dots, c0, width);
         }
       }

@@ -23,14 +23,14 @@ interface ListScanner {
   void prepare(float[] query, float[] state);
 
   /**
-   * {@link #prepare} for {@code n} prepared queries, rows of {@code rows} (stride {@code dim}),
-   * into {@code states[i]}; the same values, possibly computed several queries at a time.
+   * {@link #prepare} for the {@code n} prepared {@code queries} (also packed as the rows of
+   * {@code packed}) into {@code states[i]}; the same values, possibly computed several queries
+   * at a time.
    */
-  default void prepareBlock(float[] rows, int n, int dim, float[][] states, ScanBuffers buffers) {
-    float[] q = buffers.residual;
+  default void prepareBlock(float[][] queries, float[] packed, int n, float[][] states,
+      ScanBuffers buffers) {
     for (int i = 0; i < n; i++) {
-      System.arraycopy(rows, i * dim, q, 0, dim);
-      prepare(q, states[i]);
+      prepare(queries[i], states[i]);
     }
   }
 

@@ -53,8 +53,9 @@ final class PqScanner implements ListScanner {
   }
 
   @Override
-  public void prepareBlock(float[] rows, int n, int dim, float[][] states, ScanBuffers buffers) {
-    pq.innerProductTables(rows, n, states, buffers.tile);
+  public void prepareBlock(float[][] queries, float[] packed, int n, float[][] states,
+      ScanBuffers buffers) {
+    pq.innerProductTables(packed, n, states, buffers.tile);
     for (int i = 0; i < n; i++) {
       metric.signQueryTable(states[i], tableSize);
     }

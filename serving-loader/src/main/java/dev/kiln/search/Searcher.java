@@ -88,7 +88,7 @@ final class Searcher {
         s.blockCandidates[i].start(shortlist, params.filter());
       }
       coarse.probeBlock(rows, nb, nprobe, probes);
-      scanner.prepareBlock(rows, nb, d, s.blockStates, s.buffers);
+      scanner.prepareBlock(s.blockRows, rows, nb, s.blockStates, s.buffers);
       BlockSchedule plan = s.schedule;
       plan.build(probes, nb);
       for (int i = 0, n = plan.size(); i < n; i++) {

@@ -145,7 +145,7 @@ public final class InputReader {
     onDimension.accept(dim);
     limitReaderBatch(dim);
 
-    Column reason = RejectReasons.column(col(ID), col(VECTOR), VECTOR, dim, cfg.metric());
+    Column reason = RejectReasons.column(col(ID), VECTOR, dim, cfg.metric());
     df = df.withColumn(REASON, reason);
 
     Counts counts = countRows(df, dim);

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.array_contains;
 import static org.apache.spark.sql.functions.array_max;
 import static org.apache.spark.sql.functions.array_min;
+import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.lit;
@@ -24,8 +25,9 @@ import org.apache.spark.sql.types.DataTypes;
 final class RejectReasons {
   private RejectReasons() {}
 
-  /** The reason column for rows with {@code id} and float array {@code v} (named vectorName). */
-  static Column column(Column id, Column v, String vectorName, int dim, Metric metric) {
+  /** The reason column for rows with {@code id} and the float array column {@code vectorName}. */
+  static Column column(Column id, String vectorName, int dim, Metric metric) {
+    Column v = col(vectorName);
     // Spark evaluates lambdas (exists, aggregate) interpreted, boxing every float: they were
     // most of a 1M-row build's reading. These built-ins run compiled on the raw array instead.
     // array_contains(v, NaN) is true when v holds a NaN, null when it holds a null and no NaN.

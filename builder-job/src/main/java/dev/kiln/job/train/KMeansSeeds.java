@@ -2,6 +2,8 @@ package dev.kiln.job.train;
 
 import dev.kiln.vector.VectorKernels;
 import dev.kiln.vector.VectorizationProvider;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import smile.clustering.PartitionClustering;
 import smile.math.MathEx;
 
@@ -30,7 +32,7 @@ public final class KMeansSeeds {
     for (int i = 0; i < n; i++) {
       perm[i] = i;
     }
-    java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+    SplittableRandom rnd = new SplittableRandom(seed);
     float[] out = new float[k * dim];
     for (int c = 0; c < k; c++) {
       int j = c + rnd.nextInt(n - c);
@@ -53,7 +55,7 @@ public final class KMeansSeeds {
     }
     float[][] points = new float[n][];
     for (int i = 0; i < n; i++) {
-      points[i] = java.util.Arrays.copyOfRange(data, i * dim, (i + 1) * dim);
+      points[i] = Arrays.copyOfRange(data, i * dim, (i + 1) * dim);
     }
     float[][] medoids = new float[k][];
     MathEx.setSeed(seed); // Smile's generator is per thread: this makes the choice repeatable
