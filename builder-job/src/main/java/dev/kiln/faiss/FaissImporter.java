@@ -16,6 +16,7 @@ import dev.kiln.format.BuildInfo;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.ModelFile;
 import dev.kiln.format.ShardFile;
+import dev.kiln.format.ShardFileWriter;
 import dev.kiln.format.ShardHash;
 import dev.kiln.quantize.IndexModel;
 import java.io.IOException;
@@ -210,12 +211,15 @@ public final class FaissImporter {
 
     Lists lists = new Lists(ivf);
     byte[] code = new byte[ivf.codeSize()];
+    boolean terms = model.termBytes() > 0;
+    int[] list = new int[1];
+    float[] term = new float[1];
     for (int s = 0; s < shards; s++) {
       String name = ShardFile.fileName(s);
       long[] sizes = Arrays.copyOfRange(counts, s * nlist, (s + 1) * nlist);
       try (FormatOutput out = pub.create(name)) {
-        ShardFile.Writer w = new ShardFile.Writer(out, s, shards, d, ivf.codeSize(),
-            IdType.LONG, modelCrc, sizes);
+        ShardFileWriter w = new ShardFileWriter(out, s, shards, d, ivf.codeSize(),
+            terms, IdType.LONG, modelCrc, sizes);
         for (int l = 0; l < nlist; l++) {
           if (sizes[l] == 0) {
             continue;
@@ -232,7 +236,13 @@ public final class FaissImporter {
             }
             previous = id;
             System.arraycopy(lists.codes, i * ivf.codeSize(), code, 0, code.length);
-            w.add(l, id, code);
+            if (terms) {
+              list[0] = l;
+              model.l2Terms(code, 1, list, term);
+              w.add(l, id, code, term[0]);
+            } else {
+              w.add(l, id, code);
+            }
           }
         }
         int crc = w.finish();

@@ -199,7 +199,8 @@ public final class KilnBuildJob {
 
       timer.start("write.shards");
       Broadcast<ShardFilesWriter.Plan> plan = jsc.broadcast(new ShardFilesWriter.Plan(
-          pub.attemptDir().toString(), shards, dim, model.codeSize(), input.idType(), modelCrc,
+          pub.attemptDir().toString(), shards, dim, model.codeSize(), model.termBytes(),
+          input.idType(), modelCrc,
           counts, new HadoopConf(jsc.hadoopConfiguration()), spec.refine(),
           sq8 == null ? null : sq8.base(), sq8 == null ? null : sq8.step()));
       List<WrittenFile> written = ShardFilesWriter.write(encoded, plan, shards);

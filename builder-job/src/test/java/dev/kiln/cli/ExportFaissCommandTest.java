@@ -65,10 +65,11 @@ class ExportFaissCommandTest {
     assertEquals("l2", m.metric());
     assertEquals(20, m.count());
     assertEquals("IndexIVFPQ", m.build().faissType());
-    // The same codebooks, centroids, table, codes and ids: the same bytes (the fixture's values
-    // are dyadic, so even the recomputed L2 table is exact).
+    // The same codebooks, centroids, table, codes and ids: the same bytes as the current
+    // version's fixture, exported from the v1 one (the fixture's values are dyadic, so even the
+    // recomputed L2 table and the items' L2 terms, which version 2 adds, are exact).
     for (String name : List.of(ModelFile.NAME, ShardFile.fileName(0))) {
-      assertArrayEquals(Files.readAllBytes(LONG_IDS.resolve(name)),
+      assertArrayEquals(Files.readAllBytes(KilnTestData.V2_LONG_IDS.resolve(name)),
           Files.readAllBytes(versionDir(root, "back").resolve(name)), name);
     }
   }

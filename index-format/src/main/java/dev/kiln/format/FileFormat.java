@@ -21,10 +21,19 @@ import java.util.zip.CRC32C;
  * </pre>
  */
 public final class FileFormat {
-  /** The format version this code writes and the only one it reads so far. */
+  /** The first format version; this code still reads it (see FORMAT.md, "History"). */
   public static final int VERSION_1 = 1;
 
-  public static final int CURRENT_VERSION = VERSION_1;
+  /** Version 2 adds the per-item L2 terms to shard files; other kinds are unchanged. */
+  public static final int VERSION_2 = 2;
+
+  /** The format version this code writes; it reads every version from {@link #VERSION_1}. */
+  public static final int CURRENT_VERSION = VERSION_2;
+
+  /** Whether this code reads files and manifests of {@code version}. */
+  public static boolean readable(int version) {
+    return version >= VERSION_1 && version <= CURRENT_VERSION;
+  }
 
   public static final byte[] MAGIC = ascii("KILN");
   public static final byte[] FOOTER_MAGIC = ascii("KEND");
@@ -73,7 +82,7 @@ public final class FileFormat {
           name, "expected a " + kind + " file but found kind '" + actualKind + "'");
     }
     int version = b.getInt(8);
-    if (version != CURRENT_VERSION) {
+    if (!readable(version)) {
       throw new CorruptIndexException(name, unsupportedVersion(version));
     }
     int footer = (int) (len - FOOTER_BYTES);
@@ -93,8 +102,9 @@ public final class FileFormat {
 
   /** The problem with a file or manifest of another format version, for its message. */
   static String unsupportedVersion(int version) {
-    return "format version " + version + " is not supported by this reader (it reads version "
-        + CURRENT_VERSION + (version > CURRENT_VERSION ? "; upgrade the loader)" : ")");
+    return "format version " + version + " is not supported by this reader (it reads versions "
+        + VERSION_1 + " to " + CURRENT_VERSION
+        + (version > CURRENT_VERSION ? "; upgrade the loader)" : ")");
   }
 
   /** Recomputes the CRC32C over the whole file and compares it with the footer. Reads every byte. */

@@ -259,7 +259,7 @@ public record Manifest(
     if (m == null) {
       throw new CorruptIndexException(name, "not a valid manifest: the document is null");
     }
-    if (m.formatVersion() != FileFormat.CURRENT_VERSION) {
+    if (!FileFormat.readable(m.formatVersion())) {
       throw new CorruptIndexException(name, FileFormat.unsupportedVersion(m.formatVersion()));
     }
     if (m.index() == null || m.metric() == null || m.files() == null || m.idType() == null) {

@@ -6,13 +6,14 @@ import java.nio.ByteOrder;
 
 /**
  * {@code shard-NNNNN.kiln}: a complete inverted-file index over a subset of the items (those
- * whose id hashes to this shard), sharing the version's model. Layout, version 1:
+ * whose id hashes to this shard), sharing the version's model. Layout, version 2 (version 1 is
+ * the same with field 56 reserved, always 0, and so no terms):
  *
  * <pre>
  * offset  size  field
  * 0       4     magic "KILN"
  * 4       4     kind "SHRD"
- * 8       4     version (1)
+ * 8       4     version (2; 1 is read too)
  * 12      4     shard: this shard's number
  * 16      4     shardCount: shards in the version
  * 20      4     nlist
@@ -22,16 +23,22 @@ import java.nio.ByteOrder;
  * 36      4     modelChecksum: CRC32C of the model.kiln this shard was encoded with
  * 40      8     count: items in this shard
  * 48      8     directoryOffset (64)
- * 56      8     reserved (0)
+ * 56      4     termBytes: 4 when each item stores its L2 term, else 0 (always 0 in version 1)
+ * 60      4     reserved (0)
  * 64            directory: nlist entries of 24 bytes:
  *                 blockOffset u64, firstOrdinal u64, size u64
  *               blocks, one per non-empty list, each at a multiple of 64:
  *                 codes: size x codeSize bytes (Flat: d little-endian f32)
+ *                 terms: size x f32, at the next multiple of 8 (only when termBytes = 4)
  *                 ids:   size x i64, at the next multiple of 8 (only when idType = 0)
  *               footer (see {@link FileFormat})
  * </pre>
  *
- * Items are ordered by list, then by id; an item's ordinal (its position in that order) indexes
+ * An item's L2 term (PQ codes of residuals under the l2 metric) is {@code ||r||^2 + 2 <c_l, r>}
+ * for its decoded residual r and list centroid c_l: the part of its distance to any query that
+ * does not depend on the query, so a search needs one table per query, not one per probed list.
+ *
+ * <p>Items are ordered by list, then by id; an item's ordinal (its position in that order) indexes
  * the keys file when ids are strings. Every size and offset is checked against the file length
  * when the shard is opened, which costs O(nlist) and never reads the blocks.
  */
@@ -54,6 +61,7 @@ public final class ShardFile {
   private final IdType idType;
   private final int modelChecksum;
   private final long count;
+  private final int termBytes;
   private final int directoryAt;
 
   private ShardFile(String name, ByteBuffer buf) throws CorruptIndexException {
@@ -72,6 +80,10 @@ public final class ShardFile {
     modelChecksum = buf.getInt(36);
     count = buf.getLong(40);
     long dirAt = buf.getLong(48);
+    termBytes = buf.getInt(8) >= FileFormat.VERSION_2 ? buf.getInt(56) : 0;
+    if (termBytes != 0 && termBytes != 4) {
+      throw new CorruptIndexException(name, "bad header: termBytes=" + termBytes);
+    }
     if (shardCount < 1 || shard < 0 || shard >= shardCount) {
       throw new CorruptIndexException(name, "bad shard number " + shard + " of " + shardCount);
     }
@@ -91,12 +103,11 @@ public final class ShardFile {
         throw new CorruptIndexException(name, "directory entry of list " + l + " is inconsistent");
       }
       if (size > 0) {
-        long codeBytes = size * codeSize;
         if (size > contentEnd / codeSize) {
           throw new CorruptIndexException(name, "list " + l + " claims " + size + " items");
         }
-        long idBytes = idType == IdType.LONG ? align8(codeBytes) + 8 * size : codeBytes;
-        FileFormat.checkSection(name, "list " + l, at, idBytes, contentEnd);
+        FileFormat.checkSection(name, "list " + l, at, blockBytes(size, codeSize, termBytes, idType),
+            contentEnd);
       }
       total += size;
     }
@@ -121,6 +132,18 @@ public final class ShardFile {
 
   static long align8(long v) {
     return (v + 7) & ~7L;
+  }
+
+  /** Bytes of a list's block: codes, then terms and ids each at the next multiple of 8. */
+  static long blockBytes(long size, int codeSize, int termBytes, IdType idType) {
+    long bytes = size * codeSize;
+    if (termBytes > 0) {
+      bytes = align8(bytes) + termBytes * size;
+    }
+    if (idType == IdType.LONG) {
+      bytes = align8(bytes) + 8 * size;
+    }
+    return bytes;
   }
 
   public String name() {
@@ -178,9 +201,20 @@ public final class ShardFile {
     return (int) entry(list, 0);
   }
 
+  /** Whether items store their L2 term (see the class comment); never in version 1. */
+  public boolean hasTerms() {
+    return termBytes > 0;
+  }
+
+  /** Absolute offset of the list's first L2 term (f32); only when {@link #hasTerms()}. */
+  public int termsOffset(int list) {
+    return (int) (entry(list, 0) + align8((long) listSize(list) * codeSize));
+  }
+
   /** Absolute offset of the list's first id; only for {@link IdType#LONG}. */
   public int idsOffset(int list) {
-    return (int) (entry(list, 0) + align8((long) listSize(list) * codeSize));
+    return (int) (entry(list, 0)
+        + align8(blockBytes(listSize(list), codeSize, termBytes, IdType.STRING)));
   }
 
   /** The int64 id of item {@code i} of {@code list}; only for {@link IdType#LONG}. */
@@ -209,154 +243,5 @@ public final class ShardFile {
       }
     }
     return id(lo, (int) (ordinal - firstOrdinal(lo)));
-  }
-
-  /**
-   * Streams a shard: header and directory first (so list sizes must be known up front), then
-   * items in list order, then the footer. Buffers the ids of one list at most.
-   */
-  public static final class Writer {
-    private final FormatOutput out;
-    private final int codeSize;
-    private final IdType idType;
-    private final long[] listSizes;
-    private final long[] blockOffsets;
-    private int list = -1;
-    private int inList;
-    private long[] ids = new long[0];
-    private long lastId;
-
-    public Writer(
-        FormatOutput out,
-        int shard,
-        int shardCount,
-        int dim,
-        int codeSize,
-        IdType idType,
-        int modelChecksum,
-        long[] listSizes)
-        throws IOException {
-      this.out = out;
-      this.codeSize = codeSize;
-      this.idType = idType;
-      this.listSizes = listSizes.clone();
-      int nlist = listSizes.length;
-      long count = 0;
-      blockOffsets = new long[nlist];
-      long at = FileFormat.align(HEADER_BYTES + (long) nlist * DIRECTORY_ENTRY_BYTES);
-      for (int l = 0; l < nlist; l++) {
-        blockOffsets[l] = at;
-        long bytes = listSizes[l] * codeSize;
-        if (idType == IdType.LONG) {
-          bytes = align8(bytes) + 8 * listSizes[l];
-        }
-        at = FileFormat.align(at + bytes);
-        count += listSizes[l];
-      }
-      out.writeHeaderStart(FileFormat.KIND_SHARD);
-      out.writeInt(shard);
-      out.writeInt(shardCount);
-      out.writeInt(nlist);
-      out.writeInt(dim);
-      out.writeInt(codeSize);
-      out.writeInt(idType.code);
-      out.writeInt(modelChecksum);
-      out.writeLong(count);
-      out.writeLong(HEADER_BYTES);
-      out.writeLong(0);
-      long first = 0;
-      for (int l = 0; l < nlist; l++) {
-        out.writeLong(blockOffsets[l]);
-        out.writeLong(first);
-        out.writeLong(listSizes[l]);
-        first += listSizes[l];
-      }
-    }
-
-    /** Adds the next item of a shard with int64 ids; items come in (list, id) order. */
-    public void add(int itemList, long id, byte[] code) throws IOException {
-      if (idType != IdType.LONG) {
-        throw new IllegalStateException("this shard stores string keys: use add(list, code)");
-      }
-      advanceTo(itemList);
-      if (inList > 0 && id <= lastId) {
-        throw new IllegalStateException("ids must ascend within list " + itemList);
-      }
-      writeCode(code); // checks the code and the announced size before the id is kept
-      lastId = id;
-      ids[inList - 1] = id;
-    }
-
-    /** Adds the next item of a shard with string keys (written to the keys file in order). */
-    public void add(int itemList, byte[] code) throws IOException {
-      if (idType != IdType.STRING) {
-        throw new IllegalStateException("this shard stores int64 ids: use add(list, id, code)");
-      }
-      advanceTo(itemList);
-      writeCode(code);
-    }
-
-    private void writeCode(byte[] code) throws IOException {
-      if (code.length != codeSize) {
-        throw new IllegalArgumentException(
-            "code has " + code.length + " bytes, expected " + codeSize);
-      }
-      if (inList >= listSizes[list]) {
-        throw new IllegalStateException("list " + list + " has more items than announced");
-      }
-      out.writeBytes(code);
-      inList++;
-    }
-
-    private void advanceTo(int itemList) throws IOException {
-      if (itemList < 0 || itemList < list || itemList >= listSizes.length) {
-        throw new IllegalStateException("items must come in list order; got list " + itemList
-            + " after " + list);
-      }
-      if (itemList == list) {
-        return;
-      }
-      closeList();
-      while (list < itemList) {
-        list++;
-        inList = 0;
-        if (list < itemList && listSizes[list] != 0) {
-          throw new IllegalStateException("list " + list + " announced items but got none");
-        }
-      }
-      out.padTo(blockOffsets[list]);
-      if (idType == IdType.LONG && ids.length < listSizes[list]) {
-        ids = new long[(int) listSizes[list]];
-      }
-    }
-
-    private void closeList() throws IOException {
-      if (list < 0) {
-        return;
-      }
-      if (inList != listSizes[list]) {
-        throw new IllegalStateException(
-            "list " + list + " announced " + listSizes[list] + " items but got " + inList);
-      }
-      if (idType == IdType.LONG) {
-        out.padTo(align8(out.position()));
-        for (int i = 0; i < inList; i++) {
-          out.writeLong(ids[i]);
-        }
-      }
-    }
-
-    /** Checks every announced item came, pads the last block and writes the footer. */
-    public int finish() throws IOException {
-      closeList();
-      for (int l = list + 1; l < listSizes.length; l++) {
-        if (listSizes[l] != 0) {
-          throw new IllegalStateException("list " + l + " announced items but got none");
-        }
-      }
-      out.align();
-      out.finish();
-      return out.checksum();
-    }
   }
 }

@@ -153,7 +153,7 @@ class CorruptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("samples")
   void futureVersion(Sample s) {
-    assertCorrupt(s.name(), () -> s.open(withInt(s.bytes(), 8, 2)), "version 2", "upgrade");
+    assertCorrupt(s.name(), () -> s.open(withInt(s.bytes(), 8, 3)), "version 3", "upgrade");
     assertCorrupt(s.name(), () -> s.open(withInt(s.bytes(), 8, 0)), "version 0");
   }
 

@@ -19,19 +19,19 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The rule: fixture files of every released format version are checked in and stay loadable.
  *
- * <p>The {@code read...} tests open the checked-in version-1 files and compare their content with
- * the values FixtureGenerator defines; they must keep passing for as long as Kiln claims to read
- * version 1. The {@code writerReproduces...} test checks that the current writer still produces
- * those files byte for byte; it is retired for v1 (and a v2 one added) when the format changes.
- * See FORMAT.md, "Fixtures".
+ * <p>The {@code read...} tests open the checked-in files of each version (1 and 2) and compare
+ * their content with the values FixtureGenerator defines; they must keep passing for as long as
+ * Kiln claims to read that version. The {@code writerReproduces...} test checks that the current
+ * writer still produces the current version's files byte for byte; it moves to the new version's
+ * fixtures (checked in beside the old) when the format changes. See FORMAT.md, "Fixtures".
  */
 class FixtureCompatibilityTest {
-  static final String V1 = "/fixtures/v1/";
 
   static final List<String> LONG_IDS_FILES = List.of("model.kiln", "shard-00000.kiln", "manifest.json");
   static final List<String> STRING_IDS_FILES =
@@ -54,27 +54,31 @@ class FixtureCompatibilityTest {
     }
   }
 
-  static Map<String, byte[]> checkedIn(String set, List<String> names) throws IOException {
+  static Map<String, byte[]> checkedIn(int version, String set, List<String> names)
+      throws IOException {
     Map<String, byte[]> files = new LinkedHashMap<>();
     for (String n : names) {
-      files.put(n, resource(V1 + set + "/" + n));
+      files.put(n, resource("/fixtures/v" + version + "/" + set + "/" + n));
     }
     return files;
   }
 
   /** Opens one checked-in binary file the way the loader does, after verifying its CRC. */
-  static ByteBuffer verified(Map<String, byte[]> files, String name) throws IOException {
+  static ByteBuffer verified(int version, Map<String, byte[]> files, String name)
+      throws IOException {
     ByteBuffer b = ByteBuffer.wrap(files.get(name));
-    assertEquals(1, TestFiles.getInt(files.get(name), 8), name + " is a version-1 file");
+    assertEquals(version, TestFiles.getInt(files.get(name), 8),
+        name + " is a version-" + version + " file");
     FileFormat.verifyChecksum(b, name);
     return b;
   }
 
-  @Test
-  void readsV1LongIds() throws IOException {
-    Map<String, byte[]> files = checkedIn(FixtureGenerator.LONG_IDS, LONG_IDS_FILES);
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void readsLongIds(int version) throws IOException {
+    Map<String, byte[]> files = checkedIn(version, FixtureGenerator.LONG_IDS, LONG_IDS_FILES);
 
-    ModelFile model = ModelFile.read(verified(files, "model.kiln"), "model.kiln");
+    ModelFile model = ModelFile.read(verified(version, files, "model.kiln"), "model.kiln");
     assertEquals(Metric.L2, model.metric());
     assertEquals(DIM, model.dim());
     assertEquals(IndexSpec.parse("IVF4,PQ2"), model.spec());
@@ -82,9 +86,10 @@ class FixtureCompatibilityTest {
     float[] codebooks = FixtureGenerator.pqCodebooks();
     assertBitsEqual(centroids, model.centroids());
     assertBitsEqual(codebooks, model.codebooks());
-    assertBitsEqual(FixtureGenerator.l2Table(centroids, codebooks), ModelFileTest.toArray(model.l2Table()));
+    float[] table = FixtureGenerator.l2Table(centroids, codebooks);
+    assertBitsEqual(table, ModelFileTest.toArray(model.l2Table()));
 
-    ShardFile shard = ShardFile.open(verified(files, "shard-00000.kiln"), "shard-00000.kiln");
+    ShardFile shard = ShardFile.open(verified(version, files, "shard-00000.kiln"), "shard-00000.kiln");
     assertEquals(0, shard.shard());
     assertEquals(1, shard.shardCount());
     assertEquals(NLIST, shard.nlist());
@@ -93,6 +98,7 @@ class FixtureCompatibilityTest {
     assertEquals(IdType.LONG, shard.idType());
     assertEquals(model.checksum(), shard.modelChecksum());
     assertEquals(20, shard.count());
+    assertEquals(version >= 2, shard.hasTerms(), "version 2 added the L2 terms");
     int ordinal = 0;
     for (int l = 0; l < NLIST; l++) {
       long[] ids = FixtureGenerator.LONG_IDS_BY_LIST[l];
@@ -101,17 +107,22 @@ class FixtureCompatibilityTest {
       for (int i = 0; i < ids.length; i++, ordinal++) {
         assertEquals(ids[i], shard.id(l, i));
         assertArrayEquals(FixtureGenerator.pqCode(ordinal), code(shard, l, i));
+        if (shard.hasTerms()) {
+          assertEquals(FixtureGenerator.l2Term(table, l, ordinal),
+              shard.buffer().getFloat(shard.termsOffset(l) + 4 * i), "term of " + ordinal);
+        }
       }
     }
 
-    assertManifest(files, FixtureGenerator.LONG_IDS);
+    assertManifest(version, files, FixtureGenerator.LONG_IDS);
   }
 
-  @Test
-  void readsV1StringIds() throws IOException {
-    Map<String, byte[]> files = checkedIn(FixtureGenerator.STRING_IDS, STRING_IDS_FILES);
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void readsStringIds(int version) throws IOException {
+    Map<String, byte[]> files = checkedIn(version, FixtureGenerator.STRING_IDS, STRING_IDS_FILES);
 
-    ModelFile model = ModelFile.read(verified(files, "model.kiln"), "model.kiln");
+    ModelFile model = ModelFile.read(verified(version, files, "model.kiln"), "model.kiln");
     assertEquals(Metric.COSINE, model.metric());
     assertEquals(DIM, model.dim());
     assertEquals(IndexSpec.parse("IVF4,Flat"), model.spec());
@@ -119,12 +130,12 @@ class FixtureCompatibilityTest {
     assertNull(model.codebooks());
     assertNull(model.l2Table());
 
-    ShardFile shard = ShardFile.open(verified(files, "shard-00000.kiln"), "shard-00000.kiln");
+    ShardFile shard = ShardFile.open(verified(version, files, "shard-00000.kiln"), "shard-00000.kiln");
     assertEquals(IdType.STRING, shard.idType());
     assertEquals(4 * DIM, shard.codeSize());
     assertEquals(model.checksum(), shard.modelChecksum());
     assertEquals(20, shard.count());
-    KeysFile keys = KeysFile.open(verified(files, "keys-00000.kiln"), "keys-00000.kiln");
+    KeysFile keys = KeysFile.open(verified(version, files, "keys-00000.kiln"), "keys-00000.kiln");
     assertEquals(20, keys.count());
     int ordinal = 0;
     for (int l = 0; l < NLIST; l++) {
@@ -139,7 +150,7 @@ class FixtureCompatibilityTest {
       }
     }
 
-    assertManifest(files, FixtureGenerator.STRING_IDS);
+    assertManifest(version, files, FixtureGenerator.STRING_IDS);
   }
 
   /**
@@ -147,25 +158,25 @@ class FixtureCompatibilityTest {
    * item o of the shard, float32 or SQ8; the two sets hold the same vectors.
    */
   @ParameterizedTest
-  @ValueSource(strings = {FixtureGenerator.REFINE_FLAT, FixtureGenerator.REFINE_SQ8})
-  void readsV1Refine(String set) throws IOException {
-    Map<String, byte[]> files = checkedIn(set, REFINE_FILES);
+  @CsvSource({"1, refine-flat", "1, refine-sq8", "2, refine-flat", "2, refine-sq8"})
+  void readsRefine(int version, String set) throws IOException {
+    Map<String, byte[]> files = checkedIn(version, set, REFINE_FILES);
     boolean sq8 = set.equals(FixtureGenerator.REFINE_SQ8);
     IndexSpec.Refine encoding = sq8 ? IndexSpec.Refine.SQ8 : IndexSpec.Refine.FLAT;
 
     // Additive: the model and the shard are long-ids' files, byte for byte.
-    Map<String, byte[]> longIds = checkedIn(FixtureGenerator.LONG_IDS, LONG_IDS_FILES);
+    Map<String, byte[]> longIds = checkedIn(version, FixtureGenerator.LONG_IDS, LONG_IDS_FILES);
     assertArrayEquals(longIds.get("model.kiln"), files.get("model.kiln"));
     assertArrayEquals(longIds.get("shard-00000.kiln"), files.get("shard-00000.kiln"));
 
-    Manifest m = assertManifest(files, set);
+    Manifest m = assertManifest(version, files, set);
     assertEquals(sq8 ? "IVF4,PQ2,Refine(SQ8)" : "IVF4,PQ2,RFlat", m.index());
     assertEquals(IndexSpec.pq(NLIST, 2).withRefine(encoding), m.spec());
-    ModelFile model = ModelFile.read(verified(files, "model.kiln"), "model.kiln");
+    ModelFile model = ModelFile.read(verified(version, files, "model.kiln"), "model.kiln");
     assertEquals(m.spec().base(), model.spec());
-    ShardFile shard = ShardFile.open(verified(files, "shard-00000.kiln"), "shard-00000.kiln");
+    ShardFile shard = ShardFile.open(verified(version, files, "shard-00000.kiln"), "shard-00000.kiln");
 
-    RefineFile refine = RefineFile.open(verified(files, "refine-00000.kiln"), "refine-00000.kiln");
+    RefineFile refine = RefineFile.open(verified(version, files, "refine-00000.kiln"), "refine-00000.kiln");
     assertEquals("refine-00000.kiln", refine.name());
     assertEquals(0, refine.shard());
     assertEquals(DIM, refine.dim());
@@ -219,7 +230,8 @@ class FixtureCompatibilityTest {
   }
 
   /** The manifest reads back and lists the checked-in files with their real sizes and CRCs. */
-  private static Manifest assertManifest(Map<String, byte[]> files, String set) throws IOException {
+  private static Manifest assertManifest(int version, Map<String, byte[]> files, String set)
+      throws IOException {
     Manifest m = Manifest.read(new ByteArrayInputStream(files.get("manifest.json")), set + "/manifest.json");
     assertEquals(files.size() - 1, m.files().size());
     for (Manifest.FileEntry f : m.files()) {
@@ -228,7 +240,7 @@ class FixtureCompatibilityTest {
       assertEquals(actual.length, f.bytes(), f.name());
       assertEquals(FileFormat.storedChecksum(ByteBuffer.wrap(actual)), f.crc32cValue(), f.name());
     }
-    assertEquals(1, m.formatVersion());
+    assertEquals(version, m.formatVersion());
     assertEquals(20, m.count());
     assertEquals(1, m.shards());
     assertEquals(DIM, m.dim());
@@ -246,13 +258,13 @@ class FixtureCompatibilityTest {
    * are Jackson's business, not the format's.
    */
   @Test
-  void writerReproducesV1FixturesByteForByte() throws IOException {
+  void writerReproducesTheCurrentFixturesByteForByte() throws IOException {
     ObjectMapper json = new ObjectMapper();
     for (String set : FixtureGenerator.SETS) {
       Map<String, byte[]> generated = FixtureGenerator.generate(set);
       List<String> names = filesOf(set);
       assertEquals(names, List.copyOf(generated.keySet()), set);
-      Map<String, byte[]> checkedIn = checkedIn(set, names);
+      Map<String, byte[]> checkedIn = checkedIn(FileFormat.CURRENT_VERSION, set, names);
       for (String name : names) {
         if (name.endsWith(".json")) {
           assertEquals(json.readTree(checkedIn.get(name)), json.readTree(generated.get(name)), set + "/" + name);

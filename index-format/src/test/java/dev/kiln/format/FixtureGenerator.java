@@ -13,13 +13,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes the checked-in format fixtures: four tiny, fully deterministic index versions (see
- * FORMAT.md, "Fixtures"). Every value comes from a closed formula or a literal here, never from
+ * Writes the checked-in format fixtures of the current format version: four tiny, fully
+ * deterministic index versions (see FORMAT.md, "Fixtures"). The v1 fixtures, written by this
+ * class before version 2, are the same sets without the shard's L2 terms. Every value comes from a closed formula or a literal here, never from
  * a random source or the clock, so rerunning the generator reproduces the files byte for byte.
  *
  * <ul>
  *   <li>{@value #LONG_IDS}: IVF4,PQ2, d=8, l2, with the precomputed L2 table; one shard of 20
- *       items with int64 ids; the first and last lists are empty.
+ *       items with int64 ids and (v2) their L2 terms; the first and last lists are empty.
  *   <li>{@value #STRING_IDS}: IVF4,Flat, d=8, cosine; one shard of 20 items with string keys
  *       (including an empty and non-ASCII keys); the second list is empty.
  *   <li>{@value #REFINE_FLAT}: IVF4,PQ2,RFlat: the model and shard of {@value #LONG_IDS}, byte
@@ -43,6 +44,8 @@ public final class FixtureGenerator {
   static final int PQ_M = 2;
   static final int KSUB = 256;
   static final String CREATED_AT = "2025-01-01T00:00:00Z";
+  /** Version ids of the sets start with this: fixture-v2-long, and so on. */
+  static final String NAME = "fixture-v" + FileFormat.CURRENT_VERSION + "-";
 
   // --- long-ids: IVF4,PQ2 l2 ---
 
@@ -100,6 +103,19 @@ public final class FixtureGenerator {
       }
     }
     return t;
+  }
+
+  /**
+   * The L2 term (version 2) of the item with this ordinal in list l: its codes' entries of the
+   * L2 table, summed; exact, as the entries are dyadic.
+   */
+  static float l2Term(float[] table, int l, int ordinal) {
+    byte[] code = pqCode(ordinal);
+    float s = 0;
+    for (int m = 0; m < PQ_M; m++) {
+      s += table[(l * PQ_M + m) * KSUB + (code[m] & 0xff)];
+    }
+    return s;
   }
 
   /** The PQ code of the item with this ordinal; both bytes range over 0..255 (unsigned). */
@@ -246,12 +262,14 @@ public final class FixtureGenerator {
         out, Metric.L2, DIM, PQ_SPEC, centroids, codebooks, l2Table(centroids, codebooks))));
     int[] lengths = lengths(LONG_IDS_BY_LIST);
     files.put(ShardFile.fileName(0), TestFiles.write(out -> {
-      ShardFile.Writer w = new ShardFile.Writer(
-          out, 0, 1, DIM, PQ_SPEC.codeSize(DIM), IdType.LONG, modelCrc[0], sizes(lengths));
+      ShardFileWriter w = new ShardFileWriter(out, 0, 1, DIM, PQ_SPEC.codeSize(DIM), true,
+          IdType.LONG, modelCrc[0], sizes(lengths));
+      float[] table = l2Table(centroids, codebooks);
       int ordinal = 0;
       for (int l = 0; l < NLIST; l++) {
         for (long id : LONG_IDS_BY_LIST[l]) {
-          w.add(l, id, pqCode(ordinal++));
+          w.add(l, id, pqCode(ordinal), l2Term(table, l, ordinal));
+          ordinal++;
         }
       }
       w.finish();
@@ -261,7 +279,7 @@ public final class FixtureGenerator {
     quality.put("nprobe", 4);
     quality.put("queries", 0);
     files.put(IndexLayout.MANIFEST, manifest(
-        "fixture-v1-long", PQ_SPEC, Metric.L2, "long", lengths, files, quality));
+        NAME + "long", PQ_SPEC, Metric.L2, "long", lengths, files, quality));
     return files;
   }
 
@@ -272,7 +290,7 @@ public final class FixtureGenerator {
         out, Metric.COSINE, DIM, FLAT_SPEC, flatCentroids(), null, null)));
     int[] lengths = lengths(KEYS_BY_LIST);
     files.put(ShardFile.fileName(0), TestFiles.write(out -> {
-      ShardFile.Writer w = new ShardFile.Writer(
+      ShardFileWriter w = new ShardFileWriter(
           out, 0, 1, DIM, FLAT_SPEC.codeSize(DIM), IdType.STRING, modelCrc[0], sizes(lengths));
       int ordinal = 0;
       for (int l = 0; l < NLIST; l++) {
@@ -296,7 +314,7 @@ public final class FixtureGenerator {
       w.finish();
     }));
     files.put(IndexLayout.MANIFEST, manifest(
-        "fixture-v1-string", FLAT_SPEC, Metric.COSINE, "string", lengths, files, null));
+        NAME + "string", FLAT_SPEC, Metric.COSINE, "string", lengths, files, null));
     return files;
   }
 
@@ -318,7 +336,7 @@ public final class FixtureGenerator {
       }
       w.finish();
     }));
-    String version = sq8 ? "fixture-v1-refine-sq8" : "fixture-v1-refine-flat";
+    String version = sq8 ? NAME + "refine-sq8" : NAME + "refine-flat";
     files.put(IndexLayout.MANIFEST, manifest(
         version, PQ_SPEC.withRefine(refine), Metric.L2, "long", lengths, files, null));
     return files;
@@ -335,7 +353,7 @@ public final class FixtureGenerator {
 
   /**
    * The manifest the build would publish for these files, without its {@code quality} object
-   * (the v1 fixtures carry a placeholder of a shape {@link Quality} does not write).
+   * (the long-ids fixtures carry a placeholder of a shape {@link Quality} does not write).
    */
   static Manifest expectedManifest(
       String version,
@@ -366,7 +384,7 @@ public final class FixtureGenerator {
     Map<String, Double> timings = new LinkedHashMap<>();
     timings.put("train", 0.0);
     timings.put("encode", 0.0);
-    return Manifest.builder().formatVersion(FileFormat.VERSION_1).version(version)
+    return Manifest.builder().formatVersion(FileFormat.CURRENT_VERSION).version(version)
         .createdAt(CREATED_AT).index(spec.toString()).metric(metric.cliName()).dim(DIM)
         .count(count).idType(idType).shards(1).files(entries).lists(lists).build(build)
         .timings(timings).create();
@@ -397,7 +415,7 @@ public final class FixtureGenerator {
 
   public static void main(String[] args) throws IOException {
     if (args.length != 1) {
-      System.err.println("usage: FixtureGenerator DIR   (e.g. index-format/src/test/resources/fixtures/v1)");
+      System.err.println("usage: FixtureGenerator DIR   (e.g. index-format/src/test/resources/fixtures/v2)");
       System.exit(2);
     }
     Path root = Path.of(args[0]);

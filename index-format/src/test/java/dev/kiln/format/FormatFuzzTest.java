@@ -28,7 +28,7 @@ import org.junit.jupiter.api.TestFactory;
  * Every reader of index-format under a seeded mutation loop ({@link Fuzzer}): damaged model,
  * shard and keys files and manifests either read into a usable object or fail with a
  * {@link CorruptIndexException} naming the file; with the checksum verified, every change to a
- * binary file is caught. Seeds are the checked-in v1 fixtures and files the current writers make
+ * binary file is caught. Seeds are the checked-in fixtures of the current version and files the current writers make
  * in other shapes. One line per reader in {@link #targets()}.
  */
 class FormatFuzzTest {
@@ -151,7 +151,7 @@ class FormatFuzzTest {
 
   static void readManifest(Seed seed, byte[] input, Random r) throws IOException {
     Manifest m = Manifest.read(new ByteArrayInputStream(input), MANIFEST);
-    assertEquals(FileFormat.CURRENT_VERSION, m.formatVersion());
+    assertTrue(FileFormat.readable(m.formatVersion()), "format version " + m.formatVersion());
     m.spec().checkDimension(m.dim());
     m.metricValue();
     m.idTypeValue();
@@ -198,16 +198,16 @@ class FormatFuzzTest {
   // ------------------------------------------------------------------ seeds
 
   private static Map<String, byte[]> fixture(String set) throws IOException {
-    return FixtureCompatibilityTest.checkedIn(set, set.equals(FixtureGenerator.LONG_IDS)
+    return FixtureCompatibilityTest.checkedIn(FileFormat.CURRENT_VERSION, set, set.equals(FixtureGenerator.LONG_IDS)
         ? FixtureCompatibilityTest.LONG_IDS_FILES : FixtureCompatibilityTest.STRING_IDS_FILES);
   }
 
   static List<Seed> models() throws IOException {
     Random rnd = new Random(1);
     return List.of(
-        new Seed("model: v1 fixture, IVF4,PQ2 l2 with L2 table",
+        new Seed("model: fixture, IVF4,PQ2 l2 with L2 table",
             fixture(FixtureGenerator.LONG_IDS).get(ModelFile.NAME)),
-        new Seed("model: v1 fixture, IVF4,Flat cosine",
+        new Seed("model: fixture, IVF4,Flat cosine",
             fixture(FixtureGenerator.STRING_IDS).get(ModelFile.NAME)),
         new Seed("model: IVF5,PQ3 ip, d=6, no table", TestFiles.write(out -> ModelFile.write(out,
             Metric.IP, 6, IndexSpec.pq(5, 3), TestFiles.floats(rnd, 30),
@@ -224,12 +224,12 @@ class FormatFuzzTest {
     long[] sizes = {0, 3, 0, 1, 2, 0};
     long[] none = {0, 0, 0};
     return List.of(
-        new Seed("shard: v1 fixture, int64 ids, PQ2",
+        new Seed("shard: fixture, int64 ids, PQ2",
             fixture(FixtureGenerator.LONG_IDS).get(ShardFile.fileName(0))),
-        new Seed("shard: v1 fixture, string ids, Flat d=8",
+        new Seed("shard: fixture, string ids, Flat d=8",
             fixture(FixtureGenerator.STRING_IDS).get(ShardFile.fileName(0))),
         new Seed("shard: 2 of 3, int64 ids, code size 3", TestFiles.write(out -> {
-          ShardFile.Writer w = new ShardFile.Writer(out, 2, 3, 6, 3, IdType.LONG, 77, sizes);
+          ShardFileWriter w = new ShardFileWriter(out, 2, 3, 6, 3, IdType.LONG, 77, sizes);
           long id = -3;
           for (int l = 0; l < sizes.length; l++) {
             for (int i = 0; i < sizes[l]; i++) {
@@ -239,7 +239,7 @@ class FormatFuzzTest {
           w.finish();
         })),
         new Seed("shard: string ids, code size 5", TestFiles.write(out -> {
-          ShardFile.Writer w = new ShardFile.Writer(out, 0, 1, 5, 5, IdType.STRING, 9, sizes);
+          ShardFileWriter w = new ShardFileWriter(out, 0, 1, 5, 5, IdType.STRING, 9, sizes);
           for (int l = 0; l < sizes.length; l++) {
             for (int i = 0; i < sizes[l]; i++) {
               w.add(l, TestFiles.bytes(rnd, 5));
@@ -248,17 +248,17 @@ class FormatFuzzTest {
           w.finish();
         })),
         new Seed("shard: empty, 3 lists", TestFiles.write(out ->
-            new ShardFile.Writer(out, 0, 2, 4, 4, IdType.LONG, 1, none).finish())));
+            new ShardFileWriter(out, 0, 2, 4, 4, IdType.LONG, 1, none).finish())));
   }
 
   static List<Seed> refines() throws IOException {
     Random rnd = new Random(3);
     return List.of(
-        new Seed("refine: v1 fixture, float32",
-            FixtureCompatibilityTest.checkedIn(FixtureGenerator.REFINE_FLAT,
+        new Seed("refine: fixture, float32",
+            FixtureCompatibilityTest.checkedIn(FileFormat.CURRENT_VERSION, FixtureGenerator.REFINE_FLAT,
                 FixtureCompatibilityTest.REFINE_FILES).get(RefineFile.fileName(0))),
-        new Seed("refine: v1 fixture, SQ8",
-            FixtureCompatibilityTest.checkedIn(FixtureGenerator.REFINE_SQ8,
+        new Seed("refine: fixture, SQ8",
+            FixtureCompatibilityTest.checkedIn(FileFormat.CURRENT_VERSION, FixtureGenerator.REFINE_SQ8,
                 FixtureCompatibilityTest.REFINE_FILES).get(RefineFile.fileName(0))),
         new Seed("refine: SQ8, d=3, five vectors", TestFiles.write(out -> {
           RefineFile.Writer w = new RefineFile.Writer(out, 1, 3, IndexSpec.Refine.SQ8, 5, 5,
@@ -274,7 +274,7 @@ class FormatFuzzTest {
 
   static List<Seed> keys() throws IOException {
     return List.of(
-        new Seed("keys: v1 fixture", fixture(FixtureGenerator.STRING_IDS).get(KeysFile.fileName(0))),
+        new Seed("keys: fixture", fixture(FixtureGenerator.STRING_IDS).get(KeysFile.fileName(0))),
         new Seed("keys: none", TestFiles.write(out -> new KeysFile.Writer(out, 3, 0, 0).finish())),
         new Seed("keys: three, one long", TestFiles.write(out -> {
           String[] k = {"k", "ключ-" + "x".repeat(100), ""};
@@ -291,7 +291,7 @@ class FormatFuzzTest {
     Quality quality = new Quality(100, Quality.INPUT_SAMPLE, 10, "scalar", 1, List.of(
         new Quality.Point(1, 0.5, 0.1, 0.2, 1000), new Quality.Point(4, 0.9, 0.3, 0.5, 400)),
         new Quality.Gate(0.8, 4, 0.9, true));
-    Manifest measured = Manifest.builder().formatVersion(1).version("v2")
+    Manifest measured = Manifest.builder().formatVersion(FileFormat.CURRENT_VERSION).version("v2")
         .createdAt("2025-01-01T00:00:00Z").index("IVF16,PQ4np").metric("cosine").dim(8).count(3)
         .idType("string").shards(3)
         .files(List.of(Manifest.FileEntry.of("model.kiln", 1000, 0x1234abcd),
@@ -301,8 +301,8 @@ class FormatFuzzTest {
         .build(BuildInfo.builder().seed(7L).build())
         .timings(Map.of("total", 1.5)).quality(quality).create();
     return List.of(
-        new Seed("manifest: v1 fixture, long ids", fixture(FixtureGenerator.LONG_IDS).get(IndexLayout.MANIFEST)),
-        new Seed("manifest: v1 fixture, string ids", fixture(FixtureGenerator.STRING_IDS).get(IndexLayout.MANIFEST)),
+        new Seed("manifest: fixture, long ids", fixture(FixtureGenerator.LONG_IDS).get(IndexLayout.MANIFEST)),
+        new Seed("manifest: fixture, string ids", fixture(FixtureGenerator.STRING_IDS).get(IndexLayout.MANIFEST)),
         new Seed("manifest: with a measured curve", measured.toJson().getBytes()));
   }
 }

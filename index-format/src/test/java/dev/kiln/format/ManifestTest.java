@@ -29,7 +29,7 @@ class ManifestTest {
     Map<String, Double> timings = new LinkedHashMap<>();
     timings.put("train", 12.5);
     timings.put("encode", 301.25);
-    return Manifest.builder().formatVersion(1).version("20250101T000000Z-ab12")
+    return Manifest.builder().formatVersion(FileFormat.CURRENT_VERSION).version("20250101T000000Z-ab12")
         .createdAt("2025-01-01T00:00:00Z").index("IVF1024,PQ16").metric("cosine").dim(128)
         .count(5_000_000_000L).idType("string").shards(2)
         .files(List.of(
@@ -105,7 +105,7 @@ class ManifestTest {
     List<String> names = List.of("formatVersion", "version", "createdAt", "index", "metric", "dim",
         "count", "idType", "shards", "files", "lists", "build", "timings", "quality");
     assertEquals(names, iterableToList(n.fieldNames()));
-    assertEquals(1, n.get("formatVersion").intValue());
+    assertEquals(2, n.get("formatVersion").intValue());
     assertEquals(5_000_000_000L, n.get("count").longValue());
     JsonNode file = n.get("files").get(1);
     assertEquals(List.of("name", "bytes", "crc32c"), iterableToList(file.fieldNames()));
@@ -144,8 +144,8 @@ class ManifestTest {
   @Test
   void futureFormatVersionIsRejected() throws IOException {
     ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
-    n.put("formatVersion", 2);
-    assertCorrupt("v/manifest.json", () -> read(n.toString()), "format version 2");
+    n.put("formatVersion", 3);
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "format version 3");
     n.remove("formatVersion");
     assertCorrupt("v/manifest.json", () -> read(n.toString()), "format version 0");
   }

@@ -107,7 +107,7 @@ class ModelFileTest {
 
     assertEquals("KILN", asciiAt(b, 0, 4));
     assertEquals("MODL", asciiAt(b, 4, 4));
-    assertEquals(1, getInt(b, 8), "version");
+    assertEquals(2, getInt(b, 8), "version");
     assertEquals(0, getInt(b, 12), "metric l2");
     assertEquals(6, getInt(b, 16), "dim");
     assertEquals(3, getInt(b, 20), "nlist");

@@ -59,8 +59,8 @@ class ShardFileTest {
 
     byte[] write(int[] crcOut) throws IOException {
       return TestFiles.write(out -> {
-        ShardFile.Writer w =
-            new ShardFile.Writer(out, shard, shardCount, dim, codeSize, idType, MODEL_CRC, sizes);
+        ShardFileWriter w =
+            new ShardFileWriter(out, shard, shardCount, dim, codeSize, idType, MODEL_CRC, sizes);
         for (int l = 0; l < sizes.length; l++) {
           for (int i = 0; i < sizes[l]; i++) {
             if (idType == IdType.LONG) {
@@ -155,7 +155,7 @@ class ShardFileTest {
 
     assertEquals("KILN", asciiAt(b, 0, 4));
     assertEquals("SHRD", asciiAt(b, 4, 4));
-    assertEquals(1, getInt(b, 8));
+    assertEquals(2, getInt(b, 8), "version");
     assertEquals(2, getInt(b, 12), "shard");
     assertEquals(3, getInt(b, 16), "shardCount");
     assertEquals(4, getInt(b, 20), "nlist");
@@ -165,7 +165,8 @@ class ShardFileTest {
     assertEquals(MODEL_CRC, getInt(b, 36));
     assertEquals(5, getLong(b, 40), "count");
     assertEquals(64, getLong(b, 48), "directoryOffset");
-    assertEquals(0, getLong(b, 56), "reserved");
+    assertEquals(0, getInt(b, 56), "termBytes: none");
+    assertEquals(0, getInt(b, 60), "reserved");
 
     // Directory: 4 x 24 bytes from 64 to 160; the first block starts at 192.
     long[][] dirEntries = new long[4][];
@@ -282,9 +283,9 @@ class ShardFileTest {
 
   // --- writer misuse: each is a bug in the caller, reported at once ---
 
-  private static ShardFile.Writer writer(IdType idType, long... sizes) throws IOException {
+  private static ShardFileWriter writer(IdType idType, long... sizes) throws IOException {
     FormatOutput out = new FormatOutput(new java.io.ByteArrayOutputStream());
-    return new ShardFile.Writer(out, 0, 1, 2, 2, idType, 0, sizes);
+    return new ShardFileWriter(out, 0, 1, 2, 2, idType, 0, sizes);
   }
 
   private static final byte[] CODE = {1, 2};
@@ -296,7 +297,7 @@ class ShardFileTest {
 
   @Test
   void itemsOutOfListOrder() throws IOException {
-    ShardFile.Writer w = writer(IdType.LONG, 1, 0, 1);
+    ShardFileWriter w = writer(IdType.LONG, 1, 0, 1);
     w.add(0, 1, CODE);
     w.add(2, 1, CODE);
     assertMisuse("list order", () -> w.add(1, 1, CODE));
@@ -304,7 +305,7 @@ class ShardFileTest {
 
   @Test
   void listBeyondNlist() throws IOException {
-    ShardFile.Writer w = writer(IdType.STRING, 1, 1);
+    ShardFileWriter w = writer(IdType.STRING, 1, 1);
     assertMisuse("list order", () -> w.add(2, CODE));
   }
 
@@ -316,27 +317,27 @@ class ShardFileTest {
 
   @Test
   void fewerItemsThanAnnouncedBeforeTheNextList() throws IOException {
-    ShardFile.Writer w = writer(IdType.LONG, 2, 1);
+    ShardFileWriter w = writer(IdType.LONG, 2, 1);
     w.add(0, 1, CODE);
     assertMisuse("announced 2 items but got 1", () -> w.add(1, 1, CODE));
   }
 
   @Test
   void fewerItemsThanAnnouncedInTheLastList() throws IOException {
-    ShardFile.Writer w = writer(IdType.STRING, 0, 3);
+    ShardFileWriter w = writer(IdType.STRING, 0, 3);
     w.add(1, CODE);
     assertMisuse("announced 3 items but got 1", w::finish);
   }
 
   @Test
   void skippedListThatAnnouncedItems() throws IOException {
-    ShardFile.Writer w = writer(IdType.LONG, 0, 1, 1);
+    ShardFileWriter w = writer(IdType.LONG, 0, 1, 1);
     assertMisuse("list 1 announced items but got none", () -> w.add(2, 1, CODE));
   }
 
   @Test
   void trailingListsThatAnnouncedItems() throws IOException {
-    ShardFile.Writer w = writer(IdType.STRING, 1, 0, 2);
+    ShardFileWriter w = writer(IdType.STRING, 1, 0, 2);
     w.add(0, CODE);
     assertMisuse("list 2 announced items but got none", w::finish);
     assertMisuse("list 0 announced items but got none", writer(IdType.LONG, 1)::finish);
@@ -344,11 +345,11 @@ class ShardFileTest {
 
   @Test
   void moreItemsThanAnnounced() throws IOException {
-    ShardFile.Writer longs = writer(IdType.LONG, 1, 1);
+    ShardFileWriter longs = writer(IdType.LONG, 1, 1);
     longs.add(0, 1, CODE);
     assertMisuse("more items than announced", () -> longs.add(0, 2, CODE));
 
-    ShardFile.Writer strings = writer(IdType.STRING, 2);
+    ShardFileWriter strings = writer(IdType.STRING, 2);
     strings.add(0, CODE);
     strings.add(0, CODE);
     assertMisuse("more items than announced", () -> strings.add(0, CODE));
@@ -356,7 +357,7 @@ class ShardFileTest {
 
   @Test
   void idsNotAscending() throws IOException {
-    ShardFile.Writer w = writer(IdType.LONG, 3, 1);
+    ShardFileWriter w = writer(IdType.LONG, 3, 1);
     w.add(0, 5, CODE);
     assertMisuse("ids must ascend", () -> w.add(0, 5, CODE));
     assertMisuse("ids must ascend", () -> w.add(0, -7, CODE));
@@ -364,7 +365,7 @@ class ShardFileTest {
 
   @Test
   void idsMayRestartInTheNextList() throws IOException {
-    ShardFile.Writer w = writer(IdType.LONG, 1, 1);
+    ShardFileWriter w = writer(IdType.LONG, 1, 1);
     w.add(0, 5, CODE);
     w.add(1, 4, CODE); // ids ascend within a list only
     w.finish();

@@ -17,6 +17,8 @@ public final class IndexModel {
   private final int dim;
   private final CoarseQuantizer coarse;
   private final ProductQuantizer pq;
+  /** {@link ProductQuantizer#codewordNorms()} when items store L2 terms, else null. */
+  private final float[] norms;
 
   public IndexModel(Metric metric, IndexSpec spec, int dim, float[] centroids, float[] codebooks) {
     spec.checkDimension(dim);
@@ -28,6 +30,7 @@ public final class IndexModel {
         spec.encoding() == IndexSpec.Encoding.PQ
             ? new ProductQuantizer(codebooks, dim, spec.pqM())
             : null;
+    this.norms = termBytes() > 0 ? pq.codewordNorms() : null;
   }
 
   public static IndexModel of(ModelFile f) {
@@ -101,6 +104,25 @@ public final class IndexModel {
       }
     }
     pq.encode(residuals, n, codes, new float[n * pq.dsub()], new int[n]);
+  }
+
+  /**
+   * Bytes each item stores besides its code: 4 for its L2 term ({@link ProductQuantizer#l2Term})
+   * when codes are of residuals under l2, else 0.
+   */
+  public int termBytes() {
+    return pq != null && metric == Metric.L2 ? 4 : 0;
+  }
+
+  /**
+   * The L2 terms of {@code n} items encoded by {@link #encodeBatch} into {@code codes}, assigned
+   * to {@code lists}; only when {@link #termBytes()} is 4.
+   */
+  public void l2Terms(byte[] codes, int n, int[] lists, float[] out) {
+    int size = codeSize();
+    for (int i = 0; i < n; i++) {
+      out[i] = pq.l2Term(norms, coarse.centroids(), lists[i], codes, i * size);
+    }
   }
 
   /** The precomputed L2 table for the model file, or null when the model has no use for it. */

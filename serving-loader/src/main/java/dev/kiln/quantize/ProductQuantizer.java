@@ -129,20 +129,43 @@ public final class ProductQuantizer {
    * instead of one per probed list.
    */
   public float[] precomputeL2Table(float[] centroids, int nlist) {
-    float[] norms = new float[m * KSUB];
-    for (int i = 0; i < m * KSUB; i++) {
-      norms[i] = K.dot(codebooks, i * dsub, codebooks, i * dsub, dsub);
-    }
+    float[] norms = codewordNorms();
     float[] table = new float[nlist * m * KSUB];
     for (int l = 0; l < nlist; l++) {
       for (int j = 0; j < m; j++) {
         for (int c = 0; c < KSUB; c++) {
-          int t = j * KSUB + c;
-          table[l * m * KSUB + t] =
-              norms[t] + 2 * K.dot(centroids, l * dim + j * dsub, codebooks, t * dsub, dsub);
+          table[l * m * KSUB + j * KSUB + c] = l2TableEntry(norms, centroids, l, j, c);
         }
       }
     }
     return table;
+  }
+
+  /** {@code ||pq[j][c]||^2} for every (j, c), the first half of each L2 table entry. */
+  public float[] codewordNorms() {
+    float[] norms = new float[m * KSUB];
+    for (int i = 0; i < m * KSUB; i++) {
+      norms[i] = K.dot(codebooks, i * dsub, codebooks, i * dsub, dsub);
+    }
+    return norms;
+  }
+
+  private float l2TableEntry(float[] norms, float[] centroids, int l, int j, int c) {
+    int t = j * KSUB + c;
+    return norms[t] + 2 * K.dot(centroids, l * dim + j * dsub, codebooks, t * dsub, dsub);
+  }
+
+  /**
+   * An item's L2 term, {@code ||r||^2 + 2 <c_l, r>} for its decoded residual r in list l: the
+   * sum over sub-spaces of its codes' {@link #precomputeL2Table} entries, in sub-space order
+   * (sub-spaces are orthogonal, so the sum is exact up to rounding). Shard files store it per
+   * item; {@code norms} is {@link #codewordNorms()}.
+   */
+  public float l2Term(float[] norms, float[] centroids, int list, byte[] codes, int off) {
+    float s = 0;
+    for (int j = 0; j < m; j++) {
+      s += l2TableEntry(norms, centroids, list, j, codes[off + j] & 0xff);
+    }
+    return s;
   }
 }

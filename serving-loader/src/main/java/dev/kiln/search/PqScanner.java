@@ -11,8 +11,11 @@ import java.nio.ByteBuffer;
 /**
  * Lists of 8-bit PQ codes of residuals ({@code IVF{n},PQ{m}}): asymmetric distances from one
  * query table {@code <q_j, pq[j][c]>}, signed by the metric. Inner product uses it as is (the
- * list's coarse distance is the base); L2 combines it per list with the model's precomputed
- * table (Faiss's), or without one builds the list's residual table.
+ * list's coarse distance is the base). L2 adds each item's stored term ({@code ||r||^2 + 2 <c_l,
+ * r>}, shard format version 2) to {@code -2 <q_j, pq[j][c]>}: one table per query, read from L1
+ * for every list. Version-1 shards have no terms: their lists combine the table with the model's
+ * precomputed one (Faiss's), 16 KiB read per probed list at PQ16, or without one build the list's
+ * residual table.
  */
 final class PqScanner implements ListScanner {
   private static final VectorKernels K = VectorizationProvider.kernels();
@@ -27,6 +30,8 @@ final class PqScanner implements ListScanner {
   /** The model's precomputed L2 table, mapped (null when the model has none). */
   private final ByteBuffer l2Table;
   private final boolean perList;
+  /** L2 over shards that store each item's term: no per-list table. */
+  private final boolean withTerms;
 
   PqScanner(ShardFile[] shards, IndexModel model, ByteBuffer l2Table, MetricStrategy metric) {
     this.shards = shards;
@@ -37,7 +42,12 @@ final class PqScanner implements ListScanner {
     this.tableSize = m * ProductQuantizer.KSUB;
     this.metric = metric;
     this.l2Table = l2Table;
-    this.perList = metric.tablesPerList();
+    boolean terms = metric.tablesPerList();
+    for (ShardFile shard : shards) {
+      terms &= shard.hasTerms();
+    }
+    this.withTerms = terms;
+    this.perList = metric.tablesPerList() && !terms;
   }
 
   @Override
@@ -45,11 +55,23 @@ final class PqScanner implements ListScanner {
     return tableSize;
   }
 
-  /** The query-only part of every list's table: {@code <q_j, pq[j][c]>}, signed by the metric. */
+  /**
+   * The query-only part of every list's table: {@code <q_j, pq[j][c]>}, signed by the metric;
+   * with terms, {@code -2 <q_j, pq[j][c]>}, the whole table.
+   */
   @Override
   public void prepare(float[] query, float[] state) {
     pq.innerProductTable(query, state);
-    metric.signQueryTable(state, tableSize);
+    sign(state);
+  }
+
+  private void sign(float[] table) {
+    metric.signQueryTable(table, tableSize);
+    if (withTerms) {
+      for (int i = 0; i < tableSize; i++) {
+        table[i] *= -2f;
+      }
+    }
   }
 
   @Override
@@ -57,7 +79,7 @@ final class PqScanner implements ListScanner {
       ScanBuffers buffers) {
     pq.innerProductTables(packed, n, states, buffers.tile);
     for (int i = 0; i < n; i++) {
-      metric.signQueryTable(states[i], tableSize);
+      sign(states[i]);
     }
   }
 
@@ -73,6 +95,10 @@ final class PqScanner implements ListScanner {
       int n = shard.listSize(list);
       if (n > 0) {
         K.pqDistances(shard.buffer(), shard.codesOffset(list), n, m, table, base, block);
+        if (withTerms) {
+          // block[i] = term[i] + 1 x block[i], exactly term + block.
+          K.addScaled(shard.buffer(), shard.termsOffset(list), 1f, block, block, n);
+        }
         out.collect(si, shard, list, n, block);
       }
     }

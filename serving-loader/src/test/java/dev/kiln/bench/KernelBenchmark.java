@@ -48,6 +48,9 @@ public class KernelBenchmark {
   /** A panel of 64 centroids ({@link VectorKernels#dots4x64}'s layout) and sums for 4 x 64. */
   private float[] tiles;
   private float[] out64;
+  /** An IVF-Flat list of 64 float32 vectors, stored as shard files store them, and on the heap. */
+  private ByteBuffer list64;
+  private float[] list64Heap;
 
   @Setup
   public void setup() {
@@ -67,6 +70,9 @@ public class KernelBenchmark {
     tiles = random(r, VectorKernels.PANEL * dim);
     out64 = new float[4 * VectorKernels.PANEL];
     query = random(r, dim);
+    list64Heap = random(r, 64 * dim);
+    list64 = ByteBuffer.allocateDirect(4 * 64 * dim).order(ByteOrder.LITTLE_ENDIAN);
+    list64.asFloatBuffer().put(list64Heap);
     sq8Codes = ByteBuffer.allocateDirect(dim).order(ByteOrder.LITTLE_ENDIAN);
     floats = ByteBuffer.allocateDirect(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < dim; i++) {
@@ -138,6 +144,22 @@ public class KernelBenchmark {
   @Benchmark
   public float[] dots4x64() {
     k.dots4x64(a, 0, dim, 2 * dim, 3 * dim, tiles, 0, dim, out64);
+    return out64;
+  }
+
+  /** An IVF-Flat list scan: one query against 64 stored float32 vectors (in cache). */
+  @Benchmark
+  public float[] flatList64() {
+    k.squareDistances(query, list64, 0, 64, dim, out64);
+    return out64;
+  }
+
+  /** The same 64 vectors from a heap array: what reading a mapped buffer costs over an array. */
+  @Benchmark
+  public float[] flatList64Heap() {
+    for (int i = 0; i < 64; i++) {
+      out64[i] = k.squareDistance(query, 0, list64Heap, i * dim, dim);
+    }
     return out64;
   }
 }

@@ -26,21 +26,29 @@ class ListScannerTest {
 
   @TempDir Path root;
 
+  /** PQ under l2 three ways: items' terms (v2), the model's table (v1), the residual table. */
   static Stream<Arguments> cases() {
     return Stream.of(Metric.values()).flatMap(m -> Stream.of(
-        Arguments.of(m, IndexSpec.flat(NLIST), true, 1),
-        Arguments.of(m, IndexSpec.pq(NLIST, 4), true, 2),
-        Arguments.of(m, IndexSpec.pq(NLIST, 4), false, 3)));
+        Arguments.of(m, IndexSpec.flat(NLIST), true, true, 1),
+        Arguments.of(m, IndexSpec.pq(NLIST, 4), true, true, 2),
+        Arguments.of(m, IndexSpec.pq(NLIST, 4), true, false, 2),
+        Arguments.of(m, IndexSpec.pq(NLIST, 4), false, false, 3)));
   }
 
   @ParameterizedTest
   @MethodSource("cases")
   void scoresEveryItemOfTheProbedListsAsTheReferenceDoes(Metric metric, IndexSpec spec,
-      boolean l2Table, int shards) throws IOException {
+      boolean l2Table, boolean terms, int shards) throws IOException {
     Random rnd = new Random(5);
     TestIndexes.Build build = TestIndexes.index(TestIndexes.gaussian(rnd, N, D), metric, spec)
         .shards(shards);
-    Published p = (l2Table ? build : build.withoutL2Table()).publish(root);
+    if (!l2Table) {
+      build.withoutL2Table();
+    }
+    if (!terms) {
+      build.withoutTerms();
+    }
+    Published p = build.publish(root);
     VersionFiles files = VersionFiles.open(p.versionDir(), KilnIndex.OpenOptions.defaults());
     MetricStrategy strategy = MetricStrategy.of(metric);
     ListScanner scanner = ListScanner.of(files, strategy);

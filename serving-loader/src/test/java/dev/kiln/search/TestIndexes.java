@@ -13,6 +13,7 @@ import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
 import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
+import dev.kiln.format.ShardFileWriter;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.ScalarQuantizer;
@@ -204,6 +205,7 @@ public final class TestIndexes {
     private float[] codebooks;
     private int shards = 1;
     private boolean l2Table = true;
+    private boolean terms = true;
     private String version = "v1";
     private long seed = 1;
 
@@ -243,6 +245,12 @@ public final class TestIndexes {
     /** Writes model.kiln without the precomputed L2 table (the loader's fallback path). */
     public Build withoutL2Table() {
       this.l2Table = false;
+      return this;
+    }
+
+    /** Writes shards without the items' L2 terms, as version 1 did (the loader's v1 path). */
+    public Build withoutTerms() {
+      this.terms = false;
       return this;
     }
 
@@ -318,13 +326,23 @@ public final class TestIndexes {
           listSizes[p.lists()[i]]++;
         }
         writeFile(staging, ShardFile.fileName(s), files, out -> {
-          ShardFile.Writer w = new ShardFile.Writer(out, shard, shards, d, model.codeSize(),
-              stringIds ? IdType.STRING : IdType.LONG, modelCrc, listSizes);
+          boolean withTerms = terms && model.termBytes() > 0;
+          ShardFileWriter w = new ShardFileWriter(out, shard, shards, d, model.codeSize(),
+              withTerms, stringIds ? IdType.STRING : IdType.LONG, modelCrc, listSizes);
+          float[] term = new float[1];
           for (int i : items) {
-            if (stringIds) {
-              w.add(p.lists()[i], p.codes()[i]);
+            int list = p.lists()[i];
+            if (withTerms) {
+              model.l2Terms(p.codes()[i], 1, new int[] {list}, term);
+              if (stringIds) {
+                w.add(list, p.codes()[i], term[0]);
+              } else {
+                w.add(list, p.ids()[i], p.codes()[i], term[0]);
+              }
+            } else if (stringIds) {
+              w.add(list, p.codes()[i]);
             } else {
-              w.add(p.lists()[i], p.ids()[i], p.codes()[i]);
+              w.add(list, p.ids()[i], p.codes()[i]);
             }
           }
           return w.finish();

@@ -16,8 +16,9 @@ import org.apache.spark.broadcast.Broadcast;
 /**
  * Assigns every item to its list and encodes it, on the executors, with the broadcast model:
  * the same {@link IndexModel} code the loader searches with. Items are taken in batches so the
- * coarse assignment runs the blocked kernel. With a refine stage, each item's code is followed
- * by its refine vector (float32 little-endian, or SQ8), which the shard writer splits off.
+ * coarse assignment runs the blocked kernel. Each item's code is followed by its L2 term
+ * (float32 little-endian, when {@link IndexModel#termBytes()} is 4) and with a refine stage by
+ * its refine vector (float32 little-endian, or SQ8), which the shard writer splits off.
  */
 public final class Encoder {
   private static final int BATCH = 256;
@@ -48,6 +49,7 @@ public final class Encoder {
     private final float[] batch;
     private final float[] residuals;
     private final byte[] codes;
+    private final float[] terms;
     private final int batchRows;
     private final int[] lists;
     private final List<Item> pending;
@@ -65,6 +67,7 @@ public final class Encoder {
       this.batch = new float[batchRows * dim];
       this.residuals = new float[batchRows * dim];
       this.codes = new byte[batchRows * model.codeSize()];
+      this.terms = new float[batchRows];
       this.lists = new int[batchRows];
       this.pending = new ArrayList<>(batchRows);
     }
@@ -86,6 +89,9 @@ public final class Encoder {
       }
       model.coarse().assign(batch, pending.size(), lists, null);
       model.encodeBatch(batch, pending.size(), lists, codes, residuals);
+      if (model.termBytes() > 0) {
+        model.l2Terms(codes, pending.size(), lists, terms);
+      }
       return true;
     }
 
@@ -96,9 +102,13 @@ public final class Encoder {
       }
       int i = next++;
       Item item = pending.get(i);
-      int size = model.codeSize();
+      int codeSize = model.codeSize();
+      int size = codeSize + model.termBytes();
       byte[] code = new byte[size + refine.bytesPerVector(dim)];
-      System.arraycopy(codes, i * size, code, 0, size);
+      System.arraycopy(codes, i * codeSize, code, 0, codeSize);
+      if (model.termBytes() > 0) {
+        ByteBuffer.wrap(code, codeSize, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(terms[i]);
+      }
       if (refine == IndexSpec.Refine.SQ8) {
         sq8.encode(item.vector(), 0, code, size);
       } else if (refine == IndexSpec.Refine.FLAT) {

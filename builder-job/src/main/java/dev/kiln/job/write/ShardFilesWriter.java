@@ -7,8 +7,12 @@ import dev.kiln.format.IndexSpec;
 import dev.kiln.format.KeysFile;
 import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
+import dev.kiln.format.ShardFileWriter;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
@@ -30,14 +34,16 @@ import scala.Tuple2;
 public final class ShardFilesWriter {
 
   /**
-   * What every writing task needs to know. {@code refine} is the spec's refine stage; for SQ8,
-   * {@code sq8Base} and {@code sq8Step} are its parameters (else null).
+   * What every writing task needs to know. {@code termBytes} is 4 when each code is followed by
+   * the item's L2 term ({@code IndexModel.termBytes}); {@code refine} is the spec's refine stage;
+   * for SQ8, {@code sq8Base} and {@code sq8Step} are its parameters (else null).
    */
   public record Plan(
       String attemptDir,
       int shards,
       int dim,
       int codeSize,
+      int termBytes,
       IdType idType,
       int modelChecksum,
       ListCounts counts,
@@ -74,12 +80,14 @@ public final class ShardFilesWriter {
     boolean strings = plan.idType() == IdType.STRING;
     boolean refine = plan.refine() != IndexSpec.Refine.NONE;
     int codeSize = plan.codeSize();
+    boolean terms = plan.termBytes() > 0;
     List<WrittenFile> out = new ArrayList<>(3);
     try (FormatOutput shardOut = new FormatOutput(fs.create(shardPath, true));
         FormatOutput keysOut = strings ? new FormatOutput(fs.create(keysPath, true)) : null;
         FormatOutput refineOut = refine ? new FormatOutput(fs.create(refinePath, true)) : null) {
-      ShardFile.Writer w = new ShardFile.Writer(shardOut, shard, plan.shards(), plan.dim(),
-          plan.codeSize(), plan.idType(), plan.modelChecksum(), plan.counts().listSizes(shard));
+      ShardFileWriter w = new ShardFileWriter(shardOut, shard, plan.shards(), plan.dim(),
+          plan.codeSize(), terms, plan.idType(), plan.modelChecksum(),
+          plan.counts().listSizes(shard));
       KeysFile.Writer kw = strings
           ? new KeysFile.Writer(keysOut, shard, plan.counts().shardCount(shard),
               plan.counts().keyBytes(shard))
@@ -92,16 +100,26 @@ public final class ShardFilesWriter {
       while (it.hasNext()) {
         Tuple2<ShardSortKey, byte[]> t = it.next();
         ShardSortKey k = t._1();
-        // With refine the value is code + refine vector: the shard takes the first codeSize.
-        byte[] code = refine ? java.util.Arrays.copyOf(t._2(), codeSize) : t._2();
-        if (strings) {
+        // The value is code [+ L2 term] [+ refine vector]: the shard takes the code and term.
+        byte[] value = t._2();
+        byte[] code = value.length == codeSize ? value : Arrays.copyOf(value, codeSize);
+        if (terms) {
+          float term = ByteBuffer.wrap(value, codeSize, 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
+          if (strings) {
+            w.add(k.list(), code, term);
+          } else {
+            w.add(k.list(), k.id(), code, term);
+          }
+        } else if (strings) {
           w.add(k.list(), code);
-          kw.add(k.key());
         } else {
           w.add(k.list(), k.id(), code);
         }
+        if (strings) {
+          kw.add(k.key());
+        }
         if (refine) {
-          rw.add(t._2(), codeSize);
+          rw.add(value, codeSize + plan.termBytes());
         }
       }
       int crc = w.finish();

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The encode stage on its own: for a small random model, every item's list and code from the
  * executors equal what {@link IndexModel} computes for it alone on the driver (the loader's own
- * code), across batch boundaries; its shard is the id hash; a refine vector follows the code.
+ * code), across batch boundaries; its shard is the id hash; for PQ under l2 its L2 term follows
+ * the code; a refine vector follows them.
  */
 @ExtendWith(SparkExtension.class)
 class EncoderTest {
@@ -83,8 +84,17 @@ class EncoderTest {
       assertEquals(list, e.list(), "list of item " + i);
       byte[] code = new byte[m.codeSize()];
       m.encode(it.vector(), 0, list, code, new float[DIM]);
-      assertEquals(m.codeSize() + extraBytes, e.code().length);
+      assertEquals(m.codeSize() + m.termBytes() + extraBytes, e.code().length);
       assertArrayEquals(code, java.util.Arrays.copyOf(e.code(), m.codeSize()), "code of item " + i);
+      if (m.termBytes() > 0) {
+        // The L2 term follows the code: the model's own, bit for bit.
+        float[] term = new float[1];
+        m.l2Terms(code, 1, new int[] {list}, term);
+        float stored = ByteBuffer.wrap(e.code(), m.codeSize(), 4).order(ByteOrder.LITTLE_ENDIAN)
+            .getFloat();
+        assertEquals(Float.floatToRawIntBits(term[0]), Float.floatToRawIntBits(stored),
+            "term of item " + i);
+      }
       int shard = it.key() == null ? ShardHash.shardOf(it.id(), shards)
           : ShardHash.shardOf(it.key(), shards);
       assertEquals(shard, e.shard());
@@ -133,7 +143,7 @@ class EncoderTest {
     assertSameAsDriver(m, items, got, 2, 4 * DIM);
     for (int i = 0; i < items.size(); i += 97) {
       float[] back = new float[DIM];
-      ByteBuffer.wrap(got.get(i).code(), m.codeSize(), 4 * DIM).order(ByteOrder.LITTLE_ENDIAN)
+      ByteBuffer.wrap(got.get(i).code(), m.codeSize() + 4, 4 * DIM).order(ByteOrder.LITTLE_ENDIAN)
           .asFloatBuffer().get(back);
       assertArrayEquals(items.get(i).vector(), back);
     }
@@ -154,7 +164,7 @@ class EncoderTest {
       byte[] want = new byte[DIM];
       sq8.encode(items.get(i).vector(), 0, want, 0);
       assertArrayEquals(want,
-          java.util.Arrays.copyOfRange(got.get(i).code(), m.codeSize(), m.codeSize() + DIM));
+          java.util.Arrays.copyOfRange(got.get(i).code(), m.codeSize() + 4, m.codeSize() + 4 + DIM));
     }
   }
 

@@ -64,10 +64,15 @@ class ShardFilesWriterTest {
 
   private Written write(SparkSession spark, List<EncodedItem> items, IdType idType,
       IndexSpec.Refine refine) throws Exception {
+    return write(spark, items, idType, refine, 0);
+  }
+
+  private Written write(SparkSession spark, List<EncodedItem> items, IdType idType,
+      IndexSpec.Refine refine, int termBytes) throws Exception {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<EncodedItem> rdd = jsc.parallelize(items, 4);
     ListCounts counts = ListCounts.of(rdd, SHARDS, NLIST);
-    ShardFilesWriter.Plan plan = new ShardFilesWriter.Plan(tmp.toString(), SHARDS, DIM, CODE,
+    ShardFilesWriter.Plan plan = new ShardFilesWriter.Plan(tmp.toString(), SHARDS, DIM, CODE, termBytes,
         idType, CHECKSUM, counts, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
         refine, null, null);
     List<WrittenFile> files = ShardFilesWriter.write(rdd, jsc.broadcast(plan), SHARDS);
@@ -191,6 +196,40 @@ class ShardFilesWriterTest {
       f.buffer().duplicate().position(f.codesOffset(l)).get(code);
       assertArrayEquals(Arrays.copyOf(byId.get(f.id(l, 0)).code(), CODE), code);
     }
+  }
+
+  /** Code, then the L2 term, then the refine vector: each goes to its own place. */
+  @Test
+  void anL2TermGoesToTheShardAndTheRefineVectorToTheRefineFile(SparkSession spark)
+      throws Exception {
+    int refineBytes = IndexSpec.Refine.FLAT.bytesPerVector(DIM);
+    List<EncodedItem> items = items(false, 4 + refineBytes);
+    Written w = write(spark, items, IdType.LONG, IndexSpec.Refine.FLAT, 4);
+    Map<Long, EncodedItem> byId = new HashMap<>();
+    items.forEach(e -> byId.put(e.id(), e));
+    long checked = 0;
+    for (int s = 0; s < SHARDS; s++) {
+      ShardFile f = ShardFile.open(w.byName().get(ShardFile.fileName(s)), ShardFile.fileName(s));
+      RefineFile r =
+          RefineFile.open(w.byName().get(RefineFile.fileName(s)), RefineFile.fileName(s));
+      assertTrue(f.hasTerms());
+      for (int l = 0; l < NLIST; l++) {
+        for (int i = 0; i < f.listSize(l); i++) {
+          byte[] full = byId.get(f.id(l, i)).code();
+          ByteBuffer value = ByteBuffer.wrap(full).order(ByteOrder.LITTLE_ENDIAN);
+          byte[] code = new byte[CODE];
+          f.buffer().duplicate().position(f.codesOffset(l) + i * CODE).get(code);
+          assertArrayEquals(Arrays.copyOf(full, CODE), code);
+          assertEquals(Float.floatToRawIntBits(value.getFloat(CODE)),
+              Float.floatToRawIntBits(f.buffer().getFloat(f.termsOffset(l) + 4 * i)));
+          byte[] vec = new byte[refineBytes];
+          r.buffer().duplicate().position(r.vectorOffset(f.firstOrdinal(l) + i)).get(vec);
+          assertArrayEquals(Arrays.copyOfRange(full, CODE + 4, full.length), vec);
+          checked++;
+        }
+      }
+    }
+    assertEquals(items.size(), checked);
   }
 
   @Test

@@ -1,0 +1,214 @@
+package dev.kiln.format;
+
+import static dev.kiln.format.ShardFile.DIRECTORY_ENTRY_BYTES;
+import static dev.kiln.format.ShardFile.HEADER_BYTES;
+import static dev.kiln.format.ShardFile.align8;
+import static dev.kiln.format.ShardFile.blockBytes;
+
+import java.io.IOException;
+
+/**
+ * Writes a {@link ShardFile} (current version), streamed: header and directory first (so list
+ * sizes must be known up front), then items in list order, then the footer. Buffers the ids and
+ * terms of one list at most.
+ */
+public final class ShardFileWriter {
+  private final FormatOutput out;
+  private final int codeSize;
+  private final boolean withTerms;
+  private final IdType idType;
+  private final long[] listSizes;
+  private final long[] blockOffsets;
+  private int list = -1;
+  private int inList;
+  private long[] ids = new long[0];
+  private float[] terms = new float[0];
+  private long lastId;
+
+  /** A shard without terms (Flat, inner product, or codes written without them). */
+  public ShardFileWriter(
+      FormatOutput out,
+      int shard,
+      int shardCount,
+      int dim,
+      int codeSize,
+      IdType idType,
+      int modelChecksum,
+      long[] listSizes)
+      throws IOException {
+    this(out, shard, shardCount, dim, codeSize, false, idType, modelChecksum, listSizes);
+  }
+
+  /** With {@code withTerms}, every item is added with its L2 term. */
+  public ShardFileWriter(
+      FormatOutput out,
+      int shard,
+      int shardCount,
+      int dim,
+      int codeSize,
+      boolean withTerms,
+      IdType idType,
+      int modelChecksum,
+      long[] listSizes)
+      throws IOException {
+    this.out = out;
+    this.codeSize = codeSize;
+    this.withTerms = withTerms;
+    this.idType = idType;
+    this.listSizes = listSizes.clone();
+    int nlist = listSizes.length;
+    long count = 0;
+    blockOffsets = new long[nlist];
+    long at = FileFormat.align(HEADER_BYTES + (long) nlist * DIRECTORY_ENTRY_BYTES);
+    for (int l = 0; l < nlist; l++) {
+      blockOffsets[l] = at;
+      at = FileFormat.align(at + blockBytes(listSizes[l], codeSize, withTerms ? 4 : 0, idType));
+      count += listSizes[l];
+    }
+    out.writeHeaderStart(FileFormat.KIND_SHARD);
+    out.writeInt(shard);
+    out.writeInt(shardCount);
+    out.writeInt(nlist);
+    out.writeInt(dim);
+    out.writeInt(codeSize);
+    out.writeInt(idType.code);
+    out.writeInt(modelChecksum);
+    out.writeLong(count);
+    out.writeLong(HEADER_BYTES);
+    out.writeInt(withTerms ? 4 : 0);
+    out.writeInt(0);
+    long first = 0;
+    for (int l = 0; l < nlist; l++) {
+      out.writeLong(blockOffsets[l]);
+      out.writeLong(first);
+      out.writeLong(listSizes[l]);
+      first += listSizes[l];
+    }
+  }
+
+  /** Adds the next item of a shard with int64 ids; items come in (list, id) order. */
+  public void add(int itemList, long id, byte[] code) throws IOException {
+    checkTerms(false);
+    addLong(itemList, id, code, 0f);
+  }
+
+  /** {@link #add(int, long, byte[])} with the item's L2 term, for a shard with terms. */
+  public void add(int itemList, long id, byte[] code, float term) throws IOException {
+    checkTerms(true);
+    addLong(itemList, id, code, term);
+  }
+
+  private void addLong(int itemList, long id, byte[] code, float term) throws IOException {
+    if (idType != IdType.LONG) {
+      throw new IllegalStateException("this shard stores string keys: use add(list, code)");
+    }
+    advanceTo(itemList);
+    if (inList > 0 && id <= lastId) {
+      throw new IllegalStateException("ids must ascend within list " + itemList);
+    }
+    writeCode(code, term); // checks the code and the announced size before the id is kept
+    lastId = id;
+    ids[inList - 1] = id;
+  }
+
+  /** Adds the next item of a shard with string keys (written to the keys file in order). */
+  public void add(int itemList, byte[] code) throws IOException {
+    checkTerms(false);
+    addString(itemList, code, 0f);
+  }
+
+  /** {@link #add(int, byte[])} with the item's L2 term, for a shard with terms. */
+  public void add(int itemList, byte[] code, float term) throws IOException {
+    checkTerms(true);
+    addString(itemList, code, term);
+  }
+
+  private void addString(int itemList, byte[] code, float term) throws IOException {
+    if (idType != IdType.STRING) {
+      throw new IllegalStateException("this shard stores int64 ids: use add(list, id, code)");
+    }
+    advanceTo(itemList);
+    writeCode(code, term);
+  }
+
+  private void checkTerms(boolean given) {
+    if (given != withTerms) {
+      throw new IllegalStateException(withTerms
+          ? "this shard stores L2 terms: add each item with its term"
+          : "this shard stores no L2 terms");
+    }
+  }
+
+  private void writeCode(byte[] code, float term) throws IOException {
+    if (code.length != codeSize) {
+      throw new IllegalArgumentException(
+          "code has " + code.length + " bytes, expected " + codeSize);
+    }
+    if (inList >= listSizes[list]) {
+      throw new IllegalStateException("list " + list + " has more items than announced");
+    }
+    out.writeBytes(code);
+    if (withTerms) {
+      terms[inList] = term;
+    }
+    inList++;
+  }
+
+  private void advanceTo(int itemList) throws IOException {
+    if (itemList < 0 || itemList < list || itemList >= listSizes.length) {
+      throw new IllegalStateException("items must come in list order; got list " + itemList
+          + " after " + list);
+    }
+    if (itemList == list) {
+      return;
+    }
+    closeList();
+    while (list < itemList) {
+      list++;
+      inList = 0;
+      if (list < itemList && listSizes[list] != 0) {
+        throw new IllegalStateException("list " + list + " announced items but got none");
+      }
+    }
+    out.padTo(blockOffsets[list]);
+    if (idType == IdType.LONG && ids.length < listSizes[list]) {
+      ids = new long[(int) listSizes[list]];
+    }
+    if (withTerms && terms.length < listSizes[list]) {
+      terms = new float[(int) listSizes[list]];
+    }
+  }
+
+  private void closeList() throws IOException {
+    if (list < 0) {
+      return;
+    }
+    if (inList != listSizes[list]) {
+      throw new IllegalStateException(
+          "list " + list + " announced " + listSizes[list] + " items but got " + inList);
+    }
+    if (withTerms) {
+      out.padTo(align8(out.position()));
+      out.writeFloats(terms, 0, inList);
+    }
+    if (idType == IdType.LONG) {
+      out.padTo(align8(out.position()));
+      for (int i = 0; i < inList; i++) {
+        out.writeLong(ids[i]);
+      }
+    }
+  }
+
+  /** Checks every announced item came, pads the last block and writes the footer. */
+  public int finish() throws IOException {
+    closeList();
+    for (int l = list + 1; l < listSizes.length; l++) {
+      if (listSizes[l] != 0) {
+        throw new IllegalStateException("list " + l + " announced items but got none");
+      }
+    }
+    out.align();
+    out.finish();
+    return out.checksum();
+  }
+}
