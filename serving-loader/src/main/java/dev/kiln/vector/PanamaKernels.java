@@ -85,37 +85,74 @@ final class PanamaKernels implements VectorKernels {
     return s;
   }
 
+  /**
+   * Four accumulators over consecutive chunks of 4 x L floats (then one, then scalar), combined
+   * as (a0 + a1) + (a2 + a3): four independent FMA chains, and the stored vector read front to
+   * back, the order the hardware prefetcher follows best.
+   */
   @Override
   public float dot(float[] q, ByteBuffer b, int byteOff, int len) {
     if (len < L) {
       return scalar.dot(q, b, byteOff, len);
     }
-    FloatVector acc = FloatVector.zero(S);
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = FloatVector.zero(S);
+    FloatVector a2 = FloatVector.zero(S);
+    FloatVector a3 = FloatVector.zero(S);
     int i = 0;
-    for (; i + L <= len; i += L) {
-      acc = FloatVector.fromArray(S, q, i)
-          .fma(FloatVector.fromByteBuffer(S, b, byteOff + 4 * i, LE), acc);
+    for (; i + 4 * L <= len; i += 4 * L) {
+      int at = byteOff + 4 * i;
+      a0 = FloatVector.fromArray(S, q, i).fma(FloatVector.fromByteBuffer(S, b, at, LE), a0);
+      a1 = FloatVector.fromArray(S, q, i + L)
+          .fma(FloatVector.fromByteBuffer(S, b, at + 4 * L, LE), a1);
+      a2 = FloatVector.fromArray(S, q, i + 2 * L)
+          .fma(FloatVector.fromByteBuffer(S, b, at + 8 * L, LE), a2);
+      a3 = FloatVector.fromArray(S, q, i + 3 * L)
+          .fma(FloatVector.fromByteBuffer(S, b, at + 12 * L, LE), a3);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; i + L <= len; i += L) {
+      a0 = FloatVector.fromArray(S, q, i)
+          .fma(FloatVector.fromByteBuffer(S, b, byteOff + 4 * i, LE), a0);
+    }
+    float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     for (; i < len; i++) {
       s += q[i] * b.getFloat(byteOff + 4 * i);
     }
     return s;
   }
 
+  /** As {@link #dot(float[], ByteBuffer, int, int)}: four chains, read front to back. */
   @Override
   public float squareDistance(float[] q, ByteBuffer b, int byteOff, int len) {
     if (len < L) {
       return scalar.squareDistance(q, b, byteOff, len);
     }
-    FloatVector acc = FloatVector.zero(S);
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = FloatVector.zero(S);
+    FloatVector a2 = FloatVector.zero(S);
+    FloatVector a3 = FloatVector.zero(S);
     int i = 0;
+    for (; i + 4 * L <= len; i += 4 * L) {
+      int at = byteOff + 4 * i;
+      FloatVector d0 = FloatVector.fromArray(S, q, i)
+          .sub(FloatVector.fromByteBuffer(S, b, at, LE));
+      FloatVector d1 = FloatVector.fromArray(S, q, i + L)
+          .sub(FloatVector.fromByteBuffer(S, b, at + 4 * L, LE));
+      FloatVector d2 = FloatVector.fromArray(S, q, i + 2 * L)
+          .sub(FloatVector.fromByteBuffer(S, b, at + 8 * L, LE));
+      FloatVector d3 = FloatVector.fromArray(S, q, i + 3 * L)
+          .sub(FloatVector.fromByteBuffer(S, b, at + 12 * L, LE));
+      a0 = d0.fma(d0, a0);
+      a1 = d1.fma(d1, a1);
+      a2 = d2.fma(d2, a2);
+      a3 = d3.fma(d3, a3);
+    }
     for (; i + L <= len; i += L) {
       FloatVector d = FloatVector.fromArray(S, q, i)
           .sub(FloatVector.fromByteBuffer(S, b, byteOff + 4 * i, LE));
-      acc = d.fma(d, acc);
+      a0 = d.fma(d, a0);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     for (; i < len; i++) {
       float d = q[i] - b.getFloat(byteOff + 4 * i);
       s += d * d;
@@ -124,100 +161,25 @@ final class PanamaKernels implements VectorKernels {
   }
 
   /**
-   * Four stored vectors at a time, one accumulator each: the same operations per vector as
-   * {@link #squareDistance(float[], ByteBuffer, int, int)} (so a score does not depend on the
-   * path), with four independent FMA chains in flight instead of one.
+   * One stored vector after another ({@link #squareDistance(float[], ByteBuffer, int, int)} each,
+   * so a score does not depend on the path). Reading a list strictly front to back beat
+   * interleaving four vectors (four streams 4 x d bytes apart) by 1.3-1.4x on IVF-Flat lists
+   * read from memory (Fashion-MNIST, d = 784, nprobe 1, 4 and 16, batch search). In cache the
+   * interleaved form was faster (JMH flatList64, d = 784: 3.7 against 6.7 us), but an IVF-Flat
+   * list is rarely in cache when it is scanned.
    */
   @Override
   public void squareDistances(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {
-    int i = 0;
-    int stride = 4 * len;
-    if (len >= L) {
-      for (; i + 4 <= n; i += 4) {
-        int at = byteOff + i * stride;
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = FloatVector.zero(S);
-        FloatVector s2 = FloatVector.zero(S);
-        FloatVector s3 = FloatVector.zero(S);
-        int j = 0;
-        for (; j + L <= len; j += L) {
-          FloatVector x = FloatVector.fromArray(S, q, j);
-          int o = at + 4 * j;
-          FloatVector d0 = x.sub(FloatVector.fromByteBuffer(S, b, o, LE));
-          FloatVector d1 = x.sub(FloatVector.fromByteBuffer(S, b, o + stride, LE));
-          FloatVector d2 = x.sub(FloatVector.fromByteBuffer(S, b, o + 2 * stride, LE));
-          FloatVector d3 = x.sub(FloatVector.fromByteBuffer(S, b, o + 3 * stride, LE));
-          s0 = d0.fma(d0, s0);
-          s1 = d1.fma(d1, s1);
-          s2 = d2.fma(d2, s2);
-          s3 = d3.fma(d3, s3);
-        }
-        float r0 = s0.reduceLanes(VectorOperators.ADD);
-        float r1 = s1.reduceLanes(VectorOperators.ADD);
-        float r2 = s2.reduceLanes(VectorOperators.ADD);
-        float r3 = s3.reduceLanes(VectorOperators.ADD);
-        for (; j < len; j++) {
-          int o = at + 4 * j;
-          float e0 = q[j] - b.getFloat(o);
-          float e1 = q[j] - b.getFloat(o + stride);
-          float e2 = q[j] - b.getFloat(o + 2 * stride);
-          float e3 = q[j] - b.getFloat(o + 3 * stride);
-          r0 += e0 * e0;
-          r1 += e1 * e1;
-          r2 += e2 * e2;
-          r3 += e3 * e3;
-        }
-        out[i] = r0;
-        out[i + 1] = r1;
-        out[i + 2] = r2;
-        out[i + 3] = r3;
-      }
-    }
-    for (; i < n; i++) {
-      out[i] = squareDistance(q, b, byteOff + i * stride, len);
+    for (int i = 0; i < n; i++) {
+      out[i] = squareDistance(q, b, byteOff + i * 4 * len, len);
     }
   }
 
-  /** {@link #dot(float[], ByteBuffer, int, int)} four vectors at a time, as squareDistances. */
+  /** {@link #dot(float[], ByteBuffer, int, int)} one vector after another, as squareDistances. */
   @Override
   public void dots(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {
-    int i = 0;
-    int stride = 4 * len;
-    if (len >= L) {
-      for (; i + 4 <= n; i += 4) {
-        int at = byteOff + i * stride;
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = FloatVector.zero(S);
-        FloatVector s2 = FloatVector.zero(S);
-        FloatVector s3 = FloatVector.zero(S);
-        int j = 0;
-        for (; j + L <= len; j += L) {
-          FloatVector x = FloatVector.fromArray(S, q, j);
-          int o = at + 4 * j;
-          s0 = x.fma(FloatVector.fromByteBuffer(S, b, o, LE), s0);
-          s1 = x.fma(FloatVector.fromByteBuffer(S, b, o + stride, LE), s1);
-          s2 = x.fma(FloatVector.fromByteBuffer(S, b, o + 2 * stride, LE), s2);
-          s3 = x.fma(FloatVector.fromByteBuffer(S, b, o + 3 * stride, LE), s3);
-        }
-        float r0 = s0.reduceLanes(VectorOperators.ADD);
-        float r1 = s1.reduceLanes(VectorOperators.ADD);
-        float r2 = s2.reduceLanes(VectorOperators.ADD);
-        float r3 = s3.reduceLanes(VectorOperators.ADD);
-        for (; j < len; j++) {
-          int o = at + 4 * j;
-          r0 += q[j] * b.getFloat(o);
-          r1 += q[j] * b.getFloat(o + stride);
-          r2 += q[j] * b.getFloat(o + 2 * stride);
-          r3 += q[j] * b.getFloat(o + 3 * stride);
-        }
-        out[i] = r0;
-        out[i + 1] = r1;
-        out[i + 2] = r2;
-        out[i + 3] = r3;
-      }
-    }
-    for (; i < n; i++) {
-      out[i] = dot(q, b, byteOff + i * stride, len);
+    for (int i = 0; i < n; i++) {
+      out[i] = dot(q, b, byteOff + i * 4 * len, len);
     }
   }
 
