@@ -190,10 +190,13 @@ public final class CoarseQuantizer implements CoarseProber {
     return select(q, qOff, nprobe, out, dots, 0);
   }
 
-  /** At most 64 queries, fewer when nlist is large, so a block's dots (at most 1 MiB) stay in cache. */
+  /**
+   * At most 256 queries, fewer when nlist is large, so a block's dots (at most 1 MiB) stay in
+   * cache.
+   */
   @Override
   public int blockSize() {
-    return Math.max(4, Math.min(64, (1 << 18) / bias.length));
+    return Math.max(4, Math.min(256, (1 << 18) / bias.length));
   }
 
   /**

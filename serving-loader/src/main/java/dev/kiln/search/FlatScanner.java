@@ -15,6 +15,16 @@ final class FlatScanner implements ListScanner {
     this.metric = metric;
   }
 
+  /**
+   * A Flat list is 4 x d bytes per item and mostly comes from memory, so sharing its read
+   * matters most: 256 queries a block (Fashion-MNIST IVF1024,Flat batch search: 1.2x the QPS of
+   * 64 at nprobe 4 and 16; PQ lists, 16 bytes per item, gained nothing).
+   */
+  @Override
+  public int maxBlock() {
+    return 256;
+  }
+
   @Override
   public int stateLength() {
     return 0;

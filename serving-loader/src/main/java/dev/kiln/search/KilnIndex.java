@@ -186,10 +186,11 @@ public final class KilnIndex implements AutoCloseable {
 
   /**
    * {@link #search} for many queries on the calling thread, returned in query order. Faster per
-   * query than one {@code search} call each: queries go in blocks of up to 64, the coarse step
-   * and the PQ tables run on the whole block (centroids and codebooks read from memory once per
-   * block, as Faiss's batch search does with BLAS), and the block's lists are scanned list by
-   * list, each read once for all the queries that probe it. Each thread keeps a block's query
+   * query than one {@code search} call each: queries go in blocks (up to 64 for PQ, 256 for Flat,
+   * fewer when nlist is large), the coarse step and the PQ tables run on the whole block
+   * (centroids and codebooks read from memory once per block, as Faiss's batch search does with
+   * BLAS), and the block's lists are scanned list by list, each read once for all the queries
+   * that probe it. Each thread keeps a block's query
    * tables (64 x M x 256 floats, 1 MiB at PQ16). The answers are the same as {@link #search}'s.
    *
    * @throws IllegalArgumentException before any query is searched, naming the first query

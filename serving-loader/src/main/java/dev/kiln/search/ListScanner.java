@@ -16,6 +16,14 @@ import dev.kiln.quantize.Probe;
  */
 interface ListScanner {
 
+  /**
+   * Queries per batch-search block at most, for this encoding: more queries per block share
+   * each list's read, but hold more per-query state and candidates. 64 by default.
+   */
+  default int maxBlock() {
+    return 64;
+  }
+
   /** Floats of per-query state {@link #prepare} writes (0 when there is none). */
   int stateLength();
 

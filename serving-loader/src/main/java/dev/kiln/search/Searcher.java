@@ -74,7 +74,7 @@ final class Searcher {
       Neighbors[] out) {
     Scratch s = scratch.get();
     int d = s.query.length;
-    int block = Math.min(coarse.blockSize(), BlockSchedule.MAX_BLOCK);
+    int block = Math.min(Math.min(coarse.blockSize(), scanner.maxBlock()), BlockSchedule.MAX_BLOCK);
     s.ensureBlock(block, scanner.stateLength(), ordinalRefs, files.keys());
     float[] rows = s.blockQueries;
     Probe[] probes = s.blockProbes;
