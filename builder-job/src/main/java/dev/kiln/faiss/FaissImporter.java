@@ -239,10 +239,8 @@ public final class FaissImporter {
             if (terms) {
               list[0] = l;
               model.l2Terms(code, 1, list, term);
-              w.add(l, id, code, term[0]);
-            } else {
-              w.add(l, id, code);
             }
+            w.add(l, id, code, term[0]);
           }
         }
         int crc = w.finish();

@@ -106,8 +106,8 @@ public final class ShardFile {
         if (size > contentEnd / codeSize) {
           throw new CorruptIndexException(name, "list " + l + " claims " + size + " items");
         }
-        FileFormat.checkSection(name, "list " + l, at, blockBytes(size, codeSize, termBytes, idType),
-            contentEnd);
+        long bytes = blockBytes(size, codeSize, termBytes, idType);
+        FileFormat.checkSection(name, "list " + l, at, bytes, contentEnd);
       }
       total += size;
     }
@@ -213,6 +213,7 @@ public final class ShardFile {
 
   /** Absolute offset of the list's first id; only for {@link IdType#LONG}. */
   public int idsOffset(int list) {
+    // The ids follow the codes and terms: a block's bytes without ids, aligned.
     return (int) (entry(list, 0)
         + align8(blockBytes(listSize(list), codeSize, termBytes, IdType.STRING)));
   }

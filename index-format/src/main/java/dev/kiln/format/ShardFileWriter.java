@@ -25,21 +25,10 @@ public final class ShardFileWriter {
   private float[] terms = new float[0];
   private long lastId;
 
-  /** A shard without terms (Flat, inner product, or codes written without them). */
-  public ShardFileWriter(
-      FormatOutput out,
-      int shard,
-      int shardCount,
-      int dim,
-      int codeSize,
-      IdType idType,
-      int modelChecksum,
-      long[] listSizes)
-      throws IOException {
-    this(out, shard, shardCount, dim, codeSize, false, idType, modelChecksum, listSizes);
-  }
-
-  /** With {@code withTerms}, every item is added with its L2 term. */
+  /**
+   * With {@code withTerms} the shard stores each item's L2 term (PQ codes under l2); without, it
+   * stores none (Flat, inner product).
+   */
   public ShardFileWriter(
       FormatOutput out,
       int shard,
@@ -86,19 +75,17 @@ public final class ShardFileWriter {
     }
   }
 
-  /** Adds the next item of a shard with int64 ids; items come in (list, id) order. */
+  /** {@link #add(int, long, byte[], float)} for a shard without terms. */
   public void add(int itemList, long id, byte[] code) throws IOException {
-    checkTerms(false);
-    addLong(itemList, id, code, 0f);
+    requireNoTerms();
+    add(itemList, id, code, 0f);
   }
 
-  /** {@link #add(int, long, byte[])} with the item's L2 term, for a shard with terms. */
+  /**
+   * Adds the next item of a shard with int64 ids; items come in (list, id) order. {@code term} is
+   * the item's L2 term, stored when the shard has terms (else not used).
+   */
   public void add(int itemList, long id, byte[] code, float term) throws IOException {
-    checkTerms(true);
-    addLong(itemList, id, code, term);
-  }
-
-  private void addLong(int itemList, long id, byte[] code, float term) throws IOException {
     if (idType != IdType.LONG) {
       throw new IllegalStateException("this shard stores string keys: use add(list, code)");
     }
@@ -111,19 +98,17 @@ public final class ShardFileWriter {
     ids[inList - 1] = id;
   }
 
-  /** Adds the next item of a shard with string keys (written to the keys file in order). */
+  /** {@link #add(int, byte[], float)} for a shard without terms. */
   public void add(int itemList, byte[] code) throws IOException {
-    checkTerms(false);
-    addString(itemList, code, 0f);
+    requireNoTerms();
+    add(itemList, code, 0f);
   }
 
-  /** {@link #add(int, byte[])} with the item's L2 term, for a shard with terms. */
+  /**
+   * Adds the next item of a shard with string keys (written to the keys file in order);
+   * {@code term} as for {@link #add(int, long, byte[], float)}.
+   */
   public void add(int itemList, byte[] code, float term) throws IOException {
-    checkTerms(true);
-    addString(itemList, code, term);
-  }
-
-  private void addString(int itemList, byte[] code, float term) throws IOException {
     if (idType != IdType.STRING) {
       throw new IllegalStateException("this shard stores int64 ids: use add(list, id, code)");
     }
@@ -131,11 +116,9 @@ public final class ShardFileWriter {
     writeCode(code, term);
   }
 
-  private void checkTerms(boolean given) {
-    if (given != withTerms) {
-      throw new IllegalStateException(withTerms
-          ? "this shard stores L2 terms: add each item with its term"
-          : "this shard stores no L2 terms");
+  private void requireNoTerms() {
+    if (withTerms) {
+      throw new IllegalStateException("this shard stores L2 terms: add each item with its term");
     }
   }
 

@@ -15,8 +15,9 @@ import java.util.Map;
 /**
  * Writes the checked-in format fixtures of the current format version: four tiny, fully
  * deterministic index versions (see FORMAT.md, "Fixtures"). The v1 fixtures, written by this
- * class before version 2, are the same sets without the shard's L2 terms. Every value comes from a closed formula or a literal here, never from
- * a random source or the clock, so rerunning the generator reproduces the files byte for byte.
+ * class before version 2, are the same sets without the shard's L2 terms. Every value comes
+ * from a closed formula or a literal here, never from a random source or the clock, so rerunning
+ * the generator reproduces the files byte for byte.
  *
  * <ul>
  *   <li>{@value #LONG_IDS}: IVF4,PQ2, d=8, l2, with the precomputed L2 table; one shard of 20
@@ -291,7 +292,8 @@ public final class FixtureGenerator {
     int[] lengths = lengths(KEYS_BY_LIST);
     files.put(ShardFile.fileName(0), TestFiles.write(out -> {
       ShardFileWriter w = new ShardFileWriter(
-          out, 0, 1, DIM, FLAT_SPEC.codeSize(DIM), IdType.STRING, modelCrc[0], sizes(lengths));
+          out, 0, 1, DIM, FLAT_SPEC.codeSize(DIM), false, IdType.STRING, modelCrc[0],
+          sizes(lengths));
       int ordinal = 0;
       for (int l = 0; l < NLIST; l++) {
         for (int i = 0; i < KEYS_BY_LIST[l].length; i++) {
@@ -415,7 +417,8 @@ public final class FixtureGenerator {
 
   public static void main(String[] args) throws IOException {
     if (args.length != 1) {
-      System.err.println("usage: FixtureGenerator DIR   (e.g. index-format/src/test/resources/fixtures/v2)");
+      System.err.println(
+          "usage: FixtureGenerator DIR   (e.g. index-format/src/test/resources/fixtures/v2)");
       System.exit(2);
     }
     Path root = Path.of(args[0]);

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.TestFactory;
  * Every reader of index-format under a seeded mutation loop ({@link Fuzzer}): damaged model,
  * shard and keys files and manifests either read into a usable object or fail with a
  * {@link CorruptIndexException} naming the file; with the checksum verified, every change to a
- * binary file is caught. Seeds are the checked-in fixtures of the current version and files the current writers make
- * in other shapes. One line per reader in {@link #targets()}.
+ * binary file is caught. Seeds are the checked-in fixtures of the current version and files the
+ * current writers make in other shapes. One line per reader in {@link #targets()}.
  */
 class FormatFuzzTest {
   static final String MODEL = "fuzz/model.kiln";
@@ -229,7 +229,7 @@ class FormatFuzzTest {
         new Seed("shard: fixture, string ids, Flat d=8",
             fixture(FixtureGenerator.STRING_IDS).get(ShardFile.fileName(0))),
         new Seed("shard: 2 of 3, int64 ids, code size 3", TestFiles.write(out -> {
-          ShardFileWriter w = new ShardFileWriter(out, 2, 3, 6, 3, IdType.LONG, 77, sizes);
+          ShardFileWriter w = new ShardFileWriter(out, 2, 3, 6, 3, false, IdType.LONG, 77, sizes);
           long id = -3;
           for (int l = 0; l < sizes.length; l++) {
             for (int i = 0; i < sizes[l]; i++) {
@@ -239,7 +239,7 @@ class FormatFuzzTest {
           w.finish();
         })),
         new Seed("shard: string ids, code size 5", TestFiles.write(out -> {
-          ShardFileWriter w = new ShardFileWriter(out, 0, 1, 5, 5, IdType.STRING, 9, sizes);
+          ShardFileWriter w = new ShardFileWriter(out, 0, 1, 5, 5, false, IdType.STRING, 9, sizes);
           for (int l = 0; l < sizes.length; l++) {
             for (int i = 0; i < sizes[l]; i++) {
               w.add(l, TestFiles.bytes(rnd, 5));
@@ -248,7 +248,7 @@ class FormatFuzzTest {
           w.finish();
         })),
         new Seed("shard: empty, 3 lists", TestFiles.write(out ->
-            new ShardFileWriter(out, 0, 2, 4, 4, IdType.LONG, 1, none).finish())));
+            new ShardFileWriter(out, 0, 2, 4, 4, false, IdType.LONG, 1, none).finish())));
   }
 
   static List<Seed> refines() throws IOException {

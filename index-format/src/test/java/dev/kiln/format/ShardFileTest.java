@@ -59,8 +59,8 @@ class ShardFileTest {
 
     byte[] write(int[] crcOut) throws IOException {
       return TestFiles.write(out -> {
-        ShardFileWriter w =
-            new ShardFileWriter(out, shard, shardCount, dim, codeSize, idType, MODEL_CRC, sizes);
+        ShardFileWriter w = new ShardFileWriter(
+            out, shard, shardCount, dim, codeSize, false, idType, MODEL_CRC, sizes);
         for (int l = 0; l < sizes.length; l++) {
           for (int i = 0; i < sizes[l]; i++) {
             if (idType == IdType.LONG) {
@@ -285,7 +285,7 @@ class ShardFileTest {
 
   private static ShardFileWriter writer(IdType idType, long... sizes) throws IOException {
     FormatOutput out = new FormatOutput(new java.io.ByteArrayOutputStream());
-    return new ShardFileWriter(out, 0, 1, 2, 2, idType, 0, sizes);
+    return new ShardFileWriter(out, 0, 1, 2, 2, false, idType, 0, sizes);
   }
 
   private static final byte[] CODE = {1, 2};
@@ -293,6 +293,18 @@ class ShardFileTest {
   private static void assertMisuse(String fragment, Executable e) {
     IllegalStateException ex = assertThrows(IllegalStateException.class, e);
     assertTrue(ex.getMessage().contains(fragment), ex.getMessage());
+  }
+
+  @Test
+  void aShardWithTermsWantsEachItemsTerm() throws IOException {
+    FormatOutput out = new FormatOutput(new java.io.ByteArrayOutputStream());
+    ShardFileWriter longs = new ShardFileWriter(out, 0, 1, 2, 2, true, IdType.LONG, 0,
+        new long[] {1});
+    assertMisuse("add each item with its term", () -> longs.add(0, 7L, CODE));
+    ShardFileWriter strings = new ShardFileWriter(
+        new FormatOutput(new java.io.ByteArrayOutputStream()), 0, 1, 2, 2, true, IdType.STRING, 0,
+        new long[] {1});
+    assertMisuse("add each item with its term", () -> strings.add(0, CODE));
   }
 
   @Test

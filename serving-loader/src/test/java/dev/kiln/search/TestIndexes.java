@@ -334,15 +334,11 @@ public final class TestIndexes {
             int list = p.lists()[i];
             if (withTerms) {
               model.l2Terms(p.codes()[i], 1, new int[] {list}, term);
-              if (stringIds) {
-                w.add(list, p.codes()[i], term[0]);
-              } else {
-                w.add(list, p.ids()[i], p.codes()[i], term[0]);
-              }
-            } else if (stringIds) {
-              w.add(list, p.codes()[i]);
+            }
+            if (stringIds) {
+              w.add(list, p.codes()[i], term[0]);
             } else {
-              w.add(list, p.ids()[i], p.codes()[i]);
+              w.add(list, p.ids()[i], p.codes()[i], term[0]);
             }
           }
           return w.finish();

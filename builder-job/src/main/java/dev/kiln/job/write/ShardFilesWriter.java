@@ -103,20 +103,14 @@ public final class ShardFilesWriter {
         // The value is code [+ L2 term] [+ refine vector]: the shard takes the code and term.
         byte[] value = t._2();
         byte[] code = value.length == codeSize ? value : Arrays.copyOf(value, codeSize);
-        if (terms) {
-          float term = ByteBuffer.wrap(value, codeSize, 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
-          if (strings) {
-            w.add(k.list(), code, term);
-          } else {
-            w.add(k.list(), k.id(), code, term);
-          }
-        } else if (strings) {
-          w.add(k.list(), code);
-        } else {
-          w.add(k.list(), k.id(), code);
-        }
+        float term = terms
+            ? ByteBuffer.wrap(value, codeSize, 4).order(ByteOrder.LITTLE_ENDIAN).getFloat()
+            : 0f;
         if (strings) {
+          w.add(k.list(), code, term);
           kw.add(k.key());
+        } else {
+          w.add(k.list(), k.id(), code, term);
         }
         if (refine) {
           rw.add(value, codeSize + plan.termBytes());
