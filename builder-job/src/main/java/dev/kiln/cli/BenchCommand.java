@@ -5,6 +5,7 @@ import dev.kiln.tools.Vecs;
 import dev.kiln.tools.Convert;
 import dev.kiln.tools.QueryRun;
 import dev.kiln.job.config.BuildConfig;
+import dev.kiln.job.config.CoarseTraining;
 import dev.kiln.job.BuildResult;
 import dev.kiln.job.KilnBuildJob;
 import dev.kiln.job.config.EvalConfig;
@@ -42,9 +43,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--nprobe", defaultValue = "1,4,16,64", split = ",", description = "nprobe values (default: ${DEFAULT-VALUE}).") int[] nprobes;
   @Option(names = "--k", defaultValue = "10", description = "k (default: ${DEFAULT-VALUE}).") int k;
   @Option(names = "--refine-factor", defaultValue = "" + SearchParams.DEFAULT_REFINE_FACTOR, description = "With a refine stage: re-rank the best k x F candidates (default: ${DEFAULT-VALUE}).") int refineFactor;
+  @Option(names = "--ef-search", defaultValue = "auto", description = EfSearchOption.DESCRIPTION) String efSearch;
   @Option(names = "--work", description = "Working directory (default: a new temporary one).") Path work;
   @Option(names = "--seed", defaultValue = BuildConfig.DEFAULT_SEED_TEXT, description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
   @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT, description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
+  @Option(names = "--coarse-training", defaultValue = "auto", description = "Coarse k-means: auto, flat or two-level (default: ${DEFAULT-VALUE}).") String coarseTraining;
   @Option(names = "--master", description = "Spark master (default: local[*]).") String master;
   @Option(names = "--threads", defaultValue = "0",
       description = "Also measure batch search on this many threads (default: off).") int threads;
@@ -98,6 +101,7 @@ final class BenchCommand implements Callable<Integer> {
       BuildConfig cfg = BuildConfig.defaults(parquet.toString(), root.toString(), "bench", spec, m)
           .withTraining(seed, pointsPerList, BuildConfig.DEFAULT_KMEANS_ITERATIONS,
               BuildConfig.DEFAULT_PQ_TRAIN_POINTS, BuildConfig.DEFAULT_PQ_ITERATIONS)
+          .withCoarseTraining(CoarseTraining.parse(coarseTraining))
           .withEvaluation(eval);
       built = new KilnBuildJob(spark.spark(), cfg).run();
     }
@@ -122,7 +126,8 @@ final class BenchCommand implements Callable<Integer> {
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
           idx.count(), idx.dim(), q.length, k);
       for (int nprobe : nprobes) {
-        SearchParams params = SearchParams.nprobe(nprobe).withRefineFactor(refineFactor);
+        SearchParams params = SearchParams.nprobe(nprobe).withRefineFactor(refineFactor)
+            .withEfSearch(EfSearchOption.parse(efSearch));
         QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
         QueryRun run = QueryRun.run(idx, q, k, params);
         QueryRun.batchOnThisThread(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);

@@ -8,6 +8,7 @@ import dev.kiln.job.KilnBuildJob;
 import dev.kiln.job.evaluate.CurveTable;
 import dev.kiln.job.config.EvalConfig;
 import dev.kiln.job.plan.AutoIndex;
+import dev.kiln.job.config.CoarseTraining;
 import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.format.Quality;
 import java.util.ArrayList;
@@ -133,6 +134,12 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--kmeans-iterations", defaultValue = BuildConfig.DEFAULT_KMEANS_ITERATIONS_TEXT, description = "Coarse k-means iterations (default: ${DEFAULT-VALUE}).")
     int kmeansIterations;
 
+    @Option(names = "--coarse-training", defaultValue = "auto",
+        description = "Coarse k-means: flat, two-level (about sqrt(nlist) top clusters, each"
+            + " split on its own; for large nlist), or auto: two-level from "
+            + CoarseTraining.AUTO_TWO_LEVEL_NLIST_TEXT + " lists (default: ${DEFAULT-VALUE}).")
+    String coarseTraining;
+
     @Option(names = "--pq-train-points", defaultValue = BuildConfig.DEFAULT_PQ_TRAIN_POINTS_TEXT, description = "PQ training sample (default: ${DEFAULT-VALUE}).")
     int pqTrainPoints;
 
@@ -216,6 +223,7 @@ final class BuildCommand implements Callable<Integer> {
           .withShards(shards)
           .withPartitions(partitions)
           .withTraining(seed, pointsPerList, kmeansIterations, pqTrainPoints, pqIterations)
+          .withCoarseTraining(named("--coarse-training", () -> CoarseTraining.parse(coarseTraining)))
           .withMaxRejectFraction(maxRejectFraction)
           .withOnDuplicate(onDuplicatePolicy())
           .withStagingGrace(stagingGrace)

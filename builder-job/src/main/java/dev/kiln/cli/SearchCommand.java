@@ -26,6 +26,9 @@ final class SearchCommand implements Callable<Integer> {
   @Option(names = "--nprobe", defaultValue = "16", description = "Lists scanned per query (default: ${DEFAULT-VALUE}).")
   int nprobe;
 
+  @Option(names = "--ef-search", defaultValue = "auto", description = EfSearchOption.DESCRIPTION)
+  String efSearch;
+
   @Option(names = "--refine-factor", defaultValue = "" + SearchParams.DEFAULT_REFINE_FACTOR,
       description = "With a refine stage: re-rank the best k x F candidates (default: ${DEFAULT-VALUE}).")
   int refineFactor;
@@ -58,6 +61,7 @@ final class SearchCommand implements Callable<Integer> {
           + " least 1 and --show at least 0; got " + k + ", " + nprobe + ", " + refineFactor
           + ", " + repeat + ", " + show);
     }
+    int ef = EfSearchOption.parse(efSearch);
     if (!mode.equals("each") && !mode.equals("batch1")) {
       throw new InvalidOptionException("--mode " + mode + ": expected each or batch1");
     }
@@ -73,7 +77,8 @@ final class SearchCommand implements Callable<Integer> {
       System.out.printf("opened %s (%,d items) in %.2f ms (first open in this JVM); %.2f ms"
               + " (median of 20 more)%n",
           idx.versionDir(), idx.count(), (System.nanoTime() - t0) / 1e6, medianOpenMillis(20));
-      SearchParams params = SearchParams.nprobe(nprobe).withRefineFactor(refineFactor);
+      SearchParams params =
+          SearchParams.nprobe(nprobe).withRefineFactor(refineFactor).withEfSearch(ef);
       QueryRun run;
       try {
         QueryRun.run(idx, java.util.Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // JIT warm-up

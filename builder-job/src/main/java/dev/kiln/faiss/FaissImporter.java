@@ -203,7 +203,7 @@ public final class FaissImporter {
     int modelCrc;
     try (FormatOutput out = pub.create(ModelFile.NAME)) {
       modelCrc = ModelFile.write(out, ivf.metric(), d, spec, ivf.centroids(), ivf.codebooks(),
-          model.precomputedL2Table());
+          model.precomputedL2Table(), null);
       pub.record(ModelFile.NAME, out.position(), modelCrc);
     }
     timings.put("write.model", (System.nanoTime() - t) / 1e9);

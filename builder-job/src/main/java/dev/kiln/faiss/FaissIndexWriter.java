@@ -97,6 +97,12 @@ public final class FaissIndexWriter {
       throw new InvalidOptionException("cannot export " + index + ": " + manifest.spec()
           + " has a refine stage, which export-faiss does not write; export an index without one");
     }
+    if (manifest.spec().hasCoarseGraph()) {
+      // Faiss's IndexHNSWFlat quantizer is a different serialization (not written yet);
+      // exporting a flat quantizer instead would answer differently at the same nprobe.
+      throw new InvalidOptionException("cannot export " + index + ": " + manifest.spec()
+          + " has an HNSW coarse quantizer, which export-faiss does not write yet");
+    }
     int shardCount = manifest.shards();
     List<Integer> chosen = new ArrayList<>();
     if (shard == null) {

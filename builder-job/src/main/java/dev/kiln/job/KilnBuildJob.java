@@ -4,6 +4,7 @@ import dev.kiln.errors.InvalidInputException;
 import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.errors.KilnException;
 import dev.kiln.job.config.BuildConfig;
+import dev.kiln.job.config.CoarseTraining;
 import dev.kiln.job.config.KilnVersion;
 import dev.kiln.job.encode.EncodedItem;
 import dev.kiln.job.evaluate.BuildEvaluation;
@@ -19,8 +20,9 @@ import dev.kiln.job.read.InputFiles;
 import dev.kiln.job.read.InputReader;
 import dev.kiln.job.read.Item;
 import dev.kiln.job.read.ReadFailures;
+import dev.kiln.job.train.CoarseGraphBuilder;
+import dev.kiln.job.train.CoarseTrainer;
 import dev.kiln.job.train.DistributedKMeans;
-import dev.kiln.job.train.KMeansSeeds;
 import dev.kiln.job.train.PqTrainer;
 import dev.kiln.job.train.Sq8Trainer;
 import dev.kiln.job.train.TrainingSample;
@@ -29,6 +31,7 @@ import dev.kiln.job.write.HadoopConf;
 import dev.kiln.job.write.ListCounts;
 import dev.kiln.job.write.ShardFilesWriter;
 import dev.kiln.job.write.WrittenFile;
+import dev.kiln.format.CoarseGraph;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.BuildInfo;
@@ -144,16 +147,10 @@ public final class KilnBuildJob {
       train = TrainingSample.blocks(items, (double) nTrain / n, cfg.seed(), dim)
           .persist(StorageLevel.MEMORY_AND_DISK());
       long trainRows = TrainingSample.rows(train);
-      List<Item> seedSample =
-          items.takeSample(false, (int) Math.min(n, 4L * spec.nlist()), cfg.seed());
-      float[] seedPoints = new float[seedSample.size() * dim];
-      for (int i = 0; i < seedSample.size(); i++) {
-        System.arraycopy(seedSample.get(i).vector(), 0, seedPoints, i * dim, dim);
-      }
-      float[] init = KMeansSeeds.kmeansPlusPlus(
-          seedPoints, seedSample.size(), dim, spec.nlist(), cfg.seed());
-      DistributedKMeans.Result coarse = DistributedKMeans.train(
-          jsc, train, init, spec.nlist(), dim, cfg.metric(), cfg.kmeansIterations());
+      CoarseTraining coarseTraining = cfg.coarseTraining().resolve(spec.nlist());
+      DistributedKMeans.Result coarse = CoarseTrainer.train(jsc, items, n, train, spec.nlist(),
+          dim, cfg.metric(), cfg.kmeansIterations(), coarseTraining == CoarseTraining.TWO_LEVEL,
+          cfg.seed());
 
       float[] codebooks = null;
       long pqRows = 0;
@@ -180,14 +177,21 @@ public final class KilnBuildJob {
       train.unpersist(true);
       train = null;
 
+      CoarseGraph graph = null;
+      if (spec.hasCoarseGraph()) {
+        timer.start("train.graph");
+        graph = CoarseGraphBuilder.build(
+            coarse.centroids(), spec.nlist(), dim, cfg.metric(), spec.hnswM(), cfg.seed());
+      }
+
       timer.start("write.model");
-      IndexModel model = new IndexModel(cfg.metric(), spec, dim, coarse.centroids(), codebooks);
+      IndexModel model =
+          new IndexModel(cfg.metric(), spec, dim, coarse.centroids(), codebooks, graph);
       int modelCrc;
       long modelBytes;
       try (FormatOutput out = pub.create(ModelFile.NAME)) {
         modelCrc = ModelFile.write(out, cfg.metric(), dim, spec.base(), coarse.centroids(),
-            codebooks,
-            model.precomputedL2Table());
+            codebooks, model.precomputedL2Table(), graph);
         modelBytes = out.position();
       }
       pub.record(ModelFile.NAME, modelBytes, modelCrc);
@@ -215,7 +219,7 @@ public final class KilnBuildJob {
         rejected.write().parquet(pub.staging() + "/_rejects");
       }
 
-      BuildInfo build = buildInfo(input, fingerprint, partitions, trainRows, coarse,
+      BuildInfo build = buildInfo(input, fingerprint, partitions, trainRows, coarseTraining, coarse,
           pqRows);
       String idType = input.idType().name().toLowerCase(Locale.ROOT);
       Quality quality = null;
@@ -261,7 +265,8 @@ public final class KilnBuildJob {
 
   /** The manifest's {@code build} object: what the version was built from and how. */
   private BuildInfo buildInfo(InputReader.Input input, Map<String, String> fingerprint,
-      int partitions, long trainRows, DistributedKMeans.Result coarse, long pqRows) {
+      int partitions, long trainRows, CoarseTraining coarseTraining,
+      DistributedKMeans.Result coarse, long pqRows) {
     BuildInfo.Builder build = BuildInfo.builder()
         .input(cfg.input())
         .fingerprint(fingerprint)
@@ -269,7 +274,8 @@ public final class KilnBuildJob {
         .partitions(partitions)
         .trainingPoints(trainRows)
         .kmeansIterations(cfg.kmeansIterations())
-        .kmeansObjective(coarse.objective());
+        .kmeansObjective(coarse.objective())
+        .coarseTraining(coarseTraining.cliName());
     if (pqRows > 0) {
       build.pqTrainingPoints(pqRows).pqIterations(cfg.pqIterations());
     }

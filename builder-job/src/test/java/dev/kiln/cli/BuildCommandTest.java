@@ -472,6 +472,16 @@ class BuildCommandTest {
     assertNothingPublished(tmp.resolve("root"), "v1");
   }
 
+  @Test
+  void coarseTrainingMustBeAKnownMode() {
+    CliRun run = cli(build(good, tmp.resolve("root"), "IVF4,Flat", "l2", "--coarse-training",
+        "three-level"));
+    assertEquals(ExitCodes.USAGE, run.exitCode(), run.err());
+    assertEquals(List.of("kiln: error: --coarse-training must be auto, flat or two-level, not"
+        + " 'three-level'"), run.errLines());
+    assertNothingPublished(tmp.resolve("root"), "v1");
+  }
+
   /** A build that must end in a conflict: exit 4 and one error line, which it returns. */
   private static String assertConflict(Path root, String[] args) {
     CliRun run = cli(args);

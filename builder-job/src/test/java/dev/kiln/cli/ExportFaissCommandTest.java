@@ -69,7 +69,7 @@ class ExportFaissCommandTest {
     // version's fixture, exported from the v1 one (the fixture's values are dyadic, so even the
     // recomputed L2 table and the items' L2 terms, which version 2 adds, are exact).
     for (String name : List.of(ModelFile.NAME, ShardFile.fileName(0))) {
-      assertArrayEquals(Files.readAllBytes(KilnTestData.V2_LONG_IDS.resolve(name)),
+      assertArrayEquals(Files.readAllBytes(KilnTestData.CURRENT_LONG_IDS.resolve(name)),
           Files.readAllBytes(versionDir(root, "back").resolve(name)), name);
     }
   }

@@ -50,7 +50,8 @@ class ArchitectureTest {
   void theLoaderDependsOnNothingOfTheBuilderNorOnSparkHadoopOrSmile() {
     noClasses().that().resideInAnyPackage(LOADER)
         .should().dependOnClassesThat().resideInAnyPackage(concat(BUILDER,
-            new String[] {"org.apache.spark..", "org.apache.hadoop..", "smile.."}))
+            new String[] {"org.apache.spark..", "org.apache.hadoop..", "smile..",
+                "org.apache.lucene.."}))
         .check(classes);
   }
 
@@ -80,6 +81,16 @@ class ArchitectureTest {
     // GPL-3.0: it must never reach the loader jar, nor spread through the builder.
     noClasses().that().resideOutsideOfPackage("dev.kiln.job.train..")
         .should().dependOnClassesThat().resideInAPackage("smile..")
+        .check(classes);
+  }
+
+  @Test
+  void luceneOnlyBuildsTheCoarseGraph() {
+    // The loader walks the stored graph itself; Lucene is the builder's, in one class.
+    noClasses().that().doNotHaveFullyQualifiedName("dev.kiln.job.train.CoarseGraphBuilder")
+        .and().haveNameNotMatching("dev\\.kiln\\.job\\.train\\.CoarseGraphBuilder\\$.*")
+        .and().resideOutsideOfPackage("org.apache.lucene..")
+        .should().dependOnClassesThat().resideInAPackage("org.apache.lucene..")
         .check(classes);
   }
 

@@ -22,6 +22,7 @@ import dev.kiln.format.ModelFile;
 import dev.kiln.job.BuildResult;
 import dev.kiln.job.KilnBuildJob;
 import dev.kiln.job.config.BuildConfig;
+import dev.kiln.job.config.CoarseTraining;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
 import dev.kiln.search.SearchParams;
@@ -128,6 +129,38 @@ class KilnBuildJobTest {
         assertExactTopK(metric, random, rows, q, K, index.search(q, K, SearchParams.nprobe(16)));
       }
     }
+  }
+
+  /**
+   * {@code IVF64_HNSW8,Flat}: the model carries the graph over its centroids; a beam as wide as
+   * nlist with every list probed is exact, and at nprobe 4 the walk picks the lists the flat
+   * scan of the same model picks.
+   */
+  @ParameterizedTest
+  @EnumSource(value = Metric.class, names = {"L2", "COSINE"})
+  void hnswCoarseQuantizerProbesTheListsTheFlatScanProbes(Metric metric) throws IOException {
+    Path root = tmp.resolve("hnsw-" + metric);
+    IndexSpec spec = IndexSpec.flat(64).withHnsw(8);
+    build(config(randomInput, root, "v1", spec, metric));
+    Manifest m = assertPublished(root, "v1", 1, false);
+    assertEquals("IVF64_HNSW8,Flat", m.index());
+    Map<String, Integer> rows = rowOfId(randomIds);
+    int same = 0;
+    int total = 0;
+    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+      assertEquals(spec, index.spec());
+      for (float[] q : queries(6, 24)) {
+        assertExactTopK(metric, random, rows, q, K,
+            index.search(q, K, SearchParams.nprobe(64).withEfSearch(64)));
+        Neighbors walk = index.search(q, K, SearchParams.nprobe(4));
+        Neighbors flat =
+            index.search(q, K, SearchParams.nprobe(4).withEfSearch(SearchParams.FLAT_COARSE));
+        same += (int) Math.round(K * recall(rowsOf(flat, rows), rowsOf(walk, rows)));
+        total += K;
+      }
+    }
+    // The default beam (32 at nprobe 4) over 64 centroids almost always finds the same 4.
+    assertTrue(same >= 0.95 * total, "results shared with the flat coarse scan: " + same);
   }
 
   @Test
@@ -303,10 +336,13 @@ class KilnBuildJobTest {
 
   /**
    * The same rows laid out differently (reverse order, five files instead of one) stand for
-   * another cluster's input splits: the canonical order makes the bytes identical anyway.
+   * another cluster's input splits: the canonical order makes the bytes identical anyway, with
+   * flat and with two-level coarse training (whose top clusters are split in shuffled tasks).
    */
-  @Test
-  void sameBytesWhateverTheInputLayout(@TempDir Path data) throws IOException {
+  @ParameterizedTest
+  @EnumSource(value = CoarseTraining.class, names = {"FLAT", "TWO_LEVEL"})
+  void sameBytesWhateverTheInputLayout(CoarseTraining training, @TempDir Path data)
+      throws IOException {
     int n = clusteredIds.length;
     List<Row> reversed = new ArrayList<>(
         KilnTestData.rows(clusteredIds, clustered.points(), false));
@@ -316,14 +352,16 @@ class KilnBuildJobTest {
             KilnTestData.FLOAT_ARRAY))
         .repartition(5).write().parquet(fiveFiles);
 
-    Path a = tmp.resolve("layout-a");
-    Path b = tmp.resolve("layout-b");
-    build(pqConfig(a, SEED));
+    Path a = tmp.resolve("layout-a-" + training);
+    Path b = tmp.resolve("layout-b-" + training);
+    build(pqConfig(a, SEED).withCoarseTraining(training));
     BuildConfig other = pqConfig(b, SEED);
     build(BuildConfig.defaults(fiveFiles, b.toString(), other.versionId(), other.spec(),
             other.metric())
         .withShards(other.shards())
-        .withTraining(SEED, 256, 8, 2500, 10));
+        .withTraining(SEED, 256, 8, 2500, 10)
+        .withCoarseTraining(training));
+    assertEquals(training.cliName(), readManifest(versionDir(b, "d1")).build().coarseTraining());
     Map<String, byte[]> fa = KilnTestData.indexFilesUnder(versionDir(a, "d1"));
     Map<String, byte[]> fb = KilnTestData.indexFilesUnder(versionDir(b, "d1"));
     assertEquals(n, readManifest(versionDir(b, "d1")).count());

@@ -64,9 +64,10 @@ public final class KilnTestData {
   public static final Path V1_FIXTURES = Path.of("../index-format/src/test/resources/fixtures/v1");
   public static final Path V1_LONG_IDS = V1_FIXTURES.resolve("long-ids");
   public static final Path V1_STRING_IDS = V1_FIXTURES.resolve("string-ids");
-  /** The current format version's fixtures: what Kiln writes now (version 2). */
-  public static final Path V2_FIXTURES = Path.of("../index-format/src/test/resources/fixtures/v2");
-  public static final Path V2_LONG_IDS = V2_FIXTURES.resolve("long-ids");
+  /** The current format version's fixtures: what Kiln writes now (version 3). */
+  public static final Path CURRENT_FIXTURES =
+      Path.of("../index-format/src/test/resources/fixtures/v3");
+  public static final Path CURRENT_LONG_IDS = CURRENT_FIXTURES.resolve("long-ids");
 
   private KilnTestData() {}
 

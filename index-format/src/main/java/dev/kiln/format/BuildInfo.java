@@ -22,6 +22,7 @@ import java.util.Map;
  * @param trainingPoints rows sampled to train the coarse quantizer
  * @param kmeansIterations k-means iterations for the coarse quantizer
  * @param kmeansObjective the last k-means iteration's objective
+ * @param coarseTraining how the coarse centroids were trained: {@code flat} or {@code two-level}
  * @param pqTrainingPoints rows sampled to train PQ (PQ indexes only)
  * @param pqIterations PQ k-means iterations (PQ indexes only)
  * @param rejected input rows set aside in {@code _rejects/}
@@ -31,7 +32,8 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"importedFrom", "faissType", "input", "fingerprint", "seed", "partitions",
-    "trainingPoints", "kmeansIterations", "kmeansObjective", "pqTrainingPoints", "pqIterations",
+    "trainingPoints", "kmeansIterations", "kmeansObjective", "coarseTraining", "pqTrainingPoints",
+    "pqIterations",
     "rejected", "rejectReasons", "spark", "kiln"})
 public record BuildInfo(
     String importedFrom,
@@ -43,6 +45,7 @@ public record BuildInfo(
     Long trainingPoints,
     Integer kmeansIterations,
     Double kmeansObjective,
+    String coarseTraining,
     Long pqTrainingPoints,
     Integer pqIterations,
     Long rejected,
@@ -58,7 +61,8 @@ public record BuildInfo(
     return new Builder().importedFrom(importedFrom).faissType(faissType).input(input)
         .fingerprint(fingerprint).seed(seed).partitions(partitions)
         .trainingPoints(trainingPoints).kmeansIterations(kmeansIterations)
-        .kmeansObjective(kmeansObjective).pqTrainingPoints(pqTrainingPoints)
+        .kmeansObjective(kmeansObjective).coarseTraining(coarseTraining)
+        .pqTrainingPoints(pqTrainingPoints)
         .pqIterations(pqIterations).rejected(rejected).rejectReasons(rejectReasons)
         .spark(spark).kiln(kiln);
   }
@@ -74,6 +78,7 @@ public record BuildInfo(
     private Long trainingPoints;
     private Integer kmeansIterations;
     private Double kmeansObjective;
+    private String coarseTraining;
     private Long pqTrainingPoints;
     private Integer pqIterations;
     private Long rejected;
@@ -123,6 +128,11 @@ public record BuildInfo(
       return this;
     }
 
+    public Builder coarseTraining(String v) {
+      coarseTraining = v;
+      return this;
+    }
+
     public Builder kmeansObjective(Double v) {
       kmeansObjective = v;
       return this;
@@ -160,8 +170,8 @@ public record BuildInfo(
 
     public BuildInfo build() {
       return new BuildInfo(importedFrom, faissType, input, fingerprint, seed, partitions,
-          trainingPoints, kmeansIterations, kmeansObjective, pqTrainingPoints, pqIterations,
-          rejected, rejectReasons, spark, kiln);
+          trainingPoints, kmeansIterations, kmeansObjective, coarseTraining, pqTrainingPoints,
+          pqIterations, rejected, rejectReasons, spark, kiln);
     }
   }
 }

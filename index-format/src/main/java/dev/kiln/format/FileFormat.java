@@ -27,8 +27,14 @@ public final class FileFormat {
   /** Version 2 adds the per-item L2 terms to shard files; other kinds are unchanged. */
   public static final int VERSION_2 = 2;
 
+  /**
+   * Version 3 adds the HNSW graph over the centroids to model files (their header grows to 128
+   * bytes); other kinds are unchanged.
+   */
+  public static final int VERSION_3 = 3;
+
   /** The format version this code writes; it reads every version from {@link #VERSION_1}. */
-  public static final int CURRENT_VERSION = VERSION_2;
+  public static final int CURRENT_VERSION = VERSION_3;
 
   /** Whether this code reads files and manifests of {@code version}. */
   public static boolean readable(int version) {

@@ -9,15 +9,19 @@ import java.util.regex.Pattern;
  * 16 sub-spaces of 8 bits, encoding the residual to the list centroid), optionally followed by a
  * refine stage: {@code IVF1024,PQ16,RFlat} (or {@code Refine(Flat)}) also stores every vector
  * as float32, {@code IVF1024,PQ16,Refine(SQ8)} as 8-bit scalar-quantized, and search re-ranks a
- * shortlist of the PQ scan's best candidates by their stored vectors.
+ * shortlist of the PQ scan's best candidates by their stored vectors. {@code IVF16384_HNSW32,PQ16}
+ * picks the lists to probe through an HNSW graph over the centroids (M = 32 neighbours per node,
+ * 64 on the bottom level) instead of scoring every centroid, Faiss's form for large nlist.
  *
  * @param nlist number of inverted lists (coarse centroids)
  * @param encoding how vectors are stored inside a list
  * @param pqM PQ sub-spaces (0 for {@link Encoding#FLAT})
  * @param pqBits bits per PQ sub-code (8; 0 for flat)
  * @param refine how vectors are stored for re-ranking ({@link Refine#NONE} for no refine stage)
+ * @param hnswM neighbours per node of the HNSW graph over the centroids, or 0 for the flat coarse
+ *     quantizer (every centroid scored)
  */
-public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refine refine)
+public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refine refine, int hnswM)
     implements java.io.Serializable {
 
   /** How the refine stage stores vectors; the code is what {@code refine-NNNNN.kiln} records. */
@@ -53,10 +57,13 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     }
   }
 
-  /** A spec without a refine stage. */
+  /** A spec without a refine stage, with the flat coarse quantizer. */
   public IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits) {
-    this(nlist, encoding, pqM, pqBits, Refine.NONE);
+    this(nlist, encoding, pqM, pqBits, Refine.NONE, 0);
   }
+
+  /** Neighbours per graph node the format accepts: Faiss and hnswlib use 4 to 64. */
+  public static final int MAX_HNSW_M = 256;
 
   /** How the vectors of a list are stored. */
   public enum Encoding {
@@ -80,7 +87,7 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
   }
 
   private static final Pattern FACTORY =
-      Pattern.compile("IVF(\\d+),(?:(Flat)|PQ(\\d+)(?:x(\\d+))?(?:np)?(?:,(RFlat|Refine\\(Flat\\)"
+      Pattern.compile("IVF(\\d+)(?:_HNSW(\\d+))?,(?:(Flat)|PQ(\\d+)(?:x(\\d+))?(?:np)?(?:,(RFlat|Refine\\(Flat\\)"
           + "|Refine\\(SQ8\\)))?)");
 
   public IndexSpec {
@@ -104,6 +111,10 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
       // Re-ranking float32 lists by float32 copies of themselves would change nothing.
       throw new IllegalArgumentException("a refine stage needs PQ codes to refine");
     }
+    if (hnswM != 0 && (hnswM < 2 || hnswM > MAX_HNSW_M)) {
+      throw new IllegalArgumentException(
+          "HNSW M must be between 2 and " + MAX_HNSW_M + ", got " + hnswM);
+    }
   }
 
   public static IndexSpec flat(int nlist) {
@@ -116,10 +127,23 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /** This spec with the given refine stage. */
   public IndexSpec withRefine(Refine r) {
-    return new IndexSpec(nlist, encoding, pqM, pqBits, r);
+    return new IndexSpec(nlist, encoding, pqM, pqBits, r, hnswM);
   }
 
-  /** This spec without its refine stage: what the model file and the shards describe. */
+  /** This spec with an HNSW graph of {@code m} neighbours over the centroids (0: none). */
+  public IndexSpec withHnsw(int m) {
+    return new IndexSpec(nlist, encoding, pqM, pqBits, refine, m);
+  }
+
+  /** Whether lists are picked through an HNSW graph over the centroids. */
+  public boolean hasCoarseGraph() {
+    return hnswM > 0;
+  }
+
+  /**
+   * This spec without its refine stage: what the model file (centroids, codebooks, the graph
+   * over the centroids) and the shards describe.
+   */
   public IndexSpec base() {
     return withRefine(Refine.NONE);
   }
@@ -131,7 +155,8 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
   /**
    * Parses {@code IVF{n},Flat} or {@code IVF{n},PQ{m}} ({@code PQ{m}x8} and Faiss's {@code np}
    * suffix are accepted too), the latter optionally followed by {@code ,RFlat},
-   * {@code ,Refine(Flat)} or {@code ,Refine(SQ8)}.
+   * {@code ,Refine(Flat)} or {@code ,Refine(SQ8)}; {@code IVF{n}_HNSW{M},...} for the HNSW coarse
+   * quantizer.
    *
    * @throws IllegalArgumentException naming the string and the accepted forms
    */
@@ -141,21 +166,27 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     if (!m.matches()) {
       throw new IllegalArgumentException(
           "unknown index type '" + factory + "': expected IVF{nlist},Flat or IVF{nlist},PQ{m}"
-              + " optionally followed by ,RFlat or ,Refine(SQ8), e.g. IVF1024,PQ16");
+              + " optionally followed by ,RFlat or ,Refine(SQ8), and IVF{nlist}_HNSW{M} for an"
+              + " HNSW coarse quantizer, e.g. IVF1024,PQ16 or IVF65536_HNSW32,PQ16");
     }
     int nlist = parsePositive(m.group(1), factory);
-    if (m.group(2) != null) {
-      return flat(nlist);
+    int hnsw = m.group(2) == null ? 0 : parsePositive(m.group(2), factory);
+    if (hnsw != 0 && (hnsw < 2 || hnsw > MAX_HNSW_M)) {
+      throw new IllegalArgumentException("unsupported index type '" + factory + "': HNSW M must be"
+          + " between 2 and " + MAX_HNSW_M + ", e.g. IVF65536_HNSW32,PQ16");
     }
-    int pqM = parsePositive(m.group(3), factory);
-    int bits = m.group(4) == null ? 8 : parsePositive(m.group(4), factory);
+    if (m.group(3) != null) {
+      return flat(nlist).withHnsw(hnsw);
+    }
+    int pqM = parsePositive(m.group(4), factory);
+    int bits = m.group(5) == null ? 8 : parsePositive(m.group(5), factory);
     if (bits != 8) {
       throw new IllegalArgumentException(
           "unsupported index type '" + factory + "': only 8-bit PQ codes (PQ{m} or PQ{m}x8)");
     }
-    String r = m.group(5);
+    String r = m.group(6);
     Refine refine = r == null ? Refine.NONE : r.contains("SQ8") ? Refine.SQ8 : Refine.FLAT;
-    return pq(nlist, pqM).withRefine(refine);
+    return pq(nlist, pqM).withRefine(refine).withHnsw(hnsw);
   }
 
   private static int parsePositive(String digits, String factory) {
@@ -192,10 +223,13 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     return encoding == Encoding.PQ ? 1 << pqBits : 0;
   }
 
-  /** The factory string, e.g. {@code IVF1024,PQ16} or {@code IVF1024,PQ16,Refine(SQ8)}. */
+  /**
+   * The factory string, e.g. {@code IVF1024,PQ16}, {@code IVF1024,PQ16,Refine(SQ8)} or
+   * {@code IVF65536_HNSW32,PQ16}.
+   */
   @Override
   public String toString() {
-    return "IVF" + nlist + "," + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM)
+    return "IVF" + nlist + (hnswM > 0 ? "_HNSW" + hnswM : "") + "," + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM)
         + (refine == Refine.NONE ? "" : "," + refine.factory);
   }
 }

@@ -7,8 +7,9 @@ import java.nio.FloatBuffer;
 
 /**
  * {@code model.kiln}: what every shard of a version shares: the coarse centroids, the PQ
- * codebooks and, for L2 with PQ, the precomputed per-list table. Small (it grows with nlist, not
- * with the number of items). Layout, version 1 (little-endian):
+ * codebooks, for L2 with PQ the precomputed per-list table and, for {@code IVF{n}_HNSW{M}}, the
+ * HNSW graph over the centroids ({@link CoarseGraph}). Small (it grows with nlist, not with the
+ * number of items). Layout, versions 1 to 3 (little-endian):
  *
  * <pre>
  * offset  size  field
@@ -25,7 +26,10 @@ import java.nio.FloatBuffer;
  * 40      8     centroidsOffset: nlist x d f32, row-major
  * 48      8     codebooksOffset: M x 2^pqBits x (d/M) f32 (0 when Flat)
  * 56      8     l2TableOffset: nlist x M x 2^pqBits f32 (0 when absent)
- * 64            sections, each starting at a multiple of 64
+ * 64      8     graphOffset: the HNSW graph over the centroids (0 when absent); version 3 on
+ * 72      56    reserved (0); version 3 on
+ * 64 or 128     sections, each starting at a multiple of 64 (the header is 64 bytes in
+ *               versions 1 and 2, 128 from version 3)
  *               footer (see {@link FileFormat})
  * </pre>
  *
@@ -34,7 +38,8 @@ import java.nio.FloatBuffer;
  */
 public final class ModelFile {
   public static final String NAME = "model.kiln";
-  static final int HEADER_BYTES = 64;
+  static final int HEADER_BYTES_V1 = 64;
+  static final int HEADER_BYTES = 128;
   private static final int FLAG_L2_TABLE = 1;
 
   private final String name;
@@ -44,6 +49,7 @@ public final class ModelFile {
   private final float[] centroids;
   private final float[] codebooks;
   private final ByteBuffer l2Table;
+  private final CoarseGraph graph;
   private final int checksum;
 
   private ModelFile(
@@ -54,6 +60,7 @@ public final class ModelFile {
       float[] centroids,
       float[] codebooks,
       ByteBuffer l2Table,
+      CoarseGraph graph,
       int checksum) {
     this.name = name;
     this.metric = metric;
@@ -62,11 +69,13 @@ public final class ModelFile {
     this.centroids = centroids;
     this.codebooks = codebooks;
     this.l2Table = l2Table;
+    this.graph = graph;
     this.checksum = checksum;
   }
 
   /**
-   * Writes a model file. {@code codebooks} is null for Flat; {@code l2Table} may be null.
+   * Writes a model file. {@code codebooks} is null for Flat; {@code l2Table} may be null;
+   * {@code graph} is given exactly when the spec has an HNSW coarse quantizer.
    *
    * @return the CRC32C written in the footer (shards record it to bind themselves to the model)
    */
@@ -77,7 +86,8 @@ public final class ModelFile {
       IndexSpec spec,
       float[] centroids,
       float[] codebooks,
-      float[] l2Table)
+      float[] l2Table,
+      CoarseGraph graph)
       throws IOException {
     spec.checkDimension(dim);
     int ksub = spec.pqCentroids();
@@ -93,10 +103,18 @@ public final class ModelFile {
           l2Table.length == (long) spec.nlist() * spec.pqM() * ksub,
           "the L2 table must hold nlist x M x 2^bits floats");
     }
+    check(spec.hasCoarseGraph() == (graph != null), "a graph is needed exactly for _HNSW");
+    if (graph != null) {
+      check(graph.m() == spec.hnswM() && graph.nodes() == spec.nlist(),
+          "the graph must have the spec's M and one node per list");
+    }
     long centroidsAt = HEADER_BYTES;
     long codebooksAt = pq ? FileFormat.align(centroidsAt + 4L * centroids.length) : 0;
     long tableAt =
         l2Table == null ? 0 : FileFormat.align(codebooksAt + 4L * codebooks.length);
+    long end = l2Table != null ? tableAt + 4L * l2Table.length
+        : pq ? codebooksAt + 4L * codebooks.length : centroidsAt + 4L * centroids.length;
+    long graphAt = graph == null ? 0 : FileFormat.align(end);
 
     out.writeHeaderStart(FileFormat.KIND_MODEL);
     out.writeInt(metric.code);
@@ -109,6 +127,7 @@ public final class ModelFile {
     out.writeLong(centroidsAt);
     out.writeLong(codebooksAt);
     out.writeLong(tableAt);
+    out.writeLong(graphAt);
     out.padTo(centroidsAt);
     out.writeFloats(centroids);
     if (pq) {
@@ -118,6 +137,10 @@ public final class ModelFile {
     if (l2Table != null) {
       out.padTo(tableAt);
       out.writeFloats(l2Table);
+    }
+    if (graph != null) {
+      out.padTo(graphAt);
+      graph.write(out);
     }
     out.finish();
     return out.checksum();
@@ -131,7 +154,8 @@ public final class ModelFile {
   public static ModelFile read(ByteBuffer file, String name) throws CorruptIndexException {
     ByteBuffer b = FileFormat.openChecked(file, FileFormat.KIND_MODEL, name);
     long contentEnd = b.limit() - FileFormat.FOOTER_BYTES;
-    if (contentEnd < HEADER_BYTES) {
+    int version = b.getInt(8);
+    if (contentEnd < (version >= FileFormat.VERSION_3 ? HEADER_BYTES : HEADER_BYTES_V1)) {
       throw new CorruptIndexException(name, "header truncated");
     }
     Metric metric = Metric.fromCode(b.getInt(12), name);
@@ -170,8 +194,14 @@ public final class ModelFile {
       table = b.duplicate().position((int) at).limit((int) (at + 4 * n)).slice()
           .order(ByteOrder.LITTLE_ENDIAN);
     }
-    return new ModelFile(
-        name, metric, dim, spec, centroids, codebooks, table, FileFormat.storedChecksum(file));
+    CoarseGraph graph = null;
+    long graphAt = version >= FileFormat.VERSION_3 ? b.getLong(64) : 0;
+    if (graphAt != 0) {
+      graph = CoarseGraph.read(b, name, graphAt, contentEnd, nlist);
+      spec = spec.withHnsw(graph.m());
+    }
+    return new ModelFile(name, metric, dim, spec, centroids, codebooks, table, graph,
+        FileFormat.storedChecksum(file));
   }
 
   private static float[] floats(ByteBuffer b, long at, int n) {
@@ -223,6 +253,11 @@ public final class ModelFile {
    */
   public ByteBuffer l2TableBytes() {
     return l2Table == null ? null : l2Table.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** The HNSW graph over the centroids, or null for the flat coarse quantizer. */
+  public CoarseGraph graph() {
+    return graph;
   }
 
   /** The footer CRC32C, which every shard of the version records. */

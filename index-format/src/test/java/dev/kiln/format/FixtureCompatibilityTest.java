@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The rule: fixture files of every released format version are checked in and stay loadable.
  *
- * <p>The {@code read...} tests open the checked-in files of each version (1 and 2) and compare
+ * <p>The {@code read...} tests open the checked-in files of each version (1 to 3) and compare
  * their content with the values FixtureGenerator defines; they must keep passing for as long as
  * Kiln claims to read that version. The {@code writerReproduces...} test checks that the current
  * writer still produces the current version's files byte for byte; it moves to the new version's
@@ -41,7 +41,7 @@ class FixtureCompatibilityTest {
 
   static List<String> filesOf(String set) {
     return switch (set) {
-      case FixtureGenerator.LONG_IDS -> LONG_IDS_FILES;
+      case FixtureGenerator.LONG_IDS, FixtureGenerator.COARSE_GRAPH -> LONG_IDS_FILES;
       case FixtureGenerator.STRING_IDS -> STRING_IDS_FILES;
       default -> REFINE_FILES;
     };
@@ -74,14 +74,16 @@ class FixtureCompatibilityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, 2})
-  void readsLongIds(int version) throws IOException {
-    Map<String, byte[]> files = checkedIn(version, FixtureGenerator.LONG_IDS, LONG_IDS_FILES);
+  @CsvSource({"1, long-ids", "2, long-ids", "3, long-ids", "3, coarse-graph"})
+  void readsLongIds(int version, String set) throws IOException {
+    Map<String, byte[]> files = checkedIn(version, set, LONG_IDS_FILES);
+    boolean graph = set.equals(FixtureGenerator.COARSE_GRAPH);
 
     ModelFile model = ModelFile.read(verified(version, files, "model.kiln"), "model.kiln");
     assertEquals(Metric.L2, model.metric());
     assertEquals(DIM, model.dim());
-    assertEquals(IndexSpec.parse("IVF4,PQ2"), model.spec());
+    assertEquals(IndexSpec.parse(graph ? "IVF4_HNSW2,PQ2" : "IVF4,PQ2"), model.spec());
+    assertEquals(graph ? FixtureGenerator.graph() : null, model.graph());
     float[] centroids = FixtureGenerator.pqCentroids();
     float[] codebooks = FixtureGenerator.pqCodebooks();
     assertBitsEqual(centroids, model.centroids());
@@ -114,11 +116,11 @@ class FixtureCompatibilityTest {
       }
     }
 
-    assertManifest(version, files, FixtureGenerator.LONG_IDS);
+    assertManifest(version, files, set);
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, 2})
+  @ValueSource(ints = {1, 2, 3})
   void readsStringIds(int version) throws IOException {
     Map<String, byte[]> files = checkedIn(version, FixtureGenerator.STRING_IDS, STRING_IDS_FILES);
 
@@ -158,7 +160,8 @@ class FixtureCompatibilityTest {
    * item o of the shard, float32 or SQ8; the two sets hold the same vectors.
    */
   @ParameterizedTest
-  @CsvSource({"1, refine-flat", "1, refine-sq8", "2, refine-flat", "2, refine-sq8"})
+  @CsvSource({"1, refine-flat", "1, refine-sq8", "2, refine-flat", "2, refine-sq8",
+      "3, refine-flat", "3, refine-sq8"})
   void readsRefine(int version, String set) throws IOException {
     Map<String, byte[]> files = checkedIn(version, set, REFINE_FILES);
     boolean sq8 = set.equals(FixtureGenerator.REFINE_SQ8);

@@ -28,6 +28,8 @@ import java.util.Map;
  *       for byte, plus {@code refine-00000.kiln} holding the 20 vectors as float32.
  *   <li>{@value #REFINE_SQ8}: IVF4,PQ2,Refine(SQ8): likewise, the same 20 vectors as SQ8 codes;
  *       they decode exactly to the float32 ones of {@value #REFINE_FLAT}.
+ *   <li>{@value #COARSE_GRAPH} (from v3): IVF4_HNSW2,PQ2: {@value #LONG_IDS} with the HNSW graph
+ *       {@link #graph()} in its model (so the shard records another model checksum).
  * </ul>
  *
  * <p>Usage: {@code FixtureGenerator DIR} writes {@code DIR/long-ids/...}, {@code
@@ -38,7 +40,10 @@ public final class FixtureGenerator {
   public static final String STRING_IDS = "string-ids";
   public static final String REFINE_FLAT = "refine-flat";
   public static final String REFINE_SQ8 = "refine-sq8";
-  public static final List<String> SETS = List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8);
+  /** From version 3: the long-ids set as IVF4_HNSW2,PQ2, its model carrying {@link #graph()}. */
+  public static final String COARSE_GRAPH = "coarse-graph";
+  public static final List<String> SETS =
+      List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8, COARSE_GRAPH);
 
   static final int DIM = 8;
   static final int NLIST = 4;
@@ -249,18 +254,35 @@ public final class FixtureGenerator {
         return refine(IndexSpec.Refine.FLAT);
       case REFINE_SQ8:
         return refine(IndexSpec.Refine.SQ8);
+      case COARSE_GRAPH:
+        return longIds(PQ_SPEC.withHnsw(2), graph(), NAME + "graph");
       default:
         throw new IllegalArgumentException("no fixture set " + set);
     }
   }
 
+  /**
+   * The graph of {@value #COARSE_GRAPH}, M = 2: on level 0 every list links to the other three
+   * (nearest by centroid first would not matter here), lists 0 and 2 make level 1, entry 2.
+   */
+  static CoarseGraph graph() {
+    return CoarseGraph.of(2, 40, 2, NLIST,
+        new int[] {1, 2, 3, -1, 0, 2, 3, -1, 3, 1, 0, -1, 2, 1, 0, -1},
+        new int[][] {{0, 2}}, new int[][] {{2, -1, 0, -1}});
+  }
+
   private static Map<String, byte[]> longIds() throws IOException {
+    return longIds(PQ_SPEC, null, NAME + "long");
+  }
+
+  private static Map<String, byte[]> longIds(IndexSpec spec, CoarseGraph graph, String version)
+      throws IOException {
     Map<String, byte[]> files = new LinkedHashMap<>();
     float[] centroids = pqCentroids();
     float[] codebooks = pqCodebooks();
     int[] modelCrc = new int[1];
     files.put(ModelFile.NAME, TestFiles.write(out -> modelCrc[0] = ModelFile.write(
-        out, Metric.L2, DIM, PQ_SPEC, centroids, codebooks, l2Table(centroids, codebooks))));
+        out, Metric.L2, DIM, spec, centroids, codebooks, l2Table(centroids, codebooks), graph)));
     int[] lengths = lengths(LONG_IDS_BY_LIST);
     files.put(ShardFile.fileName(0), TestFiles.write(out -> {
       ShardFileWriter w = new ShardFileWriter(out, 0, 1, DIM, PQ_SPEC.codeSize(DIM), true,
@@ -280,7 +302,7 @@ public final class FixtureGenerator {
     quality.put("nprobe", 4);
     quality.put("queries", 0);
     files.put(IndexLayout.MANIFEST, manifest(
-        NAME + "long", PQ_SPEC, Metric.L2, "long", lengths, files, quality));
+        version, spec, Metric.L2, "long", lengths, files, quality));
     return files;
   }
 
@@ -288,7 +310,7 @@ public final class FixtureGenerator {
     Map<String, byte[]> files = new LinkedHashMap<>();
     int[] modelCrc = new int[1];
     files.put(ModelFile.NAME, TestFiles.write(out -> modelCrc[0] = ModelFile.write(
-        out, Metric.COSINE, DIM, FLAT_SPEC, flatCentroids(), null, null)));
+        out, Metric.COSINE, DIM, FLAT_SPEC, flatCentroids(), null, null, null)));
     int[] lengths = lengths(KEYS_BY_LIST);
     files.put(ShardFile.fileName(0), TestFiles.write(out -> {
       ShardFileWriter w = new ShardFileWriter(
@@ -418,7 +440,7 @@ public final class FixtureGenerator {
   public static void main(String[] args) throws IOException {
     if (args.length != 1) {
       System.err.println(
-          "usage: FixtureGenerator DIR   (e.g. index-format/src/test/resources/fixtures/v2)");
+          "usage: FixtureGenerator DIR   (e.g. index-format/src/test/resources/fixtures/v3)");
       System.exit(2);
     }
     Path root = Path.of(args[0]);

@@ -211,12 +211,12 @@ class FormatFuzzTest {
             fixture(FixtureGenerator.STRING_IDS).get(ModelFile.NAME)),
         new Seed("model: IVF5,PQ3 ip, d=6, no table", TestFiles.write(out -> ModelFile.write(out,
             Metric.IP, 6, IndexSpec.pq(5, 3), TestFiles.floats(rnd, 30),
-            TestFiles.floats(rnd, 256 * 6), null))),
+            TestFiles.floats(rnd, 256 * 6), null, null))),
         new Seed("model: IVF1,Flat l2, d=1", TestFiles.write(out -> ModelFile.write(out,
-            Metric.L2, 1, IndexSpec.flat(1), new float[] {0.5f}, null, null))),
+            Metric.L2, 1, IndexSpec.flat(1), new float[] {0.5f}, null, null, null))),
         new Seed("model: IVF2,PQ1 l2, d=2, with table", TestFiles.write(out -> ModelFile.write(
             out, Metric.L2, 2, IndexSpec.pq(2, 1), TestFiles.floats(rnd, 4),
-            TestFiles.floats(rnd, 512), TestFiles.floats(rnd, 512)))));
+            TestFiles.floats(rnd, 512), TestFiles.floats(rnd, 512), null))));
   }
 
   static List<Seed> shards() throws IOException {

@@ -35,7 +35,9 @@ class IndexSpecTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"IVF,PQ16", "IVF1024,PQ16x4", "HNSW32", "", "IVF0,Flat", "IVF1024,PQ0",
-      "ivf1024,pq16", "IVF1024", "IVF1024,PQ16,Refine", "IVF99999999999,Flat", "IVF-1,Flat"})
+      "ivf1024,pq16", "IVF1024", "IVF1024,PQ16,Refine", "IVF99999999999,Flat", "IVF-1,Flat",
+      "IVF1024_HNSW,PQ16", "IVF1024_HNSW1,PQ16", "IVF1024_HNSW0,Flat", "IVF1024_HNSW257,PQ16",
+      "IVF1024,HNSW32,PQ16"})
   @NullSource
   void rejectsOthersNamingTheString(String s) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IndexSpec.parse(s));
@@ -88,7 +90,7 @@ class IndexSpecTest {
   })
   void parsesRefineForms(String s, int nlist, int m, Refine refine, String canonical) {
     IndexSpec spec = IndexSpec.parse(s);
-    assertEquals(new IndexSpec(nlist, Encoding.PQ, m, 8, refine), spec);
+    assertEquals(new IndexSpec(nlist, Encoding.PQ, m, 8, refine, 0), spec);
     assertTrue(spec.hasRefine());
     // RFlat and Refine(Flat) are one spec; toString is the canonical form and parses back.
     assertEquals(canonical, spec.toString());
@@ -114,7 +116,8 @@ class IndexSpecTest {
     IllegalArgumentException e = assertThrows(
         IllegalArgumentException.class, () -> IndexSpec.parse("IVF1024,PQ16,Refine(SQ4)"));
     assertEquals("unknown index type 'IVF1024,PQ16,Refine(SQ4)': expected IVF{nlist},Flat or"
-        + " IVF{nlist},PQ{m} optionally followed by ,RFlat or ,Refine(SQ8), e.g. IVF1024,PQ16",
+        + " IVF{nlist},PQ{m} optionally followed by ,RFlat or ,Refine(SQ8), and IVF{nlist}_HNSW{M}"
+        + " for an HNSW coarse quantizer, e.g. IVF1024,PQ16 or IVF65536_HNSW32,PQ16",
         e.getMessage());
   }
 
@@ -123,7 +126,7 @@ class IndexSpecTest {
     IndexSpec pq = IndexSpec.pq(1024, 16);
     assertSame(Refine.NONE, pq.refine());
     assertFalse(pq.hasRefine());
-    assertEquals(new IndexSpec(1024, Encoding.PQ, 16, 8, Refine.NONE), pq);
+    assertEquals(new IndexSpec(1024, Encoding.PQ, 16, 8, Refine.NONE, 0), pq);
     assertEquals(pq, pq.base());
 
     IndexSpec sq8 = pq.withRefine(Refine.SQ8);
@@ -167,12 +170,32 @@ class IndexSpecTest {
   void constructorGuardsTheRefineStage() {
     for (Refine r : new Refine[] {Refine.FLAT, Refine.SQ8}) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> new IndexSpec(4, Encoding.FLAT, 0, 0, r));
+          () -> new IndexSpec(4, Encoding.FLAT, 0, 0, r, 0));
       assertEquals("a refine stage needs PQ codes to refine", e.getMessage());
       assertThrows(IllegalArgumentException.class, () -> IndexSpec.flat(4).withRefine(r));
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new IndexSpec(4, Encoding.PQ, 2, 8, null));
+        () -> new IndexSpec(4, Encoding.PQ, 2, 8, null, 0));
     assertEquals("refine must be given (Refine.NONE for none)", e.getMessage());
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "'IVF65536_HNSW32,PQ16',       65536, 32, 'IVF65536_HNSW32,PQ16'",
+    "'IVF16384_HNSW32,PQ16np',     16384, 32, 'IVF16384_HNSW32,PQ16'",
+    "'IVF256_HNSW8,Flat',          256,   8,  'IVF256_HNSW8,Flat'",
+    "'IVF256_HNSW16,PQ8,RFlat',    256,   16, 'IVF256_HNSW16,PQ8,RFlat'",
+  })
+  void parsesTheHnswCoarseQuantizer(String s, int nlist, int m, String canonical) {
+    IndexSpec spec = IndexSpec.parse(s);
+    assertEquals(nlist, spec.nlist());
+    assertEquals(m, spec.hnswM());
+    assertTrue(spec.hasCoarseGraph());
+    assertEquals(canonical, spec.toString());
+    assertEquals(spec, IndexSpec.parse(canonical));
+    // The graph belongs to the model: the base spec keeps it, the refine stage does not.
+    assertEquals(m, spec.base().hnswM());
+    assertFalse(IndexSpec.parse("IVF256,Flat").hasCoarseGraph());
+    assertEquals(spec, spec.withHnsw(0).withHnsw(m));
   }
 }

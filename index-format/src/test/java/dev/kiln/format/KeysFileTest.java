@@ -80,7 +80,7 @@ class KeysFileTest {
 
     assertEquals("KILN", asciiAt(b, 0, 4));
     assertEquals("KEYS", asciiAt(b, 4, 4));
-    assertEquals(2, getInt(b, 8), "version");
+    assertEquals(3, getInt(b, 8), "version");
     assertEquals(9, getInt(b, 12), "shard");
     assertEquals(3, getLong(b, 16), "count");
     assertEquals(64, getLong(b, 24), "dataOffset");

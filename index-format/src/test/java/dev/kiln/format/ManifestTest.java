@@ -105,7 +105,7 @@ class ManifestTest {
     List<String> names = List.of("formatVersion", "version", "createdAt", "index", "metric", "dim",
         "count", "idType", "shards", "files", "lists", "build", "timings", "quality");
     assertEquals(names, iterableToList(n.fieldNames()));
-    assertEquals(2, n.get("formatVersion").intValue());
+    assertEquals(3, n.get("formatVersion").intValue());
     assertEquals(5_000_000_000L, n.get("count").longValue());
     JsonNode file = n.get("files").get(1);
     assertEquals(List.of("name", "bytes", "crc32c"), iterableToList(file.fieldNames()));
@@ -144,8 +144,8 @@ class ManifestTest {
   @Test
   void futureFormatVersionIsRejected() throws IOException {
     ObjectNode n = (ObjectNode) JSON.readTree(sample(null).toJson());
-    n.put("formatVersion", 3);
-    assertCorrupt("v/manifest.json", () -> read(n.toString()), "format version 3");
+    n.put("formatVersion", 4);
+    assertCorrupt("v/manifest.json", () -> read(n.toString()), "format version 4");
     n.remove("formatVersion");
     assertCorrupt("v/manifest.json", () -> read(n.toString()), "format version 0");
   }

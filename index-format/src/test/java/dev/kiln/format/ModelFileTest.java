@@ -41,7 +41,7 @@ class ModelFileTest {
 
     byte[] write(int[] crcOut) throws IOException {
       return TestFiles.write(out -> crcOut[0] =
-          ModelFile.write(out, metric, dim, spec, centroids, codebooks, l2Table));
+          ModelFile.write(out, metric, dim, spec, centroids, codebooks, l2Table, null));
     }
   }
 
@@ -100,14 +100,14 @@ class ModelFileTest {
   /** Pins the byte layout FORMAT.md documents, reading raw bytes rather than through the reader. */
   @Test
   void pqLayoutMatchesTheSpec() throws IOException {
-    // nlist 3, d 6, M 3: centroids end at 64 + 72 = 136, so codebooks start at 192.
+    // nlist 3, d 6, M 3: centroids end at 128 + 72 = 200, so codebooks start at 256.
     Model m = Model.of(Metric.L2, 6, IndexSpec.pq(3, 3), true, 5);
     int[] crc = new int[1];
     byte[] b = m.write(crc);
 
     assertEquals("KILN", asciiAt(b, 0, 4));
     assertEquals("MODL", asciiAt(b, 4, 4));
-    assertEquals(2, getInt(b, 8), "version");
+    assertEquals(3, getInt(b, 8), "version");
     assertEquals(0, getInt(b, 12), "metric l2");
     assertEquals(6, getInt(b, 16), "dim");
     assertEquals(3, getInt(b, 20), "nlist");
@@ -115,15 +115,17 @@ class ModelFileTest {
     assertEquals(3, getInt(b, 28), "pqM");
     assertEquals(8, getInt(b, 32), "pqBits");
     assertEquals(1, getInt(b, 36), "flags: L2 table");
-    assertEquals(64, getLong(b, 40), "centroidsOffset");
-    long codebooksAt = 192;
+    assertEquals(128, getLong(b, 40), "centroidsOffset");
+    assertEquals(0, getLong(b, 64), "no graph");
+    assertZeros(b, 72, 128);
+    long codebooksAt = 256;
     long tableAt = FileFormat.align(codebooksAt + 4L * 256 * 6);
     assertEquals(codebooksAt, getLong(b, 48));
     assertEquals(tableAt, getLong(b, 56));
-    assertEquals(6336, tableAt);
+    assertEquals(6400, tableAt);
 
-    assertFloatsAt(b, 64, m.centroids());
-    assertZeros(b, 64 + 4 * 18, (int) codebooksAt);
+    assertFloatsAt(b, 128, m.centroids());
+    assertZeros(b, 128 + 4 * 18, (int) codebooksAt);
     assertFloatsAt(b, (int) codebooksAt, m.codebooks());
     assertFloatsAt(b, (int) tableAt, m.l2Table());
     // No padding between the last section and the footer.
@@ -144,11 +146,12 @@ class ModelFileTest {
     assertEquals(0, getInt(b, 28), "pqM");
     assertEquals(0, getInt(b, 32), "pqBits");
     assertEquals(0, getInt(b, 36), "flags");
-    assertEquals(64, getLong(b, 40));
+    assertEquals(128, getLong(b, 40));
     assertEquals(0, getLong(b, 48), "no codebooks");
     assertEquals(0, getLong(b, 56), "no table");
-    assertFloatsAt(b, 64, m.centroids());
-    assertFooter(b, 64 + 4 * 21, crc[0]);
+    assertEquals(0, getLong(b, 64), "no graph");
+    assertFloatsAt(b, 128, m.centroids());
+    assertFooter(b, 128 + 4 * 21, crc[0]);
   }
 
   @Test
@@ -178,7 +181,7 @@ class ModelFileTest {
   private static void assertWriteFails(String fragment, Metric metric, int dim, IndexSpec spec,
       float[] centroids, float[] codebooks, float[] table) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
-        TestFiles.write(out -> ModelFile.write(out, metric, dim, spec, centroids, codebooks, table)));
+        TestFiles.write(out -> ModelFile.write(out, metric, dim, spec, centroids, codebooks, table, null)));
     assertTrue(e.getMessage().contains(fragment), e.getMessage());
   }
 

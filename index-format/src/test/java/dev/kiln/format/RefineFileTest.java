@@ -163,7 +163,7 @@ class RefineFileTest {
 
     assertEquals("KILN", asciiAt(b, 0, 4));
     assertEquals("RFIN", asciiAt(b, 4, 4));
-    assertEquals(2, getInt(b, 8), "version");
+    assertEquals(3, getInt(b, 8), "version");
     assertEquals(3, getInt(b, 12), "shard");
     assertEquals(2, getInt(b, 16), "dim");
     assertEquals(0, getInt(b, 20), "encoding float32");
@@ -392,9 +392,9 @@ class RefineFileTest {
   @Test
   void futureVersion() throws IOException {
     assertCorruptMessage(
-        "format version 3 is not supported by this reader (it reads versions 1 to 2; upgrade the"
+        "format version 4 is not supported by this reader (it reads versions 1 to 3; upgrade the"
             + " loader)",
-        withInt(flatSample(), 8, 3));
+        withInt(flatSample(), 8, 4));
   }
 
   @Test

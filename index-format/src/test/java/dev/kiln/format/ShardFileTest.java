@@ -155,7 +155,7 @@ class ShardFileTest {
 
     assertEquals("KILN", asciiAt(b, 0, 4));
     assertEquals("SHRD", asciiAt(b, 4, 4));
-    assertEquals(2, getInt(b, 8), "version");
+    assertEquals(3, getInt(b, 8), "version");
     assertEquals(2, getInt(b, 12), "shard");
     assertEquals(3, getInt(b, 16), "shardCount");
     assertEquals(4, getInt(b, 20), "nlist");

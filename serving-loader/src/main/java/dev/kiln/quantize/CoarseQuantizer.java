@@ -183,8 +183,19 @@ public final class CoarseQuantizer implements CoarseProber {
         off + Math.min(3, last) * stride, panels, t * dim * VectorKernels.PANEL, dim, tile);
   }
 
+  /** The ranking score of centroid {@code c}: ||c||²/2 − q·c for L2, −q·c for inner product. */
+  float score(float[] q, int qOff, int c) {
+    float dot = K.dot(q, qOff, centroids, c * dim, dim);
+    return innerProduct ? -dot : halfNorms[c] - dot;
+  }
+
+  /** The distance {@link #probe} reports for a score: ||q||² + 2 score for L2. */
+  float distance(float score, float queryNorm) {
+    return innerProduct ? score : Math.max(0f, queryNorm + 2 * score);
+  }
+
   @Override
-  public Probe probe(float[] q, int qOff, int nprobe, Probe out) {
+  public Probe probe(float[] q, int qOff, int nprobe, int efSearch, Probe out) {
     float[] dots = out.dots(bias.length);
     dots(q, qOff, dots, 0);
     return select(q, qOff, nprobe, out, dots, 0);
@@ -207,7 +218,7 @@ public final class CoarseQuantizer implements CoarseProber {
    * multiply-add per dimension, in order), so the same lists come out.
    */
   @Override
-  public void probeBlock(float[] queries, int n, int nprobe, Probe[] out) {
+  public void probeBlock(float[] queries, int n, int nprobe, int efSearch, Probe[] out) {
     int width = VectorKernels.PANEL;
     int stride = bias.length;
     for (int i = 0; i < n; i++) {
@@ -270,7 +281,7 @@ public final class CoarseQuantizer implements CoarseProber {
       // exact and the sum rounds monotonically, so the order stays the scores'.
       float qq = K.dot(q, qOff, q, qOff, dim);
       for (int i = 0; i < ranked; i++) {
-        outDist[i] = Math.max(0f, qq + 2 * outDist[i]);
+        outDist[i] = distance(outDist[i], qq);
       }
     }
     return ranked;

@@ -1,5 +1,6 @@
 package dev.kiln.quantize;
 
+import dev.kiln.format.CoarseGraph;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
@@ -16,16 +17,35 @@ public final class IndexModel {
   private final IndexSpec spec;
   private final int dim;
   private final CoarseQuantizer coarse;
+  /** The graph over the centroids, or null. */
+  private final CoarseGraph graph;
+  private final CoarseProber prober;
   private final ProductQuantizer pq;
   /** {@link ProductQuantizer#codewordNorms()} when items store L2 terms, else null. */
   private final float[] norms;
 
   public IndexModel(Metric metric, IndexSpec spec, int dim, float[] centroids, float[] codebooks) {
+    this(metric, spec, dim, centroids, codebooks, null);
+  }
+
+  /**
+   * A model with the HNSW graph over its centroids ({@code graph} non-null only when the spec
+   * has one). Without it, an {@code _HNSW} spec probes by scoring every centroid, which is exact:
+   * the build's encoder assigns that way.
+   */
+  public IndexModel(Metric metric, IndexSpec spec, int dim, float[] centroids, float[] codebooks,
+      CoarseGraph graph) {
     spec.checkDimension(dim);
+    if (graph != null && graph.m() != spec.hnswM()) {
+      throw new IllegalArgumentException("the graph's M " + graph.m() + " is not the spec's ("
+          + spec + ")");
+    }
     this.metric = metric;
     this.spec = spec;
     this.dim = dim;
     this.coarse = new CoarseQuantizer(centroids, spec.nlist(), dim, metric);
+    this.graph = graph;
+    this.prober = graph == null ? coarse : new HnswProber(coarse, graph);
     this.pq =
         spec.encoding() == IndexSpec.Encoding.PQ
             ? new ProductQuantizer(codebooks, dim, spec.pqM())
@@ -34,7 +54,8 @@ public final class IndexModel {
   }
 
   public static IndexModel of(ModelFile f) {
-    return new IndexModel(f.metric(), f.spec(), f.dim(), f.centroids(), f.codebooks());
+    return new IndexModel(f.metric(), f.spec(), f.dim(), f.centroids(), f.codebooks(),
+        f.graph());
   }
 
   public Metric metric() {
@@ -54,11 +75,16 @@ public final class IndexModel {
   }
 
   /**
-   * What search probes lists with: the flat quantizer (every centroid scored). A coarse
-   * quantizer of another kind is chosen here, from the spec.
+   * What search probes lists with: the {@link HnswProber} when the model has a graph over its
+   * centroids, else the flat quantizer (every centroid scored).
    */
   public CoarseProber prober() {
-    return coarse;
+    return prober;
+  }
+
+  /** The HNSW graph over the centroids, or null. */
+  public CoarseGraph graph() {
+    return graph;
   }
 
   /** The product quantizer, or null for Flat. */

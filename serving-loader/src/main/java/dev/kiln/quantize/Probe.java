@@ -16,6 +16,8 @@ public final class Probe {
   final TopK heap = new TopK();
   float[] dots = new float[0];
   final float[] tile = new float[4 * VectorKernels.PANEL];
+  /** {@link HnswProber}'s working space, made on first use. */
+  private HnswProber.Scratch graph;
 
   /** How many lists to scan: at most nprobe and nlist (fewer only for a damaged model). */
   public int size() {
@@ -37,6 +39,13 @@ public final class Probe {
       lists = new long[n];
       dist = new float[n];
     }
+  }
+
+  HnswProber.Scratch graphScratch(int nodes) {
+    if (graph == null || graph.visited.length < nodes) {
+      graph = new HnswProber.Scratch(nodes);
+    }
+    return graph;
   }
 
   float[] dots(int n) {

@@ -181,7 +181,7 @@ public final class KilnIndex implements AutoCloseable {
    * into {@code prepared} ({@link #dim} floats): for items kept next to the index (fresh items).
    */
   public Probe probe(float[] query, SearchParams params, float[] prepared, Probe probe) {
-    return searcher.probe(searcher.prepare(query, prepared), nprobeOf(params), probe);
+    return searcher.probe(searcher.prepare(query, prepared), nprobeOf(params), params, probe);
   }
 
   /**

@@ -11,14 +11,26 @@ package dev.kiln.search;
  * the {@code k * refineFactor} best candidates by their PQ codes and re-ranks them by their
  * stored vectors (Faiss's {@code IndexRefine.k_factor}); other indexes ignore the factor.
  *
+ * <p>On an index whose lists are picked through an HNSW graph over the centroids
+ * ({@code IVF{n}_HNSW{M}}), {@code efSearch} is how many centroids the graph search keeps in its
+ * beam (Faiss's {@code efSearch}; at least nprobe): larger finds the true nearest lists more
+ * often and costs more. 0 derives it from nprobe
+ * ({@link dev.kiln.quantize.HnswProber#defaultEfSearch}); {@link #FLAT_COARSE} skips the graph
+ * and scores every centroid, as an index without a graph does. Other indexes ignore it.
+ *
  * @param nprobe lists to scan, or 0 when {@code targetRecall} is set
  * @param targetRecall recall@k to reach, in (0, 1], or 0 when {@code nprobe} is set
  * @param refineFactor shortlist size, as a multiple of k, that a refine stage re-ranks
  * @param filter which items may be returned, or null for all
+ * @param efSearch the graph search's beam, 0 for the default, or {@link #FLAT_COARSE}
  */
-public record SearchParams(int nprobe, double targetRecall, int refineFactor, IdFilter filter) {
+public record SearchParams(
+    int nprobe, double targetRecall, int refineFactor, IdFilter filter, int efSearch) {
   /** The refine shortlist factor unless one is given: Faiss's benchmarks use 4 as well. */
   public static final int DEFAULT_REFINE_FACTOR = 4;
+
+  /** The {@code efSearch} that bypasses the graph over the centroids: every centroid scored. */
+  public static final int FLAT_COARSE = -1;
 
   public SearchParams {
     if (refineFactor < 1) {
@@ -31,10 +43,14 @@ public record SearchParams(int nprobe, double targetRecall, int refineFactor, Id
       throw new IllegalArgumentException(
           "target recall must be in (0, 1] and comes without an nprobe, got " + targetRecall);
     }
+    if (efSearch < FLAT_COARSE) {
+      throw new IllegalArgumentException(
+          "efSearch must be at least 1 (or 0 for the default), got " + efSearch);
+    }
   }
 
   public SearchParams(int nprobe, double targetRecall) {
-    this(nprobe, targetRecall, DEFAULT_REFINE_FACTOR, null);
+    this(nprobe, targetRecall, DEFAULT_REFINE_FACTOR, null, 0);
   }
 
   public static SearchParams nprobe(int nprobe) {
@@ -43,7 +59,7 @@ public record SearchParams(int nprobe, double targetRecall, int refineFactor, Id
 
   /** These parameters with another refine shortlist factor. */
   public SearchParams withRefineFactor(int factor) {
-    return new SearchParams(nprobe, targetRecall, factor, filter);
+    return new SearchParams(nprobe, targetRecall, factor, filter, efSearch);
   }
 
   /**
@@ -56,6 +72,14 @@ public record SearchParams(int nprobe, double targetRecall, int refineFactor, Id
 
   /** These parameters with {@code filter} (null: none) applied during the scan. */
   public SearchParams withFilter(IdFilter filter) {
-    return new SearchParams(nprobe, targetRecall, refineFactor, filter);
+    return new SearchParams(nprobe, targetRecall, refineFactor, filter, efSearch);
+  }
+
+  /**
+   * These parameters with the graph search's beam {@code ef} (at least 1; 0 for the default,
+   * {@link #FLAT_COARSE} for no graph search).
+   */
+  public SearchParams withEfSearch(int ef) {
+    return new SearchParams(nprobe, targetRecall, refineFactor, filter, ef);
   }
 }

@@ -22,6 +22,8 @@ final class Searcher {
   private final VersionFiles files;
   private final MetricStrategy metric;
   private final CoarseProber coarse;
+  /** Every centroid scored: what {@link SearchParams#FLAT_COARSE} asks for. */
+  private final CoarseProber flatCoarse;
   private final ListScanner scanner;
   /** Null without a refine stage. */
   private final Reranker reranker;
@@ -34,6 +36,7 @@ final class Searcher {
     this.files = files;
     this.metric = MetricStrategy.of(model.metric());
     this.coarse = model.prober();
+    this.flatCoarse = model.coarse();
     this.scanner = ListScanner.of(files, metric);
     this.reranker = Reranker.of(files, metric);
     this.count = files.manifest().count();
@@ -52,14 +55,19 @@ final class Searcher {
   }
 
   /** The lists search scans for a prepared query. */
-  Probe probe(float[] prepared, int nprobe, Probe out) {
-    return coarse.probe(prepared, 0, nprobe, out);
+  Probe probe(float[] prepared, int nprobe, SearchParams params, Probe out) {
+    return coarse(params).probe(prepared, 0, nprobe, params.efSearch(), out);
+  }
+
+  /** The model's prober, or the flat quantizer when the params turn the graph off. */
+  private CoarseProber coarse(SearchParams params) {
+    return params.efSearch() == SearchParams.FLAT_COARSE ? flatCoarse : coarse;
   }
 
   Neighbors search(float[] query, int k, int nprobe, SearchParams params) {
     Scratch s = scratch.get();
     float[] q = prepare(query, s.query);
-    return searchProbed(q, probe(q, nprobe, s.probe), k, params, s);
+    return searchProbed(q, probe(q, nprobe, params, s.probe), k, params, s);
   }
 
   /**
@@ -87,7 +95,7 @@ final class Searcher {
         System.arraycopy(q, 0, rows, i * d, d);
         s.blockCandidates[i].start(shortlist, params.filter());
       }
-      coarse.probeBlock(rows, nb, nprobe, probes);
+      coarse(params).probeBlock(rows, nb, nprobe, params.efSearch(), probes);
       scanner.prepareBlock(s.blockRows, rows, nb, s.blockStates, s.buffers);
       BlockSchedule plan = s.schedule;
       plan.build(probes, nb);

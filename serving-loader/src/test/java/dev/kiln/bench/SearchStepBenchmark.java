@@ -75,13 +75,13 @@ public class SearchStepBenchmark {
   @Benchmark
   public Probe probe() {
     next = (next + 1) % BLOCK;
-    return coarse.probe(queries, next * coarse.dim(), NPROBE, one);
+    return coarse.probe(queries, next * coarse.dim(), NPROBE, 0, one);
   }
 
   /** 64 queries probed together, as batch search does; divide by 64 for the time per query. */
   @Benchmark
   public Probe[] probeBlock64() {
-    coarse.probeBlock(queries, BLOCK, NPROBE, block);
+    coarse.probeBlock(queries, BLOCK, NPROBE, 0, block);
     return block;
   }
 

@@ -28,10 +28,10 @@ class CoarseProberTest {
       for (int i = 0; i < n; i++) {
         block[i] = new Probe();
       }
-      prober.probeBlock(queries, n, nprobe, block);
+      prober.probeBlock(queries, n, nprobe, 0, block);
       Probe single = new Probe();
       for (int i = 0; i < n; i++) {
-        assertSame(single, prober.probe(queries, i * D, nprobe, single));
+        assertSame(single, prober.probe(queries, i * D, nprobe, 0, single));
         float[] q = java.util.Arrays.copyOfRange(queries, i * D, (i + 1) * D);
         long[] lists = new long[NLIST];
         float[] dist = new float[NLIST];

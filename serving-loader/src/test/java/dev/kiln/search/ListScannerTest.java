@@ -59,7 +59,7 @@ class ListScannerTest {
     float[] q = TestIndexes.gaussian(rnd, D);
     strategy.prepareQuery(q, 0, D);
     int nprobe = 2;
-    Probe probe = files.model().prober().probe(q, 0, nprobe, new Probe());
+    Probe probe = files.model().prober().probe(q, 0, nprobe, 0, new Probe());
     boolean[] probed = new boolean[NLIST];
     for (int i = 0; i < probe.size(); i++) {
       probed[probe.list(i)] = true;

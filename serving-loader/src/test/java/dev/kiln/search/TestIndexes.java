@@ -316,7 +316,7 @@ public final class TestIndexes {
       int modelCrc = writeFile(staging, ModelFile.NAME, files,
           out -> ModelFile.write(out, metric, d, spec, model.coarse().centroids(),
               model.pq() == null ? null : model.pq().codebooks(),
-              l2Table ? model.precomputedL2Table() : null));
+              l2Table ? model.precomputedL2Table() : null, model.graph()));
 
       for (int s = 0; s < shards; s++) {
         int shard = s;

@@ -29,6 +29,7 @@ import java.time.Duration;
  *     size; never from the cluster, so every cluster builds the same bytes
  * @param pointsPerCentroid coarse training sample size per list
  * @param kmeansIterations Lloyd iterations for the coarse quantizer
+ * @param coarseTraining flat or two-level coarse k-means, or automatic by nlist
  * @param pqTrainingPoints PQ training sample size
  * @param pqIterations k-means iterations per PQ sub-space
  * @param maxRejectFraction fraction of invalid rows tolerated (they are set aside in
@@ -58,6 +59,7 @@ public record BuildConfig(
     int partitions,
     int pointsPerCentroid,
     int kmeansIterations,
+    CoarseTraining coarseTraining,
     int pqTrainingPoints,
     int pqIterations,
     double maxRejectFraction,
@@ -119,6 +121,9 @@ public record BuildConfig(
       throw new IllegalArgumentException(
           "--max-reject-fraction must be in [0, 1], not " + maxRejectFraction);
     }
+    if (coarseTraining == null) {
+      throw new IllegalArgumentException("a coarse training mode is required");
+    }
     if (onDuplicate == null) {
       throw new IllegalArgumentException("a duplicate-id policy is required");
     }
@@ -143,7 +148,7 @@ public record BuildConfig(
     return new BuildConfig(
         input, output, versionId, spec, metric, DEFAULT_ID_COLUMN, DEFAULT_VECTOR_COLUMN, 0,
         DEFAULT_SEED, 0, 0, DEFAULT_POINTS_PER_LIST, DEFAULT_KMEANS_ITERATIONS,
-        DEFAULT_PQ_TRAIN_POINTS, DEFAULT_PQ_ITERATIONS, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
+        CoarseTraining.AUTO, DEFAULT_PQ_TRAIN_POINTS, DEFAULT_PQ_ITERATIONS, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
   }
 
   public BuildConfig withShards(int n) {
@@ -170,6 +175,10 @@ public record BuildConfig(
       b.pqTrainingPoints = pqTrainingPoints;
       b.pqIterations = pqIterations;
     });
+  }
+
+  public BuildConfig withCoarseTraining(CoarseTraining t) {
+    return edit(b -> b.coarseTraining = t);
   }
 
   public BuildConfig withDim(int d) {
@@ -217,6 +226,7 @@ public record BuildConfig(
     int partitions;
     int pointsPerCentroid;
     int kmeansIterations;
+    CoarseTraining coarseTraining;
     int pqTrainingPoints;
     int pqIterations;
     double maxRejectFraction;
@@ -239,6 +249,7 @@ public record BuildConfig(
       partitions = c.partitions;
       pointsPerCentroid = c.pointsPerCentroid;
       kmeansIterations = c.kmeansIterations;
+      coarseTraining = c.coarseTraining;
       pqTrainingPoints = c.pqTrainingPoints;
       pqIterations = c.pqIterations;
       maxRejectFraction = c.maxRejectFraction;
@@ -250,7 +261,8 @@ public record BuildConfig(
 
     BuildConfig build() {
       return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
-          seed, shards, partitions, pointsPerCentroid, kmeansIterations, pqTrainingPoints,
+          seed, shards, partitions, pointsPerCentroid, kmeansIterations, coarseTraining,
+          pqTrainingPoints,
           pqIterations, maxRejectFraction, onDuplicate, stagingGrace, memoryBudget, evaluation);
     }
   }

@@ -90,11 +90,16 @@ final class ClusterSums implements Serializable {
     }
     int split = splitEmpty(centroids, counts.clone(), spread(), k, dim);
     if (spherical) {
-      for (int c = 0; c < k; c++) {
-        IndexModel.normalize(centroids, c * dim, dim);
-      }
+      normalizeRows(centroids, k, dim);
     }
     return split;
+  }
+
+  /** Scales each of the k rows to unit length: spherical k-means's centroids. */
+  static void normalizeRows(float[] centroids, int k, int dim) {
+    for (int c = 0; c < k; c++) {
+      IndexModel.normalize(centroids, c * dim, dim);
+    }
   }
 
   /** Empty clusters this step leaves (before any split). */

@@ -2,7 +2,6 @@ package dev.kiln.job.train;
 
 import dev.kiln.format.Metric;
 import dev.kiln.quantize.CoarseQuantizer;
-import dev.kiln.quantize.IndexModel;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -25,7 +24,8 @@ public final class DistributedKMeans {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedKMeans.class);
 
   /** Trained centroids, the last iteration's cluster sizes and objective. */
-  public record Result(float[] centroids, long[] sizes, double objective, int iterations) {}
+  public record Result(float[] centroids, long[] sizes, double objective, int iterations)
+      implements java.io.Serializable {}
 
   private DistributedKMeans() {}
 
@@ -40,9 +40,7 @@ public final class DistributedKMeans {
     boolean spherical = metric != Metric.L2;
     float[] centroids = init.clone();
     if (spherical) {
-      for (int c = 0; c < k; c++) {
-        IndexModel.normalize(centroids, c * dim, dim);
-      }
+      ClusterSums.normalizeRows(centroids, k, dim);
     }
     ClusterSums stats = null;
     for (int it = 0; it < iterations; it++) {
