@@ -4,11 +4,13 @@ rule below names; kernels (PanamaKernels, ScalarKernels) and TopK name no stage 
 their time goes to whoever called them. Only threads that ran a search are counted."""
 import collections
 import json
+import os
 import sys
 
 # (class suffix, method or None for any) -> stage; first match from the leaf wins.
 RULES = [
     ("quantize.CoarseQuantizer", None, "coarse"),
+    ("quantize.HnswProber", None, "coarse"),
     ("quantize.ProductQuantizer", "innerProductTable", "tables"),
     ("quantize.ProductQuantizer", "l2Table", "tables"),
     ("quantize.MetricStrategy", "signQueryTable", "tables"),
@@ -73,7 +75,7 @@ def main(path):
     print(f"{'stage':<10} {'share':>6}  hottest leaf methods")
     for st in ORDER:
         if searching[st]:
-            tops = sorted(((n, m) for (s, m), n in leaf.items() if s == st), reverse=True)[:3]
+            tops = sorted(((n, m) for (s, m), n in leaf.items() if s == st), reverse=True)[:int(os.environ.get("KILN_TOP_LEAVES", "3"))]
             hot = ", ".join(f"{m} {100 * n / total:.0f}%" for n, m in tops)
             print(f"{st:<10} {100 * searching[st] / total:5.1f}%  {hot}")
 

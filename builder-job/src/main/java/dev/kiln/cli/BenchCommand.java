@@ -47,6 +47,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--work", description = "Working directory (default: a new temporary one).") Path work;
   @Option(names = "--seed", defaultValue = BuildConfig.DEFAULT_SEED_TEXT, description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
   @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT, description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
+  @Option(names = "--exact-assignment", description = "Assign items by every centroid even through an HNSW quantizer.") boolean exactAssignment;
   @Option(names = "--coarse-training", defaultValue = "auto", description = "Coarse k-means: auto, flat or two-level (default: ${DEFAULT-VALUE}).") String coarseTraining;
   @Option(names = "--master", description = "Spark master (default: local[*]).") String master;
   @Option(names = "--threads", defaultValue = "0",
@@ -102,6 +103,7 @@ final class BenchCommand implements Callable<Integer> {
           .withTraining(seed, pointsPerList, BuildConfig.DEFAULT_KMEANS_ITERATIONS,
               BuildConfig.DEFAULT_PQ_TRAIN_POINTS, BuildConfig.DEFAULT_PQ_ITERATIONS)
           .withCoarseTraining(CoarseTraining.parse(coarseTraining))
+          .withExactAssignment(exactAssignment)
           .withEvaluation(eval);
       built = new KilnBuildJob(spark.spark(), cfg).run();
     }

@@ -140,6 +140,12 @@ final class BuildCommand implements Callable<Integer> {
             + CoarseTraining.AUTO_TWO_LEVEL_NLIST_TEXT + " lists (default: ${DEFAULT-VALUE}).")
     String coarseTraining;
 
+    @Option(names = "--exact-assignment",
+        description = "With an HNSW coarse quantizer (IVF{n}_HNSW{M}), assign items to lists by"
+            + " scoring every centroid instead of searching the graph (slower at large nlist;"
+            + " see the README).")
+    boolean exactAssignment;
+
     @Option(names = "--pq-train-points", defaultValue = BuildConfig.DEFAULT_PQ_TRAIN_POINTS_TEXT, description = "PQ training sample (default: ${DEFAULT-VALUE}).")
     int pqTrainPoints;
 
@@ -224,6 +230,7 @@ final class BuildCommand implements Callable<Integer> {
           .withPartitions(partitions)
           .withTraining(seed, pointsPerList, kmeansIterations, pqTrainPoints, pqIterations)
           .withCoarseTraining(named("--coarse-training", () -> CoarseTraining.parse(coarseTraining)))
+          .withExactAssignment(exactAssignment)
           .withMaxRejectFraction(maxRejectFraction)
           .withOnDuplicate(onDuplicatePolicy())
           .withStagingGrace(stagingGrace)

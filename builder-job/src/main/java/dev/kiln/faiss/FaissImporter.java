@@ -202,8 +202,9 @@ public final class FaissImporter {
     IndexModel model = new IndexModel(ivf.metric(), spec, d, ivf.centroids(), ivf.codebooks());
     int modelCrc;
     try (FormatOutput out = pub.create(ModelFile.NAME)) {
+      // No L2 table, as a build writes none: the shards carry the items' L2 terms.
       modelCrc = ModelFile.write(out, ivf.metric(), d, spec, ivf.centroids(), ivf.codebooks(),
-          model.precomputedL2Table(), null);
+          null, null);
       pub.record(ModelFile.NAME, out.position(), modelCrc);
     }
     timings.put("write.model", (System.nanoTime() - t) / 1e9);

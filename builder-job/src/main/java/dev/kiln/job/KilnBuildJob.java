@@ -190,14 +190,16 @@ public final class KilnBuildJob {
       int modelCrc;
       long modelBytes;
       try (FormatOutput out = pub.create(ModelFile.NAME)) {
+        // No precomputed L2 table: shards carry each item's L2 term (format version 2 on), and
+        // the table (nlist x M x 256 floats, 1 GiB at IVF65536,PQ16) only served older shards.
         modelCrc = ModelFile.write(out, cfg.metric(), dim, spec.base(), coarse.centroids(),
-            codebooks, model.precomputedL2Table(), graph);
+            codebooks, null, graph);
         modelBytes = out.position();
       }
       pub.record(ModelFile.NAME, modelBytes, modelCrc);
 
       timer.start("encode");
-      Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model, sq8));
+      Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model, cfg.exactAssignment(), sq8));
       encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
       ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());
 

@@ -159,7 +159,8 @@ class KilnBuildJobTest {
         total += K;
       }
     }
-    // The default beam (32 at nprobe 4) over 64 centroids almost always finds the same 4.
+    // The default beam (16 at nprobe 4) over 64 centroids almost always finds the same 4:
+    // measured 400 and 398 results of 400 (l2, cosine).
     assertTrue(same >= 0.95 * total, "results shared with the flat coarse scan: " + same);
   }
 

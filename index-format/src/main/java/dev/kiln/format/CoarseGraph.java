@@ -155,6 +155,31 @@ public final class CoarseGraph {
     return FileFormat.align(offset);
   }
 
+  /**
+   * The section on its own, as {@link #fromBytes} reads it: how a build ships the graph to the
+   * tasks that assign items through it.
+   */
+  public byte[] toBytes() {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream((int) bytes());
+    try (FormatOutput out = new FormatOutput(bytes)) {
+      write(out);
+      out.flush();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // in memory: cannot happen
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Reads {@link #toBytes}'s output for a model of {@code nlist} lists, checking it. */
+  public static CoarseGraph fromBytes(byte[] section, int nlist) {
+    try {
+      return read(ByteBuffer.wrap(section).order(ByteOrder.LITTLE_ENDIAN), "coarse graph", 0,
+          section.length, nlist);
+    } catch (CorruptIndexException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
   /** Writes the section at the current position, which must be a multiple of 64. */
   void write(FormatOutput out) throws IOException {
     long start = out.position();

@@ -135,6 +135,12 @@ public final class FormatOutput implements AutoCloseable {
     }
   }
 
+  /** Writes out what is buffered (not the footer): for content that is not a whole file. */
+  public void flush() throws IOException {
+    flushBuffer();
+    out.flush();
+  }
+
   @Override
   public void close() throws IOException {
     out.close();

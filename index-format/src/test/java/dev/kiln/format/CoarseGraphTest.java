@@ -109,6 +109,14 @@ class CoarseGraphTest {
   }
 
   @Test
+  void theSectionAloneRoundTrips() {
+    CoarseGraph g = ring();
+    byte[] section = g.toBytes();
+    assertEquals(g, CoarseGraph.fromBytes(section, NODES));
+    assertThrows(IllegalArgumentException.class, () -> CoarseGraph.fromBytes(section, NODES + 1));
+  }
+
+  @Test
   void aModelWithoutGraphHasNone() throws IOException {
     byte[] b = TestFiles.write(out -> ModelFile.write(out, Metric.L2, DIM, IndexSpec.flat(NODES),
         new float[NODES * DIM], null, null, null));

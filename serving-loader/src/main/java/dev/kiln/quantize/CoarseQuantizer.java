@@ -189,6 +189,21 @@ public final class CoarseQuantizer implements CoarseProber {
     return innerProduct ? -dot : halfNorms[c] - dot;
   }
 
+  /** {@link #score} of the {@code n} centroids in {@code ids}, into {@code out}. */
+  void scores(float[] q, int qOff, int[] ids, int n, float[] out) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+      K.dot4(q, qOff, centroids, ids[i] * dim, ids[i + 1] * dim, ids[i + 2] * dim,
+          ids[i + 3] * dim, dim, out, i);
+    }
+    for (; i < n; i++) {
+      out[i] = K.dot(q, qOff, centroids, ids[i] * dim, dim);
+    }
+    for (int j = 0; j < n; j++) {
+      out[j] = innerProduct ? -out[j] : halfNorms[ids[j]] - out[j];
+    }
+  }
+
   /** The distance {@link #probe} reports for a score: ||q||² + 2 score for L2. */
   float distance(float score, float queryNorm) {
     return innerProduct ? score : Math.max(0f, queryNorm + 2 * score);

@@ -30,12 +30,13 @@ public final class HnswProber implements CoarseProber {
   }
 
   /**
-   * efSearch when the caller gives none: twice nprobe, at least 32. Faiss searches with
-   * max(16, nprobe); a wider beam costs little next to the list scan and keeps recall within
-   * reach of the flat quantizer's (measured in docs/DESIGN.md, "Coarse graph").
+   * efSearch when the caller gives none: max(16, nprobe), as Faiss searches its HNSW quantizer
+   * (efSearch 16, widened to the nprobe asked for). Measured on synth-1m-128 IVF16384_HNSW32: at
+   * nprobe 16, recall@10 0.0004 below the flat scan's and 1.3-1.5x the QPS of a beam of 32
+   * (README, "Coarse graph").
    */
   public static int defaultEfSearch(int nprobe) {
-    return Math.max(32, 2 * nprobe);
+    return Math.max(16, nprobe);
   }
 
   @Override
@@ -51,7 +52,7 @@ public final class HnswProber implements CoarseProber {
   public Probe probe(float[] q, int qOff, int nprobe, int efSearch, Probe out) {
     int p = Math.min(nprobe, flat.nlist());
     int ef = Math.max(p, efSearch > 0 ? efSearch : defaultEfSearch(p));
-    Scratch s = out.graphScratch(flat.nlist());
+    Scratch s = out.graphScratch(flat.nlist(), graph.degree(0));
     int entry = descend(q, qOff, s);
     int found = beam(q, qOff, entry, ef, s);
     int n = Math.min(p, found);
@@ -113,20 +114,28 @@ public final class HnswProber implements CoarseProber {
       if (d > results.threshold()) {
         break; // the nearest unexpanded candidate is farther than the ef-th best: done
       }
+      // Collect the unvisited neighbours first, then score them four rows at a time
+      // (VectorKernels.dot4: q read once, four scattered rows in flight; 78 ns against 158 ns
+      // for four dot calls on rows scattered over 16,384 centroids of d = 128, JMH
+      // KernelBenchmark.scattered*), apart from the visit checks and heap updates.
       int row = graph.row(0, c);
+      int fresh = 0;
       for (int j = 0; j < degree; j++) {
         int nb = graph.neighbour(0, row + j);
         if (nb < 0) {
           break;
         }
-        if (visited[nb] == stamp) {
-          continue;
+        if (visited[nb] != stamp) {
+          visited[nb] = stamp;
+          s.fresh[fresh++] = nb;
         }
-        visited[nb] = stamp;
-        float dn = flat.score(q, qOff, nb);
+      }
+      flat.scores(q, qOff, s.fresh, fresh, s.freshScores);
+      for (int i = 0; i < fresh; i++) {
+        float dn = s.freshScores[i];
         if (dn <= results.threshold()) {
-          results.offer(dn, nb);
-          s.push(dn, nb);
+          results.offer(dn, s.fresh[i]);
+          s.push(dn, s.fresh[i]);
         }
       }
     }
@@ -163,8 +172,14 @@ public final class HnswProber implements CoarseProber {
     long[] ids = new long[0];
     float entryScore;
 
-    Scratch(int nodes) {
+    /** A row's unvisited neighbours and their scores. */
+    final int[] fresh;
+    final float[] freshScores;
+
+    Scratch(int nodes, int degree) {
       visited = new int[nodes];
+      fresh = new int[degree];
+      freshScores = new float[degree];
     }
 
     int nextStamp() {

@@ -41,9 +41,9 @@ public final class Probe {
     }
   }
 
-  HnswProber.Scratch graphScratch(int nodes) {
-    if (graph == null || graph.visited.length < nodes) {
-      graph = new HnswProber.Scratch(nodes);
+  HnswProber.Scratch graphScratch(int nodes, int degree) {
+    if (graph == null || graph.visited.length < nodes || graph.fresh.length < degree) {
+      graph = new HnswProber.Scratch(nodes, degree);
     }
     return graph;
   }

@@ -124,7 +124,7 @@ final class FreshItems {
     float[] v = vector.clone();
     MetricStrategy.of(metric).prepareQuery(v, 0, dim);
     System.arraycopy(v, 0, vectors, slot * dim, dim);
-    lists[slot] = model.coarse().assign(v);
+    lists[slot] = model.assign(v);
     if (stringIds) {
       keys[slot] = (String) id;
     } else {
@@ -165,7 +165,7 @@ final class FreshItems {
     if (next != model) {
       model = next;
       if (size > 0) {
-        model.coarse().assign(vectors, size, lists, null);
+        model.assign(vectors, size, lists, false);
       }
     }
     mask = new ConcurrentHashMap<>();

@@ -9,6 +9,15 @@ import java.nio.ByteBuffer;
 final class ScalarKernels implements VectorKernels {
 
   @Override
+  public void dot4(float[] q, int qOff, float[] m, int o0, int o1, int o2, int o3, int len,
+      float[] out, int outOff) {
+    out[outOff] = dot(q, qOff, m, o0, len);
+    out[outOff + 1] = dot(q, qOff, m, o1, len);
+    out[outOff + 2] = dot(q, qOff, m, o2, len);
+    out[outOff + 3] = dot(q, qOff, m, o3, len);
+  }
+
+  @Override
   public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     int i = 0;

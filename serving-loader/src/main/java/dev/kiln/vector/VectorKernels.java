@@ -12,6 +12,15 @@ public interface VectorKernels {
   /** Sum of a[aOff+i] * b[bOff+i] for i in [0, len). */
   float dot(float[] a, int aOff, float[] b, int bOff, int len);
 
+  /**
+   * {@link #dot(float[], int, float[], int, int)} of {@code q} with four rows of {@code m} at
+   * offsets {@code o0 .. o3}, into {@code out[outOff .. outOff + 3]}: bit for bit four calls of
+   * {@code dot(q, qOff, m, o, len)}, with {@code q} read once and four independent rows in
+   * flight. The HNSW walk over the centroids scores a node's scattered neighbours this way.
+   */
+  void dot4(float[] q, int qOff, float[] m, int o0, int o1, int o2, int o3, int len,
+      float[] out, int outOff);
+
   /** Sum of (a[aOff+i] - b[bOff+i])^2 for i in [0, len). */
   float squareDistance(float[] a, int aOff, float[] b, int bOff, int len);
 

@@ -120,8 +120,10 @@ class HnswProberTest {
       }
     }
     double recall = (double) found / (n * nprobe);
-    // Measured 1.0 on this data: the floor only allows a different but sound walk.
-    assertTrue(recall >= 0.95, "lists found of the 16 nearest: " + recall);
+    // The default beam is nprobe itself here (16, as Faiss): measured 0.936 on these 12-d
+    // Gaussians over a plain k-NN graph (a beam of 32 found all of them); real centroids and
+    // HNSW graphs do better (CoarseGraphBuilderTest).
+    assertTrue(recall >= 0.9, "lists found of the 16 nearest: " + recall);
   }
 
   @Test
@@ -149,7 +151,8 @@ class HnswProberTest {
     assertSame(withoutGraph.coarse(), withoutGraph.prober(), "no graph: every centroid scored");
     assertThrows(IllegalArgumentException.class,
         () -> new IndexModel(Metric.L2, IndexSpec.flat(nlist).withHnsw(4), D, centroids, null, g));
-    assertEquals(32, HnswProber.defaultEfSearch(1));
-    assertEquals(128, HnswProber.defaultEfSearch(64));
+    assertEquals(16, HnswProber.defaultEfSearch(1));
+    assertEquals(16, HnswProber.defaultEfSearch(16));
+    assertEquals(64, HnswProber.defaultEfSearch(64));
   }
 }

@@ -92,6 +92,30 @@ class VectorKernelsTest {
     return s;
   }
 
+  /** Four rows at once, bit for bit the one-row kernel's, at lengths around the lane counts. */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void dot4EqualsFourDotsBitForBit(VectorKernels k) {
+    Random rnd = new Random(17);
+    for (int len : new int[] {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 49, 64, 128, 130, 784}) {
+      float[] q = values(rnd, len + 3);
+      float[] m = values(rnd, 9 * len + 2);
+      int[] rows = {2 + 4 * len, 1, 2 + len * 8, 2 + 4 * len}; // any rows, repeats allowed
+      float[] out = new float[6];
+      Arrays.fill(out, SENTINEL);
+      k.dot4(q, 3, m, rows[0], rows[1], rows[2], rows[3], len, out, 1);
+      assertEquals(SENTINEL, out[0], "dot4 wrote before outOff");
+      assertEquals(SENTINEL, out[5], "dot4 wrote past outOff + 3");
+      for (int r = 0; r < 4; r++) {
+        assertEquals(Float.floatToRawIntBits(k.dot(q, 3, m, rows[r], len)),
+            Float.floatToRawIntBits(out[1 + r]), "len " + len + ", row " + r);
+        float[] x = Arrays.copyOfRange(q, 3, 3 + len);
+        float[] y = Arrays.copyOfRange(m, rows[r], rows[r] + len);
+        assertNear(TestIndexes.dot(x, 0, y, 0, len), absDot(x, y), out[1 + r], "dot4 len " + len);
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void dots4x64MultipliesFourPointsWithATransposedPanel(VectorKernels k) {

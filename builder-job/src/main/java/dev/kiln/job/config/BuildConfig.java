@@ -30,6 +30,8 @@ import java.time.Duration;
  * @param pointsPerCentroid coarse training sample size per list
  * @param kmeansIterations Lloyd iterations for the coarse quantizer
  * @param coarseTraining flat or two-level coarse k-means, or automatic by nlist
+ * @param exactAssignment assign items to lists by scoring every centroid even when the index has
+ *     an HNSW graph over them (which is faster, and what fresh items in the loader use)
  * @param pqTrainingPoints PQ training sample size
  * @param pqIterations k-means iterations per PQ sub-space
  * @param maxRejectFraction fraction of invalid rows tolerated (they are set aside in
@@ -60,6 +62,7 @@ public record BuildConfig(
     int pointsPerCentroid,
     int kmeansIterations,
     CoarseTraining coarseTraining,
+    boolean exactAssignment,
     int pqTrainingPoints,
     int pqIterations,
     double maxRejectFraction,
@@ -148,7 +151,7 @@ public record BuildConfig(
     return new BuildConfig(
         input, output, versionId, spec, metric, DEFAULT_ID_COLUMN, DEFAULT_VECTOR_COLUMN, 0,
         DEFAULT_SEED, 0, 0, DEFAULT_POINTS_PER_LIST, DEFAULT_KMEANS_ITERATIONS,
-        CoarseTraining.AUTO, DEFAULT_PQ_TRAIN_POINTS, DEFAULT_PQ_ITERATIONS, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
+        CoarseTraining.AUTO, false, DEFAULT_PQ_TRAIN_POINTS, DEFAULT_PQ_ITERATIONS, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
   }
 
   public BuildConfig withShards(int n) {
@@ -179,6 +182,10 @@ public record BuildConfig(
 
   public BuildConfig withCoarseTraining(CoarseTraining t) {
     return edit(b -> b.coarseTraining = t);
+  }
+
+  public BuildConfig withExactAssignment(boolean exact) {
+    return edit(b -> b.exactAssignment = exact);
   }
 
   public BuildConfig withDim(int d) {
@@ -227,6 +234,7 @@ public record BuildConfig(
     int pointsPerCentroid;
     int kmeansIterations;
     CoarseTraining coarseTraining;
+    boolean exactAssignment;
     int pqTrainingPoints;
     int pqIterations;
     double maxRejectFraction;
@@ -250,6 +258,7 @@ public record BuildConfig(
       pointsPerCentroid = c.pointsPerCentroid;
       kmeansIterations = c.kmeansIterations;
       coarseTraining = c.coarseTraining;
+      exactAssignment = c.exactAssignment;
       pqTrainingPoints = c.pqTrainingPoints;
       pqIterations = c.pqIterations;
       maxRejectFraction = c.maxRejectFraction;
@@ -262,7 +271,7 @@ public record BuildConfig(
     BuildConfig build() {
       return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
           seed, shards, partitions, pointsPerCentroid, kmeansIterations, coarseTraining,
-          pqTrainingPoints,
+          exactAssignment, pqTrainingPoints,
           pqIterations, maxRejectFraction, onDuplicate, stagingGrace, memoryBudget, evaluation);
     }
   }

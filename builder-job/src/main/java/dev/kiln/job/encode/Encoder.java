@@ -16,7 +16,8 @@ import org.apache.spark.broadcast.Broadcast;
 /**
  * Assigns every item to its list and encodes it, on the executors, with the broadcast model:
  * the same {@link IndexModel} code the loader searches with. Items are taken in batches so the
- * coarse assignment runs the blocked kernel. Each item's code is followed by its L2 term
+ * coarse assignment runs the blocked kernel; with a graph over the centroids they are assigned
+ * through it instead (unless the build asks for exact assignment). Each item's code is followed by its L2 term
  * (float32 little-endian, when {@link IndexModel#termBytes()} is 4) and with a refine stage by
  * its refine vector (float32 little-endian, or SQ8), which the shard writer splits off.
  */
@@ -34,7 +35,7 @@ public final class Encoder {
       JavaRDD<Item> items, Broadcast<ModelBroadcast> model, int shards) {
     return items.mapPartitions(it -> {
       ModelBroadcast m = model.value();
-      return new Batches(it, m.model(), m.spec().refine(), m.sq8(), shards);
+      return new Batches(it, m.model(), m.exactAssignment(), m.spec().refine(), m.sq8(), shards);
     });
   }
 
@@ -42,6 +43,7 @@ public final class Encoder {
   private static final class Batches implements Iterator<EncodedItem> {
     private final Iterator<Item> in;
     private final IndexModel model;
+    private final boolean exact;
     private final IndexSpec.Refine refine;
     private final ScalarQuantizer sq8;
     private final int shards;
@@ -55,10 +57,11 @@ public final class Encoder {
     private final List<Item> pending;
     private int next;
 
-    Batches(Iterator<Item> in, IndexModel model, IndexSpec.Refine refine, ScalarQuantizer sq8,
-        int shards) {
+    Batches(Iterator<Item> in, IndexModel model, boolean exact, IndexSpec.Refine refine,
+        ScalarQuantizer sq8, int shards) {
       this.in = in;
       this.model = model;
+      this.exact = exact;
       this.refine = refine;
       this.sq8 = sq8;
       this.shards = shards;
@@ -87,7 +90,7 @@ public final class Encoder {
       if (pending.isEmpty()) {
         return false;
       }
-      model.coarse().assign(batch, pending.size(), lists, null);
+      model.assign(batch, pending.size(), lists, exact);
       model.encodeBatch(batch, pending.size(), lists, codes, residuals);
       if (model.termBytes() > 0) {
         model.l2Terms(codes, pending.size(), lists, terms);

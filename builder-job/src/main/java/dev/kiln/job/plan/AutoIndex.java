@@ -21,9 +21,10 @@ import java.util.Locale;
  *       (see the README's study), so "largest code that fits" is "best recall for the bytes".
  * </ul>
  *
- * The estimate counts what the files hold: per item its code and an 8-byte id, the centroids,
- * and for PQ the codebooks and, for L2, the precomputed table (nlist·m·256 floats), which for
- * small N outweighs the codes.
+ * The estimate counts what the files hold: per item its code, an 8-byte id, for PQ under L2 its
+ * 4-byte L2 term, and any refine vector; the centroids and, for PQ, the codebooks. (Until format
+ * version 3 the model also held the precomputed L2 table, nlist·m·256 floats, which for small
+ * N outweighed the codes; hence the search over half of nlist below.)
  */
 public final class AutoIndex {
   public static final int MAX_NLIST = 65_536;
@@ -39,9 +40,9 @@ public final class AutoIndex {
     if (budgetBytes <= 0 || bytes(flat, n, dim, metric) <= budgetBytes) {
       return flat;
     }
-    // The largest code that fits, at nlist or at half of it: for L2 the precomputed table
-    // (nlist·m·256 floats) can outweigh the codes, and halving nlist then buys a larger code,
-    // which measured more recall for the bytes than more lists did (README).
+    // The largest code that fits, at nlist or at half of it: halving nlist frees the
+    // centroids' bytes, which can buy a larger code, and a larger code measured more recall for
+    // the bytes than more lists did (README).
     IndexSpec best = null;
     for (int lists : nlist > 1 ? new int[] {nlist, nlist / 2} : new int[] {nlist}) {
       IndexSpec pq = largestPq(n, dim, metric, budgetBytes, lists);
@@ -84,16 +85,14 @@ public final class AutoIndex {
     return Math.min(p, MAX_NLIST);
   }
 
-  /** Bytes a serving node maps for this index: codes and ids, centroids, codebooks, table. */
+  /** Bytes a serving node maps for this index: codes, ids and terms, centroids, codebooks. */
   public static long bytes(IndexSpec spec, long n, int dim, Metric metric) {
-    long centroids = (long) spec.nlist() * dim * Float.BYTES;
-    long perItem = spec.codeSize(dim) + Long.BYTES + spec.refine().bytesPerVector(dim);
-    long model = centroids;
-    if (spec.encoding() == IndexSpec.Encoding.PQ) {
+    boolean pq = spec.encoding() == IndexSpec.Encoding.PQ;
+    long perItem = spec.codeSize(dim) + Long.BYTES + spec.refine().bytesPerVector(dim)
+        + (pq && metric == Metric.L2 ? Float.BYTES : 0);
+    long model = (long) spec.nlist() * dim * Float.BYTES;
+    if (pq) {
       model += (long) ProductQuantizer.KSUB * dim * Float.BYTES;
-      if (metric == Metric.L2) {
-        model += (long) spec.nlist() * spec.pqM() * ProductQuantizer.KSUB * Float.BYTES;
-      }
     }
     return n * perItem + model;
   }

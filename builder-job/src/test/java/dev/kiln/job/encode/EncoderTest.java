@@ -9,6 +9,7 @@ import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ShardHash;
 import dev.kiln.job.read.Item;
+import dev.kiln.job.train.CoarseGraphBuilder;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.ScalarQuantizer;
@@ -66,9 +67,14 @@ class EncoderTest {
 
   private static List<EncodedItem> encode(SparkSession spark, List<Item> items, IndexModel m,
       ScalarQuantizer sq8, int shards) {
+    return encode(spark, items, m, false, sq8, shards);
+  }
+
+  private static List<EncodedItem> encode(SparkSession spark, List<Item> items, IndexModel m,
+      boolean exact, ScalarQuantizer sq8, int shards) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<Item> rdd = jsc.parallelize(items, 2);
-    return Encoder.encode(rdd, jsc.broadcast(ModelBroadcast.of(m, sq8)), shards).collect();
+    return Encoder.encode(rdd, jsc.broadcast(ModelBroadcast.of(m, exact, sq8)), shards).collect();
   }
 
   private static void assertSameAsDriver(IndexModel m, List<Item> items, List<EncodedItem> got,
@@ -80,7 +86,7 @@ class EncoderTest {
       EncodedItem e = got.get(i); // mapPartitions keeps the order of the items
       assertEquals(it.id(), e.id());
       assertEquals(it.key(), e.key());
-      int list = m.coarse().assign(it.vector());
+      int list = m.assign(it.vector());
       assertEquals(list, e.list(), "list of item " + i);
       byte[] code = new byte[m.codeSize()];
       m.encode(it.vector(), 0, list, code, new float[DIM]);
@@ -168,15 +174,43 @@ class EncoderTest {
     }
   }
 
+  /**
+   * IVF400_HNSW4: the executors assign through the broadcast graph exactly as the driver's
+   * model does (the loader's fresh items too), and with exact assignment by every centroid;
+   * the two mostly agree.
+   */
+  @Test
+  void itemsAreAssignedThroughTheGraphUnlessExact(SparkSession spark) {
+    int nlist = 400;
+    float[] centroids = gaussian(new Random(5), nlist * DIM);
+    IndexSpec spec = IndexSpec.flat(nlist).withHnsw(4);
+    IndexModel m = new IndexModel(Metric.L2, spec, DIM, centroids, null,
+        CoarseGraphBuilder.build(centroids, nlist, DIM, Metric.L2, 4, 1));
+    List<Item> items = items(false);
+    List<EncodedItem> viaGraph = encode(spark, items, m, false, null, 1);
+    List<EncodedItem> exact = encode(spark, items, m, true, null, 1);
+    int same = 0;
+    for (int i = 0; i < items.size(); i++) {
+      float[] v = items.get(i).vector();
+      assertEquals(m.assign(v), viaGraph.get(i).list(), "graph list of item " + i);
+      assertEquals(m.coarse().assign(v), exact.get(i).list(), "exact list of item " + i);
+      same += viaGraph.get(i).list() == exact.get(i).list() ? 1 : 0;
+    }
+    // A beam of 64 over 400 centroids of 8 dimensions: measured 700 of 700 the same.
+    assertTrue(same >= 0.97 * items.size(), "same list as the exact assignment: " + same);
+    assertArrayEquals(m.graph().toBytes(), ModelBroadcast.of(m, false, null).model().graph()
+        .toBytes(), "the broadcast carries the graph");
+  }
+
   @Test
   void theBroadcastRebuildsTheSameModel() {
     IndexModel m = model(Metric.COSINE, IndexSpec.pq(NLIST, 4), 6);
-    ModelBroadcast b = ModelBroadcast.of(m, null);
+    ModelBroadcast b = ModelBroadcast.of(m, false, null);
     IndexModel again = b.model();
     assertEquals(m.spec(), again.spec());
     assertEquals(Metric.COSINE, again.metric());
     assertArrayEquals(m.coarse().centroids(), again.coarse().centroids());
     assertArrayEquals(m.pq().codebooks(), again.pq().codebooks());
-    assertNull(ModelBroadcast.of(model(Metric.L2, IndexSpec.flat(NLIST), 6), null).codebooks());
+    assertNull(ModelBroadcast.of(model(Metric.L2, IndexSpec.flat(NLIST), 6), false, null).codebooks());
   }
 }

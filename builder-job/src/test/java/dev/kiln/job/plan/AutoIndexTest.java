@@ -52,15 +52,16 @@ class AutoIndexTest {
         }
       }
     }
-    // Fashion-MNIST in 16 MiB: IVF1024 leaves room for PQ8 only (its L2 table is 1 MiB per
-    // code byte); IVF512 fits PQ16, which measured 0.570 recall@10 at nprobe 16 against 0.498.
-    assertEquals(IndexSpec.pq(512, 16), AutoIndex.choose(60_000, 784, Metric.L2, 16L << 20));
-    // The L2 table is counted: without it (ip) the same budget buys more.
-    assertTrue(AutoIndex.choose(60_000, 784, Metric.IP, 40L << 20).pqM()
-        > AutoIndex.choose(60_000, 784, Metric.L2, 40L << 20).pqM());
-    // 1M x 128: 96 MiB holds IVF4096,PQ16 (93.5 MB); 192 MiB PQ32 at either nlist, so 4096.
-    assertEquals(IndexSpec.pq(4096, 16), AutoIndex.choose(1_000_000, 128, Metric.L2, 96L << 20));
-    assertEquals(IndexSpec.pq(4096, 32), AutoIndex.choose(1_000_000, 128, Metric.L2, 192L << 20));
+    // Fashion-MNIST in 16 MiB: 4 MB of centroids and codebooks leave 212 bytes an item, so
+    // PQ196 (196 code bytes, an 8-byte id, a 4-byte L2 term) at IVF1024.
+    assertEquals(IndexSpec.pq(1024, 196), AutoIndex.choose(60_000, 784, Metric.L2, 16L << 20));
+    // The L2 term is counted: 4 bytes an item under l2, none under ip.
+    assertEquals(60_000L * 4, AutoIndex.bytes(IndexSpec.pq(1024, 16), 60_000, 784, Metric.L2)
+        - AutoIndex.bytes(IndexSpec.pq(1024, 16), 60_000, 784, Metric.IP));
+    // 1M x 128: 32 MiB holds IVF4096,PQ16 (30.2 MB); 48 MiB PQ32 (46.2 MB) at either nlist,
+    // so 4096.
+    assertEquals(IndexSpec.pq(4096, 16), AutoIndex.choose(1_000_000, 128, Metric.L2, 32L << 20));
+    assertEquals(IndexSpec.pq(4096, 32), AutoIndex.choose(1_000_000, 128, Metric.L2, 48L << 20));
   }
 
   @Test
