@@ -64,6 +64,22 @@ class AutoIndexTest {
     assertEquals(IndexSpec.pq(4096, 32), AutoIndex.choose(1_000_000, 128, Metric.L2, 48L << 20));
   }
 
+  /** From 16,384 lists (about 10M vectors) the centroids get an HNSW graph, counted in bytes. */
+  @Test
+  void largeNlistGetsTheHnswCoarseQuantizer() {
+    assertEquals(IndexSpec.flat(4096), AutoIndex.choose(1_000_000, 128, Metric.L2, 0));
+    assertEquals(IndexSpec.flat(16_384).withHnsw(32),
+        AutoIndex.choose(10_000_000, 128, Metric.L2, 0));
+    assertEquals(IndexSpec.flat(65_536).withHnsw(32),
+        AutoIndex.choose(1_000_000_000, 128, Metric.L2, 0));
+    IndexSpec pq = IndexSpec.pq(16_384, 16);
+    assertEquals(16_384L * 64 * 4,
+        AutoIndex.bytes(pq.withHnsw(32), 10_000_000, 128, Metric.L2)
+            - AutoIndex.bytes(pq, 10_000_000, 128, Metric.L2), "level 0 of the graph");
+    // 10M x 128 in 320 MiB: PQ16 with its graph fits (288.5 MB + 4.2 MB of graph).
+    assertEquals(pq.withHnsw(32), AutoIndex.choose(10_000_000, 128, Metric.L2, 320L << 20));
+  }
+
   @Test
   void tooSmallABudgetIsNamed() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
