@@ -2,10 +2,12 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.job.evaluate.CurveTable;
+import dev.kiln.format.CoarseGraph;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,9 +30,11 @@ final class InspectCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Manifest m;
     Path dir;
+    CoarseGraph graph;
     try (KilnIndex index = KilnIndex.open(path, new KilnIndex.OpenOptions(verify))) {
       m = index.manifest();
       dir = index.versionDir();
+      graph = index.model().graph();
     }
     if (json) {
       System.out.println(m.toJson());
@@ -39,6 +43,9 @@ final class InspectCommand implements Callable<Integer> {
     System.out.printf("version   %s (%s)%n", m.version(), dir);
     System.out.printf("created   %s%n", m.createdAt());
     System.out.printf("index     %s, metric %s, dim %d%n", m.index(), m.metric(), m.dim());
+    if (graph != null) {
+      System.out.printf("graph     %s%n", describe(graph));
+    }
     System.out.printf("items     %,d (%s ids) in %d shard(s)%n", m.count(), m.idType(), m.shards());
     System.out.printf("lists     %s%n", shown(m.lists()));
     long total = 0;
@@ -58,6 +65,17 @@ final class InspectCommand implements Callable<Integer> {
       System.out.println("quality   not measured (built with --eval-queries 0)");
     }
     return 0;
+  }
+
+  /** The coarse graph in one line: its shape, as FORMAT.md names the fields. */
+  static String describe(CoarseGraph g) {
+    StringBuilder sizes = new StringBuilder();
+    for (int l = 0; l < g.levels(); l++) {
+      sizes.append(l == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%,d", g.levelSize(l)));
+    }
+    return String.format(Locale.ROOT, "HNSW over the centroids: M %d (%d links on level 0), %d levels of %s"
+        + " nodes, entry point %d, efConstruction %d", g.m(), g.degree(0), g.levels(), sizes,
+        g.entryPoint(), g.efConstruction());
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();

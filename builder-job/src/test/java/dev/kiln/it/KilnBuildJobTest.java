@@ -27,6 +27,7 @@ import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
 import dev.kiln.search.SearchParams;
 import dev.kiln.testing.KilnTestData;
+import dev.kiln.testing.KilnTestData.CliRun;
 import dev.kiln.testing.KilnTestData.Blobs;
 import dev.kiln.testing.SparkExtension;
 import java.io.IOException;
@@ -159,6 +160,11 @@ class KilnBuildJobTest {
         total += K;
       }
     }
+    CliRun inspect = KilnTestData.cli("inspect", root.toString());
+    assertEquals(0, inspect.exitCode(), inspect.err());
+    assertTrue(inspect.out().contains("graph     HNSW over the centroids: M 8 (16 links on level"
+        + " 0), "), inspect.out());
+    assertTrue(inspect.out().contains("levels of 64 / "), inspect.out());
     // The default beam (16 at nprobe 4) over 64 centroids almost always finds the same 4:
     // measured 400 and 398 results of 400 (l2, cosine).
     assertTrue(same >= 0.95 * total, "results shared with the flat coarse scan: " + same);
