@@ -63,6 +63,9 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     IndexSpec spec = IndexSpec.parse(index);
     Metric m = Metric.parse(metric);
+    // Options that need no data are checked before any file is read or Spark starts.
+    int ef = EfSearchOption.parse(efSearch);
+    CoarseTraining training = CoarseTraining.parse(coarseTraining);
     if (work != null) {
       OutputPaths.checkDirectory("--work", work);
     }
@@ -82,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
           + " ids; " + queries + " has " + q.length + " queries and --k is " + k);
     }
     if (reuse) {
-      search(root, m, spec, q, gt);
+      search(root, m, spec, q, gt, ef);
       return 0;
     }
     deleteRecursively(root);
@@ -102,7 +105,7 @@ final class BenchCommand implements Callable<Integer> {
       BuildConfig cfg = BuildConfig.defaults(parquet.toString(), root.toString(), "bench", spec, m)
           .withTraining(seed, pointsPerList, BuildConfig.DEFAULT_KMEANS_ITERATIONS,
               BuildConfig.DEFAULT_PQ_TRAIN_POINTS, BuildConfig.DEFAULT_PQ_ITERATIONS)
-          .withCoarseTraining(CoarseTraining.parse(coarseTraining))
+          .withCoarseTraining(training)
           .withExactAssignment(exactAssignment)
           .withEvaluation(eval);
       built = new KilnBuildJob(spark.spark(), cfg).run();
@@ -115,11 +118,11 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println("build_stages=" + built.manifest().timings());
     System.out.println("index_bytes="
         + built.manifest().files().stream().mapToLong(f -> f.bytes()).sum());
-    search(root, m, spec, q, gt);
+    search(root, m, spec, q, gt, ef);
     return 0;
   }
 
-  private void search(Path root, Metric m, IndexSpec spec, float[][] q, int[][] gt)
+  private void search(Path root, Metric m, IndexSpec spec, float[][] q, int[][] gt, int ef)
       throws java.io.IOException {
     long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(root)) {
@@ -129,7 +132,7 @@ final class BenchCommand implements Callable<Integer> {
           idx.count(), idx.dim(), q.length, k);
       for (int nprobe : nprobes) {
         SearchParams params = SearchParams.nprobe(nprobe).withRefineFactor(refineFactor)
-            .withEfSearch(EfSearchOption.parse(efSearch));
+            .withEfSearch(ef);
         QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
         QueryRun run = QueryRun.run(idx, q, k, params);
         QueryRun.batchOnThisThread(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);

@@ -199,7 +199,8 @@ public final class KilnBuildJob {
       pub.record(ModelFile.NAME, modelBytes, modelCrc);
 
       timer.start("encode");
-      Broadcast<ModelBroadcast> bcModel = jsc.broadcast(ModelBroadcast.of(model, cfg.exactAssignment(), sq8));
+      Broadcast<ModelBroadcast> bcModel =
+          jsc.broadcast(ModelBroadcast.of(model, cfg.exactAssignment(), sq8));
       encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
       ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());
 

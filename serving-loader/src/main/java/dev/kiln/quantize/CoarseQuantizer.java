@@ -183,13 +183,10 @@ public final class CoarseQuantizer implements CoarseProber {
         off + Math.min(3, last) * stride, panels, t * dim * VectorKernels.PANEL, dim, tile);
   }
 
-  /** The ranking score of centroid {@code c}: ||c||²/2 − q·c for L2, −q·c for inner product. */
-  float score(float[] q, int qOff, int c) {
-    float dot = K.dot(q, qOff, centroids, c * dim, dim);
-    return innerProduct ? -dot : halfNorms[c] - dot;
-  }
-
-  /** {@link #score} of the {@code n} centroids in {@code ids}, into {@code out}. */
+  /**
+   * The ranking scores of the {@code n} centroids in {@code ids}, into {@code out}:
+   * ||c||²/2 − q·c for L2, −q·c for inner product (lower is nearer).
+   */
   void scores(float[] q, int qOff, int[] ids, int n, float[] out) {
     int i = 0;
     for (; i + 4 <= n; i += 4) {

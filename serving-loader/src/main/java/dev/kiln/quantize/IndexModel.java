@@ -40,8 +40,8 @@ public final class IndexModel {
 
   /**
    * A model with the HNSW graph over its centroids ({@code graph} non-null only when the spec
-   * has one). Without it, an {@code _HNSW} spec probes by scoring every centroid, which is exact:
-   * the build's encoder assigns that way.
+   * has one). Without it, an {@code _HNSW} spec probes and assigns by scoring every centroid,
+   * which is exact.
    */
   public IndexModel(Metric metric, IndexSpec spec, int dim, float[] centroids, float[] codebooks,
       CoarseGraph graph) {

@@ -78,10 +78,10 @@ public final class CoarseGraphBuilder {
    * way to some node. Deterministic: nodes are taken in ascending order.
    */
   static void connect(int[] level0, int n, int degree, int entry, Scores scores) {
+    int[] todo = new int[n]; // the walk's queue, shared by every reach below
     for (int round = 0; round < 16; round++) {
       boolean[] reached = new boolean[n];
-      int count = reach(level0, degree, entry, reached);
-      if (count == n) {
+      if (reach(level0, degree, entry, reached, todo) == n) {
         return;
       }
       for (int u = 0; u < n; u++) {
@@ -98,21 +98,24 @@ public final class CoarseGraphBuilder {
           }
         }
         level0[slot] = u;
-        reach(level0, degree, u, reached);
+        reach(level0, degree, u, reached, todo);
       }
     }
     throw new IllegalStateException("the coarse graph stays disconnected after 16 rounds");
   }
 
-  /** Marks what a walk from {@code from} reaches on level 0; returns how many are marked. */
-  private static int reach(int[] level0, int degree, int from, boolean[] reached) {
-    int[] todo = new int[reached.length];
+  /**
+   * Marks what a walk from {@code from} reaches on level 0 that is not marked yet; returns how
+   * many it marked. {@code todo} is the queue (n ints).
+   */
+  private static int reach(int[] level0, int degree, int from, boolean[] reached, int[] todo) {
+    if (reached[from]) {
+      return 0;
+    }
     int head = 0;
     int tail = 0;
-    if (!reached[from]) {
-      reached[from] = true;
-      todo[tail++] = from;
-    }
+    reached[from] = true;
+    todo[tail++] = from;
     while (head < tail) {
       int row = todo[head++] * degree;
       for (int j = row; j < row + degree && level0[j] >= 0; j++) {
@@ -122,11 +125,7 @@ public final class CoarseGraphBuilder {
         }
       }
     }
-    int count = 0;
-    for (boolean r : reached) {
-      count += r ? 1 : 0;
-    }
-    return count;
+    return tail;
   }
 
   /**
