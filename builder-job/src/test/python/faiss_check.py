@@ -4,7 +4,8 @@
 usage: faiss_check.py JOB.json
 
 JOB.json:
-  {"queries": "q.fvecs", "base": "b.fvecs", "k": 10, "nprobes": [1, 16], "report": "out.json",
+  {"queries": "q.fvecs", "base": "b.fvecs", "k": 10, "nprobes": [1, 16], "efs": [256],
+   "report": "out.json",
    "read":  [{"name": N, "index": FILE, "out": PREFIX}],
    "train": [{"name": N, "factory": "IVF64,PQ8np", "metric": "l2"|"ip",
               "ids": "sequential"|"ivf"|"idmap"|"idmap2", "out": FILE}]}
@@ -17,7 +18,9 @@ add_with_ids on the IVF itself ("ivf") or through an IndexIDMap / IndexIDMap2), 
 FILE, reads it back plainly and with IO_FLAG_MMAP, and searches.
 
 Every search writes PREFIX.<plain|mmap>.np<N>.I (int64, nq x k) and .D (float32, nq x k),
-little-endian, row-major. The report (JSON) says, per entry, the Faiss type read, ntotal, and
+little-endian, row-major. An index with an HNSW quantizer is searched at its own efSearch as
+read, then once more per value of "efs" (the quantizer's hnsw.efSearch), into
+PREFIX.<mode>.np<N>.ef<E>.I and .D. The report (JSON) says, per entry, the Faiss type read, ntotal, and
 whether write_index(read_index(FILE)) reproduced FILE.
 """
 import json
@@ -45,22 +48,30 @@ def ivf_of(index):
     return faiss.extract_index_ivf(index)
 
 
-def search_all(index, queries, k, nprobes, prefix, mode):
+def search_all(index, queries, k, nprobes, efs, prefix, mode):
     ivf = ivf_of(index)
-    for nprobe in nprobes:
-        ivf.nprobe = nprobe
-        D, I = index.search(queries, k)
-        I.astype("<i8").tofile("%s.%s.np%d.I" % (prefix, mode, nprobe))
-        D.astype("<f4").tofile("%s.%s.np%d.D" % (prefix, mode, nprobe))
+    quantizer = faiss.downcast_index(ivf.quantizer)
+    hnsw = quantizer.hnsw if isinstance(quantizer, faiss.IndexHNSW) else None
+    for ef in [None] + (list(efs) if hnsw is not None else []):
+        if ef is not None:
+            hnsw.efSearch = ef
+        for nprobe in nprobes:
+            ivf.nprobe = nprobe
+            D, I = index.search(queries, k)
+            stem = "%s.%s.np%d%s" % (prefix, mode, nprobe, "" if ef is None else ".ef%d" % ef)
+            I.astype("<i8").tofile(stem + ".I")
+            D.astype("<f4").tofile(stem + ".D")
 
 
-def read_and_search(path, queries, k, nprobes, prefix):
+def read_and_search(path, queries, k, nprobes, efs, prefix):
     out = {}
     for mode, flags in (("plain", 0), ("mmap", faiss.IO_FLAG_MMAP)):
         index = faiss.read_index(path, flags)
+        ivf = ivf_of(index)
         out[mode] = {"type": type(index).__name__, "ntotal": int(index.ntotal),
-                     "nlist": int(ivf_of(index).nlist), "d": int(index.d)}
-        search_all(index, queries, k, nprobes, prefix, mode)
+                     "nlist": int(ivf.nlist), "d": int(index.d),
+                     "quantizer": type(faiss.downcast_index(ivf.quantizer)).__name__}
+        search_all(index, queries, k, nprobes, efs, prefix, mode)
         del index
     again = path + ".rewritten"
     faiss.write_index(faiss.read_index(path), again)
@@ -101,16 +112,17 @@ def main():
     queries = fvecs(job["queries"])
     k = job["k"]
     nprobes = job["nprobes"]
+    efs = job.get("efs", [])
     report = {"faiss": faiss.__version__, "entries": {}}
     for entry in job.get("read", []):
         report["entries"][entry["name"]] = read_and_search(
-            entry["index"], queries, k, nprobes, entry["out"])
+            entry["index"], queries, k, nprobes, efs, entry["out"])
     if job.get("train"):
         base = fvecs(job["base"])
         for entry in job["train"]:
             train(entry, base)
             report["entries"][entry["name"]] = read_and_search(
-                entry["out"], queries, k, nprobes, entry["out"])
+                entry["out"], queries, k, nprobes, efs, entry["out"])
     with open(job["report"], "w") as f:
         json.dump(report, f, indent=1)
 

@@ -21,6 +21,7 @@ final class FaissFormat {
   static final int FLAT_L2 = fourcc("IxF2");
   static final int FLAT_IP = fourcc("IxFI");
   static final int FLAT = fourcc("IxFl");
+  static final int HNSW_FLAT = fourcc("IHNf");
   static final int ID_MAP = fourcc("IxMp");
   static final int ID_MAP2 = fourcc("IxM2");
   static final int ARRAY_LISTS = fourcc("ilar");

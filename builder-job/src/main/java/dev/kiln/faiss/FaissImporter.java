@@ -199,12 +199,13 @@ public final class FaissImporter {
     Map<String, Double> timings = new LinkedHashMap<>();
     long t = System.nanoTime();
 
-    IndexModel model = new IndexModel(ivf.metric(), spec, d, ivf.centroids(), ivf.codebooks());
+    IndexModel model = new IndexModel(ivf.metric(), spec, d, ivf.centroids(), ivf.codebooks(),
+        ivf.graph());
     int modelCrc;
     try (FormatOutput out = pub.create(ModelFile.NAME)) {
       // No L2 table, as a build writes none: the shards carry the items' L2 terms.
       modelCrc = ModelFile.write(out, ivf.metric(), d, spec, ivf.centroids(), ivf.codebooks(),
-          null, null);
+          null, ivf.graph());
       pub.record(ModelFile.NAME, out.position(), modelCrc);
     }
     timings.put("write.model", (System.nanoTime() - t) / 1e9);

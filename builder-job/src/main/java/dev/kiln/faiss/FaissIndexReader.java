@@ -1,5 +1,6 @@
 package dev.kiln.faiss;
 
+import dev.kiln.format.CoarseGraph;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.io.IOException;
@@ -8,7 +9,8 @@ import java.io.IOException;
  * Parses the Faiss serialization (faiss 1.7.x {@code write_index}) of an {@code IndexIVFPQ}
  * ({@code IwPQ}: 8-bit codes, by_residual) or {@code IndexIVFFlat} ({@code IwFl}), optionally
  * wrapped in an {@code IndexIDMap} ({@code IxMp}) or {@code IndexIDMap2} ({@code IxM2}), with a
- * flat coarse quantizer ({@code IxF2}, {@code IxFI} or {@code IxFl}) and its inverted lists
+ * flat coarse quantizer ({@code IxF2}, {@code IxFI} or {@code IxFl}; or an {@code IndexHNSWFlat},
+ * {@code IHNf}, over one: {@link FaissHnsw}) and its inverted lists
  * stored inline ({@code ilar}), for metric L2 or inner product.
  *
  * <p>Reads the header, the quantizer and the PQ into memory and records where each inverted
@@ -52,7 +54,7 @@ final class FaissIndexReader {
       }
       long[] ids = in.longs(n, "IndexIDMap id_map");
       ivf = new FaissIvf(tag, inner.spec(), inner.metric(), inner.dim(), inner.ntotal(),
-          inner.centroids(), inner.codebooks(), inner.codeSize(), inner.listSizes(),
+          inner.centroids(), inner.codebooks(), inner.graph(), inner.codeSize(), inner.listSizes(),
           inner.listOffsets(), ids);
     } else {
       ivf = ivf(tag);
@@ -79,14 +81,28 @@ final class FaissIndexReader {
     }
     int nlist = (int) nlistL;
 
-    // The coarse quantizer: a flat index with nlist vectors.
+    // The coarse quantizer: a flat index with nlist vectors, or an IndexHNSWFlat (its header,
+    // its graph, then such a flat index as its storage).
     long qAt = in.position();
     int qTag = in.tag("coarse quantizer type");
+    CoarseGraph graph = null;
+    if (qTag == FaissFormat.HNSW_FLAT) {
+      Header g = header("HNSW quantizer");
+      if (g.d() != h.d() || g.ntotal() != nlist || g.metric() != h.metric()) {
+        throw in.error("the HNSW quantizer has d=" + g.d() + ", " + g.ntotal() + " nodes and"
+            + " metric " + g.metric() + "; the " + type + " has d=" + h.d() + ", nlist=" + nlist
+            + " and metric " + h.metric());
+      }
+      graph = FaissHnsw.read(in, nlist);
+      qAt = in.position();
+      qTag = in.tag("HNSW quantizer storage type");
+    }
     if (qTag != FaissFormat.FLAT_L2 && qTag != FaissFormat.FLAT_IP && qTag != FaissFormat.FLAT) {
       String known = FaissFormat.OTHER_TYPES.get(FaissFormat.tagName(qTag));
       throw in.error("unsupported coarse quantizer at offset " + qAt + ": "
           + (known != null ? known : "unknown type") + " ('" + FaissFormat.tagName(qTag)
-          + "'); Kiln imports IVF indexes with a flat quantizer (IndexFlatL2 or IndexFlatIP)");
+          + "'); Kiln imports IVF indexes with a flat quantizer (IndexFlatL2 or IndexFlatIP),"
+          + " or an IndexHNSWFlat over one");
     }
     Header q = header("coarse quantizer");
     if (q.d() != h.d() || q.ntotal() != nlist) {
@@ -210,8 +226,11 @@ final class FaissIndexReader {
           + " header says ntotal=" + h.ntotal());
     }
     in.skip(at - in.position(), "inverted lists");
-    return new FaissIvf(tag, spec, metric, h.d(), h.ntotal(), centroids, codebooks, codeSize,
-        sizes, offsets, null);
+    if (graph != null) {
+      spec = spec.withHnsw(graph.m());
+    }
+    return new FaissIvf(tag, spec, metric, h.d(), h.ntotal(), centroids, codebooks, graph,
+        codeSize, sizes, offsets, null);
   }
 
   /**

@@ -38,7 +38,8 @@ import java.util.List;
  *   <li>{@code IVF{n},Flat} as {@code IndexIVFFlat} ({@code IwFl});
  *   <li>the coarse quantizer as {@code IndexFlatL2} ({@code IxF2}) for l2, {@code IndexFlatIP}
  *       ({@code IxFI}) for ip and cosine (cosine vectors are stored normalized; queries must be
- *       normalized by the caller);
+ *       normalized by the caller); for {@code IVF{n}_HNSW{M}}, an {@code IndexHNSWFlat}
+ *       ({@code IHNf}) holding Kiln's graph ({@link FaissHnsw}) over that flat index;
  *   <li>the inverted lists inline as {@code ArrayInvertedLists} ({@code ilar}), every shard's
  *       part of list l concatenated in shard order; no direct map; {@code nprobe = 1}.
  * </ul>
@@ -97,12 +98,6 @@ public final class FaissIndexWriter {
       throw new InvalidOptionException("cannot export " + index + ": " + manifest.spec()
           + " has a refine stage, which export-faiss does not write; export an index without one");
     }
-    if (manifest.spec().hasCoarseGraph()) {
-      // Faiss's IndexHNSWFlat quantizer is a different serialization (not written yet);
-      // exporting a flat quantizer instead would answer differently at the same nprobe.
-      throw new InvalidOptionException("cannot export " + index + ": " + manifest.spec()
-          + " has an HNSW coarse quantizer, which export-faiss does not write yet");
-    }
     int shardCount = manifest.shards();
     List<Integer> chosen = new ArrayList<>();
     if (shard == null) {
@@ -140,7 +135,9 @@ public final class FaissIndexWriter {
       }
     });
     IndexSpec spec = model.spec();
-    return new Result(target, keysTarget, pq(spec) ? "IndexIVFPQ" : "IndexIVFFlat",
+    String type = (pq(spec) ? "IndexIVFPQ" : "IndexIVFFlat")
+        + (spec.hasCoarseGraph() ? " with an IndexHNSWFlat quantizer" : "");
+    return new Result(target, keysTarget, type,
         faissMetric(model.metric()) == FaissFormat.METRIC_L2 ? "L2" : "INNER_PRODUCT",
         model.dim(), spec.nlist(), count, chosen, bytes[0]);
   }
@@ -168,6 +165,12 @@ public final class FaissIndexWriter {
     indexHeader(f, d, count, metric);
     f.int64(nlist);
     f.int64(1); // nprobe
+    if (spec.hasCoarseGraph()) {
+      // IndexHNSWFlat: its header, the graph, then its storage, the flat index below.
+      f.tag(FaissFormat.HNSW_FLAT);
+      indexHeader(f, d, nlist, metric);
+      FaissHnsw.write(f, model.graph());
+    }
     f.tag(metric == FaissFormat.METRIC_L2 ? FaissFormat.FLAT_L2 : FaissFormat.FLAT_IP);
     indexHeader(f, d, nlist, metric);
     float[] centroids = model.centroids();

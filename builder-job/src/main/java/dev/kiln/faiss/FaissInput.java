@@ -104,8 +104,25 @@ final class FaissInput implements Closeable {
   }
 
   float[] floats(int n, String what) throws IOException {
-    need(4L * n, what);
     float[] out = new float[n];
+    chunked(n, what, (b, done, k) -> b.asFloatBuffer().get(out, done, k));
+    return out;
+  }
+
+  int[] ints(int n, String what) throws IOException {
+    int[] out = new int[n];
+    chunked(n, what, (b, done, k) -> b.asIntBuffer().get(out, done, k));
+    return out;
+  }
+
+  /** Where {@link #chunked} hands each chunk: {@code k} 4-byte values, from element {@code done}. */
+  private interface Chunk {
+    void take(ByteBuffer b, int done, int k);
+  }
+
+  /** Reads {@code n} 4-byte values at the position in chunks of at most 1 MiB. */
+  private void chunked(int n, String what, Chunk sink) throws IOException {
+    need(4L * n, what);
     ByteBuffer b = ByteBuffer.allocate(Math.min(1 << 20, 4 * Math.max(n, 1)))
         .order(ByteOrder.LITTLE_ENDIAN);
     int done = 0;
@@ -114,11 +131,10 @@ final class FaissInput implements Closeable {
       b.clear().limit(4 * k);
       readFully(b, pos);
       b.flip();
-      b.asFloatBuffer().get(out, done, k);
+      sink.take(b, done, k);
       pos += 4L * k;
       done += k;
     }
-    return out;
   }
 
   long[] longs(int n, String what) throws IOException {

@@ -1,5 +1,6 @@
 package dev.kiln.faiss;
 
+import dev.kiln.format.CoarseGraph;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.io.IOException;
@@ -10,10 +11,12 @@ import java.io.IOException;
  * index was wrapped in one.
  *
  * @param tag the file's outer type tag ({@code IxMp}, {@code IxM2}, {@code IwPQ} or {@code IwFl})
- * @param spec Kiln's description: {@code IVF{nlist},PQ{M}} or {@code IVF{nlist},Flat}
+ * @param spec Kiln's description: {@code IVF{nlist},PQ{M}} or {@code IVF{nlist},Flat}, with
+ *     {@code _HNSW{M}} after nlist for an HNSW quantizer
  * @param metric l2 or ip
  * @param centroids the flat quantizer's vectors, nlist x d
  * @param codebooks PQ centroids, M x 256 x d/M (null for Flat)
+ * @param graph the HNSW graph of an {@code IndexHNSWFlat} quantizer, or null for a flat one
  * @param listSizes items per list
  * @param listOffsets absolute file offset of each list's codes (its ids follow them)
  * @param idMap the IndexIDMap's ids by internal id, or null when the lists hold the ids
@@ -26,6 +29,7 @@ record FaissIvf(
     long ntotal,
     float[] centroids,
     float[] codebooks,
+    CoarseGraph graph,
     int codeSize,
     long[] listSizes,
     long[] listOffsets,
@@ -37,7 +41,8 @@ record FaissIvf(
 
   /** Faiss's class name of the outer index, for messages and the manifest. */
   String typeName() {
-    String inner = spec.encoding() == IndexSpec.Encoding.PQ ? "IndexIVFPQ" : "IndexIVFFlat";
+    String inner = (spec.encoding() == IndexSpec.Encoding.PQ ? "IndexIVFPQ" : "IndexIVFFlat")
+        + (graph != null ? " with an IndexHNSWFlat quantizer" : "");
     if (tag == FaissFormat.ID_MAP) {
       return "IndexIDMap(" + inner + ")";
     }

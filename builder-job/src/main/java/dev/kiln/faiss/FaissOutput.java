@@ -61,6 +61,12 @@ final class FaissOutput implements AutoCloseable {
     position += 4;
   }
 
+  void float64(double v) throws IOException {
+    room(8);
+    buf.putDouble(v);
+    position += 8;
+  }
+
   /** A {@code std::vector<float>}: count, then the values. */
   void floatVector(float[] v) throws IOException {
     int64(v.length);

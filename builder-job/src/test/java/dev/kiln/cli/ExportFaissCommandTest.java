@@ -5,6 +5,7 @@ import static dev.kiln.testing.KilnTestData.versionDir;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kiln export-faiss} on the checked-in v1 fixtures, without Spark or Python: an export
+ * {@code kiln export-faiss} on the checked-in fixtures, without Spark or Python: an export
  * imported back gives the same files, string ids come with their keys file, and bad options or
  * input end with the documented exit code and one error line. (What Faiss itself makes of an
  * export is {@code FaissInteropTest}'s part.)
@@ -84,6 +85,37 @@ class ExportFaissCommandTest {
     byte[] wantShard = Files.readAllBytes(want.resolve(ShardFile.fileName(0)));
     byte[] gotShard = Files.readAllBytes(back.resolve(ShardFile.fileName(0)));
     assertEquals(wantShard.length, gotShard.length);
+    assertArrayEquals(Arrays.copyOfRange(wantShard, 64, wantShard.length - 16),
+        Arrays.copyOfRange(gotShard, 64, gotShard.length - 16), "directory, codes, terms, ids");
+  }
+
+  /**
+   * {@code IVF4_HNSW2,PQ2}: the graph goes out as Faiss's HNSW structure and comes back the same
+   * graph (levels, rows, entry point, efConstruction), with the same codes and ids.
+   */
+  @Test
+  void theCoarseGraphSurvivesExportAndImport() throws IOException {
+    Path fixture = KilnTestData.CURRENT_FIXTURES.resolve("coarse-graph");
+    Path file = tmp.resolve("graph.faissindex");
+    CliRun e = cli("export-faiss", "--index", fixture.toString(), "--out", file.toString());
+    assertEquals(0, e.exitCode(), e.err());
+    assertTrue(e.out().contains("IndexIVFPQ with an IndexHNSWFlat quantizer"), e.out());
+    Path root = tmp.resolve("root");
+    CliRun i = cli("import-faiss", "--in", file.toString(), "--output", root.toString(),
+        "--version", "back", "--shards", "1");
+    assertEquals(0, i.exitCode(), i.err());
+    Manifest m = KilnTestData.assertPublished(root, "back", 1, false);
+    assertEquals("IVF4_HNSW2,PQ2", m.index());
+    assertEquals("IndexIVFPQ with an IndexHNSWFlat quantizer", m.build().faissType());
+    Path back = versionDir(root, "back");
+    ModelFile want = readModel(fixture);
+    ModelFile got = readModel(back);
+    assertNotNull(got.graph());
+    assertEquals(want.graph(), got.graph());
+    assertArrayEquals(want.centroids(), got.centroids());
+    assertArrayEquals(want.codebooks(), got.codebooks());
+    byte[] wantShard = Files.readAllBytes(fixture.resolve(ShardFile.fileName(0)));
+    byte[] gotShard = Files.readAllBytes(back.resolve(ShardFile.fileName(0)));
     assertArrayEquals(Arrays.copyOfRange(wantShard, 64, wantShard.length - 16),
         Arrays.copyOfRange(gotShard, 64, gotShard.length - 16), "directory, codes, terms, ids");
   }

@@ -110,8 +110,11 @@ class ImportFaissCommandTest {
         "unsupported Faiss index type IndexIVFScalarQuantizer ('IwSq') at offset 0");
     expectBadInput(write("hnsw.faissindex", withTag(0, "IHNf")),
         "unsupported Faiss index type IndexHNSWFlat ('IHNf')");
-    expectBadInput(write("quantizer.faissindex", withTag(QUANTIZER, "IHNf")),
-        "unsupported coarse quantizer at offset " + QUANTIZER + ": IndexHNSWFlat ('IHNf')");
+    expectBadInput(write("quantizer.faissindex", withTag(QUANTIZER, "IxPq")),
+        "unsupported coarse quantizer at offset " + QUANTIZER + ": IndexPQ ('IxPq')");
+    // An HNSW quantizer's tag over a flat one: its graph's counts do not fit the file.
+    expectBadInput(write("hnsw-quantizer.faissindex", withTag(QUANTIZER, "IHNf")),
+        "bad HNSW cum_nneighbor_per_level count");
     expectBadInput(write("lists.faissindex", withTag(LISTS, "ilod")),
         "inverted lists of type 'ilod'");
     expectBadInput(write("nolists.faissindex", withTag(LISTS, "il00")),
@@ -215,6 +218,42 @@ class ImportFaissCommandTest {
     assertEquals("v1\n", KilnTestData.latest(root));
     assertTrue(!Files.exists(root.resolve(IndexLayout.STAGING))
         || KilnTestData.list(root.resolve(IndexLayout.STAGING)).isEmpty());
+  }
+
+  /**
+   * An export of the {@code coarse-graph} fixture (IVF4_HNSW2,PQ2) imports; with a link to a
+   * node that does not exist, or a node whose level count disagrees with its offsets, it is
+   * refused naming the problem.
+   */
+  @Test
+  void aDamagedHnswQuantizerIsRefused() throws IOException {
+    Path file = tmp.resolve("graph.faissindex");
+    CliRun r = cli("export-faiss", "--index",
+        KilnTestData.CURRENT_FIXTURES.resolve("coarse-graph").toString(), "--out", file.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    byte[] graph = Files.readAllBytes(file);
+    ByteBuffer b = le(graph);
+    // IwPQ, its header, nlist, nprobe; IHNf and its header; then the HNSW structure.
+    int at = 4 + 33 + 16;
+    assertEquals("IHNf", new String(graph, at, 4, StandardCharsets.US_ASCII));
+    at += 4 + 33;
+    at += 8 + 8 * (int) b.getLong(at); // assign_probas
+    at += 8 + 4 * (int) b.getLong(at); // cum_nneighbor_per_level
+    int levels = at + 8;
+    at += 8 + 4 * (int) b.getLong(at); // levels
+    at += 8 + 8 * (int) b.getLong(at); // offsets
+    int firstLink = at + 8;
+    assertEquals(4, b.getLong(levels - 8), "one level count per list");
+
+    byte[] badLink = graph.clone();
+    le(badLink).putInt(firstLink, 99);
+    expectBadInput(write("bad-link.faissindex", badLink), "links to node 99");
+    byte[] badLevels = graph.clone();
+    assertEquals(2, b.getInt(levels), "node 0 is on levels 0 and 1");
+    le(badLevels).putInt(levels, 1);
+    expectBadInput(write("bad-levels.faissindex", badLevels), "HNSW offsets of node 0 do not match");
+    CliRun ok = run(write("graph-ok.faissindex", graph));
+    assertEquals(0, ok.exitCode(), ok.err());
   }
 
   // ------------------------------------------------------------------ helpers

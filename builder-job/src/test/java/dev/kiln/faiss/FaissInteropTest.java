@@ -53,17 +53,25 @@ import org.junit.jupiter.api.io.TempDir;
  * Kiln and Faiss (the system's python3-faiss, 1.7.x) on the same index files, both ways:
  *
  * <ul>
- *   <li>Kiln to Faiss: four indexes built by Kiln on Spark (l2 and ip, {@code IVF64,PQ8} and
- *       {@code IVF64,Flat}; one with string ids, two with two shards) are exported with
+ *   <li>Kiln to Faiss: six indexes built by Kiln on Spark (l2 and ip, {@code IVF64,PQ8} and
+ *       {@code IVF64,Flat}, and {@code IVF256_HNSW4} forms of both; one with string ids, three
+ *       with two shards) are exported with
  *       {@code kiln export-faiss}, read by {@code faiss.read_index} plainly and with
  *       {@code IO_FLAG_MMAP}, and searched by Faiss;
- *   <li>Faiss to Kiln: four indexes trained and written by Faiss (with and without
- *       IndexIDMap/IndexIDMap2) are imported with {@code kiln import-faiss}.
+ *   <li>Faiss to Kiln: six indexes trained and written by Faiss (the same kinds, with and
+ *       without IndexIDMap/IndexIDMap2) are imported with {@code kiln import-faiss}.
  * </ul>
  *
  * <p>Each side searches the same 1,000 queries at nprobe 1 and 16 for the top 10; per case the
  * top-10 ids must be identical (ties aside) for at least 99.9% of the queries and the distances
  * within 1e-4 relative. The figures are printed and written to {@code target/faiss-agreement.txt}.
+ *
+ * <p>{@code IVF{n}_HNSW{M}} cases (an {@code IndexHNSWFlat} quantizer, both ways) walk the same
+ * graph with two searches that differ in detail (Faiss bounds its candidate queue at efSearch and
+ * drains it; Kiln stops when the nearest candidate is beyond the efSearch-th best), so at the
+ * default efSearch their recall@10 against exact neighbours must agree within 0.005; with an
+ * efSearch covering the whole graph both find the exact nearest lists, and the results must be
+ * identical as above.
  */
 @ExtendWith(SparkExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -77,6 +85,13 @@ class FaissInteropTest {
   private static final String[] MODES = {"plain", "mmap"};
   private static final double MIN_IDENTICAL = 0.999;
   private static final double MAX_RELATIVE = 1e-4;
+  /** The tolerance for the walks' recall@10 at the default efSearch. */
+  private static final double MAX_RECALL_GAP = 0.005;
+  /** An efSearch that walks every node of the graphs below: the exact nearest lists. */
+  private static final int EXHAUSTIVE_EF = 256;
+  private static final int HNSW_NLIST = 256;
+  /** A sparse graph (8 links per node on level 0), so that the walk decides something. */
+  private static final int HNSW_M = 4;
 
   /** One Kiln build exported to Faiss. */
   private record KilnCase(String name, Metric metric, IndexSpec spec, boolean stringIds,
@@ -86,7 +101,11 @@ class FaissInteropTest {
       new KilnCase("kiln-l2-pq", Metric.L2, IndexSpec.pq(NLIST, 8), false, 2),
       new KilnCase("kiln-ip-pq", Metric.IP, IndexSpec.pq(NLIST, 8), false, 1),
       new KilnCase("kiln-l2-flat", Metric.L2, IndexSpec.flat(NLIST), false, 1),
-      new KilnCase("kiln-ip-flat", Metric.IP, IndexSpec.flat(NLIST), true, 2));
+      new KilnCase("kiln-ip-flat", Metric.IP, IndexSpec.flat(NLIST), true, 2),
+      new KilnCase("kiln-l2-hnsw-pq", Metric.L2, IndexSpec.pq(HNSW_NLIST, 8).withHnsw(HNSW_M),
+          false, 2),
+      new KilnCase("kiln-ip-hnsw-flat", Metric.IP, IndexSpec.flat(HNSW_NLIST).withHnsw(HNSW_M),
+          false, 1));
 
   /** One index trained by Faiss and imported into Kiln. */
   private record FaissCase(String name, String factory, String metric, String ids, int shards) {}
@@ -95,12 +114,18 @@ class FaissInteropTest {
       new FaissCase("faiss-l2-pq", "IVF64,PQ8np", "l2", "idmap", 3),
       new FaissCase("faiss-ip-pq", "IVF64,PQ8np", "ip", "ivf", 1),
       new FaissCase("faiss-l2-flat", "IVF64,Flat", "l2", "sequential", 1),
-      new FaissCase("faiss-ip-flat", "IVF64,Flat", "ip", "idmap2", 2));
+      new FaissCase("faiss-ip-flat", "IVF64,Flat", "ip", "idmap2", 2),
+      new FaissCase("faiss-l2-hnsw-pq", "IVF" + HNSW_NLIST + "_HNSW" + HNSW_M + ",PQ8np", "l2",
+          "idmap", 2),
+      new FaissCase("faiss-ip-hnsw-flat", "IVF" + HNSW_NLIST + "_HNSW" + HNSW_M + ",Flat", "ip",
+          "ivf", 1));
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Path work;
   private float[][] queries;
+  /** Per metric ("l2", "ip"): each query's exact top-10 base rows. */
+  private final Map<String, int[][]> truth = new HashMap<>();
   private JsonNode report;
   private final Map<String, Path> kilnVersions = new LinkedHashMap<>();
   private final Map<String, Path> exports = new LinkedHashMap<>();
@@ -124,6 +149,8 @@ class FaissInteropTest {
         q[j] = (float) (c[j] + rnd.nextGaussian());
       }
     }
+    truth.put("l2", ExactNeighbours.top(queries, base, Metric.L2, K));
+    truth.put("ip", ExactNeighbours.top(queries, base, Metric.IP, K));
     Path baseFvecs = writeFvecs(tmp.resolve("base.fvecs"), base);
     Path queryFvecs = writeFvecs(tmp.resolve("query.fvecs"), queries);
     // Parquet through the fvecs converter (fast), then ids rewritten by Spark SQL: int64 ids
@@ -182,6 +209,7 @@ class FaissInteropTest {
     for (int p : NPROBES) {
       np.add(p);
     }
+    job.putArray("efs").add(EXHAUSTIVE_EF);
     Path reportFile = tmp.resolve("faiss-report.json");
     job.put("report", reportFile.toString());
     ArrayNode read = job.putArray("read");
@@ -238,9 +266,11 @@ class FaissInteropTest {
         for (String mode : MODES) {
           assertEquals(expectType, entry.path(mode).path("type").asText(), c.name() + " " + mode);
           assertEquals(N, entry.path(mode).path("ntotal").asLong(), c.name() + " " + mode);
+          assertEquals(c.spec().hasCoarseGraph() ? "IndexHNSWFlat" : "IndexFlat",
+              entry.path(mode).path("quantizer").asText().replaceAll("(L2|IP)$", ""), c.name());
           for (int nprobe : NPROBES) {
-            Agreement a = compare(work.resolve(c.name()), mode, nprobe, index, keys);
-            record(failures, "kiln->faiss", c.name(), c.metric().cliName(), mode, nprobe, a);
+            check(failures, "kiln->faiss", c.name(), c.metric().cliName(), work.resolve(c.name()),
+                mode, nprobe, index, keys, c.spec().hasCoarseGraph());
           }
         }
       }
@@ -280,8 +310,9 @@ class FaissInteropTest {
           new KilnIndex.OpenOptions(true))) {
         for (String mode : MODES) {
           for (int nprobe : NPROBES) {
-            Agreement a = compare(work.resolve(c.name() + ".faissindex"), mode, nprobe, index, null);
-            record(failures, "faiss->kiln", c.name(), c.metric(), mode, nprobe, a);
+            check(failures, "faiss->kiln", c.name(), c.metric(),
+                work.resolve(c.name() + ".faissindex"), mode, nprobe, index, null,
+                m.index().contains("_HNSW"));
           }
         }
       }
@@ -336,9 +367,52 @@ class FaissInteropTest {
 
   // ------------------------------------------------------------------ helpers
 
-  private Agreement compare(Path prefix, String mode, int nprobe, KilnIndex index,
-      Map<Long, String> keys) throws IOException {
-    String stem = prefix + "." + mode + ".np" + nprobe;
+  /**
+   * One case at one nprobe: identical results for a flat quantizer; for an HNSW one, recall@10
+   * within {@link #MAX_RECALL_GAP} at the default efSearch and identical results when both walk
+   * the whole graph.
+   */
+  private void check(List<String> failures, String direction, String name, String metric,
+      Path prefix, String mode, int nprobe, KilnIndex index, Map<Long, String> keys, boolean hnsw)
+      throws IOException {
+    if (!hnsw) {
+      record(failures, direction, name, metric, mode, nprobe,
+          compare(prefix, mode, "", nprobe, SearchParams.nprobe(nprobe), index, keys));
+      return;
+    }
+    record(failures, direction, name, metric, mode, nprobe, compare(prefix, mode,
+        ".ef" + EXHAUSTIVE_EF, nprobe,
+        SearchParams.nprobe(nprobe).withEfSearch(EXHAUSTIVE_EF), index, keys));
+    long[] faissIds = readLongs(Path.of(prefix + "." + mode + ".np" + nprobe + ".I"));
+    int[][] top = truth.get(metric);
+    Long[] ids = KilnTestData.longIds(N); // the ids every HNSW case is built or added with
+    long faissHits = 0;
+    long kilnHits = 0;
+    for (int q = 0; q < QUERIES; q++) {
+      Set<String> exact = new HashSet<>();
+      for (int row : top[q]) {
+        exact.add(Long.toString(ids[row]));
+      }
+      Neighbors got = index.search(queries[q], K, SearchParams.nprobe(nprobe));
+      for (int i = 0; i < K; i++) {
+        faissHits += exact.contains(Long.toString(faissIds[q * K + i])) ? 1 : 0;
+        kilnHits += i < got.size() && exact.contains(got.idString(i)) ? 1 : 0;
+      }
+    }
+    double faissRecall = (double) faissHits / (QUERIES * K);
+    double kilnRecall = (double) kilnHits / (QUERIES * K);
+    String line = String.format(Locale.ROOT, "%-11s %-18s %-3s %-5s nprobe %2d: default efSearch,"
+        + " recall@10 Faiss %.4f, Kiln %.4f", direction, name, metric, mode, nprobe, faissRecall,
+        kilnRecall);
+    table.add(line);
+    if (Math.abs(faissRecall - kilnRecall) > MAX_RECALL_GAP) {
+      failures.add(line);
+    }
+  }
+
+  private Agreement compare(Path prefix, String mode, String suffix, int nprobe,
+      SearchParams params, KilnIndex index, Map<Long, String> keys) throws IOException {
+    String stem = prefix + "." + mode + ".np" + nprobe + suffix;
     long[] fi = readLongs(Path.of(stem + ".I"));
     float[] fd = readFloats(Path.of(stem + ".D"));
     assertEquals((long) QUERIES * K, fi.length, stem);
@@ -351,15 +425,14 @@ class FaissInteropTest {
         ids[i] = id == -1 ? null : keys != null ? keys.get(id) : Long.toString(id);
         d[i] = fd[q * K + i];
       }
-      Neighbors got = index.search(queries[q], K, SearchParams.nprobe(nprobe));
-      a.add(q, ids, d, got);
+      a.add(q, ids, d, index.search(queries[q], K, params));
     }
     return a;
   }
 
   private void record(List<String> failures, String direction, String name, String metric,
       String mode, int nprobe, Agreement a) {
-    String line = String.format(Locale.ROOT, "%-11s %-14s %-3s %-5s nprobe %2d: %s", direction,
+    String line = String.format(Locale.ROOT, "%-11s %-18s %-3s %-5s nprobe %2d: %s", direction,
         name, metric, mode, nprobe, a.summary());
     table.add(line);
     if (a.identicalFraction() < MIN_IDENTICAL || a.maxRelative() > MAX_RELATIVE) {
