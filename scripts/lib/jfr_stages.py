@@ -15,6 +15,9 @@ RULES = [
     ("quantize.ProductQuantizer", "l2Table", "tables"),
     ("quantize.MetricStrategy", "signQueryTable", "tables"),
     ("search.PqScanner", "listTable", "tables"),
+    ("search.FastScanScanner", "listTable", "tables"),
+    ("vector.PanamaKernels", "quantizeTables", "tables"),
+    ("vector.ScalarKernels", "quantizeTables", "tables"),
     ("search.Candidates", None, "top-k"),
     ("search.Reranker", None, "re-rank"),
     ("search.Searcher", "results", "mapping"),
@@ -23,6 +26,9 @@ RULES = [
     ("search.PqScanner", "scanList", "list scan"),
     ("search.PqScanner", "prepare", "tables"),
     ("search.PqScanner", "prepareBlock", "tables"),
+    ("search.FastScanScanner", "scanList", "list scan"),
+    ("search.FastScanScanner", "prepare", "tables"),
+    ("search.FastScanScanner", "prepareBlock", "tables"),
     ("search.BlockSchedule", None, "list scan"),
     ("search.FlatScanner", None, "list scan"),
     ("search.Searcher", "searchProbed", "top-k"),
@@ -41,14 +47,19 @@ ORDER = ["coarse", "tables", "list scan", "top-k", "re-rank", "mapping", "prepar
          "other"]
 
 
+def outer_class(frame):
+    """The frame's class, nested classes (Reranker$Float32) named by their outer one."""
+    return frame["method"]["type"]["name"].replace("/", ".").split("$")[0]
+
+
 def stage(frames):
     for f in frames:
-        cls = f["method"]["type"]["name"].replace("/", ".")
+        cls = outer_class(f)
         for suffix, method, st in ENCLOSING:
             if cls.endswith(suffix) and f["method"]["name"] == method:
                 return st
     for f in frames:
-        cls = f["method"]["type"]["name"].replace("/", ".")
+        cls = outer_class(f)
         name = f["method"]["name"]
         for suffix, method, st in RULES:
             if cls.endswith(suffix) and (method is None or method == name):

@@ -92,6 +92,14 @@ public final class FaissIndexWriter {
     } catch (NoSuchFileException e) {
       throw new InvalidInputException("cannot export " + index + ": no such index directory");
     }
+    if (manifest.spec().isFastScan()) {
+      // Faiss's IndexIVFPQFastScan packs its 4-bit codes in its own block permutation, with its
+      // own list container; Kiln's blocks are not that, and an IndexIVFPQ with 4-bit codes is
+      // a different (slow) index in Faiss.
+      throw new InvalidOptionException("cannot export " + index + ": " + manifest.spec()
+          + " holds 4-bit fast-scan codes, which export-faiss does not write (Faiss's"
+          + " IndexIVFPQFastScan has its own code layout); export an IVF{n},PQ{m} index");
+    }
     if (manifest.spec().hasRefine()) {
       // Faiss's IndexRefine is not written: dropping the refine vectors silently would export
       // an index that answers differently.

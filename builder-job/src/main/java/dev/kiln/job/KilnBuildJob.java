@@ -39,7 +39,6 @@ import dev.kiln.format.Manifest;
 import dev.kiln.format.ModelFile;
 import dev.kiln.format.Quality;
 import dev.kiln.quantize.IndexModel;
-import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.ScalarQuantizer;
 import java.io.IOException;
 import java.time.Instant;
@@ -164,12 +163,13 @@ public final class KilnBuildJob {
         JavaRDD<VectorBlock> pqSample = reuse ? train
             : TrainingSample.blocks(items, f, cfg.seed() + 1, dim);
         pqRows = reuse ? trainRows : TrainingSample.rows(pqSample);
-        if (pqRows < ProductQuantizer.KSUB) {
-          throw new InvalidInputException("PQ training needs at least " + ProductQuantizer.KSUB
+        int ksub = spec.pqCentroids();
+        if (pqRows < ksub) {
+          throw new InvalidInputException("PQ training needs at least " + ksub
               + " vectors; the sample has " + pqRows + " (input: " + n + " valid rows)");
         }
         codebooks = PqTrainer.train(jsc, pqSample, coarse.centroids(), spec.nlist(), dim,
-            cfg.metric(), spec.pqM(), cfg.pqIterations(), cfg.seed());
+            cfg.metric(), spec.pqM(), ksub, cfg.pqIterations(), cfg.seed());
         if (spec.refine() == IndexSpec.Refine.SQ8) {
           sq8 = Sq8Trainer.train(pqSample, dim);
         }
@@ -190,10 +190,13 @@ public final class KilnBuildJob {
       int modelCrc;
       long modelBytes;
       try (FormatOutput out = pub.create(ModelFile.NAME)) {
-        // No precomputed L2 table: shards carry each item's L2 term (format version 2 on), and
-        // the table (nlist x M x 256 floats, 1 GiB at IVF65536,PQ16) only served older shards.
+        // No precomputed L2 table for 8-bit PQ: shards carry each item's L2 term (format version
+        // 2 on), and the table (nlist x M x 256 floats, 1 GiB at IVF65536,PQ16) only served older
+        // shards. Fast-scan under l2 keeps it (16 entries per sub-space, nlist x M x 64 bytes):
+        // a probed list's lookup table is then its row minus twice the query's, M x 16 adds.
+        float[] l2Table = spec.isFastScan() ? model.precomputedL2Table() : null;
         modelCrc = ModelFile.write(out, cfg.metric(), dim, spec.base(), coarse.centroids(),
-            codebooks, null, graph);
+            codebooks, l2Table, graph);
         modelBytes = out.position();
       }
       pub.record(ModelFile.NAME, modelBytes, modelCrc);
@@ -206,7 +209,8 @@ public final class KilnBuildJob {
 
       timer.start("write.shards");
       Broadcast<ShardFilesWriter.Plan> plan = jsc.broadcast(new ShardFilesWriter.Plan(
-          pub.attemptDir().toString(), shards, dim, model.codeSize(), model.termBytes(),
+          pub.attemptDir().toString(), shards, dim, model.codeSize(), spec.isFastScan(),
+          model.termBytes(),
           input.idType(), modelCrc,
           counts, new HadoopConf(jsc.hadoopConfiguration()), spec.refine(),
           sq8 == null ? null : sq8.base(), sq8 == null ? null : sq8.step()));

@@ -175,6 +175,26 @@ class ExportFaissCommandTest {
     }
   }
 
+  /**
+   * What Faiss would serve differently is refused in one line, exit 2, nothing written: 4-bit
+   * fast-scan codes (Faiss's IndexIVFPQFastScan has its own layout) and a refine stage.
+   */
+  @Test
+  void fastScanAndRefineAreRefused() {
+    Path file = tmp.resolve("x.faissindex");
+    CliRun fs = cli("export-faiss", "--index",
+        KilnTestData.CURRENT_FIXTURES.resolve("fast-scan").toString(), "--out", file.toString());
+    assertEquals(2, fs.exitCode(), fs.err());
+    assertEquals(1, fs.errLines().size(), fs.err());
+    assertTrue(fs.err().contains("IVF4,PQ2x4fs holds 4-bit fast-scan codes, which export-faiss"
+        + " does not write"), fs.err());
+    CliRun refine = cli("export-faiss", "--index",
+        KilnTestData.CURRENT_FIXTURES.resolve("refine-flat").toString(), "--out", file.toString());
+    assertEquals(2, refine.exitCode(), refine.err());
+    assertTrue(refine.err().contains("has a refine stage"), refine.err());
+    assertFalse(Files.exists(file));
+  }
+
   @Test
   void oneShardOutOfRangeIsAUsageError() throws IOException {
     Path file = tmp.resolve("x.faissindex");

@@ -204,6 +204,44 @@ class KilnBuildJobTest {
   }
 
   /**
+   * {@code IVF16,PQ16x4fs,RFlat}: 4-bit codebooks (16 sub-centroids per sub-space) trained on
+   * the executors, codes packed in fast-scan blocks by the shard-writing tasks, the L2 table in
+   * the model; the fast-scan shortlist re-ranked by the stored vectors finds most true
+   * neighbours, and a shortlist of everything probed is exact.
+   */
+  @Test
+  void fastScanBuildSearchesThroughByteTables() throws IOException {
+    Path root = tmp.resolve("fast-scan");
+    IndexSpec spec = IndexSpec.fastScan(16, 16).withRefine(IndexSpec.Refine.FLAT);
+    build(config(clusteredInput, root, "fs-1", spec, Metric.L2));
+    Manifest m = assertPublished(root, "fs-1", 1, false);
+    assertEquals("IVF16,PQ16x4fs,RFlat", m.index());
+    Random rnd = new Random(5);
+    Map<String, Integer> rows = rowOfId(clusteredIds);
+    double sum = 0;
+    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+      assertEquals(16, index.model().pq().ksub());
+      for (int i = 0; i < QUERIES; i++) {
+        float[] c = clustered.centers()[rnd.nextInt(clustered.centers().length)];
+        float[] q = new float[c.length];
+        for (int j = 0; j < q.length; j++) {
+          q[j] = (float) (c[j] + rnd.nextGaussian());
+        }
+        Neighbors got = index.search(q, K, SearchParams.nprobe(16));
+        sum += recall(exactTopK(Metric.L2, clustered.points(), q, K).rows(), rowsOf(got, rows));
+        if (i < 5) {
+          assertExactTopK(Metric.L2, clustered.points(), rows, q, K, index.search(q, K,
+              SearchParams.nprobe(16).withRefineFactor(clustered.points().length)));
+        }
+      }
+    }
+    double recall = sum / QUERIES;
+    // Measured 0.9725 with this data and seed (the default refine factor 4 over 4-bit codes);
+    // the same IVF16,PQ16 without refine reaches 0.885 (above).
+    assertTrue(recall >= 0.9, "recall@10 at full nprobe: " + recall);
+  }
+
+  /**
    * A refine stage stores every vector (float32, or SQ8) in refine-NNNNN.kiln next to each
    * shard; with every list probed and a shortlist of all items, the re-rank is exact by the
    * stored vectors (exactly for RFlat; within SQ8's rounding, which here moves no neighbour).

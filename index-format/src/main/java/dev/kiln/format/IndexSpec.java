@@ -12,11 +12,14 @@ import java.util.regex.Pattern;
  * shortlist of the PQ scan's best candidates by their stored vectors. {@code IVF16384_HNSW32,PQ16}
  * picks the lists to probe through an HNSW graph over the centroids (M = 32 neighbours per node,
  * 64 on the bottom level) instead of scoring every centroid, Faiss's form for large nlist.
+ * {@code IVF1024,PQ32x4fs} stores 4-bit PQ codes (16 sub-centroids per sub-space) in Faiss's
+ * fast-scan arrangement, blocks of 32 items scored with in-register lookup tables
+ * ({@link FastScanLayout}); usually with a refine stage, {@code IVF1024,PQ32x4fs,RFlat}.
  *
  * @param nlist number of inverted lists (coarse centroids)
  * @param encoding how vectors are stored inside a list
  * @param pqM PQ sub-spaces (0 for {@link Encoding#FLAT})
- * @param pqBits bits per PQ sub-code (8; 0 for flat)
+ * @param pqBits bits per PQ sub-code: 8, or 4 for the fast-scan layout; 0 for flat
  * @param refine how vectors are stored for re-ranking ({@link Refine#NONE} for no refine stage)
  * @param hnswM neighbours per node of the HNSW graph over the centroids, or 0 for the flat coarse
  *     quantizer (every centroid scored)
@@ -62,6 +65,12 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     this(nlist, encoding, pqM, pqBits, Refine.NONE, 0);
   }
 
+  /**
+   * Sub-spaces of a fast-scan code at most: the scan sums one 8-bit table entry per sub-space in
+   * signed 16-bit lanes, and 128 x 255 is the most that stays below 2^15.
+   */
+  public static final int MAX_FAST_SCAN_M = 128;
+
   /** Neighbours per graph node the format accepts: Faiss and hnswlib use 4 to 64. */
   public static final int MAX_HNSW_M = 256;
 
@@ -87,7 +96,8 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
   }
 
   private static final Pattern FACTORY =
-      Pattern.compile("IVF(\\d+)(?:_HNSW(\\d+))?,(?:(Flat)|PQ(\\d+)(?:x(\\d+))?(?:np)?(?:,(RFlat|Refine\\(Flat\\)"
+      Pattern.compile("IVF(\\d+)(?:_HNSW(\\d+))?,(?:(Flat)|PQ(\\d+)(?:x(\\d+)(fs)?)?(?:np)?"
+          + "(?:,(RFlat|Refine\\(Flat\\)"
           + "|Refine\\(SQ8\\)))?)");
 
   public IndexSpec {
@@ -98,8 +108,14 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
       if (pqM < 1) {
         throw new IllegalArgumentException("PQ needs at least one sub-space, got " + pqM);
       }
-      if (pqBits != 8) {
-        throw new IllegalArgumentException("only 8-bit PQ codes are supported, got " + pqBits);
+      if (pqBits == 4) {
+        if (pqM % 2 != 0 || pqM > MAX_FAST_SCAN_M) {
+          throw new IllegalArgumentException("4-bit fast-scan PQ needs an even number of"
+              + " sub-spaces up to " + MAX_FAST_SCAN_M + ", got " + pqM);
+        }
+      } else if (pqBits != 8) {
+        throw new IllegalArgumentException("PQ codes have 8 bits, or 4 in the fast-scan layout;"
+            + " got " + pqBits);
       }
     } else if (pqM != 0 || pqBits != 0) {
       throw new IllegalArgumentException("a Flat index has no PQ parameters");
@@ -123,6 +139,16 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   public static IndexSpec pq(int nlist, int m) {
     return new IndexSpec(nlist, Encoding.PQ, m, 8);
+  }
+
+  /** {@code IVF{nlist},PQ{m}x4fs}: 4-bit codes in the fast-scan layout. */
+  public static IndexSpec fastScan(int nlist, int m) {
+    return new IndexSpec(nlist, Encoding.PQ, m, 4);
+  }
+
+  /** Whether lists hold 4-bit PQ codes in blocks of 32 ({@link FastScanLayout}). */
+  public boolean isFastScan() {
+    return encoding == Encoding.PQ && pqBits == 4;
   }
 
   /** This spec with the given refine stage. */
@@ -154,7 +180,7 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /**
    * Parses {@code IVF{n},Flat} or {@code IVF{n},PQ{m}} ({@code PQ{m}x8} and Faiss's {@code np}
-   * suffix are accepted too), the latter optionally followed by {@code ,RFlat},
+   * suffix are accepted too) or {@code IVF{n},PQ{m}x4fs}, the PQ forms optionally followed by {@code ,RFlat},
    * {@code ,Refine(Flat)} or {@code ,Refine(SQ8)}; {@code IVF{n}_HNSW{M},...} for the HNSW coarse
    * quantizer.
    *
@@ -165,9 +191,10 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     Matcher m = FACTORY.matcher(s);
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "unknown index type '" + factory + "': expected IVF{nlist},Flat or IVF{nlist},PQ{m}"
-              + " optionally followed by ,RFlat or ,Refine(SQ8), and IVF{nlist}_HNSW{M} for an"
-              + " HNSW coarse quantizer, e.g. IVF1024,PQ16 or IVF65536_HNSW32,PQ16");
+          "unknown index type '" + factory + "': expected IVF{nlist},Flat, IVF{nlist},PQ{m} or"
+              + " IVF{nlist},PQ{m}x4fs, the PQ forms optionally followed by ,RFlat or"
+              + " ,Refine(SQ8), and IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, e.g."
+              + " IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat or IVF65536_HNSW32,PQ16");
     }
     int nlist = parsePositive(m.group(1), factory);
     int hnsw = m.group(2) == null ? 0 : parsePositive(m.group(2), factory);
@@ -180,13 +207,23 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     }
     int pqM = parsePositive(m.group(4), factory);
     int bits = m.group(5) == null ? 8 : parsePositive(m.group(5), factory);
-    if (bits != 8) {
-      throw new IllegalArgumentException(
-          "unsupported index type '" + factory + "': only 8-bit PQ codes (PQ{m} or PQ{m}x8)");
+    boolean fs = m.group(6) != null;
+    if (bits == 8 && fs || bits != 8 && bits != 4) {
+      throw new IllegalArgumentException("unsupported index type '" + factory + "': PQ codes of"
+          + " 8 bits (PQ{m} or PQ{m}x8) or 4 bits in the fast-scan layout (PQ{m}x4fs)");
     }
-    String r = m.group(6);
+    if (bits == 4 && !fs) {
+      throw new IllegalArgumentException("unsupported index type '" + factory + "': 4-bit PQ"
+          + " codes are stored in the fast-scan layout only; write PQ" + pqM + "x4fs");
+    }
+    if (bits == 4 && (pqM % 2 != 0 || pqM > MAX_FAST_SCAN_M)) {
+      throw new IllegalArgumentException("unsupported index type '" + factory + "': PQ{m}x4fs"
+          + " needs an even m up to " + MAX_FAST_SCAN_M + ", e.g. PQ32x4fs");
+    }
+    String r = m.group(7);
     Refine refine = r == null ? Refine.NONE : r.contains("SQ8") ? Refine.SQ8 : Refine.FLAT;
-    return pq(nlist, pqM).withRefine(refine).withHnsw(hnsw);
+    IndexSpec base = bits == 4 ? fastScan(nlist, pqM) : pq(nlist, pqM);
+    return base.withRefine(refine).withHnsw(hnsw);
   }
 
   private static int parsePositive(String digits, String factory) {
@@ -229,7 +266,8 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    */
   @Override
   public String toString() {
-    return "IVF" + nlist + (hnswM > 0 ? "_HNSW" + hnswM : "") + "," + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM)
+    return "IVF" + nlist + (hnswM > 0 ? "_HNSW" + hnswM : "") + ","
+        + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM + (pqBits == 4 ? "x4fs" : ""))
         + (refine == Refine.NONE ? "" : "," + refine.factory);
   }
 }

@@ -21,7 +21,7 @@ import java.nio.FloatBuffer;
  * 20      4     nlist: number of inverted lists
  * 24      4     encoding: 0 = Flat, 1 = PQ
  * 28      4     pqM: PQ sub-spaces M (0 for Flat)
- * 32      4     pqBits: bits per sub-code (8; 0 for Flat)
+ * 32      4     pqBits: bits per sub-code (8, or 4 for PQ{m}x4fs; 0 for Flat)
  * 36      4     flags: bit 0 = L2 table present
  * 40      8     centroidsOffset: nlist x d f32, row-major
  * 48      8     codebooksOffset: M x 2^pqBits x (d/M) f32 (0 when Flat)

@@ -24,11 +24,14 @@ import java.nio.ByteOrder;
  * 40      8     count: items in this shard
  * 48      8     directoryOffset (64)
  * 56      4     termBytes: 4 when each item stores its L2 term, else 0 (always 0 in version 1)
- * 60      4     reserved (0)
+ * 60      4     codeLayout: 0 = one code after another, 1 = 4-bit fast-scan blocks
+ *               ({@link FastScanLayout}; IVF{n},PQ{m}x4fs only, codeSize = M/2); reserved,
+ *               written 0, before version 3
  * 64            directory: nlist entries of 24 bytes:
  *                 blockOffset u64, firstOrdinal u64, size u64
  *               blocks, one per non-empty list, each at a multiple of 64:
- *                 codes: size x codeSize bytes (Flat: d little-endian f32)
+ *                 codes: size x codeSize bytes (Flat: d little-endian f32), or with
+ *                        codeLayout 1, ceil(size / 32) blocks of 16 x M bytes
  *                 terms: size x f32, at the next multiple of 8 (only when termBytes = 4)
  *                 ids:   size x i64, at the next multiple of 8 (only when idType = 0)
  *               footer (see {@link FileFormat})
@@ -62,6 +65,7 @@ public final class ShardFile {
   private final int modelChecksum;
   private final long count;
   private final int termBytes;
+  private final boolean fastScan;
   private final int directoryAt;
 
   private ShardFile(String name, ByteBuffer buf) throws CorruptIndexException {
@@ -84,6 +88,11 @@ public final class ShardFile {
     if (termBytes != 0 && termBytes != 4) {
       throw new CorruptIndexException(name, "bad header: termBytes=" + termBytes);
     }
+    int layout = buf.getInt(8) >= FileFormat.VERSION_3 ? buf.getInt(60) : 0;
+    if (layout != 0 && layout != 1) {
+      throw new CorruptIndexException(name, "bad header: codeLayout=" + layout);
+    }
+    fastScan = layout == 1;
     if (shardCount < 1 || shard < 0 || shard >= shardCount) {
       throw new CorruptIndexException(name, "bad shard number " + shard + " of " + shardCount);
     }
@@ -106,7 +115,7 @@ public final class ShardFile {
         if (size > contentEnd / codeSize) {
           throw new CorruptIndexException(name, "list " + l + " claims " + size + " items");
         }
-        long bytes = blockBytes(size, codeSize, termBytes, idType);
+        long bytes = blockBytes(size, codeSize, fastScan, termBytes, idType);
         FileFormat.checkSection(name, "list " + l, at, bytes, contentEnd);
       }
       total += size;
@@ -134,9 +143,15 @@ public final class ShardFile {
     return (v + 7) & ~7L;
   }
 
+  /** Bytes of a list's codes: one after another, or in fast-scan blocks (M = 2 x codeSize). */
+  static long codesBytes(long size, int codeSize, boolean fastScan) {
+    return fastScan ? FastScanLayout.codesBytes(size, 2 * codeSize) : size * codeSize;
+  }
+
   /** Bytes of a list's block: codes, then terms and ids each at the next multiple of 8. */
-  static long blockBytes(long size, int codeSize, int termBytes, IdType idType) {
-    long bytes = size * codeSize;
+  static long blockBytes(long size, int codeSize, boolean fastScan, int termBytes,
+      IdType idType) {
+    long bytes = codesBytes(size, codeSize, fastScan);
     if (termBytes > 0) {
       bytes = align8(bytes) + termBytes * size;
     }
@@ -196,9 +211,17 @@ public final class ShardFile {
     return entry(list, 1);
   }
 
-  /** Absolute offset of the list's first code in {@link #buffer()}. */
+  /**
+   * Absolute offset of the list's first code in {@link #buffer()} (with {@link #fastScan()}, of
+   * its first block).
+   */
   public int codesOffset(int list) {
     return (int) entry(list, 0);
+  }
+
+  /** Whether the codes lie in 4-bit fast-scan blocks ({@link FastScanLayout}). */
+  public boolean fastScan() {
+    return fastScan;
   }
 
   /** Whether items store their L2 term (see the class comment); never in version 1. */
@@ -208,14 +231,14 @@ public final class ShardFile {
 
   /** Absolute offset of the list's first L2 term (f32); only when {@link #hasTerms()}. */
   public int termsOffset(int list) {
-    return (int) (entry(list, 0) + align8((long) listSize(list) * codeSize));
+    return (int) (entry(list, 0) + align8(codesBytes(listSize(list), codeSize, fastScan)));
   }
 
   /** Absolute offset of the list's first id; only for {@link IdType#LONG}. */
   public int idsOffset(int list) {
     // The ids follow the codes and terms: a block's bytes without ids, aligned.
     return (int) (entry(list, 0)
-        + align8(blockBytes(listSize(list), codeSize, termBytes, IdType.STRING)));
+        + align8(blockBytes(listSize(list), codeSize, fastScan, termBytes, IdType.STRING)));
   }
 
   /** The int64 id of item {@code i} of {@code list}; only for {@link IdType#LONG}. */

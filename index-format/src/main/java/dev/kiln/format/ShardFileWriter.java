@@ -10,11 +10,14 @@ import java.io.IOException;
 /**
  * Writes a {@link ShardFile} (current version), streamed: header and directory first (so list
  * sizes must be known up front), then items in list order, then the footer. Buffers the ids and
- * terms of one list at most.
+ * terms of one list at most, and for the fast-scan layout its codes (packed when it closes).
  */
 public final class ShardFileWriter {
   private final FormatOutput out;
   private final int codeSize;
+  private final boolean fastScan;
+  /** Bytes an added code has: codeSize, or one byte per sub-space (M) for fast-scan. */
+  private final int addedCodeSize;
   private final boolean withTerms;
   private final IdType idType;
   private final long[] listSizes;
@@ -23,6 +26,9 @@ public final class ShardFileWriter {
   private int inList;
   private long[] ids = new long[0];
   private float[] terms = new float[0];
+  /** Fast-scan: the list's codes as added (M bytes each), and their packed blocks. */
+  private byte[] listCodes = new byte[0];
+  private byte[] packed = new byte[0];
   private long lastId;
 
   /**
@@ -40,8 +46,30 @@ public final class ShardFileWriter {
       int modelChecksum,
       long[] listSizes)
       throws IOException {
+    this(out, shard, shardCount, dim, codeSize, false, withTerms, idType, modelChecksum,
+        listSizes);
+  }
+
+  /**
+   * With {@code fastScan}, the codes are 4-bit codes of {@code 2 x codeSize} sub-spaces, added
+   * one byte per sub-space (values 0-15) and written in {@link FastScanLayout} blocks.
+   */
+  public ShardFileWriter(
+      FormatOutput out,
+      int shard,
+      int shardCount,
+      int dim,
+      int codeSize,
+      boolean fastScan,
+      boolean withTerms,
+      IdType idType,
+      int modelChecksum,
+      long[] listSizes)
+      throws IOException {
     this.out = out;
     this.codeSize = codeSize;
+    this.fastScan = fastScan;
+    this.addedCodeSize = fastScan ? 2 * codeSize : codeSize;
     this.withTerms = withTerms;
     this.idType = idType;
     this.listSizes = listSizes.clone();
@@ -51,7 +79,8 @@ public final class ShardFileWriter {
     long at = FileFormat.align(HEADER_BYTES + (long) nlist * DIRECTORY_ENTRY_BYTES);
     for (int l = 0; l < nlist; l++) {
       blockOffsets[l] = at;
-      at = FileFormat.align(at + blockBytes(listSizes[l], codeSize, withTerms ? 4 : 0, idType));
+      at = FileFormat.align(
+          at + blockBytes(listSizes[l], codeSize, fastScan, withTerms ? 4 : 0, idType));
       count += listSizes[l];
     }
     out.writeHeaderStart(FileFormat.KIND_SHARD);
@@ -65,7 +94,7 @@ public final class ShardFileWriter {
     out.writeLong(count);
     out.writeLong(HEADER_BYTES);
     out.writeInt(withTerms ? 4 : 0);
-    out.writeInt(0);
+    out.writeInt(fastScan ? 1 : 0);
     long first = 0;
     for (int l = 0; l < nlist; l++) {
       out.writeLong(blockOffsets[l]);
@@ -123,14 +152,18 @@ public final class ShardFileWriter {
   }
 
   private void writeCode(byte[] code, float term) throws IOException {
-    if (code.length != codeSize) {
+    if (code.length != addedCodeSize) {
       throw new IllegalArgumentException(
-          "code has " + code.length + " bytes, expected " + codeSize);
+          "code has " + code.length + " bytes, expected " + addedCodeSize);
     }
     if (inList >= listSizes[list]) {
       throw new IllegalStateException("list " + list + " has more items than announced");
     }
-    out.writeBytes(code);
+    if (fastScan) {
+      System.arraycopy(code, 0, listCodes, inList * addedCodeSize, addedCodeSize);
+    } else {
+      out.writeBytes(code);
+    }
     if (withTerms) {
       terms[inList] = term;
     }
@@ -160,6 +193,10 @@ public final class ShardFileWriter {
     if (withTerms && terms.length < listSizes[list]) {
       terms = new float[(int) listSizes[list]];
     }
+    if (fastScan && listCodes.length < listSizes[list] * addedCodeSize) {
+      listCodes = new byte[(int) listSizes[list] * addedCodeSize];
+      packed = new byte[(int) FastScanLayout.codesBytes(listSizes[list], addedCodeSize)];
+    }
   }
 
   private void closeList() throws IOException {
@@ -169,6 +206,10 @@ public final class ShardFileWriter {
     if (inList != listSizes[list]) {
       throw new IllegalStateException(
           "list " + list + " announced " + listSizes[list] + " items but got " + inList);
+    }
+    if (fastScan && inList > 0) {
+      FastScanLayout.pack(listCodes, inList, addedCodeSize, packed);
+      out.writeBytes(packed, 0, (int) FastScanLayout.codesBytes(inList, addedCodeSize));
     }
     if (withTerms) {
       out.padTo(align8(out.position()));

@@ -41,7 +41,8 @@ class FixtureCompatibilityTest {
 
   static List<String> filesOf(String set) {
     return switch (set) {
-      case FixtureGenerator.LONG_IDS, FixtureGenerator.COARSE_GRAPH -> LONG_IDS_FILES;
+      case FixtureGenerator.LONG_IDS, FixtureGenerator.COARSE_GRAPH, FixtureGenerator.FAST_SCAN ->
+          LONG_IDS_FILES;
       case FixtureGenerator.STRING_IDS -> STRING_IDS_FILES;
       default -> REFINE_FILES;
     };
@@ -71,6 +72,43 @@ class FixtureCompatibilityTest {
         name + " is a version-" + version + " file");
     FileFormat.verifyChecksum(b, name);
     return b;
+  }
+
+  /** The fast-scan set: the 4-bit codebooks and table, and every item's code in its block. */
+  @Test
+  void readsFastScan() throws IOException {
+    Map<String, byte[]> files = checkedIn(3, FixtureGenerator.FAST_SCAN, LONG_IDS_FILES);
+    ModelFile model = ModelFile.read(verified(3, files, "model.kiln"), "model.kiln");
+    assertEquals(IndexSpec.parse("IVF4,PQ2x4fs"), model.spec());
+    float[] centroids = FixtureGenerator.pqCentroids();
+    float[] codebooks = FastScanFixture.codebooks();
+    assertBitsEqual(centroids, model.centroids());
+    assertBitsEqual(codebooks, model.codebooks());
+    assertBitsEqual(FastScanFixture.l2Table(centroids, codebooks),
+        ModelFileTest.toArray(model.l2Table()));
+    ShardFile shard = ShardFile.open(verified(3, files, "shard-00000.kiln"), "shard-00000.kiln");
+    assertEquals(1, shard.codeSize(), "two 4-bit codes per byte");
+    assertTrue(shard.fastScan());
+    assertEquals(false, shard.hasTerms());
+    assertEquals(model.checksum(), shard.modelChecksum());
+    int ordinal = 0;
+    for (int l = 0; l < NLIST; l++) {
+      long[] ids = FixtureGenerator.LONG_IDS_BY_LIST[l];
+      assertEquals(ids.length, shard.listSize(l));
+      for (int i = 0; i < ids.length; i++, ordinal++) {
+        assertEquals(ids[i], shard.id(l, i));
+        byte[] want = FastScanFixture.code(ordinal);
+        for (int j = 0; j < 2; j++) {
+          assertEquals(want[j], FastScanLayout.code(shard.buffer(), shard.codesOffset(l), 2, i, j),
+              "item " + ordinal + " sub-space " + j);
+        }
+      }
+      if (ids.length > 0) {
+        // One partial block: the ids start right after its 32 x 2 nibbles (32 bytes).
+        assertEquals(shard.codesOffset(l) + 32, shard.idsOffset(l));
+      }
+    }
+    assertManifest(3, files, FixtureGenerator.FAST_SCAN);
   }
 
   @ParameterizedTest

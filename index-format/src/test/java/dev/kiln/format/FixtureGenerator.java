@@ -30,6 +30,8 @@ import java.util.Map;
  *       they decode exactly to the float32 ones of {@value #REFINE_FLAT}.
  *   <li>{@value #COARSE_GRAPH} (from v3): IVF4_HNSW2,PQ2: {@value #LONG_IDS} with the HNSW graph
  *       {@link #graph()} in its model (so the shard records another model checksum).
+ *   <li>{@value #FAST_SCAN} (v3, from the fast-scan forms on): IVF4,PQ2x4fs, the long-ids items
+ *       with 4-bit codes in fast-scan blocks ({@link FastScanFixture}).
  * </ul>
  *
  * <p>Usage: {@code FixtureGenerator DIR} writes {@code DIR/long-ids/...}, {@code
@@ -42,8 +44,10 @@ public final class FixtureGenerator {
   public static final String REFINE_SQ8 = "refine-sq8";
   /** From version 3: the long-ids set as IVF4_HNSW2,PQ2, its model carrying {@link #graph()}. */
   public static final String COARSE_GRAPH = "coarse-graph";
+  /** Version 3, from the fast-scan forms on: IVF4,PQ2x4fs ({@link FastScanFixture}). */
+  public static final String FAST_SCAN = "fast-scan";
   public static final List<String> SETS =
-      List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8, COARSE_GRAPH);
+      List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8, COARSE_GRAPH, FAST_SCAN);
 
   static final int DIM = 8;
   static final int NLIST = 4;
@@ -256,6 +260,8 @@ public final class FixtureGenerator {
         return refine(IndexSpec.Refine.SQ8);
       case COARSE_GRAPH:
         return longIds(PQ_SPEC.withHnsw(2), graph(), NAME + "graph");
+      case FAST_SCAN:
+        return FastScanFixture.generate();
       default:
         throw new IllegalArgumentException("no fixture set " + set);
     }
@@ -414,7 +420,7 @@ public final class FixtureGenerator {
         .timings(timings).create();
   }
 
-  private static byte[] manifest(
+  static byte[] manifest(
       String version,
       IndexSpec spec,
       Metric metric,

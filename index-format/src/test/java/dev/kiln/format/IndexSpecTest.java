@@ -23,6 +23,8 @@ class IndexSpecTest {
     "'IVF64,PQ8x8',    64,   PQ,   8,  8, 'IVF64,PQ8'",
     "'IVF1024,PQ16np', 1024, PQ,   16, 8, 'IVF1024,PQ16'",
     "'IVF1, PQ1',      1,    PQ,   1,  8, 'IVF1,PQ1'",
+    "'IVF1024,PQ32x4fs', 1024, PQ, 32, 4, 'IVF1024,PQ32x4fs'",
+    "'IVF64,PQ128x4fs',  64,   PQ, 128, 4, 'IVF64,PQ128x4fs'",
   })
   void parsesFactoryStrings(String s, int nlist, IndexSpec.Encoding enc, int m, int bits,
       String canonical) {
@@ -37,7 +39,8 @@ class IndexSpecTest {
   @ValueSource(strings = {"IVF,PQ16", "IVF1024,PQ16x4", "HNSW32", "", "IVF0,Flat", "IVF1024,PQ0",
       "ivf1024,pq16", "IVF1024", "IVF1024,PQ16,Refine", "IVF99999999999,Flat", "IVF-1,Flat",
       "IVF1024_HNSW,PQ16", "IVF1024_HNSW1,PQ16", "IVF1024_HNSW0,Flat", "IVF1024_HNSW257,PQ16",
-      "IVF1024,HNSW32,PQ16"})
+      "IVF1024,HNSW32,PQ16", "IVF1024,PQ15x4fs", "IVF1024,PQ130x4fs", "IVF1024,PQ16x8fs",
+      "IVF1024,PQ16x2fs", "IVF1024,PQ16fs"})
   @NullSource
   void rejectsOthersNamingTheString(String s) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IndexSpec.parse(s));
@@ -55,6 +58,26 @@ class IndexSpecTest {
     assertThrows(IllegalArgumentException.class, () -> IndexSpec.flat(4).checkDimension(0));
   }
 
+  /** The fast-scan forms: 4-bit codes, two per byte, refine and HNSW forms included. */
+  @Test
+  void fastScanForms() {
+    IndexSpec fs = IndexSpec.parse("IVF1024_HNSW32,PQ56x4fs,RFlat");
+    assertTrue(fs.isFastScan());
+    assertEquals(16, fs.pqCentroids());
+    assertEquals(28, fs.codeSize(784));
+    assertEquals(Refine.FLAT, fs.refine());
+    assertEquals(32, fs.hnswM());
+    assertEquals("IVF1024_HNSW32,PQ56x4fs,RFlat", fs.toString());
+    assertEquals("IVF1024,PQ16x4fs,Refine(SQ8)",
+        IndexSpec.parse("IVF1024,PQ16x4fsnp,Refine(SQ8)").toString());
+    assertFalse(IndexSpec.pq(1024, 16).isFastScan());
+    assertFalse(IndexSpec.flat(1024).isFastScan());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> IndexSpec.parse("IVF1024,PQ16x4"));
+    assertTrue(e.getMessage().contains("write PQ16x4fs"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> IndexSpec.fastScan(4, 3));
+  }
+
   @Test
   void codeSizes() {
     assertEquals(16, IndexSpec.pq(1024, 16).codeSize(784));
@@ -67,7 +90,8 @@ class IndexSpecTest {
   void constructorGuardsInvariants() {
     assertThrows(IllegalArgumentException.class, () -> new IndexSpec(0, IndexSpec.Encoding.FLAT, 0, 0));
     assertThrows(IllegalArgumentException.class, () -> new IndexSpec(4, IndexSpec.Encoding.PQ, 0, 8));
-    assertThrows(IllegalArgumentException.class, () -> new IndexSpec(4, IndexSpec.Encoding.PQ, 4, 4));
+    assertThrows(IllegalArgumentException.class, () -> new IndexSpec(4, IndexSpec.Encoding.PQ, 4, 6));
+    assertThrows(IllegalArgumentException.class, () -> new IndexSpec(4, IndexSpec.Encoding.PQ, 3, 4));
     assertThrows(IllegalArgumentException.class, () -> new IndexSpec(4, IndexSpec.Encoding.FLAT, 4, 8));
   }
 
@@ -115,10 +139,10 @@ class IndexSpecTest {
   void rejectionMessageListsTheAcceptedForms() {
     IllegalArgumentException e = assertThrows(
         IllegalArgumentException.class, () -> IndexSpec.parse("IVF1024,PQ16,Refine(SQ4)"));
-    assertEquals("unknown index type 'IVF1024,PQ16,Refine(SQ4)': expected IVF{nlist},Flat or"
-        + " IVF{nlist},PQ{m} optionally followed by ,RFlat or ,Refine(SQ8), and IVF{nlist}_HNSW{M}"
-        + " for an HNSW coarse quantizer, e.g. IVF1024,PQ16 or IVF65536_HNSW32,PQ16",
-        e.getMessage());
+    assertEquals("unknown index type 'IVF1024,PQ16,Refine(SQ4)': expected IVF{nlist},Flat,"
+        + " IVF{nlist},PQ{m} or IVF{nlist},PQ{m}x4fs, the PQ forms optionally followed by ,RFlat"
+        + " or ,Refine(SQ8), and IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, e.g."
+        + " IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat or IVF65536_HNSW32,PQ16", e.getMessage());
   }
 
   @Test

@@ -58,7 +58,7 @@ public final class IndexModel {
     this.prober = graph == null ? coarse : new HnswProber(coarse, graph);
     this.pq =
         spec.encoding() == IndexSpec.Encoding.PQ
-            ? new ProductQuantizer(codebooks, dim, spec.pqM())
+            ? new ProductQuantizer(codebooks, dim, spec.pqM(), spec.pqCentroids())
             : null;
     this.norms = termBytes() > 0 ? pq.codewordNorms() : null;
   }
@@ -128,8 +128,12 @@ public final class IndexModel {
     return pq;
   }
 
+  /**
+   * Bytes of one item's code as {@link #encode} writes it: one per sub-space for PQ (a fast-scan
+   * shard then packs two 4-bit codes per byte, {@code spec().codeSize(dim)}), 4 x d for Flat.
+   */
   public int codeSize() {
-    return spec.codeSize(dim);
+    return pq != null ? pq.m() : spec.codeSize(dim);
   }
 
   /**
@@ -173,7 +177,9 @@ public final class IndexModel {
    * when codes are of residuals under l2, else 0.
    */
   public int termBytes() {
-    return pq != null && metric == Metric.L2 ? 4 : 0;
+    // Fast-scan sums 8-bit table entries in registers: a float term per item has no place
+    // there; its lists use the model's L2 table instead.
+    return pq != null && metric == Metric.L2 && !spec.isFastScan() ? 4 : 0;
   }
 
   /**
@@ -188,9 +194,9 @@ public final class IndexModel {
   }
 
   /**
-   * The precomputed L2 table (nlist x M x 256) for a model file that carries one, or null when
-   * it has no use for it. Builds no longer write it (shards carry each item's L2 term); models
-   * with a table still load, and tests write them for version-1 shards.
+   * The precomputed L2 table (nlist x M x ksub) for a model file that carries one, or null when
+   * it has no use for it. Builds write it only for fast-scan (8-bit PQ shards carry each item's
+   * L2 term); models with a table still load, and tests write them for version-1 shards.
    */
   public float[] precomputedL2Table() {
     return pq != null && metric == Metric.L2

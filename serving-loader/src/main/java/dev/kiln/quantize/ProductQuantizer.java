@@ -6,11 +6,13 @@ import java.util.Arrays;
 import dev.kiln.vector.VectorizationProvider;
 
 /**
- * A product quantizer with 8-bit codes: the vector is cut into M sub-vectors of d/M dimensions,
- * each replaced by the index of its nearest of 256 sub-centroids (by L2, whatever the metric,
- * as Faiss does). Codebook layout: M x 256 x dsub floats.
+ * A product quantizer: the vector is cut into M sub-vectors of d/M dimensions, each replaced by
+ * the index of its nearest of ksub sub-centroids (by L2, whatever the metric, as Faiss does):
+ * 256 for 8-bit codes, 16 for the 4-bit codes of fast-scan. Codebook layout: M x ksub x dsub
+ * floats. Codes are one byte per sub-space either way.
  */
 public final class ProductQuantizer {
+  /** Sub-centroids per sub-space of 8-bit codes. */
   public static final int KSUB = 256;
   private static final VectorKernels K = VectorizationProvider.kernels();
 
@@ -18,26 +20,48 @@ public final class ProductQuantizer {
   private final int dim;
   private final int m;
   private final int dsub;
+  private final int ksub;
   /**
    * Per sub-space, its 256 codewords as an L2 quantizer, stored in panels: encoding assigns with
    * it and query tables are its dot products.
    */
   private final CoarseQuantizer[] subspaces;
 
+  /** An 8-bit quantizer: 256 sub-centroids per sub-space. */
   public ProductQuantizer(float[] codebooks, int dim, int m) {
-    if (dim % m != 0 || codebooks.length != KSUB * dim) {
-      throw new IllegalArgumentException("codebooks must hold M x 256 x d/M floats, d % M == 0");
+    this(codebooks, dim, m, KSUB);
+  }
+
+  public ProductQuantizer(float[] codebooks, int dim, int m, int ksub) {
+    if (dim % m != 0 || codebooks.length != (long) ksub * dim || ksub < 1 || ksub > KSUB) {
+      throw new IllegalArgumentException("codebooks must hold M x " + ksub
+          + " x d/M floats, d % M == 0");
     }
     this.codebooks = codebooks;
     this.dim = dim;
     this.m = m;
     this.dsub = dim / m;
+    this.ksub = ksub;
     this.subspaces = new CoarseQuantizer[m];
     for (int j = 0; j < m; j++) {
       subspaces[j] = new CoarseQuantizer(
-          Arrays.copyOfRange(codebooks, j * KSUB * dsub, (j + 1) * KSUB * dsub),
-          KSUB, dsub, Metric.L2);
+          Arrays.copyOfRange(codebooks, j * ksub * dsub, (j + 1) * ksub * dsub),
+          ksub, dsub, Metric.L2);
     }
+  }
+
+  /** Sub-centroids per sub-space. */
+  public int ksub() {
+    return ksub;
+  }
+
+  /**
+   * Floats a query table array must hold: M x ksub, plus room for the last sub-space's panel
+   * when ksub is below {@link VectorKernels#PANEL} (the tile kernels write whole panels; each
+   * sub-space's overflow is overwritten by the next).
+   */
+  public int tableLength() {
+    return m * ksub + Math.max(0, VectorKernels.PANEL - ksub);
   }
 
   public int m() {
@@ -81,12 +105,13 @@ public final class ProductQuantizer {
   public void decode(byte[] code, int codeOff, float[] out) {
     for (int j = 0; j < m; j++) {
       int c = code[codeOff + j] & 0xff;
-      System.arraycopy(codebooks, (j * KSUB + c) * dsub, out, j * dsub, dsub);
+      System.arraycopy(codebooks, (j * ksub + c) * dsub, out, j * dsub, dsub);
     }
   }
 
   /**
-   * out[j*256 + c] = {@code <q_j, pq[j][c]>}, for inner-product scoring and for L2 with the
+   * out[j*ksub + c] = {@code <q_j, pq[j][c]>} ({@link #tableLength} floats), for inner-product
+   * scoring and for L2 with the
    * precomputed table. Computed as the coarse step is, by each sub-space's quantizer over its
    * panels of 64 codewords ({@link VectorKernels#dots1x64}, sums in registers): each code's sum
    * is the same sequence of fused multiply-adds over its dsub dimensions as a dot product in
@@ -94,7 +119,7 @@ public final class ProductQuantizer {
    */
   public void innerProductTable(float[] q, float[] out) {
     for (int j = 0; j < m; j++) {
-      subspaces[j].dots(q, j * dsub, out, j * KSUB);
+      subspaces[j].dots(q, j * dsub, out, j * ksub);
     }
   }
 
@@ -107,17 +132,17 @@ public final class ProductQuantizer {
   public void innerProductTables(float[] rows, int n, float[][] out, float[] tile) {
     for (int j = 0; j < m; j++) {
       for (int i = 0; i < n; i += 4) {
-        subspaces[j].dots4(rows, i * dim + j * dsub, dim, Math.min(4, n - i), out, i, j * KSUB,
+        subspaces[j].dots4(rows, i * dim + j * dsub, dim, Math.min(4, n - i), out, i, j * ksub,
             tile);
       }
     }
   }
 
-  /** out[j*256 + c] = {@code ||r_j - pq[j][c]||^2}, for L2 scoring of a residual r. */
+  /** out[j*ksub + c] = {@code ||r_j - pq[j][c]||^2}, for L2 scoring of a residual r. */
   public void l2Table(float[] r, float[] out) {
     for (int j = 0; j < m; j++) {
-      for (int c = 0; c < KSUB; c++) {
-        out[j * KSUB + c] = K.squareDistance(r, j * dsub, codebooks, (j * KSUB + c) * dsub, dsub);
+      for (int c = 0; c < ksub; c++) {
+        out[j * ksub + c] = K.squareDistance(r, j * dsub, codebooks, (j * ksub + c) * dsub, dsub);
       }
     }
   }
@@ -130,11 +155,11 @@ public final class ProductQuantizer {
    */
   public float[] precomputeL2Table(float[] centroids, int nlist) {
     float[] norms = codewordNorms();
-    float[] table = new float[nlist * m * KSUB];
+    float[] table = new float[nlist * m * ksub];
     for (int l = 0; l < nlist; l++) {
       for (int j = 0; j < m; j++) {
-        for (int c = 0; c < KSUB; c++) {
-          table[l * m * KSUB + j * KSUB + c] = l2TableEntry(norms, centroids, l, j, c);
+        for (int c = 0; c < ksub; c++) {
+          table[l * m * ksub + j * ksub + c] = l2TableEntry(norms, centroids, l, j, c);
         }
       }
     }
@@ -143,15 +168,15 @@ public final class ProductQuantizer {
 
   /** {@code ||pq[j][c]||^2} for every (j, c), the first half of each L2 table entry. */
   public float[] codewordNorms() {
-    float[] norms = new float[m * KSUB];
-    for (int i = 0; i < m * KSUB; i++) {
+    float[] norms = new float[m * ksub];
+    for (int i = 0; i < m * ksub; i++) {
       norms[i] = K.dot(codebooks, i * dsub, codebooks, i * dsub, dsub);
     }
     return norms;
   }
 
   private float l2TableEntry(float[] norms, float[] centroids, int l, int j, int c) {
-    int t = j * KSUB + c;
+    int t = j * ksub + c;
     return norms[t] + 2 * K.dot(centroids, l * dim + j * dsub, codebooks, t * dsub, dsub);
   }
 

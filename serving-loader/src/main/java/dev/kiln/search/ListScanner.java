@@ -62,7 +62,9 @@ interface ListScanner {
   static ListScanner of(VersionFiles files, MetricStrategy metric) {
     return switch (files.model().spec().encoding()) {
       case FLAT -> new FlatScanner(files.shards(), files.model().dim(), metric);
-      case PQ -> new PqScanner(files.shards(), files.model(), files.l2Table(), metric);
+      case PQ -> files.model().spec().isFastScan()
+          ? new FastScanScanner(files.shards(), files.model(), files.l2Table(), metric)
+          : new PqScanner(files.shards(), files.model(), files.l2Table(), metric);
     };
   }
 }

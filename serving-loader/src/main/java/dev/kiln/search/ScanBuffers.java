@@ -1,5 +1,6 @@
 package dev.kiln.search;
 
+import dev.kiln.format.FastScanLayout;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.vector.VectorKernels;
@@ -9,22 +10,33 @@ import dev.kiln.vector.VectorKernels;
  * buffers only; what a stage computes it returns or passes on.
  */
 final class ScanBuffers {
-  /** One list's distances, as many as the largest list holds. */
+  /** One list's distances, as many as the largest list holds (rounded up to whole blocks of 32). */
   final float[] block;
   /** PQ: the query's table {@code <q_j, pq[j][c]>}, signed by the metric. */
   final float[] queryTable;
   /** PQ with L2: the table of the list being scanned. */
   final float[] listTable;
+  /** Fast-scan: the list's table quantized to bytes (M x 16, and 16 bytes of padding). */
+  final byte[] lut;
+  /** Fast-scan: the sum of the sub-spaces' minimums, each one, and 16 floats of scratch. */
+  final float[] range;
   /** d floats: a residual, or a query shifted for SQ8. */
   final float[] residual;
+  /** Four distances of a four-row kernel. */
+  final float[] four = new float[4];
   /** Four rows of a panel kernel's output. */
   final float[] tile = new float[4 * VectorKernels.PANEL];
 
   ScanBuffers(IndexModel model, int maxListSize) {
-    int tableSize = model.spec().pqM() * ProductQuantizer.KSUB;
-    block = new float[Math.max(1, maxListSize)];
+    ProductQuantizer pq = model.pq();
+    int tableSize = pq == null ? 0 : pq.tableLength();
+    int blocks = (int) FastScanLayout.blocks(Math.max(1, maxListSize));
+    block = new float[blocks * FastScanLayout.BLOCK];
     queryTable = new float[tableSize];
     listTable = new float[tableSize];
+    boolean fastScan = model.spec().isFastScan();
+    lut = new byte[fastScan ? 16 * pq.m() + 16 : 0];
+    range = new float[fastScan ? 1 + pq.m() + 16 : 0];
     residual = new float[model.dim()];
   }
 }

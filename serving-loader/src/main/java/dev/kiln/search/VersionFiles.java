@@ -83,8 +83,9 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
       } else if (shard.modelChecksum() != modelFile.checksum()) {
         why = "was encoded with another model (model checksum differs)";
       } else if (shard.nlist() != spec.nlist() || shard.dim() != manifest.dim()
-          || shard.codeSize() != model.codeSize() || shard.idType() != idType) {
-        why = "does not match the model's nlist, dim, code size or id type";
+          || shard.codeSize() != spec.codeSize(manifest.dim()) || shard.idType() != idType
+          || shard.fastScan() != spec.isFastScan()) {
+        why = "does not match the model's nlist, dim, code size, code layout or id type";
       }
       if (why != null) {
         throw new CorruptIndexException(shard.name(), why);

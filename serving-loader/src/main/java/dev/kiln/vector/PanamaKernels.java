@@ -219,6 +219,19 @@ final class PanamaKernels implements VectorKernels {
     return s;
   }
 
+  @Override
+  public void squareDistance4(float[] q, ByteBuffer b0, int o0, ByteBuffer b1, int o1,
+      ByteBuffer b2, int o2, ByteBuffer b3, int o3, int len, float[] out) {
+    if (L != 16 || len < 4 * L) {
+      out[0] = squareDistance(q, b0, o0, len);
+      out[1] = squareDistance(q, b1, o1, len);
+      out[2] = squareDistance(q, b2, o2, len);
+      out[3] = squareDistance(q, b3, o3, len);
+      return;
+    }
+    PanamaRows.squareDistance4(q, b0, o0, b1, o1, b2, o2, b3, o3, len, out);
+  }
+
   /**
    * One stored vector after another ({@link #squareDistance(float[], ByteBuffer, int, int)} each,
    * so a score does not depend on the path). Reading a list strictly front to back beat
@@ -381,6 +394,24 @@ final class PanamaKernels implements VectorKernels {
       s += w[i] * codes.get(byteOff + i);
     }
     return s;
+  }
+
+  @Override
+  public void fastScan(ByteBuffer codes, int byteOff, int blocks, int pairs, byte[] lut,
+      int limit, float bias, float scale, float[] out) {
+    if (!PanamaFastScan.SUPPORTED) {
+      scalar.fastScan(codes, byteOff, blocks, pairs, lut, limit, bias, scale, out);
+      return;
+    }
+    PanamaFastScan.scan(codes, byteOff, blocks, pairs, lut, limit, bias, scale, out);
+  }
+
+  @Override
+  public float quantizeTables(float[] table, int m, byte[] lut, float[] mins) {
+    if (L > 16) {
+      return scalar.quantizeTables(table, m, lut, mins);
+    }
+    return PanamaFastScan.quantizeTables(table, m, lut, mins);
   }
 
   @Override

@@ -94,6 +94,15 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
+  public void squareDistance4(float[] q, ByteBuffer b0, int o0, ByteBuffer b1, int o1,
+      ByteBuffer b2, int o2, ByteBuffer b3, int o3, int len, float[] out) {
+    out[0] = squareDistance(q, b0, o0, len);
+    out[1] = squareDistance(q, b1, o1, len);
+    out[2] = squareDistance(q, b2, o2, len);
+    out[3] = squareDistance(q, b3, o3, len);
+  }
+
+  @Override
   public void squareDistances(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {
     for (int i = 0; i < n; i++) {
       out[i] = squareDistance(q, b, byteOff + i * 4 * len, len);
@@ -295,6 +304,66 @@ final class ScalarKernels implements VectorKernels {
       s0 += w[i] * codes.get(byteOff + i);
     }
     return (s0 + s1) + (s2 + s3);
+  }
+
+  @Override
+  public void fastScan(ByteBuffer codes, int byteOff, int blocks, int pairs, byte[] lut,
+      int limit, float bias, float scale, float[] out) {
+    int[] sums = new int[32];
+    for (int b = 0; b < blocks; b++) {
+      int block = byteOff + 32 * pairs * b;
+      java.util.Arrays.fill(sums, 0);
+      for (int p = 0; p < pairs; p++) {
+        int at = block + 32 * p;
+        for (int k = 0; k < 32; k++) {
+          int c = codes.get(at + k) & 0xff;
+          // Byte 2k is item k, byte 2k + 1 item 16 + k.
+          int item = (k & 1) == 0 ? k >> 1 : 16 + (k >> 1);
+          sums[item] += (lut[32 * p + (c & 15)] & 0xff) + (lut[32 * p + 16 + (c >>> 4)] & 0xff);
+        }
+      }
+      boolean any = false;
+      for (int s : sums) {
+        any |= s <= limit;
+      }
+      for (int i = 0; i < 32; i++) {
+        out[32 * b + i] = any ? Math.fma(sums[i], scale, bias) : Float.POSITIVE_INFINITY;
+      }
+    }
+  }
+
+  /** 2^23: adding it to a float in [0, 2^23) leaves the value rounded in the low bits. */
+  static final float ROUNDER = 8388608f;
+
+  @Override
+  public float quantizeTables(float[] table, int m, byte[] lut, float[] mins) {
+    float widest = 0;
+    float minSum = 0;
+    for (int j = 0; j < m; j++) {
+      float lo = table[16 * j];
+      float hi = lo;
+      for (int c = 1; c < 16; c++) {
+        float v = table[16 * j + c];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+      }
+      mins[1 + j] = lo;
+      minSum += lo;
+      widest = hi - lo > widest ? hi - lo : widest;
+    }
+    float scale = widest > 0 ? widest / 255f : 1f;
+    float inv = 1f / scale;
+    for (int j = 0; j < m; j++) {
+      float lo = mins[1 + j];
+      for (int c = 0; c < 16; c++) {
+        float q = (table[16 * j + c] - lo) * inv;
+        // q in [0, 255] plus 2^23: the float's low mantissa bits are q rounded to the nearest
+        // integer (ties to even); no float-to-int conversion and its range checks.
+        lut[16 * j + c] = (byte) Float.floatToRawIntBits((q < 255f ? q : 255f) + ROUNDER);
+      }
+    }
+    mins[0] = minSum;
+    return scale;
   }
 
   @Override

@@ -31,6 +31,15 @@ public interface VectorKernels {
   float squareDistance(float[] q, ByteBuffer b, int byteOff, int len);
 
   /**
+   * {@link #squareDistance(float[], ByteBuffer, int, int)} of {@code q} to four stored vectors,
+   * each in its own buffer at its own offset, into {@code out[0 .. 3]}: bit for bit four calls,
+   * with the four vectors' memory reads in flight together. The refine stage re-scores rows
+   * scattered over mapped files this way.
+   */
+  void squareDistance4(float[] q, ByteBuffer b0, int o0, ByteBuffer b1, int o1, ByteBuffer b2,
+      int o2, ByteBuffer b3, int o3, int len, float[] out);
+
+  /**
    * {@link #squareDistance(float[], ByteBuffer, int, int)} of {@code q} to each of {@code n}
    * vectors stored one after another from {@code byteOff} (an IVF-Flat list): {@code out[i]}.
    * Bit for bit the one-vector kernel's result, several vectors in flight at once.
@@ -46,6 +55,28 @@ public interface VectorKernels {
    */
   void pqDistances(
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out);
+
+  /**
+   * Fast-scan of 4-bit PQ codes laid out as {@code dev.kiln.format.FastScanLayout} blocks from
+   * {@code byteOff}: for each of {@code blocks} blocks of 32 items, each item's sum over its
+   * M = 2 x {@code pairs} sub-spaces of {@code lut[16 j + code_j]} (unsigned bytes; {@code lut}
+   * holds M x 16 entries and 16 bytes of padding), exact in 16-bit integer lanes. A block whose
+   * 32 sums all exceed {@code limit} writes +inf for its items (nothing there can enter the
+   * caller's heap); the others write {@code fma(sum, scale, bias)}: {@code out[32 b + i]}.
+   */
+  void fastScan(ByteBuffer codes, int byteOff, int blocks, int pairs, byte[] lut, int limit,
+      float bias, float scale, float[] out);
+
+  /**
+   * Quantizes {@code m} tables of 16 floats ({@code table[16 j + c]}) to the unsigned bytes
+   * {@link #fastScan} sums, with one scale for all: {@code lut[16 j + c] = rint(min(255,
+   * (table[16 j + c] - min_j) * (1 / scale)))} (to nearest, ties to even), where {@code scale} is the widest table's
+   * range over 255 (1 when every table is constant) and {@code min_j} table j's smallest
+   * entry. Returns the scale; {@code mins[0]} receives the sum of the {@code min_j}, in order,
+   * and {@code mins[1 + j]} each; {@code mins} holds {@code 1 + m + 16} floats (the last 16 are
+   * scratch).
+   */
+  float quantizeTables(float[] table, int m, byte[] lut, float[] mins);
 
   /**
    * Vectors per panel in the tile kernels' transposed layout: {@code panel[pOff + j * PANEL + c]}

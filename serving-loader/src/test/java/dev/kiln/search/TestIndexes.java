@@ -15,7 +15,6 @@ import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
 import dev.kiln.format.ShardFileWriter;
 import dev.kiln.quantize.IndexModel;
-import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.ScalarQuantizer;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -122,7 +121,7 @@ public final class TestIndexes {
   }
 
   /**
-   * Stand-in PQ codebooks (M x 256 x d/M): sub-vectors of the residuals of random rows to their
+   * Stand-in PQ codebooks (M x ksub x d/M): sub-vectors of the residuals of random rows to their
    * assigned centroid. Training quality is not the point; each codeword is a plausible residual.
    */
   public static float[] residualCodebooks(
@@ -132,14 +131,15 @@ public final class TestIndexes {
     int dsub = d / m;
     IndexModel coarseOnly =
         new IndexModel(metric, IndexSpec.flat(spec.nlist()), d, centroids, null);
-    float[] books = new float[ProductQuantizer.KSUB * d];
+    int ksub = spec.pqCentroids();
+    float[] books = new float[ksub * d];
     for (int j = 0; j < m; j++) {
-      for (int c = 0; c < ProductQuantizer.KSUB; c++) {
+      for (int c = 0; c < ksub; c++) {
         float[] x = rows[rnd.nextInt(rows.length)];
         int list = coarseOnly.coarse().assign(x);
         for (int t = 0; t < dsub; t++) {
           int dim = j * dsub + t;
-          books[(j * ProductQuantizer.KSUB + c) * dsub + t] = x[dim] - centroids[list * d + dim];
+          books[(j * ksub + c) * dsub + t] = x[dim] - centroids[list * d + dim];
         }
       }
     }
@@ -327,8 +327,9 @@ public final class TestIndexes {
         }
         writeFile(staging, ShardFile.fileName(s), files, out -> {
           boolean withTerms = terms && model.termBytes() > 0;
-          ShardFileWriter w = new ShardFileWriter(out, shard, shards, d, model.codeSize(),
-              withTerms, stringIds ? IdType.STRING : IdType.LONG, modelCrc, listSizes);
+          ShardFileWriter w = new ShardFileWriter(out, shard, shards, d, spec.codeSize(d),
+              spec.isFastScan(), withTerms, stringIds ? IdType.STRING : IdType.LONG, modelCrc,
+              listSizes);
           float[] term = new float[1];
           for (int i : items) {
             int list = p.lists()[i];

@@ -28,7 +28,8 @@ public final class PqTrainer {
   record SubBlock(int partition, int seq, int rows, float[] data) implements Serializable {}
 
   /**
-   * @return M x 256 x dsub floats, the codebook layout of {@link ProductQuantizer}
+   * @param ksub sub-centroids per sub-space: 256 for 8-bit codes, 16 for fast-scan's 4 bits
+   * @return M x ksub x dsub floats, the codebook layout of {@link ProductQuantizer}
    */
   public static float[] train(
       JavaSparkContext jsc,
@@ -38,6 +39,7 @@ public final class PqTrainer {
       int dim,
       Metric metric,
       int m,
+      int ksub,
       int iterations,
       long seed) {
     int dsub = dim / m;
@@ -72,14 +74,14 @@ public final class PqTrainer {
                   List<SubBlock> parts = new ArrayList<>();
                   g._2().forEach(parts::add);
                   parts.sort(Comparator.comparingInt(SubBlock::seq));
-                  return new Tuple2<>(g._1(), trainSubspace(parts, dsub, iterations, seed + g._1()));
+                  return new Tuple2<>(g._1(),
+                      trainSubspace(parts, dsub, ksub, iterations, seed + g._1()));
                 })
             .collect();
     bc.destroy();
-    float[] codebooks = new float[ProductQuantizer.KSUB * dim];
+    float[] codebooks = new float[ksub * dim];
     for (Tuple2<Integer, float[]> b : books) {
-      System.arraycopy(b._2(), 0, codebooks, b._1() * ProductQuantizer.KSUB * dsub,
-          ProductQuantizer.KSUB * dsub);
+      System.arraycopy(b._2(), 0, codebooks, b._1() * ksub * dsub, ksub * dsub);
     }
     return codebooks;
   }
@@ -88,7 +90,8 @@ public final class PqTrainer {
    * Uniform seeds and Lloyd iterations on one sub-space ({@link LocalKMeans}). Smile's own
    * k-means (a BBD tree) was far slower at these dimensions (d/M = 49 for Fashion-MNIST PQ16).
    */
-  static float[] trainSubspace(List<SubBlock> parts, int dsub, int iterations, long seed) {
+  static float[] trainSubspace(List<SubBlock> parts, int dsub, int ksub, int iterations,
+      long seed) {
     int n = parts.stream().mapToInt(SubBlock::rows).sum();
     float[] data = new float[n * dsub];
     int at = 0;
@@ -96,6 +99,6 @@ public final class PqTrainer {
       System.arraycopy(p.data(), 0, data, at, p.rows() * dsub);
       at += p.rows() * dsub;
     }
-    return LocalKMeans.train(data, n, dsub, ProductQuantizer.KSUB, iterations, seed);
+    return LocalKMeans.train(data, n, dsub, ksub, iterations, seed);
   }
 }

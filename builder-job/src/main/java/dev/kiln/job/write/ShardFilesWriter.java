@@ -35,7 +35,8 @@ public final class ShardFilesWriter {
 
   /**
    * What every writing task needs to know. {@code termBytes} is 4 when each code is followed by
-   * the item's L2 term ({@code IndexModel.termBytes}); {@code refine} is the spec's refine stage;
+   * the item's L2 term ({@code IndexModel.termBytes}); with {@code fastScan} a code is one byte
+   * per sub-space, packed into the shard's 4-bit blocks; {@code refine} is the spec's refine stage;
    * for SQ8, {@code sq8Base} and {@code sq8Step} are its parameters (else null).
    */
   public record Plan(
@@ -43,6 +44,7 @@ public final class ShardFilesWriter {
       int shards,
       int dim,
       int codeSize,
+      boolean fastScan,
       int termBytes,
       IdType idType,
       int modelChecksum,
@@ -85,9 +87,10 @@ public final class ShardFilesWriter {
     try (FormatOutput shardOut = new FormatOutput(fs.create(shardPath, true));
         FormatOutput keysOut = strings ? new FormatOutput(fs.create(keysPath, true)) : null;
         FormatOutput refineOut = refine ? new FormatOutput(fs.create(refinePath, true)) : null) {
+      // Fast-scan codes arrive one byte per sub-space; the shard packs two per byte.
       ShardFileWriter w = new ShardFileWriter(shardOut, shard, plan.shards(), plan.dim(),
-          plan.codeSize(), terms, plan.idType(), plan.modelChecksum(),
-          plan.counts().listSizes(shard));
+          plan.fastScan() ? codeSize / 2 : codeSize, plan.fastScan(), terms, plan.idType(),
+          plan.modelChecksum(), plan.counts().listSizes(shard));
       KeysFile.Writer kw = strings
           ? new KeysFile.Writer(keysOut, shard, plan.counts().shardCount(shard),
               plan.counts().keyBytes(shard))

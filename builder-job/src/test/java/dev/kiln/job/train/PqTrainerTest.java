@@ -79,7 +79,8 @@ class PqTrainerTest {
   }
 
   private float[] train(long seed) {
-    return PqTrainer.train(jsc, sample, coarse, NLIST, DIM, Metric.L2, M, 15, seed);
+    return PqTrainer.train(jsc, sample, coarse, NLIST, DIM, Metric.L2, M, ProductQuantizer.KSUB, 15,
+        seed);
   }
 
   /** Mean over all points of ||r - decode(encode(r))||^2, r the residual to the point's list. */

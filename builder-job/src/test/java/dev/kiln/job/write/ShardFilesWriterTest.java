@@ -72,7 +72,8 @@ class ShardFilesWriterTest {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<EncodedItem> rdd = jsc.parallelize(items, 4);
     ListCounts counts = ListCounts.of(rdd, SHARDS, NLIST);
-    ShardFilesWriter.Plan plan = new ShardFilesWriter.Plan(tmp.toString(), SHARDS, DIM, CODE, termBytes,
+    ShardFilesWriter.Plan plan = new ShardFilesWriter.Plan(tmp.toString(), SHARDS, DIM, CODE, false,
+        termBytes,
         idType, CHECKSUM, counts, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
         refine, null, null);
     List<WrittenFile> files = ShardFilesWriter.write(rdd, jsc.broadcast(plan), SHARDS);

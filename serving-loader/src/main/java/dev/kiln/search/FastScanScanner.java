@@ -1,0 +1,118 @@
+package dev.kiln.search;
+
+import dev.kiln.format.FastScanLayout;
+import dev.kiln.format.ShardFile;
+import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.MetricStrategy;
+import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.vector.VectorKernels;
+import dev.kiln.vector.VectorizationProvider;
+import java.nio.ByteBuffer;
+
+/**
+ * Lists of 4-bit PQ codes in fast-scan blocks ({@code IVF{n},PQ{m}x4fs}, {@link FastScanLayout}).
+ * Per probed list, the float table of the list (M x 16: {@code <q_j, pq[j][c]>} signed by the
+ * metric; under L2 the model's precomputed row minus twice that) is quantized to unsigned bytes,
+ * one scale for the list and each sub-space's minimum folded into a bias (as Faiss quantizes its
+ * fast-scan tables); then {@link VectorKernels#fastScan} sums the codes' bytes 32 items at a time
+ * in registers and skips every block with nothing below the heap's current threshold. A
+ * distance is {@code base + bias + scale x sum}: the table's value up to the byte rounding (at
+ * most M/2 steps of the scale), which a refine stage then replaces with the exact one.
+ */
+final class FastScanScanner implements ListScanner {
+  private static final VectorKernels K = VectorizationProvider.kernels();
+
+  private final ShardFile[] shards;
+  private final ProductQuantizer pq;
+  private final float[] centroids;
+  private final int dim;
+  private final int m;
+  private final int entries;
+  private final MetricStrategy metric;
+  /** The model's precomputed L2 table, mapped (null when it has none, or not l2). */
+  private final ByteBuffer l2Table;
+  private final boolean perList;
+
+  FastScanScanner(ShardFile[] shards, IndexModel model, ByteBuffer l2Table,
+      MetricStrategy metric) {
+    this.shards = shards;
+    this.pq = model.pq();
+    this.centroids = model.coarse().centroids();
+    this.dim = model.dim();
+    this.m = pq.m();
+    this.entries = m * pq.ksub();
+    this.metric = metric;
+    this.l2Table = l2Table;
+    this.perList = metric.tablesPerList();
+  }
+
+  /**
+   * 256 queries a block: a query's state is its M x 16 table (3.5 KiB at M = 56), so a large
+   * block costs little and lets the coarse step reuse each panel of centroids for more queries.
+   */
+  @Override
+  public int maxBlock() {
+    return 256;
+  }
+
+  @Override
+  public int stateLength() {
+    return pq.tableLength();
+  }
+
+  /** {@code <q_j, pq[j][c]>}, signed by the metric. */
+  @Override
+  public void prepare(float[] query, float[] state) {
+    pq.innerProductTable(query, state);
+    metric.signQueryTable(state, entries);
+  }
+
+  @Override
+  public void prepareBlock(float[][] queries, float[] packed, int n, float[][] states,
+      ScanBuffers buffers) {
+    pq.innerProductTables(packed, n, states, buffers.tile);
+    for (int i = 0; i < n; i++) {
+      metric.signQueryTable(states[i], entries);
+    }
+  }
+
+  @Override
+  public void scanList(float[] query, float[] state, int list, float coarseDistance,
+      ScanBuffers buffers, Candidates out) {
+    float[] table = perList ? listTable(query, state, list, buffers) : state;
+    // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
+    float base = perList && l2Table == null ? 0 : coarseDistance;
+    byte[] lut = buffers.lut;
+    float scale = K.quantizeTables(table, m, lut, buffers.range);
+    float bias = base + buffers.range[0];
+    float[] block = buffers.block;
+    for (int si = 0; si < shards.length; si++) {
+      ShardFile shard = shards[si];
+      int n = shard.listSize(list);
+      if (n > 0) {
+        float threshold = out.top().threshold();
+        // Sums above this cannot reach the heap: (threshold - bias) / scale, rounded up.
+        double room = Math.ceil((threshold - (double) bias) / scale);
+        int limit = room >= Short.MAX_VALUE ? Short.MAX_VALUE : (int) Math.max(-1, room);
+        K.fastScan(shard.buffer(), shard.codesOffset(list), (int) FastScanLayout.blocks(n),
+            m / 2, lut, limit, bias, scale, block);
+        out.collect(si, shard, list, n, block);
+      }
+    }
+  }
+
+  /** L2: the table for {@code list}, from the precomputed one or from the residual. */
+  private float[] listTable(float[] query, float[] queryTable, int list, ScanBuffers buffers) {
+    float[] listTable = buffers.listTable;
+    if (l2Table != null) {
+      K.addScaled(l2Table, 4 * list * entries, -2f, queryTable, listTable, entries);
+    } else {
+      float[] r = buffers.residual;
+      for (int i = 0; i < dim; i++) {
+        r[i] = query[i] - centroids[list * dim + i];
+      }
+      pq.l2Table(r, listTable);
+    }
+    return listTable;
+  }
+}

@@ -1,0 +1,49 @@
+package dev.kiln.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@link VectorKernels#squareDistance4}: bit for bit four one-row calls of the same kernels. */
+class RowKernelsTest {
+
+  static Stream<Arguments> kernelsAndLength() {
+    return VectorKernelsTest.kernels().flatMap(k -> Stream.of(7, 16, 63, 64, 65, 100, 784)
+        .map(len -> Arguments.of(k, len)));
+  }
+
+  @ParameterizedTest(name = "{0}, len={1}")
+  @MethodSource("kernelsAndLength")
+  void fourRowsAreFourCalls(VectorKernels k, int len) {
+    Random rnd = new Random(len);
+    float[] q = new float[len];
+    for (int i = 0; i < len; i++) {
+      q[i] = (float) rnd.nextGaussian();
+    }
+    // Two buffers, rows at scattered (and unaligned) offsets, one row used twice.
+    ByteBuffer a = filled(rnd, 4 * len * 10 + 12);
+    ByteBuffer b = filled(rnd, 4 * len * 10 + 12);
+    int[] offsets = {4, 4 * len * 7 + 8, 4 * len * 3, 4 * len * 7 + 8};
+    ByteBuffer[] buffers = {a, b, a, a};
+    float[] out = new float[4];
+    k.squareDistance4(q, buffers[0], offsets[0], buffers[1], offsets[1], buffers[2], offsets[2],
+        buffers[3], offsets[3], len, out);
+    for (int r = 0; r < 4; r++) {
+      assertEquals(k.squareDistance(q, buffers[r], offsets[r], len), out[r], "row " + r);
+    }
+  }
+
+  private static ByteBuffer filled(Random rnd, int bytes) {
+    ByteBuffer buf = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i + 4 <= bytes; i += 4) {
+      buf.putFloat(i, (float) rnd.nextGaussian());
+    }
+    return buf;
+  }
+}
