@@ -55,6 +55,17 @@ final class FastScanScanner implements ListScanner {
     return 256;
   }
 
+  /**
+   * A list's codes are 16 x M bytes per 32 items, read again cheaply; what costs is the heap of
+   * the refine shortlist, which list-by-list order (far lists as often first as near ones) fed
+   * about twice the insertions: synth-1m IVF1024,PQ32x4fs,RFlat, refine factor 8, nprobe 4, the
+   * heap was 42% of a batch search.
+   */
+  @Override
+  public boolean scansInProbeOrder() {
+    return true;
+  }
+
   @Override
   public int stateLength() {
     return pq.tableLength();

@@ -24,6 +24,15 @@ interface ListScanner {
     return 64;
   }
 
+  /**
+   * Whether batch search should scan each query's lists in its probe order, nearest first,
+   * instead of list by list across the block: for an encoding whose lists are cheap to read
+   * again, the candidates' heap fills with near items first and takes far fewer insertions.
+   */
+  default boolean scansInProbeOrder() {
+    return false;
+  }
+
   /** Floats of per-query state {@link #prepare} writes (0 when there is none). */
   int stateLength();
 

@@ -97,12 +97,22 @@ final class Searcher {
       }
       coarse(params).probeBlock(rows, nb, nprobe, params.efSearch(), probes);
       scanner.prepareBlock(s.blockRows, rows, nb, s.blockStates, s.buffers);
-      BlockSchedule plan = s.schedule;
-      plan.build(probes, nb);
-      for (int i = 0, n = plan.size(); i < n; i++) {
-        int q = plan.query(i);
-        scanner.scanList(s.blockRows[q], s.blockStates[q], plan.list(i),
-            probes[q].distance(plan.rank(i)), s.buffers, s.blockCandidates[q]);
+      if (scanner.scansInProbeOrder()) {
+        for (int q = 0; q < nb; q++) {
+          Probe probe = probes[q];
+          for (int p = 0; p < probe.size(); p++) {
+            scanner.scanList(s.blockRows[q], s.blockStates[q], probe.list(p), probe.distance(p),
+                s.buffers, s.blockCandidates[q]);
+          }
+        }
+      } else {
+        BlockSchedule plan = s.schedule;
+        plan.build(probes, nb);
+        for (int i = 0, n = plan.size(); i < n; i++) {
+          int q = plan.query(i);
+          scanner.scanList(s.blockRows[q], s.blockStates[q], plan.list(i),
+              probes[q].distance(plan.rank(i)), s.buffers, s.blockCandidates[q]);
+        }
       }
       for (int i = 0; i < nb; i++) {
         out[b0 + i] = finish(s.blockRows[i], s.blockCandidates[i], k, s);

@@ -30,12 +30,36 @@ public final class VectorizationProvider {
       return null;
     }
     try {
-      return (VectorKernels) Class.forName("dev.kiln.vector.PanamaKernels")
+      VectorKernels k = (VectorKernels) Class.forName("dev.kiln.vector.PanamaKernels")
           .getDeclaredConstructor().newInstance();
+      smokeTest(k);
+      return k;
     } catch (ReflectiveOperationException | LinkageError e) {
-      LOG.warning("Vector API present but unusable (" + e + "); using scalar kernels");
+      // The incubating API changes between JDKs: 20 replaced fromByteBuffer with
+      // fromMemorySegment, which only shows when a kernel first runs (NoSuchMethodError).
+      LOG.warning("Vector API present but unusable in this JDK (" + e + "); using scalar kernels");
       return null;
     }
+  }
+
+  /** Runs each kind of Vector API call the kernels make once, on inputs long enough to vectorize. */
+  private static void smokeTest(VectorKernels k) {
+    int n = 4 * VectorKernels.PANEL;
+    float[] q = new float[n];
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(8 * n)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    float[] out = new float[n];
+    k.dot(q, 0, q, 0, n);
+    k.squareDistance(q, b, 0, n);
+    k.squareDistance4(q, b, 0, b, 0, b, 0, b, 0, n, out);
+    k.dots(q, b, 0, 2, VectorKernels.PANEL, out);
+    k.pqDistances(b, 0, 2, 16, new float[16 * 256], 0f, out);
+    k.sq8SquareDistance(q, q, b, 0, n);
+    k.sq8Dot(q, b, 0, n);
+    k.addScaled(b, 0, 1f, q, out, n);
+    k.dots4x64(q, 0, 0, 0, 0, new float[VectorKernels.PANEL * 4], 0, 4, out);
+    k.fastScan(b, 0, 1, 8, new byte[16 * 16 + 16], Short.MAX_VALUE, 0f, 1f, out);
+    k.quantizeTables(new float[16 * 16 + 48], 16, new byte[16 * 16 + 16], new float[1 + 16 + 16]);
   }
 
   private static VectorKernels choose() {
@@ -48,8 +72,13 @@ public final class VectorizationProvider {
       LOG.info("Kiln vector kernels: " + k.name());
       return k;
     }
-    LOG.info("Kiln vector kernels: scalar; start the JVM with --add-modules " + MODULE
-        + " for the faster SIMD path");
+    if (ModuleLayer.boot().findModule(MODULE).isPresent()) {
+      LOG.info("Kiln vector kernels: scalar (this JDK's " + MODULE + " differs from JDK 17's,"
+          + " which the SIMD path is written against)");
+    } else {
+      LOG.info("Kiln vector kernels: scalar; start the JVM with --add-modules " + MODULE
+          + " for the faster SIMD path");
+    }
     return new ScalarKernels();
   }
 }
