@@ -36,7 +36,7 @@ class AutoIndexTest {
 
   @Test
   void largestPqCodeThatFitsTheBudgetAtNlistOrHalfOfIt() {
-    for (long budget : new long[] {16L << 20, 40L << 20, 160L << 20}) {
+    for (long budget : new long[] {16L << 20, 40L << 20}) {
       IndexSpec s = AutoIndex.choose(60_000, 784, Metric.L2, budget);
       assertEquals(IndexSpec.Encoding.PQ, s.encoding(), "budget " + budget);
       assertTrue(s.nlist() == 1024 || s.nlist() == 512, s.toString());
@@ -62,6 +62,27 @@ class AutoIndexTest {
     // so 4096.
     assertEquals(IndexSpec.pq(4096, 16), AutoIndex.choose(1_000_000, 128, Metric.L2, 32L << 20));
     assertEquals(IndexSpec.pq(4096, 32), AutoIndex.choose(1_000_000, 128, Metric.L2, 48L << 20));
+  }
+
+  /**
+   * Between Flat and 8-bit PQ: fast-scan with an SQ8 refine stage when it fits, its M the
+   * largest even divisor of d up to 64 with four dimensions per sub-space.
+   */
+  @Test
+  void fastScanWithSq8RefineWhenFlatDoesNotFitButItDoes() {
+    assertEquals(56, AutoIndex.fastScanM(784));
+    assertEquals(32, AutoIndex.fastScanM(128));
+    assertEquals(0, AutoIndex.fastScanM(7));
+    IndexSpec fs = IndexSpec.fastScan(1024, 56).withRefine(IndexSpec.Refine.SQ8);
+    // Per item 28 code bytes, an 8-byte id, 784 SQ8 bytes, no L2 term; the model's L2 table is
+    // 1024 x 56 x 16 floats.
+    long bytes = AutoIndex.bytes(fs, 60_000, 784, Metric.L2);
+    assertEquals(60_000L * (28 + 8 + 784) + 1024L * 784 * 4 + 16L * 784 * 4 + 1024L * 56 * 16 * 4,
+        bytes);
+    assertEquals(fs, AutoIndex.choose(60_000, 784, Metric.L2, 160L << 20));
+    assertEquals(fs, AutoIndex.choose(60_000, 784, Metric.L2, bytes));
+    IndexSpec below = AutoIndex.choose(60_000, 784, Metric.L2, bytes - 1);
+    assertTrue(!below.isFastScan() && below.encoding() == IndexSpec.Encoding.PQ, below.toString());
   }
 
   /** From 16,384 lists (about 10M vectors) the centroids get an HNSW graph, counted in bytes. */
