@@ -30,7 +30,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "build",
-    mixinStandardHelpOptions = true,
     description = {
       "Build an index from Parquet (id, embedding) rows and publish it as a new version.",
       "Runs on the Spark master spark-submit gives, or on an embedded local Spark.",
@@ -41,6 +40,11 @@ import picocli.CommandLine.Option;
       "(exit 5, nothing published). See docs/PUBLISHING.md."
     })
 final class BuildCommand implements Callable<Integer> {
+  // Not mixinStandardHelpOptions: its -V/--version clashes with this command's --version (the
+  // version id), and picocli then dropped --help too ("Missing required options", exit 2).
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
+
   @Mixin BuildOptions options;
 
   @Option(names = "--master", description = "Spark master URL (default: spark-submit's, else local[*]).")
@@ -88,9 +92,12 @@ final class BuildCommand implements Callable<Integer> {
     String output;
 
     @Option(names = "--index", required = true,
-        description = {"Index type, Faiss factory style: IVF{nlist},Flat or IVF{nlist},PQ{m};"
+        description = {"Index type, Faiss factory style: IVF{nlist},Flat, IVF{nlist},PQ{m} or"
+            + " IVF{nlist},PQ{m}x4fs (fast-scan), the PQ forms optionally with ,RFlat or"
+            + " ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer;"
             + " or auto: nlist the power of two nearest 4*sqrt(N), Flat if it fits"
-            + " --memory-budget, else the largest PQ code that fits there or at nlist/2."})
+            + " --memory-budget, else IVF{nlist},PQ{m}x4fs,Refine(SQ8) if that fits, else the"
+            + " largest PQ code that fits there or at nlist/2."})
     String index;
 
     @Option(names = "--memory-budget",

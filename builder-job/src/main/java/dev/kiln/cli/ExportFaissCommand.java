@@ -9,8 +9,10 @@ import picocli.CommandLine.Option;
 
 @Command(name = "export-faiss", mixinStandardHelpOptions = true,
     description = {
-      "Write a published version as one Faiss index file (faiss.read_index, faiss 1.7.x):",
-      "IVF{n},PQ{m} as IndexIVFPQ, IVF{n},Flat as IndexIVFFlat, inverted lists inline.",
+      "Write a published version as one Faiss index file (faiss.read_index, 1.7.x).",
+      "IVF{n},PQ{m} as IndexIVFPQ, IVF{n},Flat as IndexIVFFlat, inverted lists inline;",
+      "IVF{n}_HNSW{M} with an IndexHNSWFlat quantizer. Fast-scan and refine forms are",
+      "refused.",
       "Ids are Kiln's int64 ids; for string ids, the global ordinal, with the keys in",
       "FILE.keys.jsonl ([id, \"key\"] per line). cosine is written as inner product:",
       "normalize queries before searching it."

@@ -11,13 +11,19 @@ import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "import-faiss", mixinStandardHelpOptions = true,
+@Command(name = "import-faiss",
     description = {
-      "Publish a Faiss IndexIVFPQ (8-bit codes, by_residual) or IndexIVFFlat file, with an",
-      "IndexIDMap or not, flat L2 or IP quantizer, lists inline, as a new Kiln version.",
-      "Codes and codebooks are kept as they are, so Kiln scores as Faiss does. No Spark."
+      "Publish a Faiss IVF index file as a new Kiln version (no Spark).",
+      "IndexIVFPQ (8-bit codes, by_residual) or IndexIVFFlat, in an IndexIDMap or not, with",
+      "a flat L2 or IP quantizer or an IndexHNSWFlat over one, lists inline. Codes and",
+      "codebooks are kept as they are, so Kiln scores as Faiss does."
     })
 final class ImportFaissCommand implements Callable<Integer> {
+  // Not mixinStandardHelpOptions: its -V/--version clashes with this command's --version (the
+  // version id), and picocli then dropped --help too ("Missing required options", exit 2).
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
+
   @Option(names = "--in", required = true, paramLabel = "FILE", description = "The Faiss index file (faiss.write_index).")
   Path in;
 

@@ -31,8 +31,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "kmeans-bench", mixinStandardHelpOptions = true,
     description = {
-      "Compare Kiln's k-means with Spark MLlib's KMeans on the build's training sample:",
-      "same sample, same initial centroids, same iterations (L2). Prints seconds and final",
+      "Compare Kiln's k-means with Spark MLlib's KMeans on the build's training sample.",
+      "Same sample, same initial centroids, same iterations (L2). Prints seconds and final",
       "inertia (sum of squared distances to the nearest centroid) for each."
     })
 final class KMeansBenchCommand implements Callable<Integer> {

@@ -24,14 +24,19 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "sync",
-    mixinStandardHelpOptions = true,
     description = {
-      "Copy a published version from a Hadoop file system (hdfs://, file://, s3a://)",
-      "to a local index root, checking every file against the manifest (size, CRC32C),",
-      "so the loader can map it. The version goes to DIR/versions/ID; DIR/LATEST then",
-      "names it. A version already there that verifies is not copied again."
+      "Copy a published version from a Hadoop file system to a local index root.",
+      "The source is any Hadoop URI (hdfs://, file://, s3a://); every file is checked",
+      "against the manifest (size, CRC32C), so the loader can map it. The version goes to",
+      "DIR/versions/ID; DIR/LATEST then names it. A version already there that verifies",
+      "is not copied again."
     })
 final class SyncCommand implements Callable<Integer> {
+  // Not mixinStandardHelpOptions: its -V/--version clashes with this command's --version (the
+  // version id), and picocli then dropped --help too ("Missing required options", exit 2).
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
+
   @Option(names = "--from", required = true, paramLabel = "URI",
       description = "Index root (follows its LATEST) or version directory, any Hadoop URI.")
   String from;

@@ -38,23 +38,7 @@ final class FastScanFixture {
 
   /** ||pq[m][c]||^2 + 2 <centroid_l[m], pq[m][c]>, exact (dyadic values). */
   static float[] l2Table(float[] centroids, float[] codebooks) {
-    int dsub = DIM / PQ_M;
-    float[] t = new float[NLIST * PQ_M * KSUB];
-    for (int l = 0; l < NLIST; l++) {
-      for (int m = 0; m < PQ_M; m++) {
-        for (int c = 0; c < KSUB; c++) {
-          double norm = 0;
-          double dot = 0;
-          for (int k = 0; k < dsub; k++) {
-            double p = codebooks[(m * KSUB + c) * dsub + k];
-            norm += p * p;
-            dot += centroids[l * DIM + m * dsub + k] * p;
-          }
-          t[(l * PQ_M + m) * KSUB + c] = (float) (norm + 2 * dot);
-        }
-      }
-    }
-    return t;
+    return FixtureGenerator.l2Table(centroids, codebooks, PQ_M, KSUB);
   }
 
   /** The 4-bit code of the item with this ordinal, one byte per sub-space (0-15, all used). */

@@ -96,19 +96,24 @@ public final class FixtureGenerator {
 
   /** The table as FORMAT.md defines it: ||pq[m][c]||^2 + 2 <centroid_l[m], pq[m][c]>. */
   static float[] l2Table(float[] centroids, float[] codebooks) {
-    int dsub = DIM / PQ_M;
-    float[] t = new float[NLIST * PQ_M * KSUB];
+    return l2Table(centroids, codebooks, PQ_M, KSUB);
+  }
+
+  /** {@link #l2Table(float[], float[])} for {@code pqM} sub-spaces of {@code ksub} codewords. */
+  static float[] l2Table(float[] centroids, float[] codebooks, int pqM, int ksub) {
+    int dsub = DIM / pqM;
+    float[] t = new float[NLIST * pqM * ksub];
     for (int l = 0; l < NLIST; l++) {
-      for (int m = 0; m < PQ_M; m++) {
-        for (int c = 0; c < KSUB; c++) {
+      for (int m = 0; m < pqM; m++) {
+        for (int c = 0; c < ksub; c++) {
           double norm = 0;
           double dot = 0;
           for (int k = 0; k < dsub; k++) {
-            double p = codebooks[(m * KSUB + c) * dsub + k];
+            double p = codebooks[(m * ksub + c) * dsub + k];
             norm += p * p;
             dot += centroids[l * DIM + m * dsub + k] * p;
           }
-          t[(l * PQ_M + m) * KSUB + c] = (float) (norm + 2 * dot);
+          t[(l * pqM + m) * ksub + c] = (float) (norm + 2 * dot);
         }
       }
     }

@@ -24,25 +24,21 @@ final class FastScanScanner implements ListScanner {
 
   private final ShardFile[] shards;
   private final ProductQuantizer pq;
-  private final float[] centroids;
-  private final int dim;
   private final int m;
   private final int entries;
   private final MetricStrategy metric;
-  /** The model's precomputed L2 table, mapped (null when it has none, or not l2). */
-  private final ByteBuffer l2Table;
+  /** L2: each probed list's table. */
+  private final L2ListTables tables;
   private final boolean perList;
 
   FastScanScanner(ShardFile[] shards, IndexModel model, ByteBuffer l2Table,
       MetricStrategy metric) {
     this.shards = shards;
     this.pq = model.pq();
-    this.centroids = model.coarse().centroids();
-    this.dim = model.dim();
     this.m = pq.m();
     this.entries = m * pq.ksub();
     this.metric = metric;
-    this.l2Table = l2Table;
+    this.tables = new L2ListTables(model, l2Table);
     this.perList = metric.tablesPerList();
   }
 
@@ -90,9 +86,9 @@ final class FastScanScanner implements ListScanner {
   @Override
   public void scanList(float[] query, float[] state, int list, float coarseDistance,
       ScanBuffers buffers, Candidates out) {
-    float[] table = perList ? listTable(query, state, list, buffers) : state;
+    float[] table = perList ? tables.of(query, state, list, buffers) : state;
     // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
-    float base = perList && l2Table == null ? 0 : coarseDistance;
+    float base = perList && !tables.precomputed() ? 0 : coarseDistance;
     byte[] lut = buffers.lut;
     float scale = K.quantizeTables(table, m, lut, buffers.range);
     float bias = base + buffers.range[0];
@@ -110,20 +106,5 @@ final class FastScanScanner implements ListScanner {
         out.collect(si, shard, list, n, block);
       }
     }
-  }
-
-  /** L2: the table for {@code list}, from the precomputed one or from the residual. */
-  private float[] listTable(float[] query, float[] queryTable, int list, ScanBuffers buffers) {
-    float[] listTable = buffers.listTable;
-    if (l2Table != null) {
-      K.addScaled(l2Table, 4 * list * entries, -2f, queryTable, listTable, entries);
-    } else {
-      float[] r = buffers.residual;
-      for (int i = 0; i < dim; i++) {
-        r[i] = query[i] - centroids[list * dim + i];
-      }
-      pq.l2Table(r, listTable);
-    }
-    return listTable;
   }
 }

@@ -22,13 +22,11 @@ final class PqScanner implements ListScanner {
 
   private final ShardFile[] shards;
   private final ProductQuantizer pq;
-  private final float[] centroids;
-  private final int dim;
   private final int m;
   private final int tableSize;
   private final MetricStrategy metric;
-  /** The model's precomputed L2 table, mapped (null when the model has none). */
-  private final ByteBuffer l2Table;
+  /** L2: each probed list's table. */
+  private final L2ListTables tables;
   private final boolean perList;
   /** L2 over shards that store each item's term: no per-list table. */
   private final boolean withTerms;
@@ -36,12 +34,10 @@ final class PqScanner implements ListScanner {
   PqScanner(ShardFile[] shards, IndexModel model, ByteBuffer l2Table, MetricStrategy metric) {
     this.shards = shards;
     this.pq = model.pq();
-    this.centroids = model.coarse().centroids();
-    this.dim = model.dim();
     this.m = pq.m();
     this.tableSize = m * ProductQuantizer.KSUB;
     this.metric = metric;
-    this.l2Table = l2Table;
+    this.tables = new L2ListTables(model, l2Table);
     boolean terms = metric.tablesPerList();
     for (ShardFile shard : shards) {
       terms &= shard.hasTerms();
@@ -87,9 +83,9 @@ final class PqScanner implements ListScanner {
   public void scanList(float[] query, float[] state, int list, float coarseDistance,
       ScanBuffers buffers, Candidates out) {
     float[] block = buffers.block;
-    float[] table = perList ? listTable(query, state, list, buffers) : state;
+    float[] table = perList ? tables.of(query, state, list, buffers) : state;
     // With the precomputed table the base is ||q - c||^2; without it the table holds it all.
-    float base = perList && l2Table == null ? 0 : coarseDistance;
+    float base = perList && !tables.precomputed() ? 0 : coarseDistance;
     for (int si = 0; si < shards.length; si++) {
       ShardFile shard = shards[si];
       int n = shard.listSize(list);
@@ -102,20 +98,5 @@ final class PqScanner implements ListScanner {
         out.collect(si, shard, list, n, block);
       }
     }
-  }
-
-  /** L2: the table for {@code list}, from the precomputed one or from the residual. */
-  private float[] listTable(float[] query, float[] queryTable, int list, ScanBuffers buffers) {
-    float[] listTable = buffers.listTable;
-    if (l2Table != null) {
-      K.addScaled(l2Table, 4 * list * tableSize, -2f, queryTable, listTable, tableSize);
-    } else {
-      float[] r = buffers.residual;
-      for (int i = 0; i < dim; i++) {
-        r[i] = query[i] - centroids[list * dim + i];
-      }
-      pq.l2Table(r, listTable);
-    }
-    return listTable;
   }
 }

@@ -153,8 +153,9 @@ class BuildEvaluationTest {
   @Test
   void autoIndexPicksFromTheDataAndTheBudget() throws IOException {
     Path root = tmp.resolve("auto");
-    // 3000 x 16: nlist 64 (4·√N = 219, capped at N/39); Flat needs 220 KB, over 100 KB; with
-    // ip there is no L2 table, so PQ8 (68 KB) is the largest code that fits.
+    // 3000 x 16: nlist 64 (4·√N = 219, capped at N/39); Flat needs 220 KB, over 100 KB; a
+    // quarter of it fits: fast-scan with an SQ8 refine stage, PQ4x4fs (four dimensions per
+    // sub-space), 2 + 8 + 16 bytes an item and 5 KB of model (ip: no L2 table), 83 KB.
     String[] auto = build(input, root, "v1", "--eval-queries", "0");
     auto[Arrays.asList(auto).indexOf("IVF16,Flat")] = "auto";
     CliRun run = cli(auto);
@@ -165,7 +166,8 @@ class BuildEvaluationTest {
     args[Arrays.asList(args).indexOf("IVF16,Flat")] = "auto";
     run = cli(args);
     assertEquals(0, run.exitCode(), run.err());
-    assertEquals("IVF64,PQ8", KilnTestData.readManifest(versionDir(root, "v2")).index());
+    assertEquals("IVF64,PQ4x4fs,Refine(SQ8)",
+        KilnTestData.readManifest(versionDir(root, "v2")).index());
 
     CliRun over = cli(build(input, root, "v3", "--eval-queries", "0", "--memory-budget", "100k"));
     assertEquals(ExitCodes.USAGE, over.exitCode(), over.err());
