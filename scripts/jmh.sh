@@ -4,9 +4,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-mvn -B -q -pl serving-loader -am test-compile >&2
+mvn -B -q -Dstyle.color=never -pl serving-loader -am test-compile >&2
 cp_file="$here/serving-loader/target/jmh.classpath"
-mvn -B -q -pl serving-loader -am dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >&2
+mvn -B -q -Dstyle.color=never -pl serving-loader -am dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >&2
 exec java --add-modules=jdk.incubator.vector \
   -cp "serving-loader/target/test-classes:serving-loader/target/classes:$(cat "$cp_file")" \
   org.openjdk.jmh.Main "$@"

@@ -54,8 +54,8 @@ alive_workers() {
 
 ensure_jars() {
   if ! compgen -G "$SPARK_HOME/jars/spark-core_*.jar" >/dev/null; then
-    log "building the project first (mvn -B -q -DskipTests package)..."
-    (cd "$root" && mvn -B -q -DskipTests package >&2)
+    log "building the project first (mvn -B -q -Dstyle.color=never -DskipTests package)..."
+    (cd "$root" && mvn -B -q -Dstyle.color=never -DskipTests package >&2)
   fi
 }
 

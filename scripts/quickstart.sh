@@ -37,7 +37,7 @@ echo "Kiln quickstart: work directory $work"
 echo "(The JVM's 'Using incubator modules: jdk.incubator.vector' warning is expected: that module"
 echo " enables Kiln's SIMD distance kernels.)"
 
-step "Build the project if needed (mvn -B -q -DskipTests package)"
+step "Build the project if needed (mvn -B -q -Dstyle.color=never -DskipTests package)"
 "$kiln" --version
 
 step "Generate $n synthetic ${dim}-d embeddings, $queries queries and their exact top-100 (kiln sample)"

@@ -98,6 +98,13 @@ class BuildEvaluationTest {
     assertEquals(0, inspect.exitCode(), inspect.err());
     assertTrue(inspect.out().contains(String.format(java.util.Locale.ROOT, "%8.4f", q.at(4).recall())),
         inspect.out());
+    // Readable sections, not Java maps: "key value" pairs, 0 shown as what it means.
+    assertFalse(inspect.out().contains("{") || inspect.out().contains("="), inspect.out());
+    assertTrue(inspect.out().contains("lists     16 lists, items per list: min "), inspect.out());
+    assertTrue(inspect.out().contains("build     asked     index IVF16,Flat"), inspect.out());
+    assertTrue(inspect.out().contains("shards auto") && inspect.out().contains("memoryBudget none"),
+        inspect.out());
+    assertTrue(inspect.out().matches("(?s).*timings   read \\d+\\.\\d s, .*"), inspect.out());
   }
 
   @Test
