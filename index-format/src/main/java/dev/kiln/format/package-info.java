@@ -4,8 +4,10 @@
  * {@code shard-NNNNN.kiln}, {@code keys-NNNNN.kiln} and {@code refine-NNNNN.kiln}, the
  * manifest ({@link dev.kiln.format.Manifest} and its sections {@link dev.kiln.format.ListStats},
  * {@link dev.kiln.format.BuildInfo}, {@link dev.kiln.format.Quality}), the index
- * description in Faiss notation ({@link dev.kiln.format.IndexSpec}), metrics, id types, the
- * shard hash, and {@link dev.kiln.format.CorruptIndexException}.
+ * description in Faiss notation ({@link dev.kiln.format.IndexSpec}), the HNSW graph over the
+ * centroids ({@link dev.kiln.format.CoarseGraph}), the fast-scan block arrangement of 4-bit codes
+ * ({@link dev.kiln.format.FastScanLayout}), metrics, id types, the shard hash, and
+ * {@link dev.kiln.format.CorruptIndexException}.
  *
  * <p>May import: the JDK and Jackson only. It is the bottom of the module graph
  * (builder-job -> serving-loader -> index-format): nothing here knows how vectors are

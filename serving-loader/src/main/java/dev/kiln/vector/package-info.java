@@ -1,10 +1,13 @@
 /**
  * Distance kernels: {@link dev.kiln.vector.VectorKernels} (dot products, squared L2, IVF-Flat
  * list scans, the {@code dots1x64} / {@code dots4x64} panel kernels of the coarse step, PQ
- * tables and k-means, PQ code scans, SQ8), written once as portable scalar code
- * ({@code ScalarKernels}) and once with the incubating Vector API ({@code PanamaKernels}, with
- * the register-blocked 8-lane tile kernels in {@code PanamaTileKernels});
- * {@link dev.kiln.vector.VectorizationProvider} chooses one per JVM.
+ * tables and k-means, PQ code scans, the 4-bit fast-scan block scan and its byte tables, SQ8,
+ * several refine rows at once), written once as portable scalar code ({@code ScalarKernels})
+ * and once with the incubating Vector API ({@code PanamaKernels}, with the register-blocked
+ * tile kernels in {@code PanamaTileKernels}, the fast-scan kernel in {@code PanamaFastScan} and
+ * the multi-row refine kernel in {@code PanamaRows});
+ * {@link dev.kiln.vector.VectorizationProvider} chooses one per JVM, smoke-testing the Vector
+ * API path first (its incubating API differs between JDKs).
  *
  * <p>May import: the JDK (and {@code jdk.incubator.vector}, only from the Panama classes,
  * loaded by reflection) and nothing of Kiln: every other package computes distances through it.
