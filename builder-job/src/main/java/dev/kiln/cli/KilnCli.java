@@ -55,8 +55,8 @@ public final class KilnCli implements Runnable {
   }
 
   public static void main(String[] args) {
-    // The loader logs through java.util.logging (it has no logging dependency); route that
-    // into the same log4j2 configuration as Spark and the job.
+    // The loader logs through the JDK platform logger, java.util.logging by default (it has no
+    // logging dependency); route that into the same log4j2 configuration as Spark and the job.
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();
     System.exit(execute(args));

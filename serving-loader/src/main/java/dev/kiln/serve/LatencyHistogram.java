@@ -69,5 +69,13 @@ public final class LatencyHistogram {
       }
       return Long.MAX_VALUE;
     }
+
+    /** What a log line wants: the count and the quantiles' upper bounds, not the buckets. */
+    @Override
+    public String toString() {
+      return String.format(java.util.Locale.ROOT, "%,d searches, p50 <= %,d us, p99 <= %,d us,"
+          + " p999 <= %,d us", total(), quantileUpperBoundNanos(0.5) / 1000,
+          quantileUpperBoundNanos(0.99) / 1000, quantileUpperBoundNanos(0.999) / 1000);
+    }
   }
 }

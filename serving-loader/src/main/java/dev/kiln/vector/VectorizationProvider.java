@@ -1,7 +1,5 @@
 package dev.kiln.vector;
 
-import java.util.logging.Logger;
-
 /**
  * Chooses the kernel implementation once per JVM, as Lucene's {@code VectorizationProvider}
  * does: the Vector API path when the JVM was started with {@code --add-modules
@@ -9,7 +7,19 @@ import java.util.logging.Logger;
  * forces the scalar path. The choice is logged once, with how to enable the faster one.
  */
 public final class VectorizationProvider {
-  private static final Logger LOG = Logger.getLogger(VectorizationProvider.class.getName());
+  /**
+   * The JDK's platform logger: no logging dependency in the loader jar, and a host on SLF4J sees
+   * it by adding {@code slf4j-jdk-platform-logging} (java.util.logging otherwise).
+   */
+  private static final System.Logger LOG = System.getLogger(VectorizationProvider.class.getName());
+
+  private static void info(String message) {
+    LOG.log(System.Logger.Level.INFO, message);
+  }
+
+  private static void warn(String message) {
+    LOG.log(System.Logger.Level.WARNING, message);
+  }
   private static final String MODULE = "jdk.incubator.vector";
   private static final VectorKernels KERNELS = choose();
 
@@ -37,12 +47,13 @@ public final class VectorizationProvider {
     } catch (ReflectiveOperationException | LinkageError e) {
       // The incubating API changes between JDKs: 20 replaced fromByteBuffer with
       // fromMemorySegment, which only shows when a kernel first runs (NoSuchMethodError).
-      LOG.warning("Vector API present but unusable in this JDK (" + e + "); using scalar kernels");
+      warn("Vector API present but unusable in this JDK (" + e
+          + "); using scalar kernels");
       return null;
     }
   }
 
-  /** Runs each kind of Vector API call the kernels make once, on inputs long enough to vectorize. */
+  /** Runs each kind of Vector API call the kernels make once, on inputs long enough to SIMD. */
   private static void smokeTest(VectorKernels k) {
     int n = 4 * VectorKernels.PANEL;
     float[] q = new float[n];
@@ -64,19 +75,19 @@ public final class VectorizationProvider {
 
   private static VectorKernels choose() {
     if ("scalar".equals(System.getProperty("kiln.vector"))) {
-      LOG.info("Kiln vector kernels: scalar (forced by -Dkiln.vector=scalar)");
+      info("Kiln vector kernels: scalar (forced by -Dkiln.vector=scalar)");
       return new ScalarKernels();
     }
     VectorKernels k = panama();
     if (k != null) {
-      LOG.info("Kiln vector kernels: " + k.name());
+      info("Kiln vector kernels: " + k.name());
       return k;
     }
     if (ModuleLayer.boot().findModule(MODULE).isPresent()) {
-      LOG.info("Kiln vector kernels: scalar (this JDK's " + MODULE + " differs from JDK 17's,"
+      info("Kiln vector kernels: scalar (this JDK's " + MODULE + " differs from JDK 17's,"
           + " which the SIMD path is written against)");
     } else {
-      LOG.info("Kiln vector kernels: scalar; start the JVM with --add-modules " + MODULE
+      info("Kiln vector kernels: scalar; start the JVM with --add-modules " + MODULE
           + " for the faster SIMD path");
     }
     return new ScalarKernels();

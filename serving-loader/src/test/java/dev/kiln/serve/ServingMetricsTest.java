@@ -96,5 +96,7 @@ class ServingMetricsTest {
     assertEquals(2048, s.quantileUpperBoundNanos(0.5));
     assertEquals(2048, s.quantileUpperBoundNanos(0.9));
     assertEquals(1L << 20, s.quantileUpperBoundNanos(0.91));
+    // Printed as counts and quantiles, not as the bucket array's identity.
+    assertEquals("100 searches, p50 <= 2 us, p99 <= 1,048 us, p999 <= 1,048 us", s.toString());
   }
 }
