@@ -32,7 +32,17 @@ public final class IndexRoot {
   /** The root {@code output} names (any Hadoop URI), on its file system. */
   public static IndexRoot of(Configuration conf, String output) throws IOException {
     Path root = new Path(output);
-    return new IndexRoot(conf, root.getFileSystem(conf), root);
+    return new IndexRoot(conf, withoutChecksumFiles(root.getFileSystem(conf)), root);
+  }
+
+  /**
+   * The file system, told not to write Hadoop's {@code .crc} side files (the local file system
+   * writes one beside every file): a published version holds exactly its manifest's files, each
+   * with its own CRC32C. A no-op on file systems without side files (HDFS, S3).
+   */
+  public static FileSystem withoutChecksumFiles(FileSystem fs) {
+    fs.setWriteChecksum(false);
+    return fs;
   }
 
   /** A root on the local disk, without Hadoop's {@code .crc} side files (what the loader maps). */

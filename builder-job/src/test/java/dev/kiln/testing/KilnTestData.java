@@ -435,6 +435,11 @@ public final class KilnTestData {
     Set<String> actual = list(dir);
     actual.remove("_rejects");
     assertEquals(onDisk, actual, "files in " + dir);
+    try (Stream<Path> all = Files.list(dir)) {
+      List<String> sideFiles = all.filter(KilnTestData::isChecksum)
+          .map(p -> p.getFileName().toString()).toList();
+      assertEquals(List.of(), sideFiles, "Hadoop .crc side files in " + dir);
+    }
     Path staging = root.resolve(IndexLayout.STAGING);
     if (Files.exists(staging)) {
       assertEquals(Set.of(), list(staging), "staging leftovers");

@@ -8,6 +8,7 @@ import dev.kiln.format.KeysFile;
 import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
 import dev.kiln.format.ShardFileWriter;
+import dev.kiln.store.IndexRoot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -78,7 +79,7 @@ public final class ShardFilesWriter {
     Path keysPath = new Path(plan.attemptDir(), keysName + ".attempt-" + attempt);
     String refineName = RefineFile.fileName(shard);
     Path refinePath = new Path(plan.attemptDir(), refineName + ".attempt-" + attempt);
-    FileSystem fs = shardPath.getFileSystem(plan.conf().get());
+    FileSystem fs = IndexRoot.withoutChecksumFiles(shardPath.getFileSystem(plan.conf().get()));
     boolean strings = plan.idType() == IdType.STRING;
     boolean refine = plan.refine() != IndexSpec.Refine.NONE;
     int codeSize = plan.codeSize();

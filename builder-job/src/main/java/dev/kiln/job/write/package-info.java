@@ -5,7 +5,8 @@
  * collected are kept ({@link dev.kiln.job.write.WrittenFile}). Also the Hadoop configuration
  * the executors see ({@link dev.kiln.job.write.HadoopConf}).
  *
- * <p>May import: {@code dev.kiln.format}, {@code job.encode.EncodedItem} (its input), Spark and
- * Hadoop; not the orchestrator or {@code dev.kiln.cli}.
+ * <p>May import: {@code dev.kiln.format}, {@code job.encode.EncodedItem} (its input),
+ * {@code dev.kiln.store.IndexRoot} (files written as a root's are), Spark and Hadoop; not the
+ * orchestrator or {@code dev.kiln.cli}.
  */
 package dev.kiln.job.write;
