@@ -225,6 +225,13 @@ final class BuildCommand implements Callable<Integer> {
       // The parsers live in index-format and know nothing of options: name the option here.
       IndexSpec spec = index.equalsIgnoreCase("auto") ? null
           : named("--index", () -> IndexSpec.parse(index));
+      if (spec != null && dim > 0) {
+        // Known before any data is read: refuse here, before Spark starts.
+        named("--index", () -> {
+          spec.checkDimension(dim);
+          return spec;
+        });
+      }
       long budget = memoryBudget == null ? 0
           : named("--memory-budget", () -> AutoIndex.parseBytes(memoryBudget));
       Metric m = named("--metric", () -> Metric.parse(metric));

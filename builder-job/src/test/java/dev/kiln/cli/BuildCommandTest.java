@@ -236,6 +236,21 @@ class BuildCommandTest {
     assertFails(ExitCodes.USAGE, dim30, "IVF4,PQ7", "l2", "30", "m=7");
   }
 
+  /**
+   * With --dim given, an index that cannot fit that dimension is refused while the options are
+   * parsed: before Spark starts or any input is read (no input file is even looked at).
+   */
+  @Test
+  void dimensionGivenIsCheckedBeforeSparkStarts() {
+    Path root = tmp.resolve("root");
+    String missing = tmp.resolve("no-such-input.parquet").toString();
+    CliRun run = cli(build(missing, root, "IVF4,PQ7", "l2", "--dim", "30"));
+    assertEquals(ExitCodes.USAGE, run.exitCode(), run.err());
+    assertEquals(1, run.errLines().size(), run.err());
+    assertTrue(run.err().contains("--index: dimension 30 is not divisible by PQ m=7"), run.err());
+    assertNothingPublished(root, "v1");
+  }
+
   @Test
   void unknownIndexType() {
     assertFails(ExitCodes.USAGE, good, "IVF64,HNSW", "l2", "'IVF64,HNSW'");
