@@ -33,7 +33,10 @@ import picocli.CommandLine.Option;
       "Benchmark the whole path: convert, build (local Spark), search through the loader.",
       "Prints build_seconds=S and, per nprobe, a line 'nprobe=N recall@K=R qps=Q'",
       "(single-thread QPS, after a warm-up pass)."
-    })
+    },
+    footer = {"", "Example:",
+        "  kiln bench --base base.fvecs --queries q.fvecs --groundtruth gt.ivecs \\",
+        "      --index IVF1024,PQ16 --nprobe 1,4,16,64"})
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--base", required = true, description = "Base vectors, .fvecs.") Path base;
   @Option(names = "--queries", required = true, description = "Queries, .fvecs.") Path queries;

@@ -38,7 +38,10 @@ import picocli.CommandLine.Option;
       "conflict (exit 4). Before publishing, the build measures recall, latency and QPS",
       "per nprobe through the serving loader (--eval-*); --min-recall makes that a gate",
       "(exit 5, nothing published). See docs/PUBLISHING.md."
-    })
+    },
+    footer = {"", "Example:",
+        "  kiln build --input hdfs:///emb/items --output hdfs:///indexes/items \\",
+        "      --index IVF4096,PQ16 --metric ip --version 2026-12-07"})
 final class BuildCommand implements Callable<Integer> {
   // Not mixinStandardHelpOptions: its -V/--version clashes with this command's --version (the
   // version id), and picocli then dropped --help too ("Missing required options", exit 2).

@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = "Convert an .fvecs file to Parquet with columns id (0..n-1) and embedding.")
+    description = "Convert an .fvecs file to Parquet with columns id (0..n-1) and embedding.",
+    footer = {"", "Example:",
+        "  kiln convert --fvecs base.fvecs --out base.parquet"})
 final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--fvecs", required = true, description = "Input .fvecs file.")
   Path fvecs;

@@ -16,7 +16,9 @@ import picocli.CommandLine.Option;
       "Ids are Kiln's int64 ids; for string ids, the global ordinal, with the keys in",
       "FILE.keys.jsonl ([id, \"key\"] per line). cosine is written as inner product:",
       "normalize queries before searching it."
-    })
+    },
+    footer = {"", "Example:",
+        "  kiln export-faiss --index /srv/index --out items.faissindex"})
 final class ExportFaissCommand implements Callable<Integer> {
   @Option(names = "--index", required = true, paramLabel = "VERSION_DIR",
       description = "Version directory (or index root: its LATEST).")

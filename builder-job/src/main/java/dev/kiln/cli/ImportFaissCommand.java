@@ -17,7 +17,9 @@ import picocli.CommandLine.Option;
       "IndexIVFPQ (8-bit codes, by_residual) or IndexIVFFlat, in an IndexIDMap or not, with",
       "a flat L2 or IP quantizer or an IndexHNSWFlat over one, lists inline. Codes and",
       "codebooks are kept as they are, so Kiln scores as Faiss does."
-    })
+    },
+    footer = {"", "Example:",
+        "  kiln import-faiss --in items.faissindex --output /srv/index --version v1"})
 final class ImportFaissCommand implements Callable<Integer> {
   // Not mixinStandardHelpOptions: its -V/--version clashes with this command's --version (the
   // version id), and picocli then dropped --help too ("Missing required options", exit 2).

@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = "Summarize a published version (an index root follows LATEST).")
+    description = "Summarize a published version (an index root follows LATEST).",
+    footer = {"", "Example:",
+        "  kiln inspect /srv/index --verify"})
 final class InspectCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ROOT_OR_VERSION", description = "Index root or version directory.")
   Path path;

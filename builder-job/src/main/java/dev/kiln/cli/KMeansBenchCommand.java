@@ -34,7 +34,9 @@ import picocli.CommandLine.Option;
       "Compare Kiln's k-means with Spark MLlib's KMeans on the build's training sample.",
       "Same sample, same initial centroids, same iterations (L2). Prints seconds and final",
       "inertia (sum of squared distances to the nearest centroid) for each."
-    })
+    },
+    footer = {"", "Example:",
+        "  kiln kmeans-bench --input base.parquet --k 1024 --iterations 25"})
 final class KMeansBenchCommand implements Callable<Integer> {
   @Option(names = "--input", required = true, description = "Parquet (id, embedding) rows.") String input;
   @Option(names = "--k", required = true, description = "Centroids (nlist).") int k;

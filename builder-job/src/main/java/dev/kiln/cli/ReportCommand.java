@@ -21,7 +21,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "report", mixinStandardHelpOptions = true,
     description = {"Write a version's report.html (a root follows LATEST) and print its path.",
         "It shows recall against QPS, stage times, list sizes, rejects and the build's",
-        "parameters."})
+        "parameters."},
+    footer = {"", "Example:",
+        "  kiln report /srv/index --out /tmp/items-report.html"})
 final class ReportCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ROOT_OR_VERSION", description = "Index root or version directory.")
   Path path;

@@ -17,7 +17,9 @@ import picocli.CommandLine.Option;
       "DIR/base.fvecs, DIR/query.fvecs and DIR/groundtruth.ivecs (per query, the",
       "row numbers of its 100 nearest base vectors by L2, nearest first; 'kiln",
       "convert' uses row numbers as ids)."
-    })
+    },
+    footer = {"", "Example:",
+        "  kiln sample --out data --n 100000 --queries 1000 --dim 64"})
 final class SampleCommand implements Callable<Integer> {
   static final String BASE = "base.fvecs";
   static final String QUERY = "query.fvecs";

@@ -12,7 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "search", mixinStandardHelpOptions = true,
-    description = "Search an index with the queries of an .fvecs file, through the serving loader.")
+    description = "Search an index with the queries of an .fvecs file, through the serving loader.",
+    footer = {"", "Example:",
+        "  kiln search --index /srv/index --queries q.fvecs --groundtruth gt.ivecs --nprobe 16"})
 final class SearchCommand implements Callable<Integer> {
   @Option(names = "--index", required = true, description = "Index root (follows LATEST) or version directory.")
   Path index;

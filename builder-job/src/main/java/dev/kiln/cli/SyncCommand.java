@@ -30,7 +30,9 @@ import picocli.CommandLine.Option;
       "against the manifest (size, CRC32C), so the loader can map it. The version goes to",
       "DIR/versions/ID; DIR/LATEST then names it. A version already there that verifies",
       "is not copied again."
-    })
+    },
+    footer = {"", "Example:",
+        "  kiln sync --from hdfs://nn:8020/indexes/items --to /srv/index"})
 final class SyncCommand implements Callable<Integer> {
   // Not mixinStandardHelpOptions: its -V/--version clashes with this command's --version (the
   // version id), and picocli then dropped --help too ("Missing required options", exit 2).

@@ -30,6 +30,30 @@ class HelpTest {
     }
   }
 
+  /** Every command's help ends with an example, and the example is one the parser accepts. */
+  @Test
+  void everyHelpEndsWithAnExampleThatParses() {
+    for (Map.Entry<String, CommandLine> e : commands().entrySet()) {
+      if (e.getKey().equals("help")) {
+        continue; // picocli's own
+      }
+      String[] footer = e.getValue().getCommandSpec().usageMessage().footer();
+      int at = java.util.Arrays.asList(footer).indexOf("Example:");
+      assertTrue(at >= 0, e.getKey() + " has no example: " + String.join("|", footer));
+      StringBuilder example = new StringBuilder();
+      for (int i = at + 1; i < footer.length; i++) {
+        example.append(' ').append(footer[i].replace("\\", " "));
+      }
+      String[] words = example.toString().trim().split("\\s+");
+      assertEquals("kiln", words[0], e.getKey());
+      assertEquals(e.getKey(), words[1]);
+      String[] args = java.util.Arrays.copyOfRange(words, 1, words.length);
+      // Parsed, not run: every option and value of the example must be accepted.
+      new CommandLine(new KilnCli()).parseArgs(args);
+      assertTrue(cli(e.getKey(), "--help").out().contains("Example:"), e.getKey());
+    }
+  }
+
   /**
    * {@code kiln help} lists each command by the first line of its description: a whole
    * sentence, not one cut at the line break.
