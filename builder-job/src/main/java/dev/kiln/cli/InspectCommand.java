@@ -107,7 +107,7 @@ final class InspectCommand implements Callable<Integer> {
             ? String.format(Locale.ROOT, "%.1f", d) : value(v));
       }
     }
-    return sb.append(l.isEmpty() ? "" : "; " + pairs(l, java.util.List.of())).toString();
+    return sb.append(l.isEmpty() ? "" : "; " + pairs(l)).toString();
   }
 
   /**
@@ -137,13 +137,13 @@ final class InspectCommand implements Callable<Integer> {
       }
     }
     String pad = "          ";
-    System.out.printf("build     asked     %s%n", asked.isEmpty() ? "not recorded" : pairs(asked, java.util.List.of()));
+    System.out.printf("build     asked     %s%n", asked.isEmpty() ? "not recorded" : pairs(asked));
     if (!input.isEmpty()) {
-      System.out.printf("%sinput     %s%n", pad, pairs(input, java.util.List.of()));
+      System.out.printf("%sinput     %s%n", pad, pairs(input));
     }
-    System.out.printf("%schosen    %s%n", pad, pairs(build, java.util.List.of()));
+    System.out.printf("%schosen    %s%n", pad, pairs(build));
     if (!software.isEmpty()) {
-      System.out.printf("%ssoftware  %s%n", pad, pairs(software, java.util.List.of()));
+      System.out.printf("%ssoftware  %s%n", pad, pairs(software));
     }
   }
 
@@ -159,10 +159,10 @@ final class InspectCommand implements Callable<Integer> {
   }
 
   /** "key value, key value": numbers grouped, nested sections in parentheses. */
-  private static String pairs(Map<String, Object> map, java.util.List<String> skip) {
+  private static String pairs(Map<String, Object> map) {
     StringBuilder sb = new StringBuilder();
     for (Map.Entry<String, Object> e : map.entrySet()) {
-      if (skip.contains(e.getKey()) || e.getValue() == null) {
+      if (e.getValue() == null) {
         continue;
       }
       sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
@@ -173,7 +173,7 @@ final class InspectCommand implements Callable<Integer> {
 
   private static String value(Object v) {
     if (v instanceof Map<?, ?> nested) {
-      return nested.isEmpty() ? "none" : "(" + pairs(cast(nested), java.util.List.of()) + ")";
+      return nested.isEmpty() ? "none" : "(" + pairs(cast(nested)) + ")";
     }
     if (v instanceof Double || v instanceof Float) {
       double d = ((Number) v).doubleValue();
@@ -201,6 +201,6 @@ final class InspectCommand implements Callable<Integer> {
 
   /** A manifest section as {@code key value} pairs in its JSON field order. */
   private static String shown(Object section) {
-    return section == null ? "none" : pairs(section(section), java.util.List.of());
+    return section == null ? "none" : pairs(section(section));
   }
 }

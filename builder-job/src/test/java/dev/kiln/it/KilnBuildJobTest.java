@@ -170,6 +170,16 @@ class KilnBuildJobTest {
     assertTrue(same >= 0.95 * total, "results shared with the flat coarse scan: " + same);
   }
 
+  /** A query from the clustered data's distribution: a blob centre plus unit noise. */
+  private float[] nearACentre(Random rnd) {
+    float[] c = clustered.centers()[rnd.nextInt(clustered.centers().length)];
+    float[] q = new float[c.length];
+    for (int j = 0; j < q.length; j++) {
+      q[j] = (float) (c[j] + rnd.nextGaussian());
+    }
+    return q;
+  }
+
   @Test
   void pqHasGoodRecallOnClusteredData() throws IOException {
     Path root = tmp.resolve("pq");
@@ -187,11 +197,7 @@ class KilnBuildJobTest {
     double sum = 0;
     try (KilnIndex index = KilnIndex.open(root)) {
       for (int i = 0; i < QUERIES; i++) {
-        float[] c = clustered.centers()[rnd.nextInt(clustered.centers().length)];
-        float[] q = new float[c.length];
-        for (int j = 0; j < q.length; j++) {
-          q[j] = (float) (c[j] + rnd.nextGaussian());
-        }
+        float[] q = nearACentre(rnd);
         Neighbors got = index.search(q, K, SearchParams.nprobe(16));
         assertEquals(K, got.size());
         sum += recall(exactTopK(Metric.L2, clustered.points(), q, K).rows(), rowsOf(got, rows));
@@ -222,11 +228,7 @@ class KilnBuildJobTest {
     try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
       assertEquals(16, index.model().pq().ksub());
       for (int i = 0; i < QUERIES; i++) {
-        float[] c = clustered.centers()[rnd.nextInt(clustered.centers().length)];
-        float[] q = new float[c.length];
-        for (int j = 0; j < q.length; j++) {
-          q[j] = (float) (c[j] + rnd.nextGaussian());
-        }
+        float[] q = nearACentre(rnd);
         Neighbors got = index.search(q, K, SearchParams.nprobe(16));
         sum += recall(exactTopK(Metric.L2, clustered.points(), q, K).rows(), rowsOf(got, rows));
         if (i < 5) {

@@ -5,7 +5,8 @@
  * several refine rows at once), written once as portable scalar code ({@code ScalarKernels})
  * and once with the incubating Vector API ({@code PanamaKernels}, with the register-blocked
  * tile kernels in {@code PanamaTileKernels}, the fast-scan kernel in {@code PanamaFastScan} and
- * the multi-row refine kernel in {@code PanamaRows});
+ * the multi-row kernels, the HNSW walk's dot4 and the re-rank's squareDistance4, in
+ * {@code PanamaRows});
  * {@link dev.kiln.vector.VectorizationProvider} chooses one per JVM, smoke-testing the Vector
  * API path first (its incubating API differs between JDKs).
  *
