@@ -231,6 +231,17 @@ public final class CoarseQuantizer implements CoarseProber {
    */
   @Override
   public void probeBlock(float[] queries, int n, int nprobe, int efSearch, Probe[] out) {
+    blockDots(queries, n, out);
+    for (int i = 0; i < n; i++) {
+      select(queries, i * dim, nprobe, out[i], out[i].dots, 0);
+    }
+  }
+
+  /**
+   * The first half of {@link #probeBlock}: each query's dot product with every centroid into
+   * {@code out[i].dots}, a panel at a time for four queries at once.
+   */
+  void blockDots(float[] queries, int n, Probe[] out) {
     int width = VectorKernels.PANEL;
     int stride = bias.length;
     for (int i = 0; i < n; i++) {
@@ -246,9 +257,6 @@ public final class CoarseQuantizer implements CoarseProber {
           System.arraycopy(tileScratch, r * width, out[i + r].dots, c0, width);
         }
       }
-    }
-    for (int i = 0; i < n; i++) {
-      select(queries, i * dim, nprobe, out[i], out[i].dots, 0);
     }
   }
 
@@ -266,23 +274,7 @@ public final class CoarseQuantizer implements CoarseProber {
       float[] outDist, float[] dots, int dOff) {
     int p = Math.min(nprobe, nlist);
     heap.reset(p);
-    int w = VectorKernels.PANEL;
-    for (int g = 0; g < nlist; g += w) {
-      // The lists at most the threshold as the panel starts; the threshold only falls while
-      // they are offered, so checking each again offers exactly what a loop over all would.
-      long bits = K.atMost64(bias, g, dots, dOff + g, heap.threshold());
-      if (nlist - g < w) {
-        bits &= (1L << (nlist - g)) - 1; // not the padding
-      }
-      while (bits != 0) {
-        int c = g + Long.numberOfTrailingZeros(bits);
-        bits &= bits - 1;
-        float v = bias[c] - dots[dOff + c];
-        if (v <= heap.threshold()) {
-          heap.offer(v, c);
-        }
-      }
-    }
+    offerScores(dots, dOff, heap);
     // A centroid damaged into NaN ranks nowhere: fewer than p come back (the slots after them
     // hold the previous query's lists).
     int ranked = heap.drainSorted(outDist, outLists);
@@ -297,5 +289,41 @@ public final class CoarseQuantizer implements CoarseProber {
       }
     }
     return ranked;
+  }
+
+  /**
+   * Offers the heap every centroid whose score ({@code bias - dots}) is at most its threshold,
+   * in id order, a panel at a time: the lists at most the threshold as a panel starts; the
+   * threshold only falls while they are offered, so checking each again offers exactly what a
+   * loop over all would.
+   */
+  void offerScores(float[] dots, int dOff, TopK heap) {
+    int w = VectorKernels.PANEL;
+    for (int g = 0; g < nlist; g += w) {
+      long bits = K.atMost64(bias, g, dots, dOff + g, heap.threshold());
+      if (nlist - g < w) {
+        bits &= (1L << (nlist - g)) - 1; // not the padding
+      }
+      while (bits != 0) {
+        int c = g + Long.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        float v = bias[c] - dots[dOff + c];
+        if (v <= heap.threshold()) {
+          heap.offer(v, c);
+        }
+      }
+    }
+  }
+
+  /** Which of the panel at {@code g}'s scores are at most {@code threshold} (not the padding). */
+  long atMost(int g, float[] dots, float threshold) {
+    long bits = K.atMost64(bias, g, dots, g, threshold);
+    int w = VectorKernels.PANEL;
+    return nlist - g < w ? bits & ((1L << (nlist - g)) - 1) : bits;
+  }
+
+  /** Centroid c's score from its dot product in {@code dots}. */
+  float score(float[] dots, int c) {
+    return bias[c] - dots[c];
   }
 }

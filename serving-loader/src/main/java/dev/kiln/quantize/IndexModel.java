@@ -19,7 +19,8 @@ public final class IndexModel {
   private final CoarseQuantizer coarse;
   /** The graph over the centroids, or null. */
   private final CoarseGraph graph;
-  private final CoarseProber prober;
+  /** Made on first use ({@link #prober()}): the subspace costs a build's tasks nothing. */
+  private volatile CoarseProber prober;
   private final ProductQuantizer pq;
   /** {@link ProductQuantizer#codewordNorms()} when items store L2 terms, else null. */
   private final float[] norms;
@@ -55,7 +56,6 @@ public final class IndexModel {
     this.dim = dim;
     this.coarse = new CoarseQuantizer(centroids, spec.nlist(), dim, metric);
     this.graph = graph;
-    this.prober = graph == null ? coarse : new HnswProber(coarse, graph);
     this.pq =
         spec.encoding() == IndexSpec.Encoding.PQ
             ? new ProductQuantizer(codebooks, dim, spec.pqM(), spec.pqCentroids())
@@ -86,10 +86,21 @@ public final class IndexModel {
 
   /**
    * What search probes lists with: the {@link HnswProber} when the model has a graph over its
-   * centroids, else the flat quantizer (every centroid scored).
+   * centroids, else the flat step's exact answer, through the centroids' subspace where one
+   * pays ({@link SubspaceProber}) or by scoring every centroid.
    */
   public CoarseProber prober() {
-    return prober;
+    CoarseProber p = prober;
+    if (p == null) {
+      synchronized (this) {
+        p = prober;
+        if (p == null) {
+          p = graph == null ? SubspaceProber.of(coarse) : new HnswProber(coarse, graph);
+          prober = p;
+        }
+      }
+    }
+    return p;
   }
 
   /** The HNSW graph over the centroids, or null. */
@@ -111,7 +122,7 @@ public final class IndexModel {
     }
     Probe p = assignScratch.get();
     for (int i = 0; i < n; i++) {
-      lists[i] = prober.probe(x, i * dim, 1, ASSIGN_EF_SEARCH, p).list(0);
+      lists[i] = prober().probe(x, i * dim, 1, ASSIGN_EF_SEARCH, p).list(0);
     }
   }
 
@@ -120,7 +131,7 @@ public final class IndexModel {
     if (graph == null) {
       return coarse.assign(v);
     }
-    return prober.probe(v, 0, 1, ASSIGN_EF_SEARCH, assignScratch.get()).list(0);
+    return prober().probe(v, 0, 1, ASSIGN_EF_SEARCH, assignScratch.get()).list(0);
   }
 
   /** The product quantizer, or null for Flat. */

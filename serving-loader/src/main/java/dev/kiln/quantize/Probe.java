@@ -18,6 +18,8 @@ public final class Probe {
   final float[] tile = new float[4 * VectorKernels.PANEL];
   /** {@link HnswProber}'s working space, made on first use. */
   private HnswProber.Scratch graph;
+  /** {@link SubspaceProber}'s working space, made on first use. */
+  private SubspaceProber.Scratch subspace;
 
   /** How many lists to scan: at most nprobe and nlist (fewer only for a damaged model). */
   public int size() {
@@ -46,6 +48,14 @@ public final class Probe {
       graph = new HnswProber.Scratch(nodes, degree);
     }
     return graph;
+  }
+
+  SubspaceProber.Scratch subspaceScratch(int width, int rows) {
+    if (subspace == null) {
+      subspace = new SubspaceProber.Scratch();
+    }
+    subspace.ensureLifted(width * rows, rows);
+    return subspace;
   }
 
   float[] dots(int n) {

@@ -1,10 +1,12 @@
 package dev.kiln.bench;
 
 import dev.kiln.format.Metric;
+import dev.kiln.quantize.CoarseProber;
 import dev.kiln.quantize.CoarseQuantizer;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.Probe;
 import dev.kiln.quantize.ProductQuantizer;
+import dev.kiln.quantize.SubspaceProber;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
@@ -25,7 +27,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * The steps of a search as the loader runs them (kernels chosen at start-up), at the benchmark
  * sets' sizes: Fashion-MNIST (1,024 lists, d = 784) and synth-1m (4,096 lists, d = 128). The
  * coarse probe of one query ({@code each}) and of a block of 64 ({@code batch1}; divide by 64),
- * the PQ16 query table, and an IVF-Flat list of 64 vectors. Run with
+ * every centroid scored ({@link CoarseQuantizer}) or bounded in their subspace first
+ * ({@link SubspaceProber}; the centroids and queries lie near 24 latent directions, as
+ * synth-1m's and, nearly, Fashion-MNIST's do), the PQ16 query table, and an IVF-Flat list of 64
+ * vectors. Run with
  * {@code scripts/jmh.sh SearchStepBenchmark}.
  */
 @State(Scope.Thread)
@@ -41,6 +46,7 @@ public class SearchStepBenchmark {
   private static final int BLOCK = 64;
   private static final int NPROBE = 16;
   private CoarseQuantizer coarse;
+  private CoarseProber bounded;
   private ProductQuantizer pq;
   private float[] queries;
   private float[] table;
@@ -55,9 +61,14 @@ public class SearchStepBenchmark {
     int nlist = Integer.parseInt(shape.split(":")[0]);
     int dim = Integer.parseInt(shape.split(":")[1]);
     Random r = new Random(1);
-    coarse = new CoarseQuantizer(KernelBenchmark.random(r, nlist * dim), nlist, dim, Metric.L2);
+    float[] mixing = KernelBenchmark.random(r, dim * LATENT);
+    coarse = new CoarseQuantizer(latent(r, nlist, dim, mixing), nlist, dim, Metric.L2);
+    bounded = SubspaceProber.of(coarse);
+    if (!(bounded instanceof SubspaceProber)) {
+      throw new IllegalStateException("no subspace for " + shape);
+    }
     pq = new ProductQuantizer(KernelBenchmark.random(r, ProductQuantizer.KSUB * dim), dim, 16);
-    queries = KernelBenchmark.random(r, BLOCK * dim);
+    queries = latent(r, BLOCK, dim, mixing);
     table = new float[16 * ProductQuantizer.KSUB];
     list = ByteBuffer.allocateDirect(4 * 64 * dim).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < 64 * dim; i++) {
@@ -71,17 +82,52 @@ public class SearchStepBenchmark {
     }
   }
 
-  /** One query's probe: every centroid scored, the 16 best selected and rescored. */
+  private static final int LATENT = 24;
+
+  /** n rows of {@code mixing} (dim x LATENT) times Gaussian factors, plus a little noise. */
+  private static float[] latent(Random r, int n, int dim, float[] mixing) {
+    float[] out = new float[n * dim];
+    float[] z = new float[LATENT];
+    for (int i = 0; i < n; i++) {
+      for (int f = 0; f < LATENT; f++) {
+        z[f] = (float) r.nextGaussian();
+      }
+      for (int j = 0; j < dim; j++) {
+        float v = 0.05f * (float) r.nextGaussian();
+        for (int f = 0; f < LATENT; f++) {
+          v += mixing[j * LATENT + f] * z[f];
+        }
+        out[i * dim + j] = v;
+      }
+    }
+    return out;
+  }
+
+  /** One query's probe: every centroid scored, the 16 best selected. */
   @Benchmark
   public Probe probe() {
     next = (next + 1) % BLOCK;
     return coarse.probe(queries, next * coarse.dim(), NPROBE, 0, one);
   }
 
+  /** The same probe, bounded in the centroids' subspace first: the same 16 lists. */
+  @Benchmark
+  public Probe probeBounded() {
+    next = (next + 1) % BLOCK;
+    return bounded.probe(queries, next * coarse.dim(), NPROBE, 0, one);
+  }
+
   /** 64 queries probed together, as batch search does; divide by 64 for the time per query. */
   @Benchmark
   public Probe[] probeBlock64() {
     coarse.probeBlock(queries, BLOCK, NPROBE, 0, block);
+    return block;
+  }
+
+  /** {@link #probeBlock64} bounded in the subspace first. */
+  @Benchmark
+  public Probe[] probeBlock64Bounded() {
+    bounded.probeBlock(queries, BLOCK, NPROBE, 0, block);
     return block;
   }
 
