@@ -16,18 +16,34 @@ final class BlockSchedule {
   private long[] keys = new long[0];
   private int size;
 
-  /** Queries in a block at most (the query takes 8 bits of a key). */
-  static final int MAX_BLOCK = 256;
+  /** Queries in a block at most. */
+  static final int MAX_BLOCK = 4096;
+  /** Bits of a key's low half that hold the probe rank; the query takes the rest. */
+  private int rankBits;
+
+  /**
+   * The most queries a block may hold when each probes up to {@code nprobe} lists: a key's low
+   * 32 bits hold the query and the rank, so a large nprobe leaves fewer bits for queries.
+   */
+  static int maxBlock(int nprobe) {
+    int rankBits = Math.max(1, 32 - Integer.numberOfLeadingZeros(Math.max(1, nprobe - 1)));
+    int queryBits = 32 - rankBits;
+    return queryBits >= 12 ? MAX_BLOCK : 1 << queryBits;
+  }
 
   /** Lays out the pairs of {@code probes[0 .. n)}, grouped by list, then by query. */
   void build(Probe[] probes, int n) {
-    if (n > MAX_BLOCK) {
-      throw new IllegalArgumentException("a block holds at most " + MAX_BLOCK + " queries");
-    }
     int total = 0;
+    int widest = 1;
     for (int q = 0; q < n; q++) {
       total += probes[q].size();
+      widest = Math.max(widest, probes[q].size());
     }
+    if (n > maxBlock(widest)) {
+      throw new IllegalArgumentException("a block of " + n + " queries probing up to " + widest
+          + " lists each holds at most " + maxBlock(widest));
+    }
+    rankBits = 32 - Math.max(1, 32 - Integer.numberOfLeadingZeros(Math.max(1, n - 1)));
     if (keys.length < total) {
       keys = new long[total];
     }
@@ -35,8 +51,7 @@ final class BlockSchedule {
     for (int q = 0; q < n; q++) {
       Probe p = probes[q];
       for (int r = 0; r < p.size(); r++) {
-        // nprobe <= nlist < 2^24 fits the rank's 24 bits.
-        keys[at++] = (long) p.list(r) << 32 | (long) q << 24 | r;
+        keys[at++] = (long) p.list(r) << 32 | (long) q << rankBits | r;
       }
     }
     Arrays.sort(keys, 0, total);
@@ -52,10 +67,10 @@ final class BlockSchedule {
   }
 
   int query(int i) {
-    return (int) (keys[i] >>> 24) & 0xff;
+    return (int) ((keys[i] & 0xffffffffL) >>> rankBits);
   }
 
   int rank(int i) {
-    return (int) keys[i] & 0xffffff;
+    return (int) (keys[i] & ((1L << rankBits) - 1));
   }
 }

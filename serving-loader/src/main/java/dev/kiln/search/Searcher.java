@@ -82,8 +82,10 @@ final class Searcher {
       Neighbors[] out) {
     Scratch s = scratch.get();
     int d = s.query.length;
-    int block = Math.min(Math.min(coarse.blockSize(), scanner.maxBlock()), BlockSchedule.MAX_BLOCK);
-    s.ensureBlock(block, scanner.stateLength(), ordinalRefs, files.keys());
+    CoarseProber prober = coarse(params);
+    int block = Math.min(scanner.maxBlock(), BlockSchedule.maxBlock(nprobe));
+    int chunk = Math.min(block, prober.blockSize());
+    s.ensureBlock(block, chunk, scanner.stateLength(), ordinalRefs, files.keys());
     float[] rows = s.blockQueries;
     Probe[] probes = s.blockProbes;
     int shortlist = shortlist(k, params);
@@ -95,7 +97,13 @@ final class Searcher {
         System.arraycopy(q, 0, rows, i * d, d);
         s.blockCandidates[i].start(shortlist, params.filter());
       }
-      coarse(params).probeBlock(rows, nb, nprobe, params.efSearch(), probes);
+      // The coarse step in the prober's own blocks (its per-query scratch stays in cache).
+      for (int c0 = 0; c0 < nb; c0 += chunk) {
+        int nc = Math.min(chunk, nb - c0);
+        System.arraycopy(rows, c0 * d, s.chunkQueries, 0, nc * d);
+        System.arraycopy(probes, c0, s.chunkProbes, 0, nc);
+        prober.probeBlock(s.chunkQueries, nc, nprobe, params.efSearch(), s.chunkProbes);
+      }
       scanner.prepareBlock(s.blockRows, rows, nb, s.blockStates, s.buffers);
       if (scanner.scansInProbeOrder()) {
         for (int q = 0; q < nb; q++) {
@@ -225,6 +233,9 @@ final class Searcher {
     float[][] blockStates = new float[0][];
     Probe[] blockProbes = new Probe[0];
     Candidates[] blockCandidates = new Candidates[0];
+    /** The part of a block the coarse prober takes at once. */
+    float[] chunkQueries = new float[0];
+    Probe[] chunkProbes = new Probe[0];
     final BlockSchedule schedule = new BlockSchedule();
 
     Scratch(int dim, ScanBuffers buffers, Candidates candidates) {
@@ -240,11 +251,16 @@ final class Searcher {
       }
     }
 
-    void ensureBlock(int block, int stateLength, boolean ordinalRefs, KeysFile[] keys) {
+    void ensureBlock(int block, int chunk, int stateLength, boolean ordinalRefs,
+        KeysFile[] keys) {
+      int dim = query.length;
+      if (chunkProbes.length < chunk) {
+        chunkQueries = new float[chunk * dim];
+        chunkProbes = new Probe[chunk];
+      }
       if (blockRows.length >= block) {
         return;
       }
-      int dim = query.length;
       blockQueries = new float[block * dim];
       blockRows = new float[block][dim];
       blockStates = new float[block][stateLength];
