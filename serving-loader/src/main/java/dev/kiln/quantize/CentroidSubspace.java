@@ -25,9 +25,11 @@ import java.util.SplittableRandom;
  * most {@link #MAX_SAMPLE} of them. The rank is the smallest multiple of
  * {@link #STEP} holding {@link #ENERGY} of the energy; when that takes more than a quarter of
  * the dimensions (flat spectra, where the bound is loose and the projection costs more than it
- * saves) there is no subspace, and the flat quantizer serves.
+ * saves) there is no subspace, and the flat quantizer serves. Serializable: a build finds it
+ * once per k-means iteration on the driver and ships it with the centroids.
  */
-final class CentroidSubspace {
+public final class CentroidSubspace implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   private static final VectorKernels K = VectorizationProvider.kernels();
 
   /**
@@ -61,7 +63,7 @@ final class CentroidSubspace {
    * The subspace of these centroids, or null when it would not pay: too few lists, a rank over
    * a quarter of the dimensions, or a centroid that is not finite (a damaged model).
    */
-  static CentroidSubspace of(float[] centroids, int nlist, int dim) {
+  public static CentroidSubspace of(float[] centroids, int nlist, int dim) {
     int maxRank = Math.min(MAX_RANK, dim / 4 / STEP * STEP);
     if (nlist < MIN_LISTS || maxRank < STEP) {
       return null;

@@ -19,13 +19,21 @@ public final class IndexModel {
   private final CoarseQuantizer coarse;
   /** The graph over the centroids, or null. */
   private final CoarseGraph graph;
-  /** Made on first use ({@link #prober()}): the subspace costs a build's tasks nothing. */
-  private volatile CoarseProber prober;
+  /** The walk of the graph over the centroids, or null. */
+  private final HnswProber graphProber;
   private final ProductQuantizer pq;
   /** {@link ProductQuantizer#codewordNorms()} when items store L2 terms, else null. */
   private final float[] norms;
   /** Each thread's working space for {@link #assign} through the graph. */
   private final ThreadLocal<Probe> assignScratch = ThreadLocal.withInitial(Probe::new);
+  /**
+   * The flat step's exact answer, bounded in the centroids' subspace where that pays; made on
+   * first use, so a build's task that only encodes with a graph never finds the subspace.
+   */
+  private volatile CoarseProber exact;
+  /** Each thread's assigner over {@link #exactProber()}. */
+  private final ThreadLocal<CoarseAssigner> assigners =
+      ThreadLocal.withInitial(() -> new CoarseAssigner(exactProber(), dim()));
 
   /**
    * The beam for assigning an item through the graph: Faiss's default efSearch. Measured on
@@ -56,6 +64,7 @@ public final class IndexModel {
     this.dim = dim;
     this.coarse = new CoarseQuantizer(centroids, spec.nlist(), dim, metric);
     this.graph = graph;
+    this.graphProber = graph == null ? null : new HnswProber(coarse, graph);
     this.pq =
         spec.encoding() == IndexSpec.Encoding.PQ
             ? new ProductQuantizer(codebooks, dim, spec.pqM(), spec.pqCentroids())
@@ -90,13 +99,22 @@ public final class IndexModel {
    * pays ({@link SubspaceProber}) or by scoring every centroid.
    */
   public CoarseProber prober() {
-    CoarseProber p = prober;
+    return graphProber != null ? graphProber : exactProber();
+  }
+
+  /**
+   * The exact coarse step, whatever the index's prober: every centroid's score, found through
+   * the centroids' subspace where one pays ({@link SubspaceProber}), else by scoring them all.
+   * Made on first use.
+   */
+  public CoarseProber exactProber() {
+    CoarseProber p = exact;
     if (p == null) {
       synchronized (this) {
-        p = prober;
+        p = exact;
         if (p == null) {
-          p = graph == null ? SubspaceProber.of(coarse) : new HnswProber(coarse, graph);
-          prober = p;
+          p = SubspaceProber.of(coarse);
+          exact = p;
         }
       }
     }
@@ -117,7 +135,7 @@ public final class IndexModel {
    */
   public void assign(float[] x, int n, int[] lists, boolean exact) {
     if (graph == null || exact) {
-      coarse.assign(x, n, lists, null);
+      assigners.get().assign(x, n, lists, null);
       return;
     }
     Probe p = assignScratch.get();

@@ -54,7 +54,18 @@ public final class SubspaceProber implements CoarseProber {
    * ({@link CentroidSubspace#of}), else the flat quantizer itself.
    */
   public static CoarseProber of(CoarseQuantizer flat) {
-    CentroidSubspace s = CentroidSubspace.of(flat.centroids(), flat.nlist(), flat.dim());
+    return of(flat, CentroidSubspace.of(flat.centroids(), flat.nlist(), flat.dim()));
+  }
+
+  /**
+   * The prober for a flat quantizer and the subspace found from its centroids (null: none, the
+   * flat quantizer serves).
+   */
+  public static CoarseProber of(CoarseQuantizer flat, CentroidSubspace s) {
+    if (s != null && s.dim != flat.dim()) {
+      throw new IllegalArgumentException("a subspace of R^" + s.dim + " for centroids of "
+          + flat.dim() + " dimensions");
+    }
     return s == null ? flat : new SubspaceProber(flat, s);
   }
 

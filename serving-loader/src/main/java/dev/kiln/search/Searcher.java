@@ -36,7 +36,7 @@ final class Searcher {
     this.files = files;
     this.metric = MetricStrategy.of(model.metric());
     this.coarse = model.prober();
-    this.flatCoarse = model.coarse();
+    this.flatCoarse = model.exactProber();
     this.scanner = ListScanner.of(files, metric);
     this.reranker = Reranker.of(files, metric);
     this.count = files.manifest().count();

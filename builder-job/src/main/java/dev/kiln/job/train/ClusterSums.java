@@ -1,6 +1,6 @@
 package dev.kiln.job.train;
 
-import dev.kiln.quantize.CoarseQuantizer;
+import dev.kiln.quantize.CoarseAssigner;
 import dev.kiln.quantize.IndexModel;
 import java.io.Serializable;
 
@@ -37,11 +37,11 @@ final class ClusterSums implements Serializable {
     this.squares = new double[k];
   }
 
-  /** Assigns {@code rows} points of {@code x} with the blocked kernel and adds them up. */
-  void add(float[] x, int rows, CoarseQuantizer q) {
+  /** Assigns {@code rows} points of {@code x} to their nearest centroid and adds them up. */
+  void add(float[] x, int rows, CoarseAssigner q) {
     int[] lists = new int[rows];
-    float[] score = new float[rows];
-    q.assign(x, rows, lists, score);
+    float[] dist = new float[rows];
+    q.assign(x, rows, lists, dist);
     for (int i = 0; i < rows; i++) {
       int c = lists[i];
       counts[c]++;
@@ -54,8 +54,7 @@ final class ClusterSums implements Serializable {
         norm += (double) v * v;
       }
       squares[c] += norm;
-      // For L2 the kernel's score is ||c||^2/2 - x.c: twice it plus ||x||^2 is the distance.
-      objective += q.innerProduct() ? score[i] : norm + 2.0 * score[i];
+      objective += dist[i];
     }
   }
 

@@ -1,7 +1,10 @@
 package dev.kiln.job.train;
 
 import dev.kiln.format.Metric;
+import dev.kiln.quantize.CentroidSubspace;
+import dev.kiln.quantize.CoarseAssigner;
 import dev.kiln.quantize.CoarseQuantizer;
+import dev.kiln.quantize.SubspaceProber;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -11,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Lloyd's k-means over a cached, distributed training sample: each iteration broadcasts the
- * centroids, every partition assigns its blocks with the blocked kernel and emits partial sums
+ * centroids (with their subspace, so the nearest centroid is found by bounds first: {@link
+ * SubspaceProber}), every partition assigns its blocks and emits partial sums
  * and counts ({@link ClusterSums}), an ordered reduction merges them, and the driver moves the
  * centroids. Seeds come from Smile's k-means++ ({@link KMeansSeeds}) on a small driver-side
  * subsample. Empty clusters are refilled by splitting the largest cluster of distinct points;
@@ -29,6 +33,18 @@ public final class DistributedKMeans {
 
   private DistributedKMeans() {}
 
+  /**
+   * An iteration's centroids and the subspace the driver found from them (null: none pays), so
+   * every task assigns through the same bound ({@link SubspaceProber}) without finding it again.
+   */
+  record Centroids(float[] centroids, CentroidSubspace subspace)
+      implements java.io.Serializable {
+    CoarseAssigner assigner(int k, int dim, Metric metric) {
+      CoarseQuantizer q = new CoarseQuantizer(centroids, k, dim, metric);
+      return new CoarseAssigner(SubspaceProber.of(q, subspace), dim);
+    }
+  }
+
   public static Result train(
       JavaSparkContext jsc,
       JavaRDD<VectorBlock> blocks,
@@ -44,11 +60,12 @@ public final class DistributedKMeans {
     }
     ClusterSums stats = null;
     for (int it = 0; it < iterations; it++) {
-      Broadcast<float[]> bc = jsc.broadcast(centroids);
+      Broadcast<Centroids> bc =
+          jsc.broadcast(new Centroids(centroids, CentroidSubspace.of(centroids, k, dim)));
       JavaRDD<ClusterSums> partials =
           blocks.mapPartitions(
               part -> {
-                CoarseQuantizer q = new CoarseQuantizer(bc.value(), k, dim, metric);
+                CoarseAssigner q = bc.value().assigner(k, dim, metric);
                 ClusterSums s = new ClusterSums(k, dim);
                 while (part.hasNext()) {
                   VectorBlock b = part.next();

@@ -1,7 +1,9 @@
 package dev.kiln.job.train;
 
 import dev.kiln.format.Metric;
+import dev.kiln.quantize.CoarseAssigner;
 import dev.kiln.quantize.CoarseQuantizer;
+import dev.kiln.quantize.SubspaceProber;
 
 /**
  * k-means on points held by one task: for PQ sub-spaces, k distinct points drawn uniformly as
@@ -36,7 +38,8 @@ final class LocalKMeans {
     ClusterSums sums = null;
     for (int it = 0; it < iterations; it++) {
       sums = new ClusterSums(k, dim);
-      sums.add(data, n, new CoarseQuantizer(centroids, k, dim, metric));
+      CoarseQuantizer q = new CoarseQuantizer(centroids, k, dim, metric);
+      sums.add(data, n, new CoarseAssigner(SubspaceProber.of(q), dim));
       sums.update(centroids, spherical);
     }
     return new DistributedKMeans.Result(centroids, sums.counts, sums.objective, iterations);

@@ -1,7 +1,7 @@
 package dev.kiln.job.train;
 
 import dev.kiln.format.Metric;
-import dev.kiln.quantize.CoarseQuantizer;
+import dev.kiln.quantize.CentroidSubspace;
 import dev.kiln.quantize.ProductQuantizer;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -43,17 +43,17 @@ public final class PqTrainer {
       int iterations,
       long seed) {
     int dsub = dim / m;
-    Broadcast<float[]> bc = jsc.broadcast(centroids);
+    Broadcast<DistributedKMeans.Centroids> bc = jsc.broadcast(new DistributedKMeans.Centroids(
+        centroids, CentroidSubspace.of(centroids, nlist, dim)));
     List<Tuple2<Integer, float[]>> books =
         sample
             .zipWithIndex()
             .flatMapToPair(
                 t -> {
                   VectorBlock b = t._1();
-                  CoarseQuantizer q = new CoarseQuantizer(bc.value(), nlist, dim, metric);
                   int[] lists = new int[b.rows()];
-                  q.assign(b.data(), b.rows(), lists, null);
-                  float[] c = bc.value();
+                  bc.value().assigner(nlist, dim, metric).assign(b.data(), b.rows(), lists, null);
+                  float[] c = bc.value().centroids();
                   List<Tuple2<Integer, SubBlock>> out = new ArrayList<>(m);
                   for (int j = 0; j < m; j++) {
                     float[] sub = new float[b.rows() * dsub];

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.format.Metric;
+import dev.kiln.quantize.CoarseAssigner;
+import dev.kiln.quantize.CoarseQuantizer;
 import dev.kiln.testing.KilnTestData;
 import dev.kiln.testing.KilnTestData.Blobs;
 import dev.kiln.testing.SparkExtension;
@@ -201,7 +203,7 @@ class DistributedKMeansTest {
     }
     float[] c = {3, -4, 100, 100, -1000, -1000};
     ClusterSums s = new ClusterSums(3, d);
-    s.add(x, 60, new dev.kiln.quantize.CoarseQuantizer(c, 3, d, Metric.L2));
+    s.add(x, 60, new CoarseAssigner(new CoarseQuantizer(c, 3, d, Metric.L2), d));
     assertArrayEquals(new long[] {50, 10, 0}, s.counts);
     assertArrayEquals(new boolean[] {false, true, false}, s.spread());
     assertEquals(1, s.update(c, false));
@@ -212,7 +214,8 @@ class DistributedKMeansTest {
     // Only identical points: nothing to split, the empty cluster stays empty.
     ClusterSums same = new ClusterSums(2, d);
     float[] two = {3, -4, 50, 50};
-    same.add(Arrays.copyOf(x, 50 * d), 50, new dev.kiln.quantize.CoarseQuantizer(two, 2, d, Metric.L2));
+    same.add(Arrays.copyOf(x, 50 * d), 50,
+        new CoarseAssigner(new CoarseQuantizer(two, 2, d, Metric.L2), d));
     assertEquals(0, same.update(two, false));
     assertArrayEquals(new float[] {3, -4, 50, 50}, two);
   }
