@@ -7,9 +7,9 @@ import dev.kiln.vector.VectorizationProvider;
 /**
  * The flat coarse step's answer (the {@code nprobe} nearest centroids, exactly) without scoring
  * every centroid in full: each centroid is first bounded from below in {@code rank + 1}
- * dimensions ({@link CentroidSubspace}: for Fashion-MNIST's 784-d centroids, 33 dimensions),
+ * dimensions ({@link CentroidSubspace}: for Fashion-MNIST's 784-d centroids, 41 dimensions),
  * and only those whose bound does not already lose to the nprobe-th best full score are scored
- * in full, in order of their bounds. At nprobe 16 that is about 50 of Fashion-MNIST's 1,024
+ * in full (see {@code rescore}). At nprobe 16 that is about 50 of Fashion-MNIST's 1,024
  * centroids and 16 of synth-1m's 4,096, so a query reads a tenth of the bytes the flat step
  * reads (3.2 MB for Fashion-MNIST, more than the L2 cache): the single-query path ({@code
  * each}) was bound by those reads.

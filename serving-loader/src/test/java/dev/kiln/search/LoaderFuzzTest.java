@@ -181,8 +181,8 @@ class LoaderFuzzTest {
   private static void check(KilnIndex index, Neighbors n, int k, boolean noDuplicates) {
     assertTrue(n.size() <= Math.min(k, index.count()), () -> n.size() + " results for k=" + k);
     boolean strings = index.idType() == IdType.STRING;
-    assertEquals(strings ? 0 : n.size(), n.ids().length);
-    assertEquals(strings ? n.size() : 0, n.keys().length);
+    assertEquals(strings, n.hasStringIds());
+    assertEquals(n.size(), strings ? n.keys().length : n.ids().length);
     float[] s = n.scores();
     for (int i = 1; i < s.length; i++) {
       int at = i;

@@ -576,8 +576,8 @@ public final class TestIndexes {
           .limit(k)
           .toArray(Integer[]::new);
       assertEquals(truth.length, actual.size(), () -> "result count of " + actual);
-      assertEquals(keys != null ? 0 : actual.size(), actual.ids().length);
-      assertEquals(keys != null ? actual.size() : 0, actual.keys().length);
+      assertEquals(keys != null, actual.hasStringIds());
+      assertEquals(actual.size(), keys != null ? actual.keys().length : actual.ids().length);
       Set<Integer> seen = new HashSet<>();
       for (int r = 0; r < truth.length; r++) {
         int item = itemOf(actual, r);
