@@ -17,8 +17,10 @@ Exit codes of ``kiln build``, and what this DAG does with them:
   3  bad input data (missing path or column, invalid rows)       -> failed, no retry
   4  conflict: version {{ ds_nodash }} exists but was built from other input or
      parameters, or is damaged                                   -> failed, no retry
+  5  the build's measured recall is below --min-recall: nothing published,
+     LATEST unchanged                                            -> failed, no retry
 
-Codes 2-4 come back on every retry, so KilnBuildOperator turns them into
+Codes 2-5 come back on every retry, so KilnBuildOperator turns them into
 AirflowFailException, which Airflow does not retry. spark-submit passes on Kiln's exit code
 only in client deploy mode, where the driver runs inside spark-submit; in cluster mode
 every failure looks the same and is retried.
