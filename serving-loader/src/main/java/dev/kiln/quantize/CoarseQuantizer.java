@@ -298,12 +298,8 @@ public final class CoarseQuantizer implements CoarseProber {
    * loop over all would.
    */
   void offerScores(float[] dots, int dOff, TopK heap) {
-    int w = VectorKernels.PANEL;
-    for (int g = 0; g < nlist; g += w) {
-      long bits = K.atMost64(bias, g, dots, dOff + g, heap.threshold());
-      if (nlist - g < w) {
-        bits &= (1L << (nlist - g)) - 1; // not the padding
-      }
+    for (int g = 0; g < nlist; g += VectorKernels.PANEL) {
+      long bits = atMost(g, dots, dOff, heap.threshold());
       while (bits != 0) {
         int c = g + Long.numberOfTrailingZeros(bits);
         bits &= bits - 1;
@@ -315,11 +311,19 @@ public final class CoarseQuantizer implements CoarseProber {
     }
   }
 
-  /** Which of the panel at {@code g}'s scores are at most {@code threshold} (not the padding). */
-  long atMost(int g, float[] dots, float threshold) {
-    long bits = K.atMost64(bias, g, dots, g, threshold);
+  /**
+   * Which scores of the panel at {@code g} are at most {@code threshold}, their dot products at
+   * {@code dots[dOff + g ..]}: bit c for centroid g + c, never the padding past nlist.
+   */
+  long atMost(int g, float[] dots, int dOff, float threshold) {
+    long bits = K.atMost64(bias, g, dots, dOff + g, threshold);
     int w = VectorKernels.PANEL;
     return nlist - g < w ? bits & ((1L << (nlist - g)) - 1) : bits;
+  }
+
+  /** Half the squared norm of centroid c. */
+  float halfNorm(int c) {
+    return halfNorms[c];
   }
 
   /** Centroid c's score from its dot product in {@code dots}. */

@@ -42,9 +42,8 @@ public final class SubspaceProber implements CoarseProber {
     this.lifted = new CoarseQuantizer(subspace.liftAll(flat.centroids(), nlist), nlist, width,
         flat.innerProduct() ? Metric.IP : Metric.L2);
     float max = 0;
-    float[] c = flat.centroids();
     for (int i = 0; i < nlist; i++) {
-      max = Math.max(max, K.dot(c, i * dim, c, i * dim, dim));
+      max = Math.max(max, 2 * flat.halfNorm(i));
     }
     this.maxNorm = max;
   }
@@ -116,7 +115,7 @@ public final class SubspaceProber implements CoarseProber {
     }
     lifted.blockDots(s.lifted, n, out);
     for (int i = 0; i < n; i++) {
-      rescore(queries, i * dim, s.norms[i], nprobe, out[i], out[i].subspaceScratch(width, 1));
+      rescore(queries, i * dim, s.norms[i], nprobe, out[i], s); // one query at a time: one scratch
     }
   }
 
@@ -150,7 +149,7 @@ public final class SubspaceProber implements CoarseProber {
     int pending = 0;
     float limit = best.threshold() + slack;
     for (int g0 = 0; g0 < nlist; g0 += VectorKernels.PANEL) {
-      long bits = lifted.atMost(g0, out.dots, limit);
+      long bits = lifted.atMost(g0, out.dots, 0, limit);
       while (bits != 0) {
         int c = g0 + Long.numberOfTrailingZeros(bits);
         bits &= bits - 1;

@@ -98,11 +98,15 @@ final class Searcher {
         s.blockCandidates[i].start(shortlist, params.filter());
       }
       // The coarse step in the prober's own blocks (its per-query scratch stays in cache).
-      for (int c0 = 0; c0 < nb; c0 += chunk) {
-        int nc = Math.min(chunk, nb - c0);
-        System.arraycopy(rows, c0 * d, s.chunkQueries, 0, nc * d);
-        System.arraycopy(probes, c0, s.chunkProbes, 0, nc);
-        prober.probeBlock(s.chunkQueries, nc, nprobe, params.efSearch(), s.chunkProbes);
+      if (nb <= chunk) {
+        prober.probeBlock(rows, nb, nprobe, params.efSearch(), probes);
+      } else {
+        for (int c0 = 0; c0 < nb; c0 += chunk) {
+          int nc = Math.min(chunk, nb - c0);
+          System.arraycopy(rows, c0 * d, s.chunkQueries, 0, nc * d);
+          System.arraycopy(probes, c0, s.chunkProbes, 0, nc);
+          prober.probeBlock(s.chunkQueries, nc, nprobe, params.efSearch(), s.chunkProbes);
+        }
       }
       scanner.prepareBlock(s.blockRows, rows, nb, s.blockStates, s.buffers);
       if (scanner.scansInProbeOrder()) {
