@@ -1,7 +1,6 @@
 package dev.kiln.cli;
 
 import dev.kiln.job.config.BuildConfig;
-import dev.kiln.job.read.CanonicalOrder;
 import dev.kiln.job.read.InputReader;
 import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.job.read.Item;
@@ -56,8 +55,7 @@ final class KMeansBenchCommand implements Callable<Integer> {
       InputReader.Input in = new InputReader(lease.spark(), cfg).read();
       int dim = in.dim();
       long n = in.count();
-      JavaRDD<Item> items = CanonicalOrder.apply(in, Metric.L2, CanonicalOrder.partitions(n, dim))
-          .items().persist(StorageLevel.MEMORY_AND_DISK());
+      JavaRDD<Item> items = in.items(); // canonical and cached by the read
       long nTrain = Math.min(n, (long) pointsPerList * k);
       JavaRDD<VectorBlock> blocks = TrainingSample.blocks(items, (double) nTrain / n, seed, dim)
           .persist(StorageLevel.MEMORY_AND_DISK());

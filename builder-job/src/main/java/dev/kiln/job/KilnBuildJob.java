@@ -14,7 +14,6 @@ import dev.kiln.job.publish.BuildFingerprint;
 import dev.kiln.job.publish.Publisher;
 import dev.kiln.job.plan.AutoIndex;
 import dev.kiln.job.plan.MemoryCheck;
-import dev.kiln.job.read.CanonicalOrder;
 import dev.kiln.job.report.BuildReport;
 import dev.kiln.job.read.InputFiles;
 import dev.kiln.job.read.InputReader;
@@ -120,26 +119,23 @@ public final class KilnBuildJob {
     });
     int dim = input.dim();
     long n = input.count();
-    IndexSpec spec = chooseIndex(n, dim);
-    checkSizes(spec, n);
-    MemoryCheck.check(spark.sparkContext(), dim, spec, Math.min(n, cfg.pqTrainingPoints()),
-        Math.min(n, cfg.evaluation().sampleSize()));
-    int shards = shards(spec, n, dim);
-    Publisher pub = Publisher.prepare(
-        jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
-    JavaRDD<Item> items = null;
-    JavaRDD<Row> duplicates = null;
+    int partitions = input.partitions();
+    JavaRDD<Item> items = input.items();
     JavaRDD<VectorBlock> train = null;
     JavaRDD<EncodedItem> encoded = null;
+    Publisher pub = null;
     try {
-      int partitions = cfg.partitions() > 0 ? cfg.partitions() : CanonicalOrder.partitions(n, dim);
-      CanonicalOrder.Ordered ordered = CanonicalOrder.apply(input, cfg.metric(), partitions);
-      items = ordered.items().persist(StorageLevel.MEMORY_AND_DISK());
-      duplicates = ordered.duplicates();
       LOG.info("input: {} valid rows of dimension {} ({} ids) in {} partitions, {} rejected{}", n,
           dim, input.idType().name().toLowerCase(Locale.ROOT), partitions,
           input.rejects().total(),
           input.rejects().total() > 0 ? " (" + input.rejects().summary() + ")" : "");
+      IndexSpec spec = chooseIndex(n, dim);
+      checkSizes(spec, n);
+      MemoryCheck.check(spark.sparkContext(), dim, spec, Math.min(n, cfg.pqTrainingPoints()),
+          Math.min(n, cfg.evaluation().sampleSize()));
+      int shards = shards(spec, n, dim);
+      pub = Publisher.prepare(
+          jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
 
       timer.start("train.coarse");
       long nTrain = Math.min(n, (long) cfg.pointsPerCentroid() * spec.nlist());
@@ -221,7 +217,7 @@ public final class KilnBuildJob {
       if (input.rejects().total() > 0) {
         Dataset<Row> rejected = input.rejected();
         if (input.duplicates().rows() > 0) {
-          rejected = rejected.union(spark.createDataFrame(duplicates, rejected.schema()));
+          rejected = rejected.union(spark.createDataFrame(input.dropped(), rejected.schema()));
         }
         rejected.write().parquet(pub.staging() + "/_rejects");
       }
@@ -254,7 +250,9 @@ public final class KilnBuildJob {
           shards, String.format("%.1f", seconds));
       return new BuildResult(pub.versionDir().toString(), manifest, seconds);
     } catch (RuntimeException | IOException | Error e) {
-      pub.abort();
+      if (pub != null) {
+        pub.abort();
+      }
       throw e;
     } finally {
       // Blocking, so no cleanup is still running when the caller stops the session.
@@ -264,9 +262,7 @@ public final class KilnBuildJob {
       if (train != null) {
         train.unpersist(true);
       }
-      if (items != null) {
-        items.unpersist(true);
-      }
+      input.release();
     }
   }
 

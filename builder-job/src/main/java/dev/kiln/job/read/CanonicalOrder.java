@@ -1,15 +1,15 @@
 package dev.kiln.job.read;
 
-import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ShardHash;
-import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.quantize.IndexModel;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
+import java.util.List;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import scala.Tuple2;
@@ -22,10 +22,11 @@ import scala.collection.immutable.ArraySeq;
  * cluster would sample, train and therefore encode differently; with it, the same input, seed
  * and parameters give the same bytes anywhere.
  *
- * <p>The same shuffle brings the rows of an id together, so it is also where duplicate ids are
- * resolved under {@code --on-duplicate keep-any}: rows of one id are sorted by their contents
- * ({@link InputRow}) and the first is kept, at no extra pass. Cosine vectors are normalized after
- * the choice, so it is made on the vectors as read.
+ * <p>The same shuffle is the whole read pass: rejected rows travel with the valid ones (without
+ * their vectors) and are counted on the far side, and the rows of an id come together, which is
+ * where duplicate ids are found and, under {@code --on-duplicate keep-any}, resolved: rows of one
+ * id are sorted by their contents ({@link InputRow}) and the first is kept. Cosine vectors are
+ * normalized after the choice, so it is made on the vectors as read.
  */
 public final class CanonicalOrder {
   /** Bytes of vectors per partition that the automatic partition count aims for. */
@@ -37,13 +38,6 @@ public final class CanonicalOrder {
 
   private CanonicalOrder() {}
 
-  /**
-   * The valid items, one per id, in canonical order; and the rows left out because their id was
-   * already taken, as {@code _rejects/} rows (id, embedding, file, reason), empty unless the input
-   * has duplicates (which it only has under {@link OnDuplicate#KEEP_ANY}).
-   */
-  public record Ordered(JavaRDD<Item> items, JavaRDD<Row> duplicates) {}
-
   /** The automatic partition count for n vectors of dimension dim. */
   public static int partitions(long n, int dim) {
     long bytes = n * dim * 4L;
@@ -51,59 +45,67 @@ public final class CanonicalOrder {
         Math.min(100_000, (bytes + TARGET_PARTITION_BYTES - 1) / TARGET_PARTITION_BYTES));
   }
 
-  public static Ordered apply(InputReader.Input input, Metric metric, int partitions) {
-    // Files ride along only when some row will be set aside, so a clean input shuffles no more.
-    boolean sourced = input.duplicates().rows() > 0;
-    JavaRDD<InputRow> sorted = input.rows(sourced)
-        .mapToPair(r -> new Tuple2<InputRow, Object>(r, null))
-        .repartitionAndSortWithinPartitions(new ByIdHash(partitions))
-        .keys();
+  /**
+   * The decoded rows ({@link InputRow}s and {@link RejectedRow}s) in canonical order, one
+   * {@link ReadBlock} per partition. Duplicates' rows are kept in the blocks when
+   * {@code keepDropped}.
+   */
+  static JavaRDD<ReadBlock> apply(JavaRDD<Object> rows, Metric metric, int partitions,
+      boolean keepDropped) {
     boolean normalize = metric == Metric.COSINE;
-    JavaRDD<Item> items = sorted.mapPartitions(it -> new IdRuns(it, true))
-        .map(r -> kept(r, normalize));
-    boolean longIds = input.idType() == IdType.LONG;
-    JavaRDD<Row> duplicates = sourced
-        ? sorted.mapPartitions(it -> new IdRuns(it, false)).map(r -> rejected(r, longIds))
-        : JavaSparkContext.fromSparkContext(sorted.context()).emptyRDD();
-    return new Ordered(items, duplicates);
+    return rows.mapToPair(r -> new Tuple2<Object, Object>(r, null))
+        .repartitionAndSortWithinPartitions(new ByIdHash(partitions), new RowOrder())
+        .keys()
+        .mapPartitions(it -> List.of(block(it, normalize, keepDropped)).iterator(), true);
   }
 
-  /**
-   * The rows of a partition sorted by {@link InputRow}, split into runs of equal ids: either the
-   * first row of each run (what is kept) or all the others (what is set aside), lazily.
-   */
-  private static final class IdRuns implements Iterator<InputRow> {
-    private final Iterator<InputRow> in;
-    private final boolean firsts;
-    private InputRow last;
-    private InputRow next;
+  /** The valid items of the blocks. */
+  static JavaRDD<Item> items(JavaRDD<ReadBlock> blocks) {
+    return blocks.flatMap(b -> b.items().iterator());
+  }
 
-    IdRuns(Iterator<InputRow> in, boolean firsts) {
-      this.in = in;
-      this.firsts = firsts;
-    }
+  /** The rows left out of duplicated ids, as {@code _rejects/} rows (id, embedding, file, reason). */
+  static JavaRDD<Row> dropped(JavaRDD<ReadBlock> blocks, boolean longIds) {
+    return blocks.flatMap(b -> b.dropped().iterator()).map(r -> rejected(r, longIds));
+  }
 
-    @Override
-    public boolean hasNext() {
-      while (next == null && in.hasNext()) {
-        InputRow r = in.next();
-        boolean first = last == null || !r.sameId(last);
-        if (first == firsts) {
-          next = r;
+  /** One partition's sorted rows: rejects first (counted), then runs of equal ids. */
+  private static ReadBlock block(Iterator<Object> sorted, boolean normalize, boolean keepDropped) {
+    ReadCounts.Tally tally = new ReadCounts.Tally();
+    List<Item> items = new ArrayList<>();
+    List<InputRow> dropped = new ArrayList<>();
+    List<String> runFiles = new ArrayList<>();
+    InputRow first = null;
+    while (sorted.hasNext()) {
+      Object o = sorted.next();
+      if (o instanceof RejectedRow r) {
+        tally.rejected(r);
+        continue;
+      }
+      InputRow r = (InputRow) o;
+      tally.valid();
+      if (first != null && r.sameId(first)) {
+        runFiles.add(r.file());
+        if (keepDropped) {
+          dropped.add(r);
         }
-        last = r;
+        continue;
       }
-      return next != null;
+      endRun(tally, first, runFiles);
+      first = r;
+      runFiles.clear();
+      runFiles.add(r.file());
+      items.add(kept(r, normalize));
     }
+    endRun(tally, first, runFiles);
+    return new ReadBlock(items, dropped, tally.counts());
+  }
 
-    @Override
-    public InputRow next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      InputRow r = next;
-      next = null;
-      return r;
+  private static void endRun(ReadCounts.Tally tally, InputRow first, List<String> files) {
+    if (first != null && files.size() > 1) {
+      Item item = first.item();
+      tally.duplicated(item.key() == null ? (Comparable<?>) item.id() : item.key(), files.size(),
+          files);
     }
   }
 
@@ -126,7 +128,10 @@ public final class CanonicalOrder {
         ArraySeq.unsafeWrapArray(v), r.file(), DUPLICATE_ID);
   }
 
-  /** Partition by the same fixed id hash the shards use (not Java's hashCode). */
+  /**
+   * Partition by the same fixed id hash the shards use (not Java's hashCode); a rejected row by
+   * its id's text, or to partition 0 without one.
+   */
   static final class ByIdHash extends Partitioner {
     private static final long serialVersionUID = 1L;
     private final int partitions;
@@ -142,6 +147,9 @@ public final class CanonicalOrder {
 
     @Override
     public int getPartition(Object k) {
+      if (k instanceof RejectedRow r) {
+        return r.id() == null ? 0 : ShardHash.shardOf(r.id(), partitions);
+      }
       Item item = ((InputRow) k).item();
       return item.key() == null
           ? ShardHash.shardOf(item.id(), partitions)
@@ -156,6 +164,19 @@ public final class CanonicalOrder {
     @Override
     public int hashCode() {
       return partitions;
+    }
+  }
+
+  /** Rejected rows first, in their order; then valid rows in theirs ({@link InputRow}). */
+  static final class RowOrder implements Comparator<Object>, Serializable {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public int compare(Object a, Object b) {
+      if (a instanceof RejectedRow ra) {
+        return b instanceof RejectedRow rb ? ra.compareTo(rb) : -1;
+      }
+      return b instanceof RejectedRow ? 1 : ((InputRow) a).compareTo((InputRow) b);
     }
   }
 }

@@ -1,14 +1,8 @@
 package dev.kiln.job.read;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.input_file_name;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.size;
-import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
 
 import dev.kiln.errors.InvalidInputException;
 import dev.kiln.errors.InvalidOptionException;
@@ -16,10 +10,8 @@ import dev.kiln.job.config.BuildConfig;
 import dev.kiln.errors.KilnException;
 import dev.kiln.job.config.OnDuplicate;
 import dev.kiln.format.IdType;
-import java.util.ArrayList;
+import dev.kiln.format.Metric;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.IntConsumer;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.AnalysisException;
@@ -33,6 +25,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Reads {@code (id, embedding)} rows from Parquet and sorts them into valid items and rejects.
@@ -55,25 +48,33 @@ public final class InputReader {
   private final InputFiles files;
 
   /**
-   * The validated input: valid rows, the rejects as a DataFrame (id, embedding, file, reason),
-   * what was seen, and the ids found on more than one valid row (only ever non-zero under
-   * {@link OnDuplicate#KEEP_ANY}; their extra rows are counted in {@code rejects} and set aside
-   * by {@link CanonicalOrder}).
+   * The validated input, read once: its valid items in canonical order, cached one
+   * {@link ReadBlock} per partition ({@link #release} drops them); the rejects as a DataFrame
+   * (id, embedding, file, reason) that reads the input again when written; what was counted; and
+   * the ids found on more than one valid row (only ever non-zero under
+   * {@link OnDuplicate#KEEP_ANY}, their extra rows counted in {@code rejects} and kept in the
+   * blocks for {@code _rejects/}).
    */
-  public record Input(Dataset<Row> valid, Dataset<Row> rejected, IdType idType, int dim,
-      Rejects rejects, Duplicates duplicates) {
-    /** Valid rows, vectors as read; with their file when {@code withFiles}. */
-    JavaRDD<InputRow> rows(boolean withFiles) {
-      boolean longIds = idType == IdType.LONG;
-      // The file column only when needed: converted for every row, it is not free.
-      Dataset<Row> rows = withFiles ? valid.select(ID, VECTOR, FILE) : valid.select(ID, VECTOR);
-      return rows.javaRDD().map(row -> new InputRow(toItem(row, longIds),
-          withFiles ? row.getString(2) : null));
+  public record Input(JavaRDD<ReadBlock> blocks, Dataset<Row> rejected, IdType idType, int dim,
+      int partitions, Rejects rejects, Duplicates duplicates) {
+    /** The valid items, one per id, in canonical order (normalized for cosine). */
+    public JavaRDD<Item> items() {
+      return CanonicalOrder.items(blocks);
+    }
+
+    /** The rows left out of duplicated ids, as {@code _rejects/} rows. */
+    public JavaRDD<Row> dropped() {
+      return CanonicalOrder.dropped(blocks, idType == IdType.LONG);
     }
 
     /** Valid rows that will be built: one per id. */
     public long count() {
       return rejects.rows() - rejects.total();
+    }
+
+    /** Drops the cached blocks (blocking, so nothing is still freeing when Spark stops). */
+    public void release() {
+      blocks.unpersist(true);
     }
   }
 
@@ -145,11 +146,36 @@ public final class InputReader {
     onDimension.accept(dim);
     limitReaderBatch(dim);
 
-    Column reason = RejectReasons.column(col(ID), VECTOR, dim, cfg.metric());
-    df = df.withColumn(REASON, reason);
+    // The partition count from the row count in the files' footers (no data is read): invalid
+    // rows included, so it is known before the one pass that checks, counts and orders them.
+    long rows = raw.count();
+    int partitions = cfg.partitions() > 0 ? cfg.partitions() : CanonicalOrder.partitions(rows, dim);
+    boolean longIds = idType == IdType.LONG;
+    Metric metric = cfg.metric();
+    JavaRDD<Object> decoded = df.queryExecution().toRdd().toJavaRDD()
+        .mapPartitions(it -> new RowDecoder(it, longIds, dim, metric));
+    JavaRDD<ReadBlock> blocks = CanonicalOrder.apply(decoded, metric, partitions,
+        cfg.onDuplicate() == OnDuplicate.KEEP_ANY).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      ReadCounts counts = blocks.map(ReadBlock::counts).reduce(ReadCounts::merge);
+      Rejects rejects = check(counts.rejects(dim));
+      Duplicates dups = counts.duplicates();
+      if (dups.ids() > 0) {
+        if (cfg.onDuplicate() == OnDuplicate.FAIL) {
+          throw new InvalidInputException(duplicatesMessage(idType, dups, counts.firstDupFiles()));
+        }
+        rejects = rejects.plus(CanonicalOrder.DUPLICATE_ID, dups.rows());
+      }
+      Dataset<Row> rejected = df.withColumn(REASON, RejectReasons.column(col(ID), VECTOR, dim,
+          metric)).where(col(REASON).isNotNull());
+      return new Input(blocks, rejected, idType, dim, partitions, rejects, dups);
+    } catch (RuntimeException e) {
+      blocks.unpersist(false);
+      throw e;
+    }
+  }
 
-    Counts counts = countRows(df, dim);
-    Rejects rejects = counts.invalid();
+  private Rejects check(Rejects rejects) {
     if (rejects.rows() == 0) {
       throw new InvalidInputException("input " + cfg.input() + " has no rows");
     }
@@ -165,29 +191,14 @@ public final class InputReader {
       throw new InvalidInputException(String.format("all %d rows in %s are invalid (%s); first: %s",
           rejects.rows(), cfg.input(), rejects.summary(), rejects.firstExample()));
     }
-    Duplicates dups = counts.duplicates();
-    if (dups.ids() > 0) {
-      if (cfg.onDuplicate() == OnDuplicate.FAIL) {
-        throw new InvalidInputException(duplicatesMessage(df, idType, dups));
-      }
-      rejects = rejects.plus(CanonicalOrder.DUPLICATE_ID, dups.rows());
-    }
-    Dataset<Row> valid = df.where(col(REASON).isNull()).select(ID, VECTOR, FILE);
-    Dataset<Row> rejected = df.where(col(REASON).isNotNull());
-    return new Input(valid, rejected, idType, dim, rejects, dups);
+    return rejects;
   }
 
   /**
    * "3 ids occur on more than one row in INPUT (4 rows too many): id 7 is on 3 rows, in FILE and
-   * FILE; ..." The files come from one more, filtered, look at the input: only on failure.
+   * FILE; ..." The smallest such id, with the files the read pass saw it in.
    */
-  private String duplicatesMessage(Dataset<Row> df, IdType idType, Duplicates dups) {
-    Object id = idType == IdType.LONG ? (Object) Long.parseLong(dups.firstId()) : dups.firstId();
-    List<String> files = new ArrayList<>();
-    for (Row r : df.where(col(REASON).isNull().and(col(ID).equalTo(lit(id)))).select(FILE)
-        .distinct().orderBy(FILE).limit(MAX_FILES_NAMED + 1).collectAsList()) {
-      files.add(r.getString(0));
-    }
+  private String duplicatesMessage(IdType idType, Duplicates dups, List<String> files) {
     String in = files.size() > MAX_FILES_NAMED
         ? String.join(", ", files.subList(0, MAX_FILES_NAMED)) + " and more"
         : files.size() == 1 ? files.get(0)
@@ -321,57 +332,5 @@ public final class InputReader {
     if (rows < current) {
       spark.conf().set(READER_BATCH, rows);
     }
-  }
-
-  /** Invalid rows per reason, and duplicated ids among the valid rows. */
-  private record Counts(Rejects invalid, Duplicates duplicates) {}
-
-  /**
-   * One aggregation over the input: rows per (reason, id), shuffled by id, then per reason. The
-   * first level is what finds ids on more than one valid row, distributed; its cost over a plain
-   * count by reason is one shuffle of the ids (not the vectors).
-   */
-  private static Counts countRows(Dataset<Row> df, int dim) {
-    Column dup = col(REASON).isNull().and(col("n").gt(1));
-    List<Row> perReason = df.groupBy(col(REASON), col(ID)).agg(count(lit(1)).as("n"))
-        .groupBy(col(REASON))
-        .agg(sum(col("n")), count(when(dup, lit(1))), sum(when(dup, col("n").minus(1))),
-            min(when(dup, struct(col(ID), col("n")))))
-        .collectAsList();
-    long rows = 0;
-    long total = 0;
-    Map<String, Long> byReason = new TreeMap<>();
-    Duplicates dups = Duplicates.NONE;
-    for (Row r : perReason) {
-      long n = r.getLong(1);
-      rows += n;
-      if (!r.isNullAt(0)) {
-        byReason.put(r.getString(0), n);
-        total += n;
-      } else if (r.getLong(2) > 0) {
-        Row first = r.getStruct(4);
-        dups = new Duplicates(r.getLong(2), r.getLong(3), String.valueOf(first.get(0)),
-            first.getLong(1));
-      }
-    }
-    if (byReason.containsKey("wrong dimension")) {
-      byReason.put("wrong dimension (expected " + dim + ")", byReason.remove("wrong dimension"));
-    }
-    String example = null;
-    if (total > 0) {
-      Row r = df.where(col(REASON).isNotNull()).select(ID, FILE, REASON).first();
-      example = "id " + (r.isNullAt(0) ? "null" : r.get(0)) + " in " + r.getString(1) + ": "
-          + r.getString(2);
-    }
-    return new Counts(new Rejects(total, rows, byReason, example), dups);
-  }
-
-  private static Item toItem(Row row, boolean longIds) {
-    List<Float> v = row.getList(1);
-    float[] x = new float[v.size()];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = v.get(i);
-    }
-    return longIds ? new Item(row.getLong(0), null, x) : new Item(0, row.getString(0), x);
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ShardHash;
 import dev.kiln.job.config.OnDuplicate;
@@ -12,12 +11,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import org.apache.spark.sql.Dataset;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import dev.kiln.testing.SparkExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,13 +31,6 @@ import scala.collection.Seq;
 @ExtendWith(SparkExtension.class)
 class CanonicalOrderTest {
 
-  private static StructType schema(boolean longIds) {
-    return new StructType()
-        .add("id", longIds ? DataTypes.LongType : DataTypes.StringType)
-        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType))
-        .add("file", DataTypes.StringType);
-  }
-
   private static Row row(Object id, String file, float... v) {
     List<Float> l = new ArrayList<>();
     for (float x : v) {
@@ -47,14 +39,30 @@ class CanonicalOrderTest {
     return RowFactory.create(id, l, file);
   }
 
-  /** An Input of these valid rows, split into {@code splits} partitions. */
-  private static InputReader.Input input(SparkSession spark, List<Row> rows, int splits,
-      boolean longIds, long dupIds, long dupRows) {
-    Dataset<Row> valid = spark.createDataFrame(rows, schema(longIds)).repartition(splits);
-    InputReader.Duplicates d = dupIds == 0 ? InputReader.Duplicates.NONE
-        : new InputReader.Duplicates(dupIds, dupRows, "x", 2);
-    return new InputReader.Input(valid, valid.limit(0), longIds ? IdType.LONG : IdType.STRING,
-        2, Rejects.none(rows.size()), d);
+  /** What the read pass hands the shuffle for these rows, split into {@code splits} slices. */
+  private static JavaRDD<Object> decoded(SparkSession spark, List<?> rows, int splits) {
+    List<Object> out = new ArrayList<>();
+    for (Object o : rows) {
+      if (o instanceof Row r) {
+        @SuppressWarnings("unchecked")
+        List<Float> l = (List<Float>) r.get(1);
+        float[] x = new float[l.size()];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = l.get(i);
+        }
+        Item item = r.get(0) instanceof Long id ? new Item(id, null, x)
+            : new Item(0, r.getString(0), x);
+        out.add(new InputRow(item, r.getString(2)));
+      } else {
+        out.add(o);
+      }
+    }
+    return JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(out, splits);
+  }
+
+  private static JavaRDD<ReadBlock> order(SparkSession spark, List<?> rows, int splits,
+      Metric metric, int partitions, boolean keepDropped) {
+    return CanonicalOrder.apply(decoded(spark, rows, splits), metric, partitions, keepDropped);
   }
 
   private static List<Row> longRows(int n, long seed) {
@@ -72,8 +80,8 @@ class CanonicalOrderTest {
     List<List<Item>> first = null;
     for (int splits : new int[] {1, 3, 7}) {
       List<Row> rows = longRows(200, splits);
-      List<List<Item>> parts = CanonicalOrder.apply(input(spark, rows, splits, true, 0, 0),
-          Metric.L2, partitions).items().glom().collect();
+      List<List<Item>> parts = CanonicalOrder.items(
+          order(spark, rows, splits, Metric.L2, partitions, false)).glom().collect();
       assertEquals(partitions, parts.size());
       int total = 0;
       for (int p = 0; p < parts.size(); p++) {
@@ -112,8 +120,8 @@ class CanonicalOrderTest {
       rows.add(row("k" + (char) ('a' + i % 26) + i, "f", i, i));
     }
     Collections.shuffle(rows, new Random(1));
-    List<List<Item>> parts = CanonicalOrder.apply(input(spark, rows, 4, false, 0, 0), Metric.L2, 3)
-        .items().glom().collect();
+    List<List<Item>> parts =
+        CanonicalOrder.items(order(spark, rows, 4, Metric.L2, 3, false)).glom().collect();
     int total = 0;
     for (int p = 0; p < parts.size(); p++) {
       String last = null;
@@ -140,16 +148,19 @@ class CanonicalOrderTest {
     for (int splits : new int[] {1, 4}) {
       List<Row> shuffled = new ArrayList<>(rows);
       Collections.shuffle(shuffled, new Random(splits));
-      CanonicalOrder.Ordered o = CanonicalOrder.apply(
-          input(spark, shuffled, splits, true, 2, 3), Metric.L2, 4);
-      List<Item> items = o.items().collect();
+      JavaRDD<ReadBlock> o = order(spark, shuffled, splits, Metric.L2, 4, true);
+      List<Item> items = CanonicalOrder.items(o).collect();
       assertEquals(32, items.size());
       Item kept = items.stream().filter(i -> i.id() == 1_000_000L).findFirst().orElseThrow();
       assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(kept.vector()[0]));
       assertEquals(5f, kept.vector()[1]);
       assertEquals(1, items.stream().filter(i -> i.id() == 2_000_000L).count());
 
-      List<Row> dups = new ArrayList<>(o.duplicates().collect());
+      ReadCounts counts = o.map(ReadBlock::counts).reduce(ReadCounts::merge);
+      assertEquals(new InputReader.Duplicates(2, 3, "1000000", 3), counts.duplicates());
+      assertEquals(List.of("a", "b", "c"), counts.firstDupFiles());
+      assertEquals(35, counts.rows());
+      List<Row> dups = new ArrayList<>(CanonicalOrder.dropped(o, true).collect());
       dups.sort((x, y) -> x.getString(2).compareTo(y.getString(2)));
       assertEquals(3, dups.size());
       assertEquals(List.of("a", "b", "z"), dups.stream().map(r -> r.getString(2)).toList());
@@ -166,26 +177,48 @@ class CanonicalOrderTest {
   @Test
   void cosineNormalizesAfterTheChoice(SparkSession spark) {
     List<Row> rows = List.of(row(1L, "f", 3f, 4f), row(1L, "f", 1f, 9f), row(2L, "f", 0f, 2f));
-    CanonicalOrder.Ordered o =
-        CanonicalOrder.apply(input(spark, rows, 2, true, 1, 1), Metric.COSINE, 2);
-    List<Item> items = new ArrayList<>(o.items().collect());
+    JavaRDD<ReadBlock> o = order(spark, rows, 2, Metric.COSINE, 2, true);
+    List<Item> items = new ArrayList<>(CanonicalOrder.items(o).collect());
     items.sort((a, b) -> Long.compare(a.id(), b.id()));
     assertEquals(2, items.size());
     float n = (float) Math.sqrt(82);
     assertArrayEquals(new float[] {1 / n, 9 / n}, items.get(0).vector(), 1e-6f);
     assertArrayEquals(new float[] {0f, 1f}, items.get(1).vector(), 1e-6f);
     // The row set aside keeps its vector as read.
-    Row d = o.duplicates().collect().get(0);
+    Row d = CanonicalOrder.dropped(o, true).collect().get(0);
     assertEquals(List.of(3f, 4f),
         scala.jdk.javaapi.CollectionConverters.asJava((Seq<?>) d.get(1)));
   }
 
   @Test
   void withoutDuplicatesNothingIsSetAside(SparkSession spark) {
-    CanonicalOrder.Ordered o = CanonicalOrder.apply(
-        input(spark, longRows(20, 5), 2, true, 0, 0), Metric.L2, 2);
-    assertEquals(0, o.duplicates().count());
-    assertEquals(20, o.items().count());
+    JavaRDD<ReadBlock> o = order(spark, longRows(20, 5), 2, Metric.L2, 2, true);
+    assertEquals(0, CanonicalOrder.dropped(o, true).count());
+    assertEquals(20, CanonicalOrder.items(o).count());
+    assertEquals(InputReader.Duplicates.NONE,
+        o.map(ReadBlock::counts).reduce(ReadCounts::merge).duplicates());
+  }
+
+  @Test
+  void rejectedRowsAreCountedWithTheSameFirstExampleWhateverTheSplit(SparkSession spark) {
+    List<Object> rows = new ArrayList<>(longRows(40, 9));
+    rows.add(new RejectedRow(RejectReasons.WRONG_DIMENSION, "12", "f2"));
+    rows.add(new RejectedRow(RejectReasons.WRONG_DIMENSION, "3", "f9"));
+    rows.add(new RejectedRow(RejectReasons.NULL_ID, null, "f1"));
+    rows.add(new RejectedRow(RejectReasons.NAN_OR_INFINITE, "77", "f1"));
+    for (int splits : new int[] {1, 3, 6}) {
+      List<Object> shuffled = new ArrayList<>(rows);
+      Collections.shuffle(shuffled, new Random(splits));
+      JavaRDD<ReadBlock> o = order(spark, shuffled, splits, Metric.L2, 5, false);
+      Rejects r = o.map(ReadBlock::counts).reduce(ReadCounts::merge).rejects(2);
+      assertEquals(44, r.rows());
+      assertEquals(4, r.total());
+      assertEquals(Map.of(RejectReasons.NAN_OR_INFINITE, 1L, RejectReasons.NULL_ID, 1L,
+          "wrong dimension (expected 2)", 2L), r.byReason());
+      // The smallest by (reason, id, file), not whichever a task met first.
+      assertEquals("id 77 in f1: NaN or infinite value", r.firstExample());
+      assertEquals(40, CanonicalOrder.items(o).count());
+    }
   }
 
   @Test
