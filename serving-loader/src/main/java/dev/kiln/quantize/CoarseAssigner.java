@@ -45,6 +45,24 @@ public final class CoarseAssigner {
       }
       return;
     }
+    probeAll(points, n, 1, lists, dist, null);
+  }
+
+  /**
+   * {@link #assign}, plus each row's distance to its second nearest list into {@code second}
+   * (positive infinity when there is none): what k-means keeps to bound the next iteration.
+   */
+  public void assignTwo(float[] points, int n, int[] lists, float[] dist, float[] second) {
+    probeAll(points, n, 2, lists, dist, second);
+  }
+
+  /** The quantizer whose centroids this assigns to. */
+  public CoarseQuantizer quantizer() {
+    return flat != null ? flat : ((SubspaceProber) prober).quantizer();
+  }
+
+  private void probeAll(float[] points, int n, int nprobe, int[] lists, float[] dist,
+      float[] second) {
     int block = prober.blockSize();
     if (probes.length < block) {
       probes = new Probe[block];
@@ -54,12 +72,15 @@ public final class CoarseAssigner {
     for (int c0 = 0; c0 < n; c0 += block) {
       int nc = Math.min(block, n - c0);
       System.arraycopy(points, c0 * dim, chunk, 0, nc * dim);
-      prober.probeBlock(chunk, nc, 1, 0, probes);
+      prober.probeBlock(chunk, nc, nprobe, 0, probes);
       for (int i = 0; i < nc; i++) {
         // A point no list takes (its centroids all NaN: a damaged model) goes to list 0.
         lists[c0 + i] = probes[i].size() > 0 ? probes[i].list(0) : 0;
         if (dist != null) {
           dist[c0 + i] = probes[i].size() > 0 ? probes[i].distance(0) : Float.NaN;
+        }
+        if (second != null) {
+          second[c0 + i] = probes[i].size() > 1 ? probes[i].distance(1) : Float.POSITIVE_INFINITY;
         }
       }
     }

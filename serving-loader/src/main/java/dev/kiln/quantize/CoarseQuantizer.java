@@ -201,6 +201,15 @@ public final class CoarseQuantizer implements CoarseProber {
     }
   }
 
+  /**
+   * The distance from {@code q} (squared norm {@code qq}) to centroid {@code c}, as
+   * {@link #probe} reports it: squared L2, or minus the inner product.
+   */
+  public float distance(float[] q, int qOff, float qq, int c) {
+    float dot = K.dot(q, qOff, centroids, c * dim, dim);
+    return distance(innerProduct ? -dot : halfNorms[c] - dot, qq);
+  }
+
   /** The distance {@link #probe} reports for a score: ||q||² + 2 score for L2. */
   float distance(float score, float queryNorm) {
     return innerProduct ? score : Math.max(0f, queryNorm + 2 * score);

@@ -68,6 +68,11 @@ public final class SubspaceProber implements CoarseProber {
     return s == null ? flat : new SubspaceProber(flat, s);
   }
 
+  /** The flat quantizer whose answers this gives. */
+  CoarseQuantizer quantizer() {
+    return flat;
+  }
+
   /** Dimensions of the subspace. */
   public int rank() {
     return subspace.rank;

@@ -28,6 +28,8 @@ final class ClusterSums implements Serializable {
   final double[] squares;
   /** Sum of squared distances (L2) or of negated inner products (spherical). */
   double objective;
+  /** Points whose list the bounds kept without a full assignment ({@link KMeansBounds}). */
+  long skipped;
 
   ClusterSums(int k, int dim) {
     this.k = k;
@@ -42,6 +44,11 @@ final class ClusterSums implements Serializable {
     int[] lists = new int[rows];
     float[] dist = new float[rows];
     q.assign(x, rows, lists, dist);
+    add(x, rows, lists, dist);
+  }
+
+  /** Adds up {@code rows} points of {@code x}, assigned to {@code lists} at {@code dist}. */
+  void add(float[] x, int rows, int[] lists, float[] dist) {
     for (int i = 0; i < rows; i++) {
       int c = lists[i];
       counts[c]++;
@@ -67,6 +74,7 @@ final class ClusterSums implements Serializable {
       squares[i] += o.squares[i];
     }
     objective += o.objective;
+    skipped += o.skipped;
     return this;
   }
 

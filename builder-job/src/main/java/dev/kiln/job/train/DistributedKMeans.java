@@ -31,13 +31,16 @@ public final class DistributedKMeans {
   public record Result(float[] centroids, long[] sizes, double objective, int iterations)
       implements java.io.Serializable {}
 
+  private static final java.util.concurrent.atomic.AtomicLong RUNS =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private DistributedKMeans() {}
 
   /**
    * An iteration's centroids and the subspace the driver found from them (null: none pays), so
    * every task assigns through the same bound ({@link SubspaceProber}) without finding it again.
    */
-  record Centroids(float[] centroids, CentroidSubspace subspace)
+  record Centroids(float[] centroids, CentroidSubspace subspace, KMeansBounds.Moves moves)
       implements java.io.Serializable {
     CoarseAssigner assigner(int k, int dim, Metric metric) {
       CoarseQuantizer q = new CoarseQuantizer(centroids, k, dim, metric);
@@ -59,29 +62,52 @@ public final class DistributedKMeans {
       ClusterSums.normalizeRows(centroids, k, dim);
     }
     ClusterSums stats = null;
+    // Identifies this run's bound state on the executors; not part of any result.
+    long run = RUNS.incrementAndGet() ^ System.nanoTime();
+    boolean bounded = metric == Metric.L2;
+    float[] previous = null;
     for (int it = 0; it < iterations; it++) {
-      Broadcast<Centroids> bc =
-          jsc.broadcast(new Centroids(centroids, CentroidSubspace.of(centroids, k, dim)));
+      KMeansBounds.Moves moves = bounded && previous != null
+          ? KMeansBounds.Moves.of(run, it, previous, centroids, k, dim) : null;
+      Broadcast<Centroids> bc = jsc.broadcast(
+          new Centroids(centroids, CentroidSubspace.of(centroids, k, dim), moves));
+      int iteration = it;
       JavaRDD<ClusterSums> partials =
           blocks.mapPartitions(
               part -> {
-                CoarseAssigner q = bc.value().assigner(k, dim, metric);
+                Centroids c = bc.value();
+                CoarseAssigner q = c.assigner(k, dim, metric);
+                KMeansBounds bounds =
+                    bounded ? new KMeansBounds(q, dim, c.moves(), run, iteration) : null;
                 ClusterSums s = new ClusterSums(k, dim);
                 while (part.hasNext()) {
                   VectorBlock b = part.next();
-                  s.add(b.data(), b.rows(), q);
+                  if (bounds == null) {
+                    s.add(b.data(), b.rows(), q);
+                  } else {
+                    int[] lists = new int[b.rows()];
+                    float[] dist = new float[b.rows()];
+                    s.skipped += bounds.assign(b.data(), b.rows(), lists, dist);
+                    s.add(b.data(), b.rows(), lists, dist);
+                  }
                 }
                 return List.of(s).iterator();
               });
       stats = OrderedReduce.reduce(partials, ClusterSums::merge, 8L * k * dim + 24L * k);
       bc.destroy();
+      previous = centroids;
       centroids = centroids.clone();
       int empty = stats.empty();
       int split = stats.update(centroids, spherical);
-      LOG.info("k-means iteration {}/{}: objective {} ({} empty clusters re-split{})",
+      long points = 0;
+      for (long n : stats.counts) {
+        points += n;
+      }
+      LOG.info("k-means iteration {}/{}: objective {} ({} empty clusters re-split{}{})",
           it + 1, iterations, String.format("%.6g", stats.objective), split, split < empty
               ? ", " + (empty - split) + " left empty: fewer distinct points than clusters in the sample"
-              : "");
+              : "", stats.skipped > 0 ? String.format("; %.0f%% of points kept their list by the"
+              + " bounds", 100.0 * stats.skipped / points) : "");
     }
     return new Result(centroids, stats.counts, stats.objective, iterations);
   }

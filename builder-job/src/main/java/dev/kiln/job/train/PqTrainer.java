@@ -44,7 +44,7 @@ public final class PqTrainer {
       long seed) {
     int dsub = dim / m;
     Broadcast<DistributedKMeans.Centroids> bc = jsc.broadcast(new DistributedKMeans.Centroids(
-        centroids, CentroidSubspace.of(centroids, nlist, dim)));
+        centroids, CentroidSubspace.of(centroids, nlist, dim), null));
     List<Tuple2<Integer, float[]>> books =
         sample
             .zipWithIndex()
