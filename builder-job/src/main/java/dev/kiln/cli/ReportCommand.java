@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
-    description = {"Write a version's report.html (a root follows LATEST) and print its path.",
+    description = {"Write a version's report (a root follows LATEST) outside it and print its path.",
         "It shows recall against QPS, stage times, list sizes, rejects and the build's",
         "parameters."},
     footer = {"", "Example:",
@@ -29,7 +29,8 @@ final class ReportCommand implements Callable<Integer> {
   Path path;
 
   @Option(names = "--out", paramLabel = "FILE",
-      description = "Where to write it (default: report.html in the version directory).")
+      description = "Where to write it (default: report-VERSION.html in the current directory;"
+          + " a published version is never rewritten: its own report.html is the build's).")
   Path out;
 
   @Option(names = "--open", description = "Then open it in the system browser (xdg-open).")
@@ -50,7 +51,10 @@ final class ReportCommand implements Callable<Integer> {
     } catch (CorruptIndexException | NoSuchFileException e) {
       throw new InvalidInputException("cannot open " + path + " as an index: " + e.getMessage());
     }
-    Path file = (out != null ? out : dir.resolve(BuildReport.FILE_NAME)).toAbsolutePath();
+    // Not into the version directory: a published version stays as the build left it (its
+    // report.html is the build's own).
+    Path file = (out != null ? out : Path.of("report-" + manifest.version() + ".html"))
+        .toAbsolutePath();
     write(file, BuildReport.render(manifest, listSizes));
     System.out.println(file);
     if (open) {

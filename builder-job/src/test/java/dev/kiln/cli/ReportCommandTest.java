@@ -6,6 +6,7 @@ import static dev.kiln.testing.KilnTestData.gaussian;
 import static dev.kiln.testing.KilnTestData.schema;
 import static dev.kiln.testing.KilnTestData.versionDir;
 import static dev.kiln.testing.KilnTestData.writeParquet;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -135,28 +136,31 @@ class ReportCommandTest {
   }
 
   @Test
-  void defaultsToTheVersionDirectoryWhichStaysServableAndReRunnable() throws IOException {
-    Path expected = versionDir(root, "v1").resolve(BuildReport.FILE_NAME).toAbsolutePath();
-    Files.deleteIfExists(expected);
-    CliRun run = cli("report", root.toString());
-    assertEquals(0, run.exitCode(), run.err());
-    assertEquals(expected.toString(), run.out().strip());
-    assertTrue(Files.readString(expected).contains("IVF8,PQ4"));
-    long written = Files.size(expected);
+  void defaultsToTheCurrentDirectoryLeavingThePublishedVersionAsBuilt() throws IOException {
+    Path inVersion = versionDir(root, "v1").resolve(BuildReport.FILE_NAME);
+    byte[] built = Files.readAllBytes(inVersion);
+    Path expected = Path.of("report-v1.html").toAbsolutePath();
+    try {
+      CliRun run = cli("report", root.toString());
+      assertEquals(0, run.exitCode(), run.err());
+      assertEquals(expected.toString(), run.out().strip());
+      assertTrue(Files.readString(expected).contains("IVF8,PQ4"));
 
-    // Given the version directory itself, it writes the same place.
-    run = cli("report", versionDir(root, "v1").toString());
-    assertEquals(0, run.exitCode(), run.err());
-    assertEquals(expected.toString(), run.out().strip());
-    assertEquals(written, Files.size(expected));
-
-    // The file is not part of the version: the loader verifies it, and a re-run stays a no-op.
+      // Given the version directory itself, the same file.
+      run = cli("report", versionDir(root, "v1").toString());
+      assertEquals(0, run.exitCode(), run.err());
+      assertEquals(expected.toString(), run.out().strip());
+    } finally {
+      Files.deleteIfExists(expected);
+    }
+    // The version is as the build left it: its report untouched, its files verified, and a
+    // re-run of the build a no-op.
+    assertArrayEquals(built, Files.readAllBytes(inVersion));
     try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
       assertEquals(N, index.count());
     }
     CliRun again = cli(buildArgs);
     assertEquals(0, again.exitCode(), again.err());
-    assertTrue(Files.exists(expected), "a re-run leaves the report");
   }
 
   @Test

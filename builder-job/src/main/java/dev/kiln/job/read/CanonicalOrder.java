@@ -9,7 +9,9 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.ShuffledRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import scala.Tuple2;
@@ -53,10 +55,18 @@ public final class CanonicalOrder {
   static JavaRDD<ReadBlock> apply(JavaRDD<Object> rows, Metric metric, int partitions,
       boolean keepDropped) {
     boolean normalize = metric == Metric.COSINE;
-    return rows.mapToPair(r -> new Tuple2<Object, Object>(r, null))
-        .repartitionAndSortWithinPartitions(new ByIdHash(partitions), new RowOrder())
-        .keys()
-        .mapPartitions(it -> List.of(block(it, normalize, keepDropped)).iterator(), true);
+    JavaPairRDD<Object, Object> shuffled = rows
+        .mapToPair(r -> new Tuple2<Object, Object>(r, null))
+        .partitionBy(new ByIdHash(partitions));
+    ((ShuffledRDD<?, ?, ?>) shuffled.rdd()).setSerializer(new ReadRowSerializer());
+    // Sorted here rather than by the shuffle's sorter: a partition is held whole anyway (its
+    // block is cached), and the sorter's size tracking cost more than the sort.
+    return shuffled.keys().mapPartitions(it -> {
+      List<Object> part = new ArrayList<>();
+      it.forEachRemaining(part::add);
+      part.sort(new RowOrder());
+      return List.of(block(part.iterator(), normalize, keepDropped)).iterator();
+    }, true);
   }
 
   /** The valid items of the blocks. */
