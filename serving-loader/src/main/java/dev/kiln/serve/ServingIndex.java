@@ -166,6 +166,58 @@ public final class ServingIndex implements AutoCloseable {
     }
   }
 
+  /**
+   * The {@code k} nearest items of each query, as {@link #search(float[], int, SearchParams)}
+   * answers them one at a time, from one call on one version: the version's batch search (blocks
+   * of queries share the coarse step and the lists' scans), then each result merged with the
+   * fresh items of its query's lists. The latency histogram gets the batch's time divided evenly
+   * among its queries.
+   *
+   * @throws IllegalArgumentException before any query is searched, naming the first query (by
+   *     its index) that the single search would refuse
+   */
+  public Neighbors[] search(float[][] batch, int k, SearchParams params) {
+    long start = System.nanoTime();
+    Neighbors[] result;
+    try {
+      result = searchOnce(batch, k, params);
+    } catch (RuntimeException | Error e) {
+      failedQueries.add(batch.length);
+      throw e;
+    }
+    if (batch.length > 0) {
+      long each = (System.nanoTime() - start) / batch.length;
+      for (int i = 0; i < batch.length; i++) {
+        latency.record(each);
+      }
+    }
+    queries.add(batch.length);
+    return result;
+  }
+
+  private Neighbors[] searchOnce(float[][] batch, int k, SearchParams params) {
+    State s = acquire();
+    try {
+      IdFilter user = params.filter();
+      QueryCheck.checkFilter(user, idType == IdType.STRING, root);
+      FreshItems.View view = s.fresh();
+      IdFilter staticFilter = user;
+      if (view.masksAny()) {
+        staticFilter = user == null ? view.unmasked() : view.unmasked().and(user);
+      }
+      KilnIndex index = s.version().index();
+      Neighbors[] out = index.search(batch, k, params.withFilter(staticFilter));
+      if (!view.isEmpty()) {
+        for (int i = 0; i < out.length; i++) {
+          out[i] = merge.merge(out[i], index, view, batch[i], k, params);
+        }
+      }
+      return out;
+    } finally {
+      s.version().release();
+    }
+  }
+
   /** The current state with its version acquired; retried if a swap closed it meanwhile. */
   private State acquire() {
     while (true) {

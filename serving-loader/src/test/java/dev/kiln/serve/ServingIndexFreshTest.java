@@ -81,6 +81,51 @@ class ServingIndexFreshTest {
   }
 
   @Test
+  void aBatchAnswersAsSingleSearchesDoWithFreshItemsAndDeletes() throws IOException {
+    Random rnd = new Random(11);
+    float[][] centers = TestIndexes.gaussian(rnd, 50, D);
+    float[][] vectors = clustered(rnd, centers, 3000);
+    TestIndexes.index(vectors, Metric.L2, IndexSpec.pq(32, 8)).ids(range(0, 3000))
+        .version("v1").publish(root);
+    float[][] batch = clustered(new Random(12), centers, 120);
+    SearchParams params = SearchParams.nprobe(4);
+    try (ServingIndex serving = ServingIndex.open(root, manual())) {
+      for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+          // Fresh items near the queries, and deletes: the merge runs for every query.
+          float[][] fresh = clustered(new Random(13), centers, 200);
+          for (int i = 0; i < fresh.length; i++) {
+            serving.upsert(50_000 + i, fresh[i]);
+          }
+          for (long id = 0; id < 3000; id += 7) {
+            serving.delete(id);
+          }
+        }
+        long before = serving.metrics().queries();
+        Neighbors[] all = serving.search(batch, K, params);
+        assertEquals(before + batch.length, serving.metrics().queries());
+        assertEquals(batch.length, all.length);
+        for (int i = 0; i < batch.length; i++) {
+          Neighbors one = serving.search(batch[i], K, params);
+          assertEquals(Arrays.toString(one.ids()), Arrays.toString(all[i].ids()),
+              "round " + round + ", query " + i);
+          assertEquals(Arrays.toString(one.scores()), Arrays.toString(all[i].scores()));
+          if (round == 1) {
+            for (long id : all[i].ids()) {
+              assertTrue(id >= 3000 || id % 7 != 0, "deleted id " + id + " returned");
+            }
+          }
+        }
+      }
+      // A query the single search refuses fails the whole batch, naming it.
+      float[][] bad = {batch[0], new float[D + 1]};
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> serving.search(bad, K, params));
+      assertTrue(e.getMessage().contains("query 1"), e.getMessage());
+    }
+  }
+
+  @Test
   void tenThousandUpsertsRecallAsWellAsARebuildAndDeletesNeverReturn() throws IOException {
     int base = 20_000;
     int added = 10_000;
