@@ -42,6 +42,7 @@ public final class KilnIndex implements AutoCloseable {
 
   private final VersionFiles files;
   private final Searcher searcher;
+  private final StoredVectors stored;
   private volatile boolean closed;
   /** The recall curve the build measured, or null; read once, for {@link #nprobeFor}. */
   private final Quality quality;
@@ -49,6 +50,7 @@ public final class KilnIndex implements AutoCloseable {
   private KilnIndex(VersionFiles files) {
     this.files = files;
     this.searcher = new Searcher(files);
+    this.stored = new StoredVectors(files);
     this.quality = files.manifest().measuredQuality();
   }
 
@@ -239,6 +241,69 @@ public final class KilnIndex implements AutoCloseable {
     Searcher.onPool(queries.length, pool,
         (from, to) -> searchInto(queries, from, to, k, params, out));
     return out;
+  }
+
+  /**
+   * Item {@code id}'s vector as this version stores it (Faiss's {@code reconstruct}, Annoy's
+   * {@code get_item_vector}): exact from Flat lists and RFlat refine files (normalized under
+   * cosine, as indexed), SQ8's decoding under {@code Refine(SQ8)}, else the PQ reconstruction
+   * (centroid plus decoded residual); null when the version holds no such id. The first call
+   * per shard builds a sorted table of its ids (16 bytes an item).
+   *
+   * @throws UnsupportedOperationException for fast-scan codes without a refine stage
+   * @throws IllegalStateException on an index with string ids (use {@link #vector(String)})
+   */
+  public float[] vector(long id) {
+    checkOpen();
+    stored.checkReadable();
+    if (files.keys().length > 0) {
+      throw new IllegalStateException("index " + files.dir() + " has string ids: vector(String)");
+    }
+    return stored.vector(id);
+  }
+
+  /** {@link #vector(long)} for an index with string ids. */
+  public float[] vector(String key) {
+    checkOpen();
+    stored.checkReadable();
+    if (files.keys().length == 0) {
+      throw new IllegalStateException("index " + files.dir() + " has int64 ids: vector(long)");
+    }
+    return stored.vector(key);
+  }
+
+  /**
+   * The {@code k} items nearest item {@code id}'s stored vector ({@link #vector(long)}), the item
+   * itself left out: Annoy's {@code get_nns_by_item}, a recommender's "similar items". The
+   * params' filter still applies.
+   *
+   * @throws IllegalArgumentException when the version holds no item {@code id}
+   */
+  public Neighbors searchByItem(long id, int k, SearchParams params) {
+    float[] v = vector(id);
+    if (v == null) {
+      throw new IllegalArgumentException("index " + files.dir() + " has no item " + id);
+    }
+    IdFilter notItself = IdFilter.ids(other -> other != id);
+    return search(v, k, params.withFilter(
+        params.filter() == null ? notItself : params.filter().and(notItself)));
+  }
+
+  /** {@link #searchByItem(long, int, SearchParams)} for an index with string ids. */
+  public Neighbors searchByItem(String key, int k, SearchParams params) {
+    float[] v = vector(key);
+    if (v == null) {
+      throw new IllegalArgumentException("index " + files.dir() + " has no item '" + key + "'");
+    }
+    IdFilter notItself = IdFilter.keys(other -> !other.equals(key));
+    return search(v, k, params.withFilter(
+        params.filter() == null ? notItself : params.filter().and(notItself)));
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("index " + files.dir() + " is closed");
+    }
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
 import dev.kiln.format.RefineFile;
+import dev.kiln.format.ShardHash;
 import dev.kiln.format.ShardFile;
 import dev.kiln.format.ShardFileWriter;
 import dev.kiln.quantize.IndexModel;
@@ -513,10 +514,10 @@ public final class TestIndexes {
       return item;
     }
 
-    /** The shard an item goes to: a hash of its id, mod S. */
+    /** The shard an item goes to: the build's rule ({@link ShardHash}). */
     int shardOf(int item, int shards) {
-      int h = keys != null ? keys[item].hashCode() : Long.hashCode(ids[item] * 0x9E3779B97F4A7C15L);
-      return Math.floorMod(h, shards);
+      return keys != null ? ShardHash.shardOf(keys[item], shards)
+          : ShardHash.shardOf(ids[item], shards);
     }
 
     /** The items of one shard in file order: by list, then by id (or key). */
