@@ -1,5 +1,6 @@
 package dev.kiln.job;
 
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.Locale;
 import org.apache.spark.SparkContext;
@@ -48,6 +49,10 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
   private int tasksDone;
   private long rows;
   private boolean barShown;
+  /** The percentage last shown in this stage: never shown lower (Spark adds tasks as it goes). */
+  private int shownPct;
+  /** The stream System.err was before a bar took it over; null unless in BAR mode. */
+  private PrintStream replacedErr;
 
   private BuildProgress(SparkContext sc, Mode mode, PrintStream out) {
     this.sc = sc;
@@ -65,7 +70,36 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
     if (p.mode != Mode.NONE) {
       sc.addSparkListener(p);
     }
+    if (p.mode == Mode.BAR && out == System.err) {
+      // Log lines go to stderr too (conf/log4j2.properties, follow = true): each clears the bar
+      // first, so no line lands on the end of it; the next update draws it again below.
+      p.replacedErr = System.err;
+      System.setErr(p.clearingBefore(System.err));
+    }
     return p;
+  }
+
+  /** A stream that clears the bar before anything else is written to the terminal. */
+  PrintStream clearingBefore(PrintStream terminal) {
+    return new PrintStream(new OutputStream() {
+      @Override
+      public void write(int b) {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        synchronized (BuildProgress.this) {
+          clearBar();
+          terminal.write(b, off, len);
+        }
+      }
+
+      @Override
+      public void flush() {
+        terminal.flush();
+      }
+    }, true);
   }
 
   /** A new build stage begins: counts restart. */
@@ -77,11 +111,17 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
     tasksTotal = 0;
     tasksDone = 0;
     rows = 0;
+    shownPct = 0;
   }
 
   /** Rows read by the current stage's Spark tasks so far. */
   synchronized long rows() {
     return rows;
+  }
+
+  /** For tests: a bar is on the terminal's current line. */
+  synchronized void markBarShown() {
+    barShown = true;
   }
 
   /** Clears the bar, so a log line does not land at its end. */
@@ -107,7 +147,8 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
     tasksDone++;
     TaskMetrics m = task.taskMetrics();
     if (m != null) {
-      rows += m.inputMetrics().recordsRead() + m.shuffleReadMetrics().recordsRead();
+      // Input rows only: a shuffle's records are the same rows read again.
+      rows += m.inputMetrics().recordsRead();
     }
     long now = System.nanoTime();
     if (mode == Mode.BAR && now - lastShown >= BAR_INTERVAL_NANOS) {
@@ -121,10 +162,14 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
     }
   }
 
-  /** "encode [=====>     ] 45% 12/27 tasks, 1,234,567 rows, 400,000 rows/s". */
+  /**
+   * "read [=====>     ] 45% (12/27 tasks), 1,234,567 input rows, 400,000 rows/s": the rows only
+   * while the stage reads input. The percentage never goes back within a stage.
+   */
   String line(long now, boolean bar) {
     int total = Math.max(tasksTotal, tasksDone);
-    int pct = total == 0 ? 0 : (int) (100L * tasksDone / total);
+    int pct = Math.max(shownPct, total == 0 ? 0 : (int) (100L * tasksDone / total));
+    shownPct = pct;
     double secs = Math.max(1e-9, (now - stageStart) / 1e9);
     StringBuilder b = new StringBuilder(stage).append(' ');
     if (bar) {
@@ -132,8 +177,10 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
       b.append('[').append("=".repeat(filled)).append(filled < BAR_WIDTH ? ">" : "")
           .append(" ".repeat(Math.max(0, BAR_WIDTH - filled - 1))).append("] ");
     }
-    b.append(String.format(Locale.ROOT, "%d%% (%d/%d tasks), %,d rows, %,.0f rows/s", pct,
-        tasksDone, total, rows, rows / secs));
+    b.append(String.format(Locale.ROOT, "%d%% (%d/%d tasks)", pct, tasksDone, total));
+    if (rows > 0) {
+      b.append(String.format(Locale.ROOT, ", %,d input rows, %,.0f rows/s", rows, rows / secs));
+    }
     return b.toString();
   }
 
@@ -141,6 +188,10 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
   public synchronized void close() {
     clearBar();
     stage = null;
+    if (replacedErr != null) {
+      System.setErr(replacedErr);
+      replacedErr = null;
+    }
     if (mode != Mode.NONE) {
       sc.removeSparkListener(this);
     }

@@ -26,18 +26,41 @@ class BuildProgressTest {
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), BuildProgress.Mode.BAR, out)) {
       p.stage("read");
-      // Rows read by tasks: 5000 from Parquet, then 5000 through the shuffle.
+      // Input rows: the 5000 read from Parquet, not again as the shuffle's records.
       long n = spark.read().parquet(parquet).javaRDD().repartition(3).count();
       assertEquals(5000, n);
       // The listener bus is asynchronous: wait for it to deliver this job's events.
       spark.sparkContext().listenerBus().waitUntilEmpty();
-      assertEquals(5000 + 5000, p.rows());
+      assertEquals(5000, p.rows());
       String line = p.line(System.nanoTime(), true);
-      assertTrue(line.matches("read \\[=+\\] 100% \\((\\d+)/\\1 tasks\\), 10,000 rows, [\\d,]+ rows/s"),
-          line);
+      assertTrue(line.matches(
+          "read \\[=+\\] 100% \\((\\d+)/\\1 tasks\\), 5,000 input rows, [\\d,]+ rows/s"), line);
+      // A job that adds tasks lowers the done fraction, not the percentage shown.
+      spark.read().parquet(parquet).javaRDD().repartition(7).filter(r -> false).count();
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      assertTrue(p.line(System.nanoTime(), false).startsWith("read 100% "));
       p.stage("encode");
       assertEquals(0, p.rows());
-      assertTrue(p.line(System.nanoTime(), false).startsWith("encode 0% (0/0 tasks), 0 rows"));
+      assertEquals("encode 0% (0/0 tasks)", p.line(System.nanoTime(), false));
     }
+  }
+
+  /** A log line never lands on the end of the bar: the bar is cleared before it. */
+  @Test
+  void aLogLineClearsTheBarFirst(SparkSession spark) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream terminal = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), BuildProgress.Mode.BAR,
+        terminal)) {
+      p.stage("train.coarse");
+      PrintStream log = p.clearingBefore(terminal);
+      terminal.print("train.coarse [===>   ] 40% (4/10 tasks)"); // a bar on the line
+      p.markBarShown();
+      log.println("05:00:00 INFO  DistributedKMeans: k-means iteration 5/25");
+      log.println("second line");
+    }
+    String shown = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals("train.coarse [===>   ] 40% (4/10 tasks)\r\033[K"
+        + "05:00:00 INFO  DistributedKMeans: k-means iteration 5/25\nsecond line\n", shown);
   }
 }
