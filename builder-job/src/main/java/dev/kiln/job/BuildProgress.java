@@ -163,7 +163,7 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
   }
 
   /**
-   * "read [=====>     ] 45% (12/27 tasks), 1,234,567 input rows, 400,000 rows/s": the rows only
+   * "read [=====>     ] 45% (12/27 tasks), 1,234,567 records read, 400,000/s": input records only
    * while the stage reads input. The percentage never goes back within a stage.
    */
   String line(long now, boolean bar) {
@@ -179,7 +179,7 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
     }
     b.append(String.format(Locale.ROOT, "%d%% (%d/%d tasks)", pct, tasksDone, total));
     if (rows > 0) {
-      b.append(String.format(Locale.ROOT, ", %,d input rows, %,.0f rows/s", rows, rows / secs));
+      b.append(String.format(Locale.ROOT, ", %,d records read, %,.0f/s", rows, rows / secs));
     }
     return b.toString();
   }

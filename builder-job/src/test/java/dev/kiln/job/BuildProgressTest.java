@@ -34,7 +34,7 @@ class BuildProgressTest {
       assertEquals(5000, p.rows());
       String line = p.line(System.nanoTime(), true);
       assertTrue(line.matches(
-          "read \\[=+\\] 100% \\((\\d+)/\\1 tasks\\), 5,000 input rows, [\\d,]+ rows/s"), line);
+          "read \\[=+\\] 100% \\((\\d+)/\\1 tasks\\), 5,000 records read, [\\d,]+/s"), line);
       // A job that adds tasks lowers the done fraction, not the percentage shown.
       spark.read().parquet(parquet).javaRDD().repartition(7).filter(r -> false).count();
       spark.sparkContext().listenerBus().waitUntilEmpty();
