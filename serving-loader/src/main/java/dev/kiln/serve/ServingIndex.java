@@ -148,15 +148,9 @@ public final class ServingIndex implements AutoCloseable {
   private Neighbors searchOnce(float[] query, int k, SearchParams params) {
     State s = acquire();
     try {
-      IdFilter user = params.filter();
-      QueryCheck.checkFilter(user, idType == IdType.STRING, root);
       FreshItems.View view = s.fresh();
-      IdFilter staticFilter = user;
-      if (view.masksAny()) {
-        staticFilter = user == null ? view.unmasked() : view.unmasked().and(user);
-      }
       Neighbors fromVersion =
-          s.version().index().search(query, k, params.withFilter(staticFilter));
+          s.version().index().search(query, k, params.withFilter(staticFilter(params, view)));
       if (view.isEmpty()) {
         return fromVersion;
       }
@@ -198,15 +192,9 @@ public final class ServingIndex implements AutoCloseable {
   private Neighbors[] searchOnce(float[][] batch, int k, SearchParams params) {
     State s = acquire();
     try {
-      IdFilter user = params.filter();
-      QueryCheck.checkFilter(user, idType == IdType.STRING, root);
       FreshItems.View view = s.fresh();
-      IdFilter staticFilter = user;
-      if (view.masksAny()) {
-        staticFilter = user == null ? view.unmasked() : view.unmasked().and(user);
-      }
       KilnIndex index = s.version().index();
-      Neighbors[] out = index.search(batch, k, params.withFilter(staticFilter));
+      Neighbors[] out = index.search(batch, k, params.withFilter(staticFilter(params, view)));
       if (!view.isEmpty()) {
         for (int i = 0; i < out.length; i++) {
           out[i] = merge.merge(out[i], index, view, batch[i], k, params);
@@ -216,6 +204,19 @@ public final class ServingIndex implements AutoCloseable {
     } finally {
       s.version().release();
     }
+  }
+
+  /**
+   * The filter the version's search runs with: the caller's (checked against the id type), and
+   * the ids the fresh set updated or deleted masked out.
+   */
+  private IdFilter staticFilter(SearchParams params, FreshItems.View view) {
+    IdFilter user = params.filter();
+    QueryCheck.checkFilter(user, idType == IdType.STRING, root);
+    if (!view.masksAny()) {
+      return user;
+    }
+    return user == null ? view.unmasked() : view.unmasked().and(user);
   }
 
   /** The current state with its version acquired; retried if a swap closed it meanwhile. */
