@@ -26,6 +26,37 @@ final class FreshMerge {
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(dim));
   }
 
+  /**
+   * The {@code k} nearest of the version's items (the ids the fresh set updated or deleted
+   * masked out, during its scan) and the fresh items of the lists the query probes.
+   */
+  Neighbors search(KilnIndex index, FreshItems.View view, float[] query, int k,
+      SearchParams params) {
+    Neighbors fromVersion = index.search(query, k, params.withFilter(versionFilter(params, view)));
+    return view.isEmpty() ? fromVersion : merge(fromVersion, index, view, query, k, params);
+  }
+
+  /** {@link #search(KilnIndex, FreshItems.View, float[], int, SearchParams)} of a batch. */
+  Neighbors[] search(KilnIndex index, FreshItems.View view, float[][] batch, int k,
+      SearchParams params) {
+    Neighbors[] out = index.search(batch, k, params.withFilter(versionFilter(params, view)));
+    if (!view.isEmpty()) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = merge(out[i], index, view, batch[i], k, params);
+      }
+    }
+    return out;
+  }
+
+  /** The caller's filter, and the ids the fresh set updated or deleted masked out. */
+  private static IdFilter versionFilter(SearchParams params, FreshItems.View view) {
+    IdFilter user = params.filter();
+    if (!view.masksAny()) {
+      return user;
+    }
+    return user == null ? view.unmasked() : view.unmasked().and(user);
+  }
+
   /** The best {@code k} of {@code fromVersion} (found in {@code index}) and the fresh items. */
   Neighbors merge(Neighbors fromVersion, KilnIndex index, FreshItems.View view, float[] query,
       int k, SearchParams params) {

@@ -2,7 +2,6 @@ package dev.kiln.serve;
 
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
-import dev.kiln.search.IdFilter;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
 import dev.kiln.search.QueryCheck;
@@ -148,13 +147,8 @@ public final class ServingIndex implements AutoCloseable {
   private Neighbors searchOnce(float[] query, int k, SearchParams params) {
     State s = acquire();
     try {
-      FreshItems.View view = s.fresh();
-      Neighbors fromVersion =
-          s.version().index().search(query, k, params.withFilter(staticFilter(params, view)));
-      if (view.isEmpty()) {
-        return fromVersion;
-      }
-      return merge.merge(fromVersion, s.version().index(), view, query, k, params);
+      QueryCheck.checkFilter(params.filter(), idType == IdType.STRING, root);
+      return merge.search(s.version().index(), s.fresh(), query, k, params);
     } finally {
       s.version().release();
     }
@@ -192,31 +186,11 @@ public final class ServingIndex implements AutoCloseable {
   private Neighbors[] searchOnce(float[][] batch, int k, SearchParams params) {
     State s = acquire();
     try {
-      FreshItems.View view = s.fresh();
-      KilnIndex index = s.version().index();
-      Neighbors[] out = index.search(batch, k, params.withFilter(staticFilter(params, view)));
-      if (!view.isEmpty()) {
-        for (int i = 0; i < out.length; i++) {
-          out[i] = merge.merge(out[i], index, view, batch[i], k, params);
-        }
-      }
-      return out;
+      QueryCheck.checkFilter(params.filter(), idType == IdType.STRING, root);
+      return merge.search(s.version().index(), s.fresh(), batch, k, params);
     } finally {
       s.version().release();
     }
-  }
-
-  /**
-   * The filter the version's search runs with: the caller's (checked against the id type), and
-   * the ids the fresh set updated or deleted masked out.
-   */
-  private IdFilter staticFilter(SearchParams params, FreshItems.View view) {
-    IdFilter user = params.filter();
-    QueryCheck.checkFilter(user, idType == IdType.STRING, root);
-    if (!view.masksAny()) {
-      return user;
-    }
-    return user == null ? view.unmasked() : view.unmasked().and(user);
   }
 
   /** The current state with its version acquired; retried if a swap closed it meanwhile. */
