@@ -42,6 +42,12 @@ class EmbeddedLoaderIT {
       assertEquals("dev.kiln.loader",
           jar.getManifest().getMainAttributes().getValue("Automatic-Module-Name"));
     }
+    // Its sources beside it, relocated as the classes are, for a service's IDE and debugger.
+    Path sources = Path.of(shadedJar().toString().replace(".jar", "-sources.jar"));
+    try (JarFile jar = new JarFile(sources.toFile())) {
+      assertTrue(jar.getEntry("dev/kiln/search/KilnIndex.java") != null, sources.toString());
+      assertTrue(jar.stream().noneMatch(e -> e.getName().startsWith("com/fasterxml/")));
+    }
     // The published POM depends on nothing a service would inherit (its tests' JUnit aside).
     String pom = Files.readString(shadedJar().resolveSibling("dependency-reduced-pom.xml"));
     String deps = pom.substring(pom.indexOf("<dependencies>"), pom.indexOf("</dependencies>"));
