@@ -173,12 +173,30 @@ public final class BuildReport {
       row(rows, "p99", stats.p99());
       row(rows, "empty", stats.empty());
     }
+    if (listSizes != null && listSizes.length > 0) {
+      row(rows, "imbalance", fmt("%.3f", imbalance(listSizes)));
+    }
     if (!rows.isEmpty()) {
       keyValueTable(h, rows);
     } else if (listSizes == null || listSizes.length == 0) {
       h.raw("<p class=\"none\">No list statistics recorded.</p>\n");
     }
     h.raw("</section>\n");
+  }
+
+  /**
+   * Faiss's imbalance factor of the lists: nlist x the sum of squared sizes over the squared
+   * total. 1 when every list holds as many items; the expected work of a query relative to even
+   * lists, since a list is probed as often as it holds the data's mass.
+   */
+  static double imbalance(int[] sizes) {
+    double sum = 0;
+    double squares = 0;
+    for (int n : sizes) {
+      sum += n;
+      squares += (double) n * n;
+    }
+    return sum == 0 ? 0 : sizes.length * squares / (sum * sum);
   }
 
   private static void rejects(Html h, BuildInfo build) {

@@ -50,6 +50,11 @@ class BuildReportTest {
     assertTrue(empty >= 2, "the fixture has empty lists");
     assertTrue(html.contains("<tr><th>empty</th><td>" + empty + "</td></tr>"), "empty lists");
     assertTrue(html.contains("<tr><th>mean</th><td>31.25</td></tr>"), "mean list size");
+    assertTrue(html.contains("<tr><th>imbalance</th><td>"
+        + String.format(java.util.Locale.ROOT, "%.3f", BuildReport.imbalance(ReportFixtures.listSizes()))
+        + "</td></tr>"), "imbalance factor");
+    assertEquals(1.0, BuildReport.imbalance(new int[] {5, 5, 5, 5}), 1e-12);
+    assertEquals(4.0, BuildReport.imbalance(new int[] {20, 0, 0, 0}), 1e-12);
     assertTrue(html.contains("<tr><th>seed</th><td>42</td></tr>"), "build parameter");
     assertTrue(html.contains("<tr><th>kmeansObjective</th><td>1235</td></tr>"), "build parameter");
     // Text from the manifest is escaped: the input path's markup is shown, not run.
