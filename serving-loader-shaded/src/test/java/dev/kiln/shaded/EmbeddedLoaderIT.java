@@ -34,6 +34,8 @@ class EmbeddedLoaderIT {
       List<String> names = jar.stream().map(e -> e.getName()).toList();
       assertTrue(names.stream().noneMatch(n -> n.startsWith("com/fasterxml/")),
           "unrelocated Jackson classes in the jar");
+      assertTrue(names.stream().noneMatch(n -> n.startsWith("org/HdrHistogram/")),
+          "unrelocated HdrHistogram classes in the jar");
       assertTrue(names.stream().anyMatch(n -> n.startsWith("dev/kiln/shaded/jackson/databind/")));
       assertTrue(names.contains("dev/kiln/search/KilnIndex.class"));
       assertTrue(names.contains("dev/kiln/format/Manifest.class"));
