@@ -131,6 +131,7 @@ public final class KilnBuildJob {
           input.rejects().total() > 0 ? " (" + input.rejects().summary() + ")" : "");
       IndexSpec spec = chooseIndex(n, dim);
       checkSizes(spec, n);
+      timer.plan(stages(spec));
       MemoryCheck.check(spark.sparkContext(), dim, spec, Math.min(n, cfg.pqTrainingPoints()),
           Math.min(n, cfg.evaluation().sampleSize()));
       int shards = shards(spec, n, dim);
@@ -264,6 +265,23 @@ public final class KilnBuildJob {
       }
       input.release();
     }
+  }
+
+  /** The stages a build of {@code spec} runs, in order (StageTimer names them as it goes). */
+  private List<String> stages(IndexSpec spec) {
+    List<String> out = new java.util.ArrayList<>(List.of("read", "train.coarse"));
+    if (spec.encoding() == IndexSpec.Encoding.PQ) {
+      out.add("train.pq");
+    }
+    if (spec.hasCoarseGraph()) {
+      out.add("train.graph");
+    }
+    out.addAll(List.of("write.model", "encode", "write.shards"));
+    if (cfg.evaluation().enabled()) {
+      out.add("evaluate");
+    }
+    out.add("publish");
+    return out;
   }
 
   /** The manifest's {@code build} object: what the version was built from and how. */

@@ -1,6 +1,7 @@
 package dev.kiln.job;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -14,16 +15,25 @@ final class StageTimer {
   private final long start = System.nanoTime();
   private long stageStart = start;
   private String stage;
+  /** The build's stages in order, once the index type is known; empty before. */
+  private List<String> plan = List.of();
 
   StageTimer(BuildProgress progress) {
     this.progress = progress;
+  }
+
+  /** The stages this build will run, in order: the progress shows "stage 3 of 8: NAME". */
+  void plan(List<String> stages) {
+    plan = List.copyOf(stages);
   }
 
   void start(String name) {
     end();
     stage = name;
     stageStart = System.nanoTime();
-    progress.stage(name);
+    int at = plan.indexOf(name);
+    progress.stage(at < 0 ? name
+        : String.format(Locale.ROOT, "stage %d of %d: %s", at + 1, plan.size(), name));
     LOG.info("stage {}: started", name);
   }
 

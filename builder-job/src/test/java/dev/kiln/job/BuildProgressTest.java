@@ -45,6 +45,22 @@ class BuildProgressTest {
     }
   }
 
+  /** Once the build knows its stages, each is shown as "stage i of n: name". */
+  @Test
+  void stagesAreNumberedOnceThePlanIsKnown(SparkSession spark) {
+    try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), BuildProgress.Mode.LINES,
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+      StageTimer t = new StageTimer(p);
+      t.start("read");
+      assertTrue(p.line(System.nanoTime(), false).startsWith("read 0% "));
+      t.plan(java.util.List.of("read", "train.coarse", "encode", "publish"));
+      t.start("encode");
+      assertTrue(p.line(System.nanoTime(), false).startsWith("stage 3 of 4: encode 0% "),
+          p.line(System.nanoTime(), false));
+      t.end();
+    }
+  }
+
   /** A log line never lands on the end of the bar: the bar is cleared before it. */
   @Test
   void aLogLineClearsTheBarFirst(SparkSession spark) {
