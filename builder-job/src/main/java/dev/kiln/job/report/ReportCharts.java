@@ -64,21 +64,36 @@ final class ReportCharts {
     double[] y = new double[points.size()];
     double minX = Double.MAX_VALUE;
     double maxX = 0;
+    double minY = q.gate() != null ? q.gate().minRecall() : 1;
+    double maxY = q.gate() != null ? q.gate().minRecall() : 0;
     for (int i = 0; i < x.length; i++) {
       x[i] = points.get(i).qps();
       y[i] = points.get(i).recall();
       minX = Math.min(minX, x[i]);
       maxX = Math.max(maxX, x[i]);
+      minY = Math.min(minY, y[i]);
+      maxY = Math.max(maxY, y[i]);
     }
+    // The y axis fitted to the points (and the gate), with room for the labels: recall rarely
+    // spans more than a few hundredths, which a 0-1 axis squeezes into one line.
+    double[] yRange = recallAxis(minY, maxY);
+    double yMin = yRange[0];
+    double yMax = yRange[1];
+    double labelGap = 0.045 * (yMax - yMin);
+    // A log x axis only when the QPS spans a decade or more, labelled at decades then (labels
+    // at every 1-9 x 10^k ran together); a linear one otherwise.
+    boolean log = maxX / minX >= 10;
     XYChart chart = new XYChartBuilder().width(RECALL_WIDTH).height(RECALL_HEIGHT)
         .title("recall@" + q.k() + " vs QPS (" + q.threads() + " thread" + (q.threads() == 1 ? "" : "s")
             + ")")
-        .xAxisTitle("queries per second (log scale)").yAxisTitle("recall@" + q.k()).build();
+        .xAxisTitle("queries per second" + (log ? " (log scale)" : ""))
+        .yAxisTitle("recall@" + q.k()).build();
     style(chart.getStyler());
-    chart.getStyler().setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false)
-        // Half a decade of margin both sides, so the end points and their labels are inside.
-        .setXAxisMin(minX / 1.6).setXAxisMax(maxX * 1.6)
-        .setYAxisMin(0.0).setYAxisMax(1.05).setYAxisDecimalPattern("0.00")
+    double xMin = log ? minX / 1.6 : Math.max(0, minX - 0.15 * (maxX - minX + 1));
+    double xMax = log ? maxX * 1.6 : maxX + 0.15 * (maxX - minX + 1);
+    chart.getStyler().setXAxisLogarithmic(log).setXAxisLogarithmicDecadeOnly(true)
+        .setXAxisMin(xMin).setXAxisMax(xMax)
+        .setYAxisMin(yMin).setYAxisMax(yMax).setYAxisDecimalPattern("0.000")
         .setXAxisDecimalPattern("#,##0").setLegendVisible(q.gate() != null)
         .setLegendPosition(Styler.LegendPosition.InsideSE).setMarkerSize(9);
     XYSeries s = chart.addSeries("recall@" + q.k() + " by nprobe", x, y);
@@ -86,14 +101,16 @@ final class ReportCharts {
     s.setLineColor(BLUE);
     s.setMarkerColor(BLUE);
     for (int i = 0; i < x.length; i++) {
+      // Above and below by turns, so neighbouring points' labels do not run into each other.
+      double ly = i % 2 == 0 ? y[i] + labelGap : y[i] - labelGap;
       chart.addAnnotation(new AnnotationText("nprobe " + points.get(i).nprobe(), x[i],
-          Math.min(1.03, y[i] + 0.035), false));
+          Math.max(yMin + labelGap / 2, Math.min(yMax - labelGap / 2, ly)), false));
     }
     if (q.gate() != null) {
       // The gate as a horizontal line at the minimum recall (a series, so the legend names it).
       XYSeries gate = chart.addSeries(String.format(Locale.ROOT, "gate: recall >= %.3f at nprobe %d",
           q.gate().minRecall(), q.gate().atNprobe()),
-          new double[] {minX / 1.6, maxX * 1.6},
+          new double[] {xMin, xMax},
           new double[] {q.gate().minRecall(), q.gate().minRecall()});
       gate.setMarker(SeriesMarkers.NONE);
       gate.setLineColor(q.gate().passed() ? GREEN : RED);
@@ -101,6 +118,12 @@ final class ReportCharts {
           new float[] {6, 4}, 0));
     }
     return png(chart);
+  }
+
+  /** The recall axis for points from minY to maxY: a fifth of their span (at least 0.01) either side, within [0, 1.02]. */
+  static double[] recallAxis(double minY, double maxY) {
+    double pad = Math.max(0.01, 0.2 * (maxY - minY));
+    return new double[] {Math.max(0, minY - pad), Math.min(1.02, maxY + pad)};
   }
 
   static byte[] stagesPlot(List<String> names, List<Double> seconds, int height) {

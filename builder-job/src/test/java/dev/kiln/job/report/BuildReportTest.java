@@ -54,6 +54,12 @@ class BuildReportTest {
         + String.format(java.util.Locale.ROOT, "%.3f", BuildReport.imbalance(ReportFixtures.listSizes()))
         + "</td></tr>"), "imbalance factor");
     assertEquals(1.0, BuildReport.imbalance(new int[] {5, 5, 5, 5}), 1e-12);
+    // The recall axis fits the points (0.787-0.843 here), not 0-1.
+    double[] axis = ReportCharts.recallAxis(0.787, 0.843);
+    assertEquals(0.7758, axis[0], 1e-9);
+    assertEquals(0.8542, axis[1], 1e-9);
+    assertEquals(0.0, ReportCharts.recallAxis(0.001, 0.002)[0]);
+    assertEquals(1.02, ReportCharts.recallAxis(0.5, 1.0)[1]);
     assertEquals(4.0, BuildReport.imbalance(new int[] {20, 0, 0, 0}), 1e-12);
     assertTrue(html.contains("<tr><th>seed</th><td>42</td></tr>"), "build parameter");
     assertTrue(html.contains("<tr><th>kmeansObjective</th><td>1235</td></tr>"), "build parameter");
