@@ -254,6 +254,15 @@ public final class ShardFile {
     if (ordinal < 0 || ordinal >= count) {
       throw new IndexOutOfBoundsException(name + ": no item " + ordinal + " of " + count);
     }
+    int list = listOf(ordinal);
+    return id(list, (int) (ordinal - firstOrdinal(list)));
+  }
+
+  /**
+   * The list holding the item with this ordinal (0 &le; ordinal &lt; count): binary search over
+   * the directory, O(log nlist).
+   */
+  public int listOf(long ordinal) {
     // The last list whose first ordinal is at most this one holds it: empty lists before it
     // share its first ordinal, and the next non-empty list starts after it.
     int lo = 0;
@@ -266,6 +275,6 @@ public final class ShardFile {
         hi = mid - 1;
       }
     }
-    return id(lo, (int) (ordinal - firstOrdinal(lo)));
+    return lo;
   }
 }

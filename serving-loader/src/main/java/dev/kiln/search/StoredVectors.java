@@ -6,6 +6,7 @@ import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
 import dev.kiln.format.ShardHash;
 import dev.kiln.quantize.IndexModel;
+import dev.kiln.quantize.ScalarQuantizer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -127,16 +128,14 @@ final class StoredVectors {
           out[j] = b.getFloat(at + 4 * j);
         }
       } else {
-        float[] base = r.sq8Base();
-        float[] step = r.sq8Step();
-        for (int j = 0; j < dim; j++) {
-          out[j] = base[j] + b.get(at + j) * step[j]; // signed, as ScalarQuantizer.decode
-        }
+        byte[] code = new byte[dim];
+        b.get(at, code);
+        new ScalarQuantizer(r.sq8Base(), r.sq8Step()).decode(code, 0, out);
       }
       return out;
     }
     ShardFile f = files.shards()[shard];
-    int list = listOf(f, ordinal);
+    int list = f.listOf(ordinal);
     int i = (int) (ordinal - f.firstOrdinal(list));
     ByteBuffer b = f.buffer().duplicate().order(ByteOrder.LITTLE_ENDIAN);
     int at = f.codesOffset(list) + i * f.codeSize();
@@ -154,20 +153,5 @@ final class StoredVectors {
       out[j] += c[list * dim + j];
     }
     return out;
-  }
-
-  /** The list holding this ordinal: the last whose first ordinal is at most it. */
-  private static int listOf(ShardFile f, long ordinal) {
-    int lo = 0;
-    int hi = f.nlist() - 1;
-    while (lo < hi) {
-      int mid = (lo + hi + 1) >>> 1;
-      if (f.firstOrdinal(mid) <= ordinal) {
-        lo = mid;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return lo;
   }
 }

@@ -11,11 +11,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -63,13 +59,10 @@ public final class ServingIndex implements AutoCloseable {
   private final ReentrantLock writer = new ReentrantLock();
   /** The ticket of the attempt whose version was installed last; guarded by writer. */
   private long installedTicket;
-  private final ScheduledExecutorService poller;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private final Set<LoadedVersion> draining = ConcurrentHashMap.newKeySet();
-  private final LongAdder queries = new LongAdder();
-  private final LongAdder failedQueries = new LongAdder();
-  private final LatencyHistogram latency = new LatencyHistogram();
+  private final QueryStats stats = new QueryStats();
   private final VersionSwaps swaps;
   private final FreshMerge merge;
 
@@ -85,17 +78,7 @@ public final class ServingIndex implements AutoCloseable {
     this.merge = new FreshMerge(metric, dim, idType == IdType.STRING);
     this.swaps = new VersionSwaps(root, options, index, this::version, this::install,
         draining::remove, closed);
-    long every = options.pollInterval().toMillis();
-    if (every > 0) {
-      poller = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "kiln-serving-poll " + root);
-        t.setDaemon(true);
-        return t;
-      });
-      poller.scheduleWithFixedDelay(swaps::poll, every, every, TimeUnit.MILLISECONDS);
-    } else {
-      poller = null;
-    }
+    swaps.startPolling();
   }
 
   /**
@@ -132,16 +115,14 @@ public final class ServingIndex implements AutoCloseable {
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
     long start = System.nanoTime();
-    Neighbors result;
     try {
-      result = searchOnce(query, k, params);
+      Neighbors result = searchOnce(query, k, params);
+      stats.answered(start, 1);
+      return result;
     } catch (RuntimeException | Error e) {
-      failedQueries.increment();
+      stats.failed(1);
       throw e;
     }
-    latency.record(System.nanoTime() - start);
-    queries.increment();
-    return result;
   }
 
   private Neighbors searchOnce(float[] query, int k, SearchParams params) {
@@ -166,21 +147,14 @@ public final class ServingIndex implements AutoCloseable {
    */
   public Neighbors[] search(float[][] batch, int k, SearchParams params) {
     long start = System.nanoTime();
-    Neighbors[] result;
     try {
-      result = searchOnce(batch, k, params);
+      Neighbors[] result = searchOnce(batch, k, params);
+      stats.answered(start, batch.length);
+      return result;
     } catch (RuntimeException | Error e) {
-      failedQueries.add(batch.length);
+      stats.failed(batch.length);
       throw e;
     }
-    if (batch.length > 0) {
-      long each = (System.nanoTime() - start) / batch.length;
-      for (int i = 0; i < batch.length; i++) {
-        latency.record(each);
-      }
-    }
-    queries.add(batch.length);
-    return result;
   }
 
   private Neighbors[] searchOnce(float[][] batch, int k, SearchParams params) {
@@ -350,8 +324,8 @@ public final class ServingIndex implements AutoCloseable {
 
   public ServingMetrics metrics() {
     State s = state;
-    return new ServingMetrics(s.version().id(), queries.sum(), failedQueries.sum(),
-        latency.snapshot(), swaps.swapCount(), swaps.record().failedSwaps(),
+    return new ServingMetrics(s.version().id(), stats.answered(), stats.failed(),
+        stats.latency(), swaps.swapCount(), swaps.record().failedSwaps(),
         swaps.record().lastFailure(), s.fresh().liveCount(),
         s.fresh().deleteCount(), draining.size());
   }
@@ -404,9 +378,7 @@ public final class ServingIndex implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (poller != null) {
-      poller.shutdownNow();
-    }
+    swaps.stopPolling();
     LoadedVersion last;
     writer.lock();
     try {

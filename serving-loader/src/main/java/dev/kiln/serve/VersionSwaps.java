@@ -7,6 +7,9 @@ import dev.kiln.search.KilnIndex;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -43,6 +46,7 @@ final class VersionSwaps {
   /** Numbers swap attempts in the order they start: a later request wins (see swap). */
   private final AtomicLong swapTickets = new AtomicLong();
   private final AtomicLong swaps = new AtomicLong();
+  private ScheduledExecutorService poller;
   /** The version LATEST named when it was last refused: not retried until LATEST moves. */
   private volatile String refusedLatest;
 
@@ -62,6 +66,27 @@ final class VersionSwaps {
 
   SwapRecord record() {
     return record;
+  }
+
+  /** Starts the daemon thread that polls LATEST every pollInterval (none when it is zero). */
+  synchronized void startPolling() {
+    long every = options.pollInterval().toMillis();
+    if (every > 0 && poller == null) {
+      poller = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kiln-serving-poll " + root);
+        t.setDaemon(true);
+        return t;
+      });
+      poller.scheduleWithFixedDelay(this::poll, every, every, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Stops polling (a poll under way is interrupted). */
+  synchronized void stopPolling() {
+    if (poller != null) {
+      poller.shutdownNow();
+      poller = null;
+    }
   }
 
   long swapCount() {

@@ -113,77 +113,91 @@ final class KMeansBounds {
     State st = STATES.get(x);
     boolean valid = st != null && moves != null && st.run == run
         && st.iteration == iteration - 1 && st.lists.length == rows;
+    int[] redo = new int[rows];
+    int nRedo = 0;
     if (!valid) {
       st = new State();
+      st.run = run;
       st.lists = new int[rows];
       st.lower = new float[rows];
-      float[] second = new float[rows];
-      q.assignTwo(x, rows, lists, dist, second);
-      for (int i = 0; i < rows; i++) {
-        float qq = K.dot(x, i * dim, x, i * dim, dim);
-        st.lists[i] = lists[i];
-        st.lower[i] = lowerBound(second[i], SLACK * (qq + maxNorm));
-      }
-      st.run = run;
-      st.iteration = iteration;
       STATES.put(x, st);
-      return 0;
+      for (int i = 0; i < rows; i++) {
+        redo[nRedo++] = i;
+      }
+    } else {
+      for (int i = 0; i < rows; i++) {
+        if (!keeps(x, i, st, lists, dist)) {
+          redo[nRedo++] = i;
+        }
+      }
     }
+    assignInFull(x, redo, nRedo, st, lists, dist);
+    st.iteration = iteration;
+    return rows - nRedo;
+  }
+
+  /**
+   * Whether point {@code i} provably keeps its list; if so its list and distance are written and
+   * its bound carried to this iteration.
+   */
+  private boolean keeps(float[] x, int i, State st, int[] lists, float[] dist) {
+    int o = i * dim;
+    float qq = K.dot(x, o, x, o, dim);
+    float slack = SLACK * (qq + maxNorm);
+    int a = st.lists[i];
+    float e = cq.distance(x, o, qq, a);
+    // Every other centroid is at least lower - (its move) away. The movers, largest move
+    // first, are measured only while their move could bring that below the distance; the
+    // first one not measured bounds the moves of all those after it.
     float rest = (float) (moves.rest() * (1 + 1e-6));
     int[] movers = moves.movers();
     double[] shifts = moves.shifts();
-    int[] redo = new int[rows];
-    int nRedo = 0;
-    for (int i = 0; i < rows; i++) {
-      int o = i * dim;
-      float qq = K.dot(x, o, x, o, dim);
-      float slack = SLACK * (qq + maxNorm);
-      int a = st.lists[i];
-      float e = cq.distance(x, o, qq, a);
-      // Every other centroid is at least lower - (its move) away. The movers, largest move
-      // first, are measured only while their move could bring that below the distance; the
-      // first one not measured bounds the moves of all those after it.
-      float lower = st.lower[i];
-      float gap = lower - (float) Math.sqrt(e + slack);
-      float lb = lower - rest;
-      int m = 0;
-      for (; m < movers.length && gap > rest && shifts[m] >= gap; m++) {
-        if (movers[m] != a) {
-          lb = Math.min(lb, lowerBound(cq.distance(x, o, qq, movers[m]), slack));
-        }
-      }
-      if (m < movers.length) {
-        lb = Math.min(lb, lower - (float) (shifts[m] * (1 + 1e-6)));
-      }
-      lb = Math.max(0f, lb);
-      if (e + slack < lb * lb) {
-        lists[i] = a;
-        dist[i] = e;
-        st.lower[i] = lb;
-      } else {
-        redo[nRedo++] = i;
+    float lower = st.lower[i];
+    float gap = lower - (float) Math.sqrt(e + slack);
+    float lb = lower - rest;
+    int m = 0;
+    for (; m < movers.length && gap > rest && shifts[m] >= gap; m++) {
+      if (movers[m] != a) {
+        lb = Math.min(lb, lowerBound(cq.distance(x, o, qq, movers[m]), slack));
       }
     }
-    if (nRedo > 0) {
-      float[] pts = new float[nRedo * dim];
-      for (int r = 0; r < nRedo; r++) {
+    if (m < movers.length) {
+      lb = Math.min(lb, lower - (float) (shifts[m] * (1 + 1e-6)));
+    }
+    lb = Math.max(0f, lb);
+    if (!(e + slack < lb * lb)) {
+      return false;
+    }
+    lists[i] = a;
+    dist[i] = e;
+    st.lower[i] = lb;
+    return true;
+  }
+
+  /** Assigns the {@code n} points {@code redo} names in full, keeping their new bounds. */
+  private void assignInFull(float[] x, int[] redo, int n, State st, int[] lists, float[] dist) {
+    if (n == 0) {
+      return;
+    }
+    boolean all = n == lists.length;
+    float[] pts = all ? x : new float[n * dim];
+    if (!all) {
+      for (int r = 0; r < n; r++) {
         System.arraycopy(x, redo[r] * dim, pts, r * dim, dim);
       }
-      int[] l = new int[nRedo];
-      float[] d = new float[nRedo];
-      float[] second = new float[nRedo];
-      q.assignTwo(pts, nRedo, l, d, second);
-      for (int r = 0; r < nRedo; r++) {
-        int i = redo[r];
-        float qq = K.dot(pts, r * dim, pts, r * dim, dim);
-        lists[i] = l[r];
-        dist[i] = d[r];
-        st.lists[i] = l[r];
-        st.lower[i] = lowerBound(second[r], SLACK * (qq + maxNorm));
-      }
     }
-    st.iteration = iteration;
-    return rows - nRedo;
+    int[] l = new int[n];
+    float[] d = new float[n];
+    float[] second = new float[n];
+    q.assignTwo(pts, n, l, d, second);
+    for (int r = 0; r < n; r++) {
+      int i = redo[r];
+      float qq = K.dot(pts, r * dim, pts, r * dim, dim);
+      lists[i] = l[r];
+      dist[i] = d[r];
+      st.lists[i] = l[r];
+      st.lower[i] = lowerBound(second[r], SLACK * (qq + maxNorm));
+    }
   }
 
   /** A distance (not squared) no other centroid is nearer than, from a squared one. */
