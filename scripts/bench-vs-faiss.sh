@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Kiln and Faiss side by side, in one run, on the same .fvecs files: recall@10 and
-# single-thread QPS per nprobe, and the ratios Kiln/Faiss.
+# single-thread QPS per nprobe (per efSearch for HNSW{M}), and the ratios Kiln/Faiss.
 #
 # usage: scripts/bench-vs-faiss.sh DATA_DIR NAME INDEX [NPROBES] [KILN BENCH OPTIONS...]
 #   DATA_DIR/NAME_{base,query}.fvecs and NAME_groundtruth.ivecs, as written by the shared
-#   make_datasets.py; INDEX in Kiln's spelling (IVF1024,PQ16 or IVF1024,Flat); METRIC=l2|ip.
+#   make_datasets.py; INDEX in Kiln's spelling (IVF1024,PQ16, IVF1024,Flat or HNSW32: then
+#   NPROBES is the efSearch list, passed to kiln bench as --ef); METRIC=l2|ip.
 #   Needs Debian's python3-faiss and libopenblas0-pthread (Faiss is 3-5x slower without it).
 #   FAISS_BASELINE overrides the Faiss script (default: ../shared/bench/faiss_baseline.py).
 #   MAX_PTS: Faiss's coarse training sample per list, default 32 = Kiln's default
@@ -33,34 +34,36 @@ faiss_index=$index
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+knob=--nprobe
+[[ $index == HNSW* ]] && knob=--ef
 echo "== Kiln: $index metric=$metric on $name" >&2
 "$here/scripts/kiln" bench --base "$data/${name}_base.fvecs" --queries "$data/${name}_query.fvecs" \
   --groundtruth "$data/${name}_groundtruth.ivecs" --index "$index" --metric "$metric" \
-  --nprobe "$probes" --work "$out/kiln" "$@" 2>"$out/kiln.log" | tee "$out/kiln.txt"
+  "$knob" "$probes" --work "$out/kiln" "$@" 2>"$out/kiln.log" | tee "$out/kiln.txt"
 echo "== Faiss: $faiss_index metric=$metric on $name" >&2
 MAX_PTS=${MAX_PTS:-32} METRIC=$metric "$py" "$faiss_script" "$data" "$name" "$faiss_index" "$probes" | tee "$out/faiss.txt"
 
 echo
 echo "Single-thread QPS. kiln_batch1: all queries in one batch call on one thread, as Faiss's"
 echo "benchmark searches (batch ratio = like for like); kiln_each: one search() call per query."
-echo "nprobe  kiln_recall  faiss_recall  d_recall  kiln_batch1  kiln_each  faiss_qps  batch_ratio  each_ratio"
+echo "${knob#--}  kiln_recall  faiss_recall  d_recall  kiln_batch1  kiln_each  faiss_qps  batch_ratio  each_ratio"
 awk '
-  FNR == NR && /^nprobe=[0-9]+ recall/ {
+  FNR == NR && /^(nprobe|ef)=[0-9]+ recall/ {
     p = ""
     for (i = 1; i <= NF; i++) {
       split($i, kv, "=");
-      if (kv[1] == "nprobe") { p = kv[2]; order[++n] = p }
+      if (kv[1] == "nprobe" || kv[1] == "ef") { p = kv[2]; order[++n] = p }
       if (kv[1] ~ /^recall@/) kr[p] = kv[2];
       if (kv[1] == "qps") kq[p] = kv[2];
       if (kv[1] == "batch1_qps") kb[p] = kv[2];
     }
     next }
-  FNR != NR && /nprobe=/ {
+  FNR != NR && /(nprobe|ef)=/ {
     line = $0; gsub(/ +/, " ", line); gsub(/= /, "=", line);
     m = split(line, f, " ");
     for (i = 1; i <= m; i++) {
       split(f[i], kv, "=");
-      if (kv[1] == "nprobe") p = kv[2];
+      if (kv[1] == "nprobe" || kv[1] == "ef") p = kv[2];
       if (kv[1] == "recall@10") fr[p] = kv[2];
       if (kv[1] == "qps_1thread") fq[p] = kv[2];
     } }

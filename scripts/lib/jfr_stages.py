@@ -10,7 +10,8 @@ import sys
 # (class suffix, method or None for any) -> stage; first match from the leaf wins.
 RULES = [
     ("quantize.CoarseQuantizer", None, "coarse"),
-    ("quantize.HnswProber", None, "coarse"),
+    ("quantize.GraphWalk", None, "graph walk"),
+    ("search.GraphScanner", None, "graph walk"),
     ("quantize.ProductQuantizer", "innerProductTable", "tables"),
     ("quantize.ProductQuantizer", "l2Table", "tables"),
     ("quantize.MetricStrategy", "signQueryTable", "tables"),
@@ -38,12 +39,14 @@ RULES = [
     ("search.KilnIndex", None, "checks"),
     ("search.QueryCheck", None, "checks"),
 ]
-# Checked first, over the whole stack: a sub-space's CoarseQuantizer computes the PQ query table.
+# Checked first, over the whole stack: a sub-space's CoarseQuantizer computes the PQ query table;
+# a GraphWalk under HnswProber is the coarse step (under GraphScanner it is HNSW{M}'s search).
 ENCLOSING = [
+    ("quantize.HnswProber", None, "coarse"),
     ("quantize.ProductQuantizer", "innerProductTable", "tables"),
     ("quantize.ProductQuantizer", "innerProductTables", "tables"),
 ]
-ORDER = ["coarse", "tables", "list scan", "top-k", "re-rank", "mapping", "prepare", "checks",
+ORDER = ["coarse", "graph walk", "tables", "list scan", "top-k", "re-rank", "mapping", "prepare", "checks",
          "other"]
 
 
@@ -56,7 +59,7 @@ def stage(frames):
     for f in frames:
         cls = outer_class(f)
         for suffix, method, st in ENCLOSING:
-            if cls.endswith(suffix) and f["method"]["name"] == method:
+            if cls.endswith(suffix) and method in (None, f["method"]["name"]):
                 return st
     for f in frames:
         cls = outer_class(f)

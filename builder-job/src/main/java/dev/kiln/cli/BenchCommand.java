@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
     description = {
       "Benchmark the whole path: convert, build (local Spark), search through the loader.",
       "Prints build_seconds=S and, per nprobe, a line 'nprobe=N recall@K=R qps=Q'",
-      "(single-thread QPS, after a warm-up pass)."
+      "(single-thread QPS, after a warm-up pass); for HNSW{M}, per efSearch, 'ef=E ...'."
     },
     footer = {"", "Example:",
         "  kiln bench --base base.fvecs --queries q.fvecs --groundtruth gt.ivecs \\",
@@ -47,6 +47,12 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--k", defaultValue = "10", description = "k (default: ${DEFAULT-VALUE}).") int k;
   @Option(names = "--refine-factor", defaultValue = "" + SearchParams.DEFAULT_REFINE_FACTOR, description = "With a refine stage: re-rank the best k x F candidates (default: ${DEFAULT-VALUE}).") int refineFactor;
   @Option(names = "--ef-search", defaultValue = "auto", description = EfSearchOption.DESCRIPTION) String efSearch;
+  @Option(names = "--ef", defaultValue = "16,32,64,128,256", split = ",",
+      description = "HNSW{M}: efSearch values to measure, one line each (default: ${DEFAULT-VALUE}).")
+  int[] efs;
+  @Option(names = "--ef-construction", defaultValue = BuildConfig.DEFAULT_EF_CONSTRUCTION_TEXT,
+      description = "HNSW{M}: the build's beam (default: ${DEFAULT-VALUE}, as Faiss).")
+  int efConstruction;
   @Option(names = "--work", description = "Working directory (default: a new temporary one).") Path work;
   @Option(names = "--seed", defaultValue = BuildConfig.DEFAULT_SEED_TEXT, description = "Build seed (default: ${DEFAULT-VALUE}).") long seed;
   @Option(names = "--train-points-per-list", defaultValue = BuildConfig.DEFAULT_POINTS_PER_LIST_TEXT, description = "Coarse training sample per list (default: ${DEFAULT-VALUE}).") int pointsPerList;
@@ -110,6 +116,7 @@ final class BenchCommand implements Callable<Integer> {
               BuildConfig.DEFAULT_PQ_TRAIN_POINTS, BuildConfig.DEFAULT_PQ_ITERATIONS)
           .withCoarseTraining(training)
           .withExactAssignment(exactAssignment)
+          .withEfConstruction(efConstruction)
           .withEvaluation(eval);
       built = new KilnBuildJob(spark.spark(), cfg).run();
     }
@@ -133,24 +140,27 @@ final class BenchCommand implements Callable<Integer> {
       System.out.printf("open_ms=%.2f%n", (System.nanoTime() - t0) / 1e6);
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
           idx.count(), idx.dim(), q.length, k);
-      for (int nprobe : nprobes) {
-        SearchParams params = SearchParams.nprobe(nprobe).withRefineFactor(refineFactor)
-            .withEfSearch(ef);
+      boolean graph = spec.isGraph();
+      int[] knobs = graph ? efs : nprobes;
+      for (int knob : knobs) {
+        String label = (graph ? "ef=" : "nprobe=") + knob;
+        SearchParams params = graph ? SearchParams.efSearch(knob)
+            : SearchParams.nprobe(knob).withRefineFactor(refineFactor).withEfSearch(ef);
         QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
         QueryRun run = QueryRun.run(idx, q, k, params);
         QueryRun.batchOnThisThread(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);
         QueryRun block = QueryRun.batchOnThisThread(idx, q, k, params);
-        Quality.Point reported = measured == null ? null : measured.at(nprobe);
+        Quality.Point reported = measured == null || graph ? null : measured.at(knob);
         // qps: one search() call per query; batch1_qps: one batch call on one thread, as
         // Faiss's benchmark searches (its coarse step then runs on BLAS over all queries).
-        System.out.printf("nprobe=%d recall@%d=%.4f qps=%.0f cpu_qps=%.0f batch1_qps=%.0f"
-                + " batch1_cpu_qps=%.0f%s%n", nprobe, k, run.recall(gt, k), run.qps(),
+        System.out.printf("%s recall@%d=%.4f qps=%.0f cpu_qps=%.0f batch1_qps=%.0f"
+                + " batch1_cpu_qps=%.0f%s%n", label, k, run.recall(gt, k), run.qps(),
             run.cpuQps(), block.qps(), block.cpuQps(), reported == null ? ""
                 : String.format(" build_reported_recall=%.4f", reported.recall()));
         if (threads > 1) {
           QueryRun.batch(idx, q, k, params, threads); // warm-up
           QueryRun batch = QueryRun.batch(idx, q, k, params, threads);
-          System.out.printf("nprobe=%d threads=%d batch_qps=%.0f speedup=%.2f%n", nprobe, threads,
+          System.out.printf("%s threads=%d batch_qps=%.0f speedup=%.2f%n", label, threads,
               batch.qps(), batch.qps() / block.qps());
         }
       }

@@ -162,6 +162,11 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--pq-iterations", defaultValue = BuildConfig.DEFAULT_PQ_ITERATIONS_TEXT, description = "k-means iterations per PQ sub-space (default: ${DEFAULT-VALUE}).")
     int pqIterations;
 
+    @Option(names = "--ef-construction", defaultValue = BuildConfig.DEFAULT_EF_CONSTRUCTION_TEXT,
+        description = "HNSW{M}: the beam while inserting items into each shard's graph; higher"
+            + " builds slower and links better (default: ${DEFAULT-VALUE}, as Faiss).")
+    int efConstruction;
+
     @Option(names = "--max-reject-fraction", defaultValue = "0",
         description = "Fraction of invalid rows to set aside in _rejects/ before failing (default: ${DEFAULT-VALUE}).")
     double maxRejectFraction;
@@ -246,6 +251,7 @@ final class BuildCommand implements Callable<Integer> {
           .withShards(shards)
           .withPartitions(partitions)
           .withTraining(seed, pointsPerList, kmeansIterations, pqTrainPoints, pqIterations)
+          .withEfConstruction(efConstruction)
           .withCoarseTraining(named("--coarse-training", () -> CoarseTraining.parse(coarseTraining)))
           .withExactAssignment(exactAssignment)
           .withMaxRejectFraction(maxRejectFraction)

@@ -2,7 +2,7 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.job.evaluate.CurveTable;
-import dev.kiln.format.CoarseGraph;
+import dev.kiln.format.HnswSection;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
@@ -32,7 +32,7 @@ final class InspectCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Manifest m;
     Path dir;
-    CoarseGraph graph;
+    HnswSection graph;
     try (KilnIndex index = KilnIndex.open(path, new KilnIndex.OpenOptions(verify))) {
       m = index.manifest();
       dir = index.versionDir();
@@ -71,7 +71,7 @@ final class InspectCommand implements Callable<Integer> {
   }
 
   /** The coarse graph in one line: its shape, as FORMAT.md names the fields. */
-  static String describe(CoarseGraph g) {
+  static String describe(HnswSection g) {
     StringBuilder sizes = new StringBuilder();
     for (int l = 0; l < g.levels(); l++) {
       sizes.append(l == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%,d", g.levelSize(l)));

@@ -1,6 +1,6 @@
 package dev.kiln.faiss;
 
-import dev.kiln.format.CoarseGraph;
+import dev.kiln.format.HnswSection;
 import dev.kiln.format.IndexSpec;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * Faiss's {@code HNSW} structure (faiss 1.7.x {@code write_HNSW} / {@code read_HNSW}), the graph
  * of an {@code IndexHNSWFlat} ({@code IHNf}) used as the coarse quantizer of
- * {@code IVF{n}_HNSW{M}}, to and from Kiln's {@link CoarseGraph}. The two hold the same graph:
+ * {@code IVF{n}_HNSW{M}}, to and from Kiln's {@link HnswSection}. The two hold the same graph:
  * node {@code i} is list {@code i}, level 0 has 2M slots per node and the levels above M, a short
  * row is padded with -1 after its neighbours, and search reads a row up to its first -1.
  *
@@ -37,7 +37,7 @@ final class FaissHnsw {
    * {@code assign_probas} are what Faiss's {@code set_default_probas(M, 1 / ln M)} makes,
    * extended if Kiln's graph had more levels than Faiss would draw.
    */
-  static void write(FaissOutput f, CoarseGraph g) throws IOException {
+  static void write(FaissOutput f, HnswSection g) throws IOException {
     int m = g.m();
     int n = g.nodes();
     int levelCount = g.levels();
@@ -108,7 +108,7 @@ final class FaissHnsw {
    * as Kiln's graph, checking every count and link (a link out of range would send search
    * outside the centroids).
    */
-  static CoarseGraph read(FaissInput in, int nlist) throws IOException {
+  static HnswSection read(FaissInput in, int nlist) throws IOException {
     long probas = in.count("HNSW assign_probas", 8, false);
     in.skip(8 * probas, "HNSW assign_probas");
     int[] cum = ints(in, "HNSW cum_nneighbor_per_level");
@@ -186,7 +186,7 @@ final class FaissHnsw {
       }
     }
     try {
-      return CoarseGraph.of(m, efConstruction, entry, nlist, level0, upperNodes, upperRows);
+      return HnswSection.of(m, efConstruction, entry, nlist, level0, upperNodes, upperRows);
     } catch (IllegalArgumentException e) {
       throw in.error("the HNSW quantizer's graph is unusable: " + e.getMessage());
     }

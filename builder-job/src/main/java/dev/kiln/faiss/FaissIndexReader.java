@@ -1,6 +1,6 @@
 package dev.kiln.faiss;
 
-import dev.kiln.format.CoarseGraph;
+import dev.kiln.format.HnswSection;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.io.IOException;
@@ -85,7 +85,7 @@ final class FaissIndexReader {
     // its graph, then such a flat index as its storage).
     long qAt = in.position();
     int qTag = in.tag("coarse quantizer type");
-    CoarseGraph graph = null;
+    HnswSection graph = null;
     if (qTag == FaissFormat.HNSW_FLAT) {
       Header g = header("HNSW quantizer");
       if (g.d() != h.d() || g.ntotal() != nlist || g.metric() != h.metric()) {

@@ -1,6 +1,6 @@
 package dev.kiln.faiss;
 
-import dev.kiln.format.CoarseGraph;
+import dev.kiln.format.HnswSection;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import java.io.IOException;
@@ -29,7 +29,7 @@ record FaissIvf(
     long ntotal,
     float[] centroids,
     float[] codebooks,
-    CoarseGraph graph,
+    HnswSection graph,
     int codeSize,
     long[] listSizes,
     long[] listOffsets,

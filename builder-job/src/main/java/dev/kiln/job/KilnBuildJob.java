@@ -19,18 +19,19 @@ import dev.kiln.job.read.InputFiles;
 import dev.kiln.job.read.InputReader;
 import dev.kiln.job.read.Item;
 import dev.kiln.job.read.ReadFailures;
-import dev.kiln.job.train.CoarseGraphBuilder;
+import dev.kiln.job.graph.HnswBuilder;
 import dev.kiln.job.train.CoarseTrainer;
 import dev.kiln.job.train.DistributedKMeans;
 import dev.kiln.job.train.PqTrainer;
 import dev.kiln.job.train.Sq8Trainer;
 import dev.kiln.job.train.TrainingSample;
 import dev.kiln.job.train.VectorBlock;
+import dev.kiln.job.write.GraphShardsWriter;
 import dev.kiln.job.write.HadoopConf;
 import dev.kiln.job.write.ListCounts;
 import dev.kiln.job.write.ShardFilesWriter;
 import dev.kiln.job.write.WrittenFile;
-import dev.kiln.format.CoarseGraph;
+import dev.kiln.format.HnswSection;
 import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.BuildInfo;
@@ -138,15 +139,22 @@ public final class KilnBuildJob {
       pub = Publisher.prepare(
           jsc.hadoopConfiguration(), cfg.output(), cfg.versionId(), cfg.stagingGrace());
 
-      timer.start("train.coarse");
-      long nTrain = Math.min(n, (long) cfg.pointsPerCentroid() * spec.nlist());
-      train = TrainingSample.blocks(items, (double) nTrain / n, cfg.seed(), dim)
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      long trainRows = TrainingSample.rows(train);
+      long trainRows = 0;
       CoarseTraining coarseTraining = cfg.coarseTraining().resolve(spec.nlist());
-      DistributedKMeans.Result coarse = CoarseTrainer.train(jsc, items, n, train, spec.nlist(),
-          dim, cfg.metric(), cfg.kmeansIterations(), coarseTraining == CoarseTraining.TWO_LEVEL,
-          cfg.seed());
+      DistributedKMeans.Result coarse;
+      if (spec.isGraph()) {
+        // One list, which every item is in: nothing to train. Its centroid is never a residual's
+        // origin (Flat lists hold the vectors themselves).
+        coarse = new DistributedKMeans.Result(new float[dim], new long[] {n}, 0, 0);
+      } else {
+        timer.start("train.coarse");
+        long nTrain = Math.min(n, (long) cfg.pointsPerCentroid() * spec.nlist());
+        train = TrainingSample.blocks(items, (double) nTrain / n, cfg.seed(), dim)
+            .persist(StorageLevel.MEMORY_AND_DISK());
+        trainRows = TrainingSample.rows(train);
+        coarse = CoarseTrainer.train(jsc, items, n, train, spec.nlist(), dim, cfg.metric(),
+            cfg.kmeansIterations(), coarseTraining == CoarseTraining.TWO_LEVEL, cfg.seed());
+      }
 
       float[] codebooks = null;
       long pqRows = 0;
@@ -171,19 +179,22 @@ public final class KilnBuildJob {
           sq8 = Sq8Trainer.train(pqSample, dim);
         }
       }
-      train.unpersist(true);
-      train = null;
+      if (train != null) {
+        train.unpersist(true);
+        train = null;
+      }
 
-      CoarseGraph graph = null;
+      HnswSection graph = null;
       if (spec.hasCoarseGraph()) {
         timer.start("train.graph");
-        graph = CoarseGraphBuilder.build(
+        graph = HnswBuilder.build(
             coarse.centroids(), spec.nlist(), dim, cfg.metric(), spec.hnswM(), cfg.seed());
       }
 
       timer.start("write.model");
-      IndexModel model =
-          new IndexModel(cfg.metric(), spec, dim, coarse.centroids(), codebooks, graph);
+      // A graph index's model is its one Flat list; others keep the refine stage the encoder needs.
+      IndexModel model = new IndexModel(cfg.metric(), spec.isGraph() ? spec.base() : spec, dim,
+          coarse.centroids(), codebooks, graph);
       int modelCrc;
       long modelBytes;
       try (FormatOutput out = pub.create(ModelFile.NAME)) {
@@ -198,23 +209,34 @@ public final class KilnBuildJob {
       }
       pub.record(ModelFile.NAME, modelBytes, modelCrc);
 
-      timer.start("encode");
-      Broadcast<ModelBroadcast> bcModel =
-          jsc.broadcast(ModelBroadcast.of(model, cfg.exactAssignment(), sq8));
-      encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
-      ListCounts counts = ListCounts.of(encoded, shards, spec.nlist());
+      ListCounts counts;
+      if (spec.isGraph()) {
+        timer.start("write.graphs");
+        GraphShardsWriter.Written written = GraphShardsWriter.write(items, jsc.broadcast(
+            new GraphShardsWriter.Plan(pub.attemptDir().toString(), shards, dim, input.idType(),
+                modelCrc, new HadoopConf(jsc.hadoopConfiguration()), spec.graphM(),
+                cfg.efConstruction(), cfg.metric(), cfg.seed())), shards);
+        pub.commit(written.files());
+        counts = written.counts();
+      } else {
+        timer.start("encode");
+        Broadcast<ModelBroadcast> bcModel =
+            jsc.broadcast(ModelBroadcast.of(model, cfg.exactAssignment(), sq8));
+        encoded = Encoder.encode(items, bcModel, shards).persist(StorageLevel.MEMORY_AND_DISK());
+        counts = ListCounts.of(encoded, shards, spec.nlist());
 
-      timer.start("write.shards");
-      Broadcast<ShardFilesWriter.Plan> plan = jsc.broadcast(new ShardFilesWriter.Plan(
-          pub.attemptDir().toString(), shards, dim, model.codeSize(), spec.isFastScan(),
-          model.termBytes(),
-          input.idType(), modelCrc,
-          counts, new HadoopConf(jsc.hadoopConfiguration()), spec.refine(),
-          sq8 == null ? null : sq8.base(), sq8 == null ? null : sq8.step()));
-      List<WrittenFile> written = ShardFilesWriter.write(encoded, plan, shards);
-      pub.commit(written);
-      encoded.unpersist(true);
-      encoded = null;
+        timer.start("write.shards");
+        Broadcast<ShardFilesWriter.Plan> plan = jsc.broadcast(new ShardFilesWriter.Plan(
+            pub.attemptDir().toString(), shards, dim, model.codeSize(), spec.isFastScan(),
+            model.termBytes(),
+            input.idType(), modelCrc,
+            counts, new HadoopConf(jsc.hadoopConfiguration()), spec.refine(),
+            sq8 == null ? null : sq8.base(), sq8 == null ? null : sq8.step()));
+        List<WrittenFile> written = ShardFilesWriter.write(encoded, plan, shards);
+        pub.commit(written);
+        encoded.unpersist(true);
+        encoded = null;
+      }
       if (input.rejects().total() > 0) {
         Dataset<Row> rejected = input.rejected();
         if (input.duplicates().rows() > 0) {
@@ -269,14 +291,18 @@ public final class KilnBuildJob {
 
   /** The stages a build of {@code spec} runs, in order (StageTimer names them as it goes). */
   private List<String> stages(IndexSpec spec) {
-    List<String> out = new java.util.ArrayList<>(List.of("read", "train.coarse"));
+    List<String> out = new java.util.ArrayList<>(List.of("read"));
+    if (!spec.isGraph()) {
+      out.add("train.coarse");
+    }
     if (spec.encoding() == IndexSpec.Encoding.PQ) {
       out.add("train.pq");
     }
     if (spec.hasCoarseGraph()) {
       out.add("train.graph");
     }
-    out.addAll(List.of("write.model", "encode", "write.shards"));
+    out.addAll(spec.isGraph() ? List.of("write.model", "write.graphs")
+        : List.of("write.model", "encode", "write.shards"));
     if (cfg.evaluation().enabled()) {
       out.add("evaluate");
     }

@@ -50,8 +50,7 @@ class ArchitectureTest {
   void theLoaderDependsOnNothingOfTheBuilderNorOnSparkHadoopOrSmile() {
     noClasses().that().resideInAnyPackage(LOADER)
         .should().dependOnClassesThat().resideInAnyPackage(concat(BUILDER,
-            new String[] {"org.apache.spark..", "org.apache.hadoop..", "smile..",
-                "org.apache.lucene.."}))
+            new String[] {"org.apache.spark..", "org.apache.hadoop..", "smile.."}))
         .check(classes);
   }
 
@@ -81,16 +80,6 @@ class ArchitectureTest {
     // GPL-3.0: it must never reach the loader jar, nor spread through the builder.
     noClasses().that().resideOutsideOfPackage("dev.kiln.job.train..")
         .should().dependOnClassesThat().resideInAPackage("smile..")
-        .check(classes);
-  }
-
-  @Test
-  void luceneOnlyBuildsTheCoarseGraph() {
-    // The loader walks the stored graph itself; Lucene is the builder's, in one class.
-    noClasses().that().doNotHaveFullyQualifiedName("dev.kiln.job.train.CoarseGraphBuilder")
-        .and().haveNameNotMatching("dev\\.kiln\\.job\\.train\\.CoarseGraphBuilder\\$.*")
-        .and().resideOutsideOfPackage("org.apache.lucene..")
-        .should().dependOnClassesThat().resideInAPackage("org.apache.lucene..")
         .check(classes);
   }
 

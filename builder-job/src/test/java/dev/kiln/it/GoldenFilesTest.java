@@ -96,6 +96,8 @@ class GoldenFilesTest {
         new Case("flat-l2-long", "long", "IVF8,Flat", "l2", 1, 20),
         // The graph over the centroids in model.kiln (format version 3).
         new Case("hnsw-pq-l2-long", "long", "IVF8_HNSW4,PQ4", "l2", 1, 0),
+        // HNSW{M}: a graph file per shard over its items (format version 3, later).
+        new Case("graph-ip-string-2shards", "string", "HNSW8", "ip", 2, 0),
         new Case("pq-ip-long-2shards", "long", "IVF8,PQ4", "ip", 2, 0),
         new Case("pq-l2-int", "int", "IVF8,PQ4", "l2", 1, 0),
         new Case("rflat-cosine-long", "long", "IVF8,PQ4,RFlat", "cosine", 1, 0),

@@ -421,6 +421,9 @@ public final class KilnTestData {
       if (m.spec().hasRefine()) {
         expected.add(dev.kiln.format.RefineFile.fileName(s));
       }
+      if (m.spec().isGraph()) {
+        expected.add(dev.kiln.format.GraphFile.fileName(s));
+      }
     }
     expected.sort(Comparator.naturalOrder());
     expected.add(0, ModelFile.NAME);

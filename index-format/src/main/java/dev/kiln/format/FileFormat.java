@@ -12,7 +12,7 @@ import java.util.zip.CRC32C;
  * <pre>
  * offset  size  field
  * 0       4     magic "KILN"
- * 4       4     kind: "MODL", "SHRD", "KEYS" or "RFIN"
+ * 4       4     kind: "MODL", "SHRD", "KEYS", "RFIN" or "GRPH"
  * 8       4     format version (u32)
  * ...           kind-specific header, then 64-byte aligned sections
  * len-16  4     footer magic "KEND"
@@ -52,6 +52,8 @@ public final class FileFormat {
   public static final String KIND_SHARD = "SHRD";
   public static final String KIND_KEYS = "KEYS";
   public static final String KIND_REFINE = "RFIN";
+  /** Graph files ({@code HNSW{M}}) exist from format version 3 on. */
+  public static final String KIND_GRAPH = "GRPH";
 
   private FileFormat() {}
 

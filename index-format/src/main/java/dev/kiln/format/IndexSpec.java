@@ -15,6 +15,10 @@ import java.util.regex.Pattern;
  * {@code IVF1024,PQ32x4fs} stores 4-bit PQ codes (16 sub-centroids per sub-space) in Faiss's
  * fast-scan arrangement, blocks of 32 items scored with in-register lookup tables
  * ({@link FastScanLayout}); usually with a refine stage, {@code IVF1024,PQ32x4fs,RFlat}.
+ * {@code HNSW32} is no IVF at all: float32 vectors and, per shard, an HNSW graph over its items
+ * ({@link GraphFile}) that search walks with a beam of {@code efSearch}; it is held as one list
+ * ({@code nlist} 1, Flat) with {@code graphM} 32, so that every shard, model and scan rule of a
+ * Flat index holds for it.
  *
  * @param nlist number of inverted lists (coarse centroids)
  * @param encoding how vectors are stored inside a list
@@ -23,9 +27,11 @@ import java.util.regex.Pattern;
  * @param refine how vectors are stored for re-ranking ({@link Refine#NONE} for no refine stage)
  * @param hnswM neighbours per node of the HNSW graph over the centroids, or 0 for the flat coarse
  *     quantizer (every centroid scored)
+ * @param graphM neighbours per node of the HNSW graph over each shard's items ({@code HNSW{M}}),
+ *     or 0 for an IVF index
  */
-public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refine refine, int hnswM)
-    implements java.io.Serializable {
+public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refine refine, int hnswM,
+    int graphM) implements java.io.Serializable {
 
   /** How the refine stage stores vectors; the code is what {@code refine-NNNNN.kiln} records. */
   public enum Refine {
@@ -62,7 +68,12 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /** A spec without a refine stage, with the flat coarse quantizer. */
   public IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits) {
-    this(nlist, encoding, pqM, pqBits, Refine.NONE, 0);
+    this(nlist, encoding, pqM, pqBits, Refine.NONE, 0, 0);
+  }
+
+  /** An IVF spec (no graph over the items). */
+  public IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refine refine, int hnswM) {
+    this(nlist, encoding, pqM, pqBits, refine, hnswM, 0);
   }
 
   /**
@@ -94,6 +105,8 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
       throw new CorruptIndexException(file, "unknown encoding code " + code);
     }
   }
+
+  private static final Pattern GRAPH = Pattern.compile("HNSW(\\d+)(?:,(Flat|SQ8))?");
 
   private static final Pattern FACTORY =
       Pattern.compile("IVF(\\d+)(?:_HNSW(\\d+))?,(?:(Flat)|PQ(\\d+)(?:x(\\d+)(fs)?)?(?:np)?"
@@ -131,6 +144,15 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
       throw new IllegalArgumentException(
           "HNSW M must be between 2 and " + MAX_HNSW_M + ", got " + hnswM);
     }
+    if (graphM != 0) {
+      if (graphM < 2 || graphM > MAX_HNSW_M) {
+        throw new IllegalArgumentException(
+            "HNSW M must be between 2 and " + MAX_HNSW_M + ", got " + graphM);
+      }
+      if (nlist != 1 || encoding != Encoding.FLAT || refine != Refine.NONE || hnswM != 0) {
+        throw new IllegalArgumentException("an HNSW index is one Flat list per shard");
+      }
+    }
   }
 
   public static IndexSpec flat(int nlist) {
@@ -139,6 +161,16 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   public static IndexSpec pq(int nlist, int m) {
     return new IndexSpec(nlist, Encoding.PQ, m, 8);
+  }
+
+  /** {@code HNSW{m}}: float32 vectors and a graph of {@code m} neighbours per shard. */
+  public static IndexSpec graph(int m) {
+    return new IndexSpec(1, Encoding.FLAT, 0, 0, Refine.NONE, 0, m);
+  }
+
+  /** Whether search walks a graph over each shard's items ({@code HNSW{M}}), not lists. */
+  public boolean isGraph() {
+    return graphM > 0;
   }
 
   /** {@code IVF{nlist},PQ{m}x4fs}: 4-bit codes in the fast-scan layout. */
@@ -153,12 +185,12 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /** This spec with the given refine stage. */
   public IndexSpec withRefine(Refine r) {
-    return new IndexSpec(nlist, encoding, pqM, pqBits, r, hnswM);
+    return new IndexSpec(nlist, encoding, pqM, pqBits, r, hnswM, graphM);
   }
 
   /** This spec with an HNSW graph of {@code m} neighbours over the centroids (0: none). */
   public IndexSpec withHnsw(int m) {
-    return new IndexSpec(nlist, encoding, pqM, pqBits, refine, m);
+    return new IndexSpec(nlist, encoding, pqM, pqBits, refine, m, graphM);
   }
 
   /** Whether lists are picked through an HNSW graph over the centroids. */
@@ -168,10 +200,11 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /**
    * This spec without its refine stage: what the model file (centroids, codebooks, the graph
-   * over the centroids) and the shards describe.
+   * over the centroids) and the shards describe. For {@code HNSW{M}} that is {@code IVF1,Flat}:
+   * its graphs are in their own files.
    */
   public IndexSpec base() {
-    return withRefine(Refine.NONE);
+    return graphM > 0 ? flat(1) : withRefine(Refine.NONE);
   }
 
   public boolean hasRefine() {
@@ -182,19 +215,32 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    * Parses {@code IVF{n},Flat} or {@code IVF{n},PQ{m}} ({@code PQ{m}x8} and Faiss's {@code np}
    * suffix are accepted too) or {@code IVF{n},PQ{m}x4fs}, the PQ forms optionally followed by {@code ,RFlat},
    * {@code ,Refine(Flat)} or {@code ,Refine(SQ8)}; {@code IVF{n}_HNSW{M},...} for the HNSW coarse
-   * quantizer.
+   * quantizer; {@code HNSW{M}} (or {@code HNSW{M},Flat}) for a graph over the items.
    *
    * @throws IllegalArgumentException naming the string and the accepted forms
    */
   public static IndexSpec parse(String factory) {
     String s = factory == null ? "" : factory.replace(" ", "");
+    Matcher g = GRAPH.matcher(s);
+    if (g.matches()) {
+      int gm = parsePositive(g.group(1), factory);
+      if (gm < 2 || gm > MAX_HNSW_M) {
+        throw new IllegalArgumentException("unsupported index type '" + factory + "': HNSW M"
+            + " must be between 2 and " + MAX_HNSW_M + ", e.g. HNSW32");
+      }
+      if ("SQ8".equals(g.group(2))) {
+        throw new IllegalArgumentException("unsupported index type '" + factory + "': HNSW{M}"
+            + " stores float32 vectors; 8-bit vectors (HNSW{M},SQ8) are not built yet");
+      }
+      return graph(gm);
+    }
     Matcher m = FACTORY.matcher(s);
     if (!m.matches()) {
       throw new IllegalArgumentException(
           "unknown index type '" + factory + "': expected IVF{nlist},Flat, IVF{nlist},PQ{m} or"
               + " IVF{nlist},PQ{m}x4fs, the PQ forms optionally followed by ,RFlat or"
-              + " ,Refine(SQ8), and IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, e.g."
-              + " IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat or IVF65536_HNSW32,PQ16");
+              + " ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, or HNSW{M},"
+              + " e.g. IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat, IVF65536_HNSW32,PQ16 or HNSW32");
     }
     int nlist = parsePositive(m.group(1), factory);
     int hnsw = m.group(2) == null ? 0 : parsePositive(m.group(2), factory);
@@ -266,6 +312,9 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    */
   @Override
   public String toString() {
+    if (graphM > 0) {
+      return "HNSW" + graphM;
+    }
     return "IVF" + nlist + (hnswM > 0 ? "_HNSW" + hnswM : "") + ","
         + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM + (pqBits == 4 ? "x4fs" : ""))
         + (refine == Refine.NONE ? "" : "," + refine.factory);

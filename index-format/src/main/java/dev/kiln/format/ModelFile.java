@@ -8,7 +8,7 @@ import java.nio.FloatBuffer;
 /**
  * {@code model.kiln}: what every shard of a version shares: the coarse centroids, the PQ
  * codebooks, for L2 with PQ the precomputed per-list table and, for {@code IVF{n}_HNSW{M}}, the
- * HNSW graph over the centroids ({@link CoarseGraph}). Small (it grows with nlist, not with the
+ * HNSW graph over the centroids ({@link HnswSection}). Small (it grows with nlist, not with the
  * number of items). Layout, versions 1 to 3 (little-endian):
  *
  * <pre>
@@ -49,7 +49,7 @@ public final class ModelFile {
   private final float[] centroids;
   private final float[] codebooks;
   private final ByteBuffer l2Table;
-  private final CoarseGraph graph;
+  private final HnswSection graph;
   private final int checksum;
 
   private ModelFile(
@@ -60,7 +60,7 @@ public final class ModelFile {
       float[] centroids,
       float[] codebooks,
       ByteBuffer l2Table,
-      CoarseGraph graph,
+      HnswSection graph,
       int checksum) {
     this.name = name;
     this.metric = metric;
@@ -87,7 +87,7 @@ public final class ModelFile {
       float[] centroids,
       float[] codebooks,
       float[] l2Table,
-      CoarseGraph graph)
+      HnswSection graph)
       throws IOException {
     spec.checkDimension(dim);
     int ksub = spec.pqCentroids();
@@ -194,10 +194,10 @@ public final class ModelFile {
       table = b.duplicate().position((int) at).limit((int) (at + 4 * n)).slice()
           .order(ByteOrder.LITTLE_ENDIAN);
     }
-    CoarseGraph graph = null;
+    HnswSection graph = null;
     long graphAt = version >= FileFormat.VERSION_3 ? b.getLong(64) : 0;
     if (graphAt != 0) {
-      graph = CoarseGraph.read(b, name, graphAt, contentEnd, nlist);
+      graph = HnswSection.read(b, name, graphAt, contentEnd, nlist);
       spec = spec.withHnsw(graph.m());
     }
     return new ModelFile(name, metric, dim, spec, centroids, codebooks, table, graph,
@@ -256,7 +256,7 @@ public final class ModelFile {
   }
 
   /** The HNSW graph over the centroids, or null for the flat coarse quantizer. */
-  public CoarseGraph graph() {
+  public HnswSection graph() {
     return graph;
   }
 

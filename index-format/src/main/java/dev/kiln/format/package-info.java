@@ -1,11 +1,12 @@
 /**
  * The index's file formats, specified in {@code index-format/FORMAT.md}: the layout of an index
  * root ({@link dev.kiln.format.IndexLayout}), the writers and readers of {@code model.kiln},
- * {@code shard-NNNNN.kiln}, {@code keys-NNNNN.kiln} and {@code refine-NNNNN.kiln}, the
+ * {@code shard-NNNNN.kiln}, {@code keys-NNNNN.kiln}, {@code refine-NNNNN.kiln} and
+ * {@code graph-NNNNN.kiln} ({@link dev.kiln.format.GraphFile}), the
  * manifest ({@link dev.kiln.format.Manifest} and its sections {@link dev.kiln.format.ListStats},
  * {@link dev.kiln.format.BuildInfo}, {@link dev.kiln.format.Quality}), the index
- * description in Faiss notation ({@link dev.kiln.format.IndexSpec}), the HNSW graph over the
- * centroids ({@link dev.kiln.format.CoarseGraph}), the fast-scan block arrangement of 4-bit codes
+ * description in Faiss notation ({@link dev.kiln.format.IndexSpec}), the HNSW graph section
+ * ({@link dev.kiln.format.HnswSection}: over the centroids, or over a shard's items), the fast-scan block arrangement of 4-bit codes
  * ({@link dev.kiln.format.FastScanLayout}), metrics, id types, the shard hash, and
  * {@link dev.kiln.format.CorruptIndexException}.
  *

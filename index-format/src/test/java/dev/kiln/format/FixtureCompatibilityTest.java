@@ -38,12 +38,15 @@ class FixtureCompatibilityTest {
       List.of("model.kiln", "shard-00000.kiln", "keys-00000.kiln", "manifest.json");
   static final List<String> REFINE_FILES =
       List.of("model.kiln", "shard-00000.kiln", "refine-00000.kiln", "manifest.json");
+  static final List<String> GRAPH_FILES =
+      List.of("model.kiln", "shard-00000.kiln", "graph-00000.kiln", "manifest.json");
 
   static List<String> filesOf(String set) {
     return switch (set) {
       case FixtureGenerator.LONG_IDS, FixtureGenerator.COARSE_GRAPH, FixtureGenerator.FAST_SCAN ->
           LONG_IDS_FILES;
       case FixtureGenerator.STRING_IDS -> STRING_IDS_FILES;
+      case FixtureGenerator.HNSW -> GRAPH_FILES;
       default -> REFINE_FILES;
     };
   }
@@ -109,6 +112,38 @@ class FixtureCompatibilityTest {
       }
     }
     assertManifest(3, files, FixtureGenerator.FAST_SCAN);
+  }
+
+  /** The hnsw set: a one-list Flat shard of vectors in id order and the graph over them. */
+  @Test
+  void readsHnsw() throws IOException {
+    Map<String, byte[]> files = checkedIn(3, FixtureGenerator.HNSW, GRAPH_FILES);
+    Manifest m = assertManifest(3, files, FixtureGenerator.HNSW);
+    assertEquals("HNSW2", m.index());
+    assertEquals(IndexSpec.graph(2), m.spec());
+    ModelFile model = ModelFile.read(verified(3, files, "model.kiln"), "model.kiln");
+    assertEquals(IndexSpec.parse("IVF1,Flat"), model.spec());
+    assertEquals(m.spec().base(), model.spec());
+    assertBitsEqual(new float[DIM], model.centroids());
+    assertNull(model.graph(), "the graph is the shard's, not the model's");
+    ShardFile shard = ShardFile.open(verified(3, files, "shard-00000.kiln"), "shard-00000.kiln");
+    assertEquals(1, shard.nlist());
+    assertEquals(4 * DIM, shard.codeSize());
+    assertEquals(model.checksum(), shard.modelChecksum());
+    long[] ids = HnswFixture.ids();
+    for (int o = 0; o < ids.length; o++) {
+      assertEquals(ids[o], shard.id(0, o), "ids ascend with the ordinal");
+      float[] v = new float[DIM];
+      ByteBuffer.wrap(code(shard, 0, o)).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer().get(v);
+      assertBitsEqual(FixtureGenerator.refineVector(o), v);
+    }
+    GraphFile graph = GraphFile.open(verified(3, files, "graph-00000.kiln"), "graph-00000.kiln");
+    assertEquals(0, graph.shard());
+    assertEquals(20, graph.count());
+    assertEquals(model.checksum(), graph.modelChecksum());
+    assertEquals(HnswFixture.graph(), graph.graph());
+    assertEquals(64, TestFiles.getInt(files.get("graph-00000.kiln"), 24), "graphOffset");
   }
 
   @ParameterizedTest

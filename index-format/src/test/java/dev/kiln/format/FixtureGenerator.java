@@ -46,8 +46,10 @@ public final class FixtureGenerator {
   public static final String COARSE_GRAPH = "coarse-graph";
   /** Version 3, from the fast-scan forms on: IVF4,PQ2x4fs ({@link FastScanFixture}). */
   public static final String FAST_SCAN = "fast-scan";
+  /** Version 3, from the graph forms on: HNSW2 ({@link HnswFixture}). */
+  public static final String HNSW = "hnsw";
   public static final List<String> SETS =
-      List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8, COARSE_GRAPH, FAST_SCAN);
+      List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8, COARSE_GRAPH, FAST_SCAN, HNSW);
 
   static final int DIM = 8;
   static final int NLIST = 4;
@@ -267,6 +269,8 @@ public final class FixtureGenerator {
         return longIds(PQ_SPEC.withHnsw(2), graph(), NAME + "graph");
       case FAST_SCAN:
         return FastScanFixture.generate();
+      case HNSW:
+        return HnswFixture.generate();
       default:
         throw new IllegalArgumentException("no fixture set " + set);
     }
@@ -276,8 +280,8 @@ public final class FixtureGenerator {
    * The graph of {@value #COARSE_GRAPH}, M = 2: on level 0 every list links to the other three
    * (nearest by centroid first would not matter here), lists 0 and 2 make level 1, entry 2.
    */
-  static CoarseGraph graph() {
-    return CoarseGraph.of(2, 40, 2, NLIST,
+  static HnswSection graph() {
+    return HnswSection.of(2, 40, 2, NLIST,
         new int[] {1, 2, 3, -1, 0, 2, 3, -1, 3, 1, 0, -1, 2, 1, 0, -1},
         new int[][] {{0, 2}}, new int[][] {{2, -1, 0, -1}});
   }
@@ -286,7 +290,7 @@ public final class FixtureGenerator {
     return longIds(PQ_SPEC, null, NAME + "long");
   }
 
-  private static Map<String, byte[]> longIds(IndexSpec spec, CoarseGraph graph, String version)
+  private static Map<String, byte[]> longIds(IndexSpec spec, HnswSection graph, String version)
       throws IOException {
     Map<String, byte[]> files = new LinkedHashMap<>();
     float[] centroids = pqCentroids();

@@ -36,7 +36,8 @@ class IndexSpecTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"IVF,PQ16", "IVF1024,PQ16x4", "HNSW32", "", "IVF0,Flat", "IVF1024,PQ0",
+  @ValueSource(strings = {"IVF,PQ16", "IVF1024,PQ16x4", "HNSW", "HNSW1", "HNSW257", "HNSW32,PQ16",
+      "HNSW32,SQ8", "HNSW32,RFlat", "hnsw32", "", "IVF0,Flat", "IVF1024,PQ0",
       "ivf1024,pq16", "IVF1024", "IVF1024,PQ16,Refine", "IVF99999999999,Flat", "IVF-1,Flat",
       "IVF1024_HNSW,PQ16", "IVF1024_HNSW1,PQ16", "IVF1024_HNSW0,Flat", "IVF1024_HNSW257,PQ16",
       "IVF1024,HNSW32,PQ16", "IVF1024,PQ15x4fs", "IVF1024,PQ130x4fs", "IVF1024,PQ16x8fs",
@@ -141,8 +142,33 @@ class IndexSpecTest {
         IllegalArgumentException.class, () -> IndexSpec.parse("IVF1024,PQ16,Refine(SQ4)"));
     assertEquals("unknown index type 'IVF1024,PQ16,Refine(SQ4)': expected IVF{nlist},Flat,"
         + " IVF{nlist},PQ{m} or IVF{nlist},PQ{m}x4fs, the PQ forms optionally followed by ,RFlat"
-        + " or ,Refine(SQ8), and IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, e.g."
-        + " IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat or IVF65536_HNSW32,PQ16", e.getMessage());
+        + " or ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, or HNSW{M}, e.g."
+        + " IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat, IVF65536_HNSW32,PQ16 or HNSW32",
+        e.getMessage());
+  }
+
+  /** HNSW{M}: one Flat list per shard and a graph over its items; the model is IVF1,Flat. */
+  @Test
+  void graphForms() {
+    IndexSpec g = IndexSpec.parse("HNSW32");
+    assertTrue(g.isGraph());
+    assertEquals(32, g.graphM());
+    assertEquals(0, g.hnswM());
+    assertEquals(1, g.nlist());
+    assertEquals(Encoding.FLAT, g.encoding());
+    assertEquals("HNSW32", g.toString());
+    assertEquals(g, IndexSpec.parse("HNSW32,Flat"));
+    assertEquals(g, IndexSpec.graph(32));
+    assertEquals(IndexSpec.flat(1), g.base());
+    assertEquals(4 * 128, g.codeSize(128));
+    assertFalse(IndexSpec.parse("IVF1024_HNSW32,Flat").isGraph());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> IndexSpec.parse("HNSW32,SQ8"));
+    assertTrue(e.getMessage().contains("not built yet"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> new IndexSpec(2, Encoding.FLAT, 0, 0, Refine.NONE, 0, 32));
+    assertThrows(IllegalArgumentException.class,
+        () -> new IndexSpec(1, Encoding.FLAT, 0, 0, Refine.NONE, 0, 1));
   }
 
   @Test

@@ -161,7 +161,7 @@ class ManifestTest {
 
   @Test
   void badValuesAreRejected() throws IOException {
-    assertBadValue("index", "HNSW32", "HNSW32");
+    assertBadValue("index", "HNSW16x", "HNSW16x");
     assertBadValue("metric", "manhattan", "manhattan");
     assertBadValue("idType", "uuid", "UUID");
   }

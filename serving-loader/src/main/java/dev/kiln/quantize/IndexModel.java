@@ -1,6 +1,6 @@
 package dev.kiln.quantize;
 
-import dev.kiln.format.CoarseGraph;
+import dev.kiln.format.HnswSection;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ModelFile;
@@ -18,7 +18,7 @@ public final class IndexModel {
   private final int dim;
   private final CoarseQuantizer coarse;
   /** The graph over the centroids, or null. */
-  private final CoarseGraph graph;
+  private final HnswSection graph;
   /** The walk of the graph over the centroids, or null. */
   private final HnswProber graphProber;
   private final ProductQuantizer pq;
@@ -53,7 +53,7 @@ public final class IndexModel {
    * which is exact.
    */
   public IndexModel(Metric metric, IndexSpec spec, int dim, float[] centroids, float[] codebooks,
-      CoarseGraph graph) {
+      HnswSection graph) {
     spec.checkDimension(dim);
     if (graph != null && graph.m() != spec.hnswM()) {
       throw new IllegalArgumentException("the graph's M " + graph.m() + " is not the spec's ("
@@ -122,7 +122,7 @@ public final class IndexModel {
   }
 
   /** The HNSW graph over the centroids, or null. */
-  public CoarseGraph graph() {
+  public HnswSection graph() {
     return graph;
   }
 

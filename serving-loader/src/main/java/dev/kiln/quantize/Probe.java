@@ -17,7 +17,7 @@ public final class Probe {
   float[] dots = new float[0];
   final float[] tile = new float[4 * VectorKernels.PANEL];
   /** {@link HnswProber}'s working space, made on first use. */
-  private HnswProber.Scratch graph;
+  private GraphWalk.Scratch graph;
   /** {@link SubspaceProber}'s working space, made on first use. */
   private SubspaceProber.Scratch subspace;
 
@@ -43,9 +43,9 @@ public final class Probe {
     }
   }
 
-  HnswProber.Scratch graphScratch(int nodes, int degree) {
-    if (graph == null || graph.visited.length < nodes || graph.fresh.length < degree) {
-      graph = new HnswProber.Scratch(nodes, degree);
+  GraphWalk.Scratch graphScratch(int nodes, int degree) {
+    if (graph == null || !graph.fits(nodes, degree)) {
+      graph = new GraphWalk.Scratch(nodes, degree);
     }
     return graph;
   }

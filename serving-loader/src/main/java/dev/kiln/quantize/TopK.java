@@ -20,6 +20,11 @@ public final class TopK {
     this.size = 0;
   }
 
+  /** How many pairs it keeps at most (the last {@link #reset}'s k). */
+  public int k() {
+    return k;
+  }
+
   /** The distance a candidate must beat to enter: +inf until k are held. */
   public float threshold() {
     return size < k ? Float.POSITIVE_INFINITY : dist[0];

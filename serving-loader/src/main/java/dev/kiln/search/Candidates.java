@@ -19,10 +19,21 @@ final class Candidates {
   private boolean filtered;
   private LongPredicate idFilter;
   private Predicate<String> keyFilter;
+  /** The query's efSearch (SearchParams): how far a graph walk looks for these candidates. */
+  private int efSearch;
 
   Candidates(boolean ordinalRefs, KeysFile[] keys) {
     this.ordinalRefs = ordinalRefs;
     this.keys = keys;
+  }
+
+  /**
+   * Empties the heap for {@code k} candidates that the params' filter (null: all) accepts; a
+   * graph walk's beam is the params' efSearch.
+   */
+  Candidates start(int k, SearchParams params) {
+    efSearch = params.efSearch();
+    return start(k, params.filter());
   }
 
   /** Empties the heap for {@code k} candidates that {@code filter} (null: all) accepts. */
@@ -32,6 +43,35 @@ final class Candidates {
     keyFilter = filter instanceof IdFilter.OnKeys f ? f.accept() : null;
     filtered = filter != null;
     return this;
+  }
+
+  /** The efSearch the query was started with (0: the default; see {@link SearchParams}). */
+  int efSearch() {
+    return efSearch;
+  }
+
+  /** Whether the query has a filter. */
+  boolean filtered() {
+    return filtered;
+  }
+
+  /** Whether the query's filter accepts item {@code i} of {@code list} of shard {@code si}. */
+  boolean accepts(int si, ShardFile shard, int list, int i) {
+    if (!filtered) {
+      return true;
+    }
+    if (idFilter != null) {
+      return idFilter.test(shard.id(list, i));
+    }
+    return keyFilter.test(keys[si].key(shard.firstOrdinal(list) + i));
+  }
+
+  /** Offers item {@code i} of {@code list} of shard {@code si}, already {@link #accepts accepted}. */
+  void offer(int si, ShardFile shard, int list, int i, float d) {
+    if (d <= top.threshold()) {
+      top.offer(d, ordinalRefs ? ItemRef.pack(si, shard.firstOrdinal(list) + i)
+          : shard.id(list, i));
+    }
   }
 
   /** The heap the candidates are in. */

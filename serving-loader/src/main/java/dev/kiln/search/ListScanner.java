@@ -69,6 +69,9 @@ interface ListScanner {
 
   /** The scanner for an index's encoding: the one place an encoding maps to its scanner. */
   static ListScanner of(VersionFiles files, MetricStrategy metric) {
+    if (files.manifest().spec().isGraph()) {
+      return new GraphScanner(files.shards(), files.graphs(), files.model().dim(), metric);
+    }
     return switch (files.model().spec().encoding()) {
       case FLAT -> new FlatScanner(files.shards(), files.model().dim(), metric);
       case PQ -> files.model().spec().isFastScan()

@@ -18,6 +18,11 @@ package dev.kiln.search;
  * ({@link dev.kiln.quantize.HnswProber#defaultEfSearch}); {@link #FLAT_COARSE} skips the graph
  * and scores every centroid, as an index without a graph does. Other indexes ignore it.
  *
+ * <p>On an {@code HNSW{M}} index (a graph over each shard's items), {@code efSearch} is the beam
+ * of the walk over the items, as Faiss's {@code IndexHNSW} {@code efSearch}: at least k is used;
+ * 0 for the default (64); {@link #FLAT_COARSE} scores every item, the exact answer. nprobe is
+ * ignored there (one list); {@link #efSearch(int)} makes such params.
+ *
  * @param nprobe lists to scan, or 0 when {@code targetRecall} is set
  * @param targetRecall recall@k to reach, in (0, 1], or 0 when {@code nprobe} is set
  * @param refineFactor shortlist size, as a multiple of k, that a refine stage re-ranks
@@ -55,6 +60,11 @@ public record SearchParams(
 
   public static SearchParams nprobe(int nprobe) {
     return new SearchParams(nprobe, 0);
+  }
+
+  /** Params for an {@code HNSW{M}} index: the walk's beam {@code ef} (see above). */
+  public static SearchParams efSearch(int ef) {
+    return nprobe(1).withEfSearch(ef);
   }
 
   /** These parameters with another refine shortlist factor. */

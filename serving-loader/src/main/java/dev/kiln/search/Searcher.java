@@ -95,7 +95,7 @@ final class Searcher {
       for (int i = 0; i < nb; i++) {
         float[] q = prepare(queries[b0 + i], s.blockRows[i]);
         System.arraycopy(q, 0, rows, i * d, d);
-        s.blockCandidates[i].start(shortlist, params.filter());
+        s.blockCandidates[i].start(shortlist, params);
       }
       // The coarse step in the prober's own blocks (its per-query scratch stays in cache).
       if (nb <= chunk) {
@@ -166,7 +166,7 @@ final class Searcher {
   private Neighbors searchProbed(float[] q, Probe probe, int k, SearchParams params, Scratch s) {
     int shortlist = shortlist(k, params);
     s.ensureResults(shortlist);
-    Candidates candidates = s.candidates.start(shortlist, params.filter());
+    Candidates candidates = s.candidates.start(shortlist, params);
     scanner.scan(q, probe, s.buffers, candidates);
     return finish(q, candidates, k, s);
   }

@@ -3,6 +3,7 @@ package dev.kiln.search;
 import dev.kiln.format.CorruptIndexException;
 import dev.kiln.format.FileChecks;
 import dev.kiln.format.FileFormat;
+import dev.kiln.format.GraphFile;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.IndexSpec;
@@ -25,16 +26,17 @@ import java.util.Arrays;
 /**
  * The files of one version, mapped and checked against each other: which directory a path
  * means (a root follows {@code LATEST}), the manifest, the model, and per shard its list file,
- * keys file (string ids) and refine file (a refine stage). Opening checks headers, directories
+ * keys file (string ids), refine file (a refine stage) and graph file ({@code HNSW{M}}). Opening checks headers, directories
  * and how the files fit together; with {@link KilnIndex.OpenOptions#verifyChecksums} also every
  * file's CRC32C. Nothing here searches.
  *
  * @param l2Table the model's precomputed L2 table, mapped (null when the model has none)
  * @param keys one per shard for string ids, else empty
  * @param refine one per shard when the spec has a refine stage, else empty
+ * @param graphs one per shard for {@code HNSW{M}} (the graph over its items), else empty
  */
 record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2Table,
-    ShardFile[] shards, KeysFile[] keys, RefineFile[] refine) {
+    ShardFile[] shards, KeysFile[] keys, RefineFile[] refine, GraphFile[] graphs) {
 
   /** Opens an index root (following its {@code LATEST}) or one version directory. */
   static VersionFiles open(Path path, KilnIndex.OpenOptions options) throws IOException {
@@ -72,6 +74,7 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
     ShardFile[] shards = new ShardFile[manifest.shards()];
     KeysFile[] keys = new KeysFile[idType == IdType.STRING ? manifest.shards() : 0];
     RefineFile[] refine = new RefineFile[spec.hasRefine() ? manifest.shards() : 0];
+    GraphFile[] graphs = new GraphFile[spec.isGraph() ? manifest.shards() : 0];
     long total = 0;
     for (int s = 0; s < shards.length; s++) {
       String name = ShardFile.fileName(s);
@@ -106,12 +109,35 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
         refine[s] = RefineFile.open(map(dir, rname, manifest, options), dir.resolve(rname).toString());
         checkRefine(refine[s], refine[0], s, shard, spec, modelFile);
       }
+      if (graphs.length > 0) {
+        String gname = GraphFile.fileName(s);
+        graphs[s] = GraphFile.open(map(dir, gname, manifest, options), dir.resolve(gname).toString());
+        checkGraph(graphs[s], s, shard, spec, modelFile);
+      }
     }
     if (total != manifest.count()) {
       throw new CorruptIndexException(
           manifestPath.toString(), "says " + manifest.count() + " items but shards hold " + total);
     }
-    return new VersionFiles(dir, manifest, model, modelFile.l2TableBytes(), shards, keys, refine);
+    return new VersionFiles(dir, manifest, model, modelFile.l2TableBytes(), shards, keys, refine,
+        graphs);
+  }
+
+  /** A graph file must link this shard's items, with the spec's M, under the same model. */
+  private static void checkGraph(GraphFile g, int s, ShardFile shard, IndexSpec spec,
+      ModelFile model) throws CorruptIndexException {
+    String why = null;
+    if (g.shard() != s || g.count() != shard.count()) {
+      why = "is for shard " + g.shard() + " with " + g.count() + " nodes, expected shard " + s
+          + " with " + shard.count();
+    } else if (g.graph() != null && g.graph().m() != spec.graphM()) {
+      why = "has M " + g.graph().m() + " but the index is " + spec;
+    } else if (g.modelChecksum() != model.checksum()) {
+      why = "was written with another model (model checksum differs)";
+    }
+    if (why != null) {
+      throw new CorruptIndexException(g.name(), why);
+    }
   }
 
   /** A refine file must hold this shard's vectors, encoded as the spec and shard 0's say. */

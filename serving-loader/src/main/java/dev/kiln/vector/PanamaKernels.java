@@ -69,6 +69,16 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
+  public void squareDistance4(float[] q, int qOff, float[] m, int o0, int o1, int o2, int o3,
+      int len, float[] out, int outOff) {
+    if (len < L) {
+      scalar.squareDistance4(q, qOff, m, o0, o1, o2, o3, len, out, outOff);
+      return;
+    }
+    PanamaRows.squareDistance4(q, qOff, m, o0, o1, o2, o3, len, out, outOff);
+  }
+
+  @Override
   public float squareDistance(float[] a, int aOff, float[] b, int bOff, int len) {
     if (len < L) {
       return scalar.squareDistance(a, aOff, b, bOff, len);

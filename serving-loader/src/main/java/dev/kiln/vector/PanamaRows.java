@@ -164,4 +164,72 @@ final class PanamaRows {
     out[outOff + 2] = sc;
     out[outOff + 3] = sd;
   }
+
+  /**
+   * The four rows' loops of {@link PanamaKernels#squareDistance(float[], int, float[], int,
+   * int)} interleaved: each row keeps its two accumulators and that method's order of
+   * operations, so each result is its bits.
+   */
+  static void squareDistance4(float[] q, int qOff, float[] m, int o0, int o1, int o2, int o3,
+      int len, float[] out, int outOff) {
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = FloatVector.zero(S);
+    FloatVector b0 = FloatVector.zero(S);
+    FloatVector b1 = FloatVector.zero(S);
+    FloatVector c0 = FloatVector.zero(S);
+    FloatVector c1 = FloatVector.zero(S);
+    FloatVector d0 = FloatVector.zero(S);
+    FloatVector d1 = FloatVector.zero(S);
+    int i = 0;
+    for (; i + 2 * L <= len; i += 2 * L) {
+      FloatVector x = FloatVector.fromArray(S, q, qOff + i);
+      FloatVector y = FloatVector.fromArray(S, q, qOff + i + L);
+      FloatVector t = x.sub(FloatVector.fromArray(S, m, o0 + i));
+      FloatVector u = y.sub(FloatVector.fromArray(S, m, o0 + i + L));
+      a0 = t.fma(t, a0);
+      a1 = u.fma(u, a1);
+      t = x.sub(FloatVector.fromArray(S, m, o1 + i));
+      u = y.sub(FloatVector.fromArray(S, m, o1 + i + L));
+      b0 = t.fma(t, b0);
+      b1 = u.fma(u, b1);
+      t = x.sub(FloatVector.fromArray(S, m, o2 + i));
+      u = y.sub(FloatVector.fromArray(S, m, o2 + i + L));
+      c0 = t.fma(t, c0);
+      c1 = u.fma(u, c1);
+      t = x.sub(FloatVector.fromArray(S, m, o3 + i));
+      u = y.sub(FloatVector.fromArray(S, m, o3 + i + L));
+      d0 = t.fma(t, d0);
+      d1 = u.fma(u, d1);
+    }
+    for (; i + L <= len; i += L) {
+      FloatVector x = FloatVector.fromArray(S, q, qOff + i);
+      FloatVector t = x.sub(FloatVector.fromArray(S, m, o0 + i));
+      a0 = t.fma(t, a0);
+      t = x.sub(FloatVector.fromArray(S, m, o1 + i));
+      b0 = t.fma(t, b0);
+      t = x.sub(FloatVector.fromArray(S, m, o2 + i));
+      c0 = t.fma(t, c0);
+      t = x.sub(FloatVector.fromArray(S, m, o3 + i));
+      d0 = t.fma(t, d0);
+    }
+    float sa = a0.add(a1).reduceLanes(VectorOperators.ADD);
+    float sb = b0.add(b1).reduceLanes(VectorOperators.ADD);
+    float sc = c0.add(c1).reduceLanes(VectorOperators.ADD);
+    float sd = d0.add(d1).reduceLanes(VectorOperators.ADD);
+    for (; i < len; i++) {
+      float x = q[qOff + i];
+      float e = x - m[o0 + i];
+      sa += e * e;
+      e = x - m[o1 + i];
+      sb += e * e;
+      e = x - m[o2 + i];
+      sc += e * e;
+      e = x - m[o3 + i];
+      sd += e * e;
+    }
+    out[outOff] = sa;
+    out[outOff + 1] = sb;
+    out[outOff + 2] = sc;
+    out[outOff + 3] = sd;
+  }
 }

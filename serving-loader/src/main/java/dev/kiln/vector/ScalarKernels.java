@@ -18,6 +18,15 @@ final class ScalarKernels implements VectorKernels {
   }
 
   @Override
+  public void squareDistance4(float[] q, int qOff, float[] m, int o0, int o1, int o2, int o3,
+      int len, float[] out, int outOff) {
+    out[outOff] = squareDistance(q, qOff, m, o0, len);
+    out[outOff + 1] = squareDistance(q, qOff, m, o1, len);
+    out[outOff + 2] = squareDistance(q, qOff, m, o2, len);
+    out[outOff + 3] = squareDistance(q, qOff, m, o3, len);
+  }
+
+  @Override
   public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     int i = 0;

@@ -24,6 +24,15 @@ public interface VectorKernels {
   /** Sum of (a[aOff+i] - b[bOff+i])^2 for i in [0, len). */
   float squareDistance(float[] a, int aOff, float[] b, int bOff, int len);
 
+  /**
+   * {@link #squareDistance(float[], int, float[], int, int)} of {@code q} to four rows of
+   * {@code m} at offsets {@code o0 .. o3}, into {@code out[outOff .. outOff + 3]}: bit for bit
+   * four one-row calls, with {@code q} read once and four rows in flight. The HNSW builder
+   * scores a node's scattered neighbours this way.
+   */
+  void squareDistance4(float[] q, int qOff, float[] m, int o0, int o1, int o2, int o3, int len,
+      float[] out, int outOff);
+
   /** {@link #dot} against {@code len} little-endian floats stored at {@code byteOff} of a buffer. */
   float dot(float[] q, ByteBuffer b, int byteOff, int len);
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.format.CoarseGraph;
+import dev.kiln.format.HnswSection;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.search.TestIndexes;
@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The graph walk against the flat quantizer it stands in for, on graphs made here by brute force
- * (the builder's Lucene graphs are tested in builder-job): with a beam as wide as the graph it
+ * (the builder's graphs are tested in builder-job): with a beam as wide as the graph it
  * must find exactly the flat quantizer's lists; with the default beam nearly all of them.
  */
 class HnswProberTest {
@@ -31,11 +31,11 @@ class HnswProberTest {
    * A two-level graph: level 0 links each node to its 2M nearest (a k-NN graph, connected on
    * this data), level 1 holds every 10th node linked to its M nearest among themselves.
    */
-  static CoarseGraph knnGraph(float[] c, int n, int d, int m, Metric metric) {
+  static HnswSection knnGraph(float[] c, int n, int d, int m, Metric metric) {
     int[] level0 = nearest(c, d, IntStream.range(0, n).toArray(), 2 * m, metric);
     int[] upper = IntStream.range(0, n).filter(i -> i % 10 == 0).toArray();
     int[] rows = nearest(c, d, upper, m, metric);
-    return CoarseGraph.of(m, 0, upper[upper.length - 1], n, level0, new int[][] {upper},
+    return HnswSection.of(m, 0, upper[upper.length - 1], n, level0, new int[][] {upper},
         new int[][] {rows});
   }
 
@@ -122,7 +122,7 @@ class HnswProberTest {
     double recall = (double) found / (n * nprobe);
     // The default beam is nprobe itself here (16, as Faiss): measured 0.936 on these 12-d
     // Gaussians over a plain k-NN graph (a beam of 32 found all of them); real centroids and
-    // HNSW graphs do better (CoarseGraphBuilderTest).
+    // HNSW graphs do better (HnswBuilderTest).
     assertTrue(recall >= 0.9, "lists found of the 16 nearest: " + recall);
   }
 
@@ -143,7 +143,7 @@ class HnswProberTest {
     Random rnd = new Random(8);
     int nlist = 40;
     float[] centroids = TestIndexes.flatten(TestIndexes.gaussian(rnd, nlist, D));
-    CoarseGraph g = knnGraph(centroids, nlist, D, M, Metric.L2);
+    HnswSection g = knnGraph(centroids, nlist, D, M, Metric.L2);
     IndexSpec spec = IndexSpec.flat(nlist).withHnsw(M);
     assertTrue(new IndexModel(Metric.L2, spec, D, centroids, null, g).prober()
         instanceof HnswProber);

@@ -68,7 +68,7 @@ class ListScannerTest {
     for (int i = 0; i < N; i++) {
       eligible += probed[p.lists()[i]] ? 1 : 0;
     }
-    Candidates out = new Candidates(false, files.keys()).start(N, null);
+    Candidates out = new Candidates(false, files.keys()).start(N, (IdFilter) null);
     scanner.scan(q, probe, new ScanBuffers(files.model(), files.maxListSize()), out);
     TopK top = out.top();
     float[] dist = new float[N];

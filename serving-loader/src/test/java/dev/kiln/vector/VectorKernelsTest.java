@@ -116,6 +116,33 @@ class VectorKernelsTest {
     }
   }
 
+  /** The same for squared distances to four rows of an array (the HNSW builder's kernel). */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void squareDistance4EqualsFourSquareDistancesBitForBit(VectorKernels k) {
+    Random rnd = new Random(19);
+    for (int len : new int[] {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 49, 64, 128, 130, 784}) {
+      float[] q = values(rnd, len + 3);
+      float[] m = values(rnd, 9 * len + 2);
+      int[] rows = {2 + 4 * len, 1, 2 + len * 8, 2 + 4 * len};
+      float[] out = new float[6];
+      Arrays.fill(out, SENTINEL);
+      k.squareDistance4(q, 3, m, rows[0], rows[1], rows[2], rows[3], len, out, 1);
+      assertEquals(SENTINEL, out[0], "squareDistance4 wrote before outOff");
+      assertEquals(SENTINEL, out[5], "squareDistance4 wrote past outOff + 3");
+      for (int r = 0; r < 4; r++) {
+        assertEquals(Float.floatToRawIntBits(k.squareDistance(q, 3, m, rows[r], len)),
+            Float.floatToRawIntBits(out[1 + r]), "len " + len + ", row " + r);
+        double want = 0;
+        for (int i = 0; i < len; i++) {
+          double e = (double) q[3 + i] - m[rows[r] + i];
+          want += e * e;
+        }
+        assertEquals(want, out[1 + r], 1e-4 * Math.max(1, want), "len " + len);
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void dots4x64MultipliesFourPointsWithATransposedPanel(VectorKernels k) {

@@ -34,6 +34,7 @@ import java.time.Duration;
  *     an HNSW graph over them (which is faster, and what fresh items in the loader use)
  * @param pqTrainingPoints PQ training sample size
  * @param pqIterations k-means iterations per PQ sub-space
+ * @param efConstruction {@code HNSW{M}}: the beam while inserting items into a shard's graph
  * @param maxRejectFraction fraction of invalid rows tolerated (they are set aside in
  *     {@code _rejects/}); beyond it the build fails
  * @param onDuplicate what to do with an id on more than one valid row: fail, or keep one row per
@@ -65,6 +66,7 @@ public record BuildConfig(
     boolean exactAssignment,
     int pqTrainingPoints,
     int pqIterations,
+    int efConstruction,
     double maxRejectFraction,
     OnDuplicate onDuplicate,
     Duration stagingGrace,
@@ -99,6 +101,14 @@ public record BuildConfig(
 
   public static final int DEFAULT_PQ_ITERATIONS = Integer.parseInt(DEFAULT_PQ_ITERATIONS_TEXT);
 
+  /**
+   * {@code HNSW{M}}'s beam while inserting, as Faiss's default (hnswlib and Lucene use 100-200
+   * and build slower for a little more recall); see the README, "HNSW".
+   */
+  public static final String DEFAULT_EF_CONSTRUCTION_TEXT = "40";
+
+  public static final int DEFAULT_EF_CONSTRUCTION = Integer.parseInt(DEFAULT_EF_CONSTRUCTION_TEXT);
+
   public static final String DEFAULT_ID_COLUMN = "id";
 
   public static final String DEFAULT_VECTOR_COLUMN = "embedding";
@@ -119,6 +129,7 @@ public record BuildConfig(
     atLeast("--kmeans-iterations", kmeansIterations, 1);
     atLeast("--pq-train-points", pqTrainingPoints, 1);
     atLeast("--pq-iterations", pqIterations, 1);
+    atLeast("--ef-construction", efConstruction, 1);
     atLeast("--memory-budget", memoryBudget, 0);
     if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
       throw new IllegalArgumentException(
@@ -151,7 +162,8 @@ public record BuildConfig(
     return new BuildConfig(
         input, output, versionId, spec, metric, DEFAULT_ID_COLUMN, DEFAULT_VECTOR_COLUMN, 0,
         DEFAULT_SEED, 0, 0, DEFAULT_POINTS_PER_LIST, DEFAULT_KMEANS_ITERATIONS,
-        CoarseTraining.AUTO, false, DEFAULT_PQ_TRAIN_POINTS, DEFAULT_PQ_ITERATIONS, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
+        CoarseTraining.AUTO, false, DEFAULT_PQ_TRAIN_POINTS, DEFAULT_PQ_ITERATIONS,
+        DEFAULT_EF_CONSTRUCTION, 0.0, OnDuplicate.FAIL, DEFAULT_STAGING_GRACE, 0, EvalConfig.defaults());
   }
 
   public BuildConfig withShards(int n) {
@@ -178,6 +190,10 @@ public record BuildConfig(
       b.pqTrainingPoints = pqTrainingPoints;
       b.pqIterations = pqIterations;
     });
+  }
+
+  public BuildConfig withEfConstruction(int ef) {
+    return edit(b -> b.efConstruction = ef);
   }
 
   public BuildConfig withCoarseTraining(CoarseTraining t) {
@@ -237,6 +253,7 @@ public record BuildConfig(
     boolean exactAssignment;
     int pqTrainingPoints;
     int pqIterations;
+    int efConstruction;
     double maxRejectFraction;
     OnDuplicate onDuplicate;
     Duration stagingGrace;
@@ -261,6 +278,7 @@ public record BuildConfig(
       exactAssignment = c.exactAssignment;
       pqTrainingPoints = c.pqTrainingPoints;
       pqIterations = c.pqIterations;
+      efConstruction = c.efConstruction;
       maxRejectFraction = c.maxRejectFraction;
       onDuplicate = c.onDuplicate;
       stagingGrace = c.stagingGrace;
@@ -272,7 +290,7 @@ public record BuildConfig(
       return new BuildConfig(input, output, versionId, spec, metric, idColumn, vectorColumn, dim,
           seed, shards, partitions, pointsPerCentroid, kmeansIterations, coarseTraining,
           exactAssignment, pqTrainingPoints,
-          pqIterations, maxRejectFraction, onDuplicate, stagingGrace, memoryBudget, evaluation);
+          pqIterations, efConstruction, maxRejectFraction, onDuplicate, stagingGrace, memoryBudget, evaluation);
     }
   }
 }

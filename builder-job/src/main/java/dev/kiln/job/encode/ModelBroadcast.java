@@ -1,6 +1,6 @@
 package dev.kiln.job.encode;
 
-import dev.kiln.format.CoarseGraph;
+import dev.kiln.format.HnswSection;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.quantize.IndexModel;
@@ -9,7 +9,7 @@ import java.io.Serializable;
 
 /**
  * The arrays of a trained model, small enough to broadcast; rebuilt into an IndexModel per task.
- * {@code graph} is the HNSW graph over the centroids as bytes (its {@code CoarseGraph} section).
+ * {@code graph} is the HNSW graph over the centroids as bytes (its {@code HnswSection} section).
  * {@code refine} describes the refine stage's vectors (the spec's refine, and for SQ8 its
  * quantizer, else null).
  */
@@ -31,6 +31,6 @@ public record ModelBroadcast(
 
   public IndexModel model() {
     return new IndexModel(metric, spec, dim, centroids, codebooks,
-        graph == null ? null : CoarseGraph.fromBytes(graph, spec.nlist()));
+        graph == null ? null : HnswSection.fromBytes(graph, spec.nlist()));
   }
 }

@@ -63,6 +63,11 @@ public final class BuildFingerprint {
       if (NOT_PART.contains(name) || name.equals("input")) {
         continue;
       }
+      if (name.equals("efConstruction") && (cfg.spec() == null || !cfg.spec().isGraph())) {
+        // Only HNSW{M} builds use it: other fingerprints (and re-runs of versions published
+        // before it existed) stay as they were.
+        continue;
+      }
       try {
         Object v = c.getAccessor().invoke(cfg);
         // Named and written as the manifest and the CLI name them: index IVF4,Flat, metric l2.

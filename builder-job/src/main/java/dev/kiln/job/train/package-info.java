@@ -6,11 +6,11 @@
  * {@code OrderedReduce}) or two-level ({@link dev.kiln.job.train.TwoLevelKMeans}), seeds
  * ({@link dev.kiln.job.train.KMeansSeeds}: Smile's k-means++, or uniform), per-sub-space PQ training
  * ({@link dev.kiln.job.train.PqTrainer}, {@link dev.kiln.job.train.LocalKMeans}) and
- * {@link dev.kiln.job.train.Sq8Trainer}; train.graph: the HNSW graph over the centroids
- * ({@link dev.kiln.job.train.CoarseGraphBuilder}, Lucene's builder).
+ * {@link dev.kiln.job.train.Sq8Trainer}. (train.graph, the HNSW graph over the centroids, is
+ * {@link dev.kiln.job.graph.HnswBuilder}'s.)
  *
  * <p>May import: {@code dev.kiln.format}, the loader's {@code quantize} and {@code vector},
  * {@code job.read.Item} (the stage's input), Spark, Smile (GPL-3.0: this package alone, never
- * the loader) and Lucene (CoarseGraphBuilder alone); not the orchestrator or {@code dev.kiln.cli}.
+ * the loader); not the orchestrator or {@code dev.kiln.cli}.
  */
 package dev.kiln.job.train;

@@ -43,6 +43,12 @@ public final class ListCounts implements Serializable {
         .treeReduce(ListCounts::merge, 2);
   }
 
+  /** Adds {@code count} items of {@code list} in {@code shard}, and their key bytes. */
+  void add(int shard, int list, long count, long keys) {
+    counts[shard * nlist + list] += count;
+    keyBytes[shard] += keys;
+  }
+
   private ListCounts merge(ListCounts o) {
     for (int i = 0; i < counts.length; i++) {
       counts[i] += o.counts[i];

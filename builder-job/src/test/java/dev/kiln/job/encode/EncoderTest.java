@@ -9,7 +9,7 @@ import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ShardHash;
 import dev.kiln.job.read.Item;
-import dev.kiln.job.train.CoarseGraphBuilder;
+import dev.kiln.job.graph.HnswBuilder;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ProductQuantizer;
 import dev.kiln.quantize.ScalarQuantizer;
@@ -185,7 +185,7 @@ class EncoderTest {
     float[] centroids = gaussian(new Random(5), nlist * DIM);
     IndexSpec spec = IndexSpec.flat(nlist).withHnsw(4);
     IndexModel m = new IndexModel(Metric.L2, spec, DIM, centroids, null,
-        CoarseGraphBuilder.build(centroids, nlist, DIM, Metric.L2, 4, 1));
+        HnswBuilder.build(centroids, nlist, DIM, Metric.L2, 4, 1));
     List<Item> items = items(false);
     List<EncodedItem> viaGraph = encode(spark, items, m, false, null, 1);
     List<EncodedItem> exact = encode(spark, items, m, true, null, 1);

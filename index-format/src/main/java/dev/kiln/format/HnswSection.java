@@ -7,11 +7,13 @@ import java.nio.IntBuffer;
 import java.util.Arrays;
 
 /**
- * The HNSW graph over a model's centroids ({@code IVF{n}_HNSW{M}}): the section of
- * {@code model.kiln} (format version 3) that search walks to pick the lists to probe instead of
- * scoring every centroid. Nodes are list ids. Level 0 holds every node with up to 2M neighbours;
- * level l &ge; 1 holds a subset (each level a subset of the one below) with up to M. Layout of
- * the section (little-endian, starting at a multiple of 64):
+ * An HNSW graph as a file section: over a model's centroids ({@code IVF{n}_HNSW{M}}, in
+ * {@code model.kiln} from format version 3, nodes being list ids), which search walks to pick
+ * the lists to probe instead of scoring every centroid; or over one shard's items
+ * ({@code HNSW{M}}, in {@link GraphFile}, nodes being the shard's ordinals), which search walks
+ * to find the nearest items. Level 0 holds every node with up to 2M neighbours; level l &ge; 1
+ * holds a subset (each level a subset of the one below) with up to M. Layout of the section
+ * (little-endian, starting at a multiple of 64; n is the node count):
  *
  * <pre>
  * offset       size              field
@@ -19,8 +21,8 @@ import java.util.Arrays;
  * 4            4                 L: levels (at least 1)
  * 8            4                 entry point: the node search starts from, on level L-1
  * 12           4                 efConstruction the graph was built with (informative)
- * 16           4 x L             nodes on each level, level 0 first (level 0: nlist)
- * align 64     4 x nlist x 2M    level 0: neighbours of node 0, 1, ...; -1 pads a short row
+ * 16           4 x L             nodes on each level, level 0 first (level 0: n)
+ * align 64     4 x n x 2M        level 0: neighbours of node 0, 1, ...; -1 pads a short row
  * then, for l = 1 .. L-1:
  *              4 x n_l           the level's nodes, ascending
  *              4 x n_l x M       their neighbours, in the same order; -1 pads a short row
@@ -30,7 +32,7 @@ import java.util.Arrays;
  * Every neighbour of a level-l row is a node of level l. The arrays stay views of the mapped
  * file.
  */
-public final class CoarseGraph {
+public final class HnswSection {
   private final int m;
   private final int efConstruction;
   private final int entryPoint;
@@ -41,7 +43,7 @@ public final class CoarseGraph {
   /** Index l - 1: the neighbours of level l, n_l x M. */
   private final IntBuffer[] upperNeighbours;
 
-  private CoarseGraph(int m, int efConstruction, int entryPoint, int nodes, IntBuffer level0,
+  private HnswSection(int m, int efConstruction, int entryPoint, int nodes, IntBuffer level0,
       IntBuffer[] upperNodes, IntBuffer[] upperNeighbours) {
     this.m = m;
     this.efConstruction = efConstruction;
@@ -59,7 +61,7 @@ public final class CoarseGraph {
    *
    * @throws IllegalArgumentException naming what is wrong
    */
-  public static CoarseGraph of(int m, int efConstruction, int entryPoint, int nodes, int[] level0,
+  public static HnswSection of(int m, int efConstruction, int entryPoint, int nodes, int[] level0,
       int[][] upperNodes, int[][] upperNeighbours) {
     if (upperNodes.length != upperNeighbours.length) {
       throw new IllegalArgumentException("one node list and one neighbour list per upper level");
@@ -70,8 +72,8 @@ public final class CoarseGraph {
       un[l] = IntBuffer.wrap(upperNodes[l]);
       ur[l] = IntBuffer.wrap(upperNeighbours[l]);
     }
-    CoarseGraph g =
-        new CoarseGraph(m, efConstruction, entryPoint, nodes, IntBuffer.wrap(level0), un, ur);
+    HnswSection g =
+        new HnswSection(m, efConstruction, entryPoint, nodes, IntBuffer.wrap(level0), un, ur);
     String problem = g.problem();
     if (problem != null) {
       throw new IllegalArgumentException(problem);
@@ -93,7 +95,7 @@ public final class CoarseGraph {
     return entryPoint;
   }
 
-  /** Nodes on level 0: the model's nlist. */
+  /** Nodes on level 0: the model's nlist, or the shard's items. */
   public int nodes() {
     return nodes;
   }
@@ -171,7 +173,7 @@ public final class CoarseGraph {
   }
 
   /** Reads {@link #toBytes}'s output for a model of {@code nlist} lists, checking it. */
-  public static CoarseGraph fromBytes(byte[] section, int nlist) {
+  public static HnswSection fromBytes(byte[] section, int nlist) {
     try {
       return read(ByteBuffer.wrap(section).order(ByteOrder.LITTLE_ENDIAN), "coarse graph", 0,
           section.length, nlist);
@@ -205,10 +207,11 @@ public final class CoarseGraph {
   }
 
   /**
-   * Reads the section at {@code at} of a model with {@code nlist} lists, checking every field
-   * (a neighbour out of range would send search outside the centroids).
+   * Reads the section at {@code at} of a graph of {@code nlist} nodes (a model's lists or a
+   * shard's items), checking every field (a neighbour out of range would send search outside
+   * the vectors).
    */
-  static CoarseGraph read(ByteBuffer b, String name, long at, long contentEnd, int nlist)
+  static HnswSection read(ByteBuffer b, String name, long at, long contentEnd, int nlist)
       throws CorruptIndexException {
     FileFormat.checkSection(name, "HNSW graph header", at, 16, contentEnd);
     int m = b.getInt((int) at);
@@ -224,7 +227,7 @@ public final class CoarseGraph {
     }
     if (sizes[0] != nlist) {
       throw new CorruptIndexException(name, "HNSW graph level 0 holds " + sizes[0]
-          + " nodes for " + nlist + " lists");
+          + " nodes, expected " + nlist);
     }
     long pos = at + align(16 + 4L * levels);
     IntBuffer level0 = ints(b, name, "HNSW graph level 0", pos, (long) nlist * 2 * m, contentEnd);
@@ -241,7 +244,7 @@ public final class CoarseGraph {
       rows[l - 1] = ints(b, name, "HNSW graph level " + l, pos, (long) sizes[l] * m, contentEnd);
       pos += 4L * sizes[l] * m;
     }
-    CoarseGraph g = new CoarseGraph(m, b.getInt((int) at + 12), b.getInt((int) at + 8), nlist,
+    HnswSection g = new HnswSection(m, b.getInt((int) at + 12), b.getInt((int) at + 8), nlist,
         level0, nodes, rows);
     String problem = g.problem();
     if (problem != null) {
@@ -296,7 +299,7 @@ public final class CoarseGraph {
 
   @Override
   public boolean equals(Object o) {
-    if (!(o instanceof CoarseGraph g) || g.m != m || g.entryPoint != entryPoint
+    if (!(o instanceof HnswSection g) || g.m != m || g.entryPoint != entryPoint
         || g.efConstruction != efConstruction || g.nodes != nodes || !g.level0.equals(level0)) {
       return false;
     }

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** The HNSW graph section of model.kiln (format version 3): layout, round trip, checks. */
-class CoarseGraphTest {
+class HnswSectionTest {
   @TempDir Path dir;
 
   private static final int NODES = 6;
@@ -32,7 +32,7 @@ class CoarseGraphTest {
    * A ring on level 0 (node i links to i+1 and i-1; two of the 2M = 4 slots padded) and nodes 1
    * and 4 on level 1, linked to each other; entry point 4.
    */
-  static CoarseGraph ring() {
+  static HnswSection ring() {
     int[] level0 = new int[NODES * 2 * M];
     for (int i = 0; i < NODES; i++) {
       level0[i * 4] = (i + 1) % NODES;
@@ -40,11 +40,11 @@ class CoarseGraphTest {
       level0[i * 4 + 2] = -1;
       level0[i * 4 + 3] = -1;
     }
-    return CoarseGraph.of(M, 40, 4, NODES, level0, new int[][] {{1, 4}},
+    return HnswSection.of(M, 40, 4, NODES, level0, new int[][] {{1, 4}},
         new int[][] {{4, -1, 1, -1}});
   }
 
-  private static byte[] model(CoarseGraph g) throws IOException {
+  private static byte[] model(HnswSection g) throws IOException {
     float[] centroids = TestFiles.floats(new Random(3), NODES * DIM);
     IndexSpec spec = IndexSpec.flat(NODES).withHnsw(M);
     return TestFiles.write(out -> ModelFile.write(out, Metric.L2, DIM, spec, centroids, null,
@@ -53,7 +53,7 @@ class CoarseGraphTest {
 
   @Test
   void answersWhereEachRowIs() {
-    CoarseGraph g = ring();
+    HnswSection g = ring();
     assertEquals(2, g.levels());
     assertEquals(4, g.degree(0));
     assertEquals(2, g.degree(1));
@@ -110,10 +110,10 @@ class CoarseGraphTest {
 
   @Test
   void theSectionAloneRoundTrips() {
-    CoarseGraph g = ring();
+    HnswSection g = ring();
     byte[] section = g.toBytes();
-    assertEquals(g, CoarseGraph.fromBytes(section, NODES));
-    assertThrows(IllegalArgumentException.class, () -> CoarseGraph.fromBytes(section, NODES + 1));
+    assertEquals(g, HnswSection.fromBytes(section, NODES));
+    assertThrows(IllegalArgumentException.class, () -> HnswSection.fromBytes(section, NODES + 1));
   }
 
   @Test
@@ -159,11 +159,11 @@ class CoarseGraphTest {
     e = assertThrows(IllegalArgumentException.class, () -> TestFiles.write(out -> ModelFile.write(
         out, Metric.L2, DIM, IndexSpec.flat(NODES).withHnsw(4), c, null, null, ring())));
     assertTrue(e.getMessage().contains("the spec's M"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> CoarseGraph.of(M, 40, 1, 3,
+    e = assertThrows(IllegalArgumentException.class, () -> HnswSection.of(M, 40, 1, 3,
         new int[] {1, 2, -1, -1, 0, -1, -1, -1, 0, -1, -1, -1}, new int[][] {{1}},
         new int[][] {{2, -1}}));
     assertTrue(e.getMessage().contains("level 1 links to node 2"), e.getMessage());
-    assertNotEquals(ring(), CoarseGraph.of(M, 40, 1, NODES, new int[NODES * 4],
+    assertNotEquals(ring(), HnswSection.of(M, 40, 1, NODES, new int[NODES * 4],
         new int[][] {{1, 4}}, new int[][] {{4, -1, 1, -1}}));
   }
 }

@@ -1,0 +1,238 @@
+package dev.kiln.quantize;
+
+import dev.kiln.format.HnswSection;
+import java.util.Arrays;
+
+/**
+ * Malkov and Yashunin's HNSW search over a stored {@link HnswSection}, as Faiss and hnswlib run
+ * it: a greedy descent through the upper levels, then a beam of {@code ef} nodes on level 0.
+ * Written once for both graphs Kiln stores: over the centroids ({@link HnswProber}: the lists to
+ * probe) and over a shard's items ({@code HNSW{M}}: the nearest items). The caller scores nodes
+ * ({@link Scorer}: lower is nearer) and may restrict which nodes can be results
+ * ({@link Accept}): a rejected node is still walked through, so a filter narrows the answer
+ * without cutting the graph (Lucene filters its HNSW search the same way). Ties go to the lower
+ * node, so the answer is a function of the graph and the scores alone.
+ */
+public final class GraphWalk {
+
+  /** Scores nodes for one query: lower is nearer. */
+  public interface Scorer {
+    /** {@code out[i]} = the score of node {@code nodes[i]}, for i in [0, n). */
+    void scores(int[] nodes, int n, float[] out);
+  }
+
+  /** Which nodes may be results. */
+  public interface Accept {
+    boolean test(int node);
+  }
+
+  private GraphWalk() {}
+
+  /**
+   * The {@code ef} nearest nodes the search finds that {@code accept} (null: all) takes, nearest
+   * first, into {@code s.ids / s.dists}; returns how many (fewer than ef only when the graph
+   * holds fewer acceptable nodes).
+   */
+  public static int search(HnswSection g, Scorer scorer, int ef, Accept accept, Scratch s) {
+    int entry = descend(g, scorer, s);
+    return beam(g, scorer, entry, ef, accept, s);
+  }
+
+  /** Greedy descent from the entry point through levels L-1 .. 1; returns level 0's start. */
+  private static int descend(HnswSection g, Scorer scorer, Scratch s) {
+    int ep = g.entryPoint();
+    s.fresh[0] = ep;
+    scorer.scores(s.fresh, 1, s.freshScores);
+    float best = s.freshScores[0];
+    for (int level = g.levels() - 1; level >= 1; level--) {
+      boolean moved = true;
+      while (moved) {
+        moved = false;
+        int n = scoreNeighbours(g, scorer, level, ep, 0, s);
+        for (int i = 0; i < n; i++) {
+          float d = s.freshScores[i];
+          int nb = s.fresh[i];
+          if (d < best || (d == best && nb < ep)) {
+            best = d;
+            ep = nb;
+            moved = true;
+          }
+        }
+      }
+    }
+    s.entryScore = best;
+    return ep;
+  }
+
+  /**
+   * Scores {@code node}'s neighbours on {@code level} into {@code s.fresh / s.freshScores};
+   * returns how many. With a {@code stamp} (not 0), only those not yet visited, which it marks.
+   * The rows are collected first and scored together, so the scorer can keep several rows in
+   * flight (four-row kernels), apart from the visit checks and the heap updates.
+   */
+  private static int scoreNeighbours(HnswSection g, Scorer scorer, int level, int node,
+      int stamp, Scratch s) {
+    int row = g.row(level, node);
+    int degree = g.degree(level);
+    int n = 0;
+    for (int j = 0; j < degree; j++) {
+      int nb = g.neighbour(level, row + j);
+      if (nb < 0) {
+        break;
+      }
+      if (stamp == 0 || s.visited[nb] != (byte) stamp) {
+        if (stamp != 0) {
+          s.visited[nb] = (byte) stamp;
+        }
+        s.fresh[n++] = nb;
+      }
+    }
+    scorer.scores(s.fresh, n, s.freshScores);
+    return n;
+  }
+
+  /**
+   * The beam search on level 0 from {@code entry}: the {@code ef} best accepted nodes found,
+   * nearest first, into {@code s.ids / s.dists}; returns how many. Every node within the
+   * results' bound is expanded, accepted or not.
+   */
+  private static int beam(HnswSection g, Scorer scorer, int entry, int ef, Accept accept,
+      Scratch s) {
+    int stamp = s.nextStamp();
+    byte[] visited = s.visited;
+    TopK results = s.results;
+    results.reset(ef);
+    s.candidates = 0;
+    visited[entry] = (byte) stamp;
+    if (accept == null || accept.test(entry)) {
+      results.offer(s.entryScore, entry);
+    }
+    s.push(s.entryScore, entry);
+    while (s.candidates > 0) {
+      float d = s.candDist[0];
+      int c = s.pop();
+      if (d > results.threshold()) {
+        break; // the nearest unexpanded candidate is farther than the ef-th best: done
+      }
+      int fresh = scoreNeighbours(g, scorer, 0, c, stamp, s);
+      for (int i = 0; i < fresh; i++) {
+        float dn = s.freshScores[i];
+        if (dn <= results.threshold()) {
+          int node = s.fresh[i];
+          if (accept == null || accept.test(node)) {
+            results.offer(dn, node);
+          }
+          s.push(dn, node);
+        }
+      }
+    }
+    s.ensureResults(ef);
+    return results.drainSorted(s.dists, s.ids);
+  }
+
+  /**
+   * One thread's working space: visit stamps per node, the candidate min-heap, the ef best.
+   * Stamps are bytes (a quarter of the cache lines an int stamp would take over a million-node
+   * graph; the array is cleared once every 255 walks).
+   * Reused, so a walk allocates nothing once the arrays have grown; one serves graphs of up to
+   * {@link #nodes()} nodes and degree {@code degree}.
+   */
+  public static final class Scratch {
+    final byte[] visited;
+    private int stamp;
+    final TopK results = new TopK();
+    float[] candDist = new float[64];
+    int[] candNode = new int[64];
+    int candidates;
+    /** The walk's answer: nodes (as longs, TopK's refs) and their scores, nearest first. */
+    public float[] dists = new float[0];
+    public long[] ids = new long[0];
+    float entryScore;
+
+    /** A row's unvisited neighbours and their scores. */
+    final int[] fresh;
+    final float[] freshScores;
+
+    public Scratch(int nodes, int degree) {
+      visited = new byte[nodes];
+      fresh = new int[degree];
+      freshScores = new float[degree];
+    }
+
+    /** Whether this scratch serves a graph of {@code nodes} nodes and {@code degree}. */
+    public boolean fits(int nodes, int degree) {
+      return visited.length >= nodes && fresh.length >= degree;
+    }
+
+    public int nodes() {
+      return visited.length;
+    }
+
+    int nextStamp() {
+      if (++stamp == 256) {
+        Arrays.fill(visited, (byte) 0);
+        stamp = 1;
+      }
+      return stamp;
+    }
+
+    void ensureResults(int n) {
+      if (ids.length < n) {
+        ids = new long[n];
+        dists = new float[n];
+      }
+    }
+
+    /** Pushes onto the candidate min-heap (by score, then node). */
+    void push(float d, int node) {
+      if (candidates == candDist.length) {
+        candDist = Arrays.copyOf(candDist, 2 * candidates);
+        candNode = Arrays.copyOf(candNode, 2 * candidates);
+      }
+      int j = candidates++;
+      while (j > 0) {
+        int p = (j - 1) >>> 1;
+        if (!before(d, node, candDist[p], candNode[p])) {
+          break;
+        }
+        candDist[j] = candDist[p];
+        candNode[j] = candNode[p];
+        j = p;
+      }
+      candDist[j] = d;
+      candNode[j] = node;
+    }
+
+    /** Removes the heap's top (its score is {@code candDist[0]}) and returns its node. */
+    int pop() {
+      int top = candNode[0];
+      int n = --candidates;
+      float d = candDist[n];
+      int node = candNode[n];
+      int j = 0;
+      while (true) {
+        int l = 2 * j + 1;
+        if (l >= n) {
+          break;
+        }
+        int w = l + 1 < n && before(candDist[l + 1], candNode[l + 1], candDist[l], candNode[l])
+            ? l + 1 : l;
+        if (!before(candDist[w], candNode[w], d, node)) {
+          break;
+        }
+        candDist[j] = candDist[w];
+        candNode[j] = candNode[w];
+        j = w;
+      }
+      if (n > 0) {
+        candDist[j] = d;
+        candNode[j] = node;
+      }
+      return top;
+    }
+
+    private static boolean before(float d1, int n1, float d2, int n2) {
+      return d1 < d2 || (d1 == d2 && n1 < n2);
+    }
+  }
+}
