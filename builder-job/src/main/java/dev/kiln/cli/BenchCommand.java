@@ -108,8 +108,9 @@ final class BenchCommand implements Callable<Integer> {
       if (evalInBuild) {
         String queryParquet = dir.resolve("queries.parquet").toString();
         Convert.fvecsToParquet(spark.spark(), queries, queryParquet);
-        eval = new EvalConfig(queryParquet, 0, k, Arrays.stream(nprobes).boxed().toList(),
-            Double.NaN, nprobes[0]);
+        eval = new EvalConfig(queryParquet, 0, k,
+            Arrays.stream(spec.isGraph() ? efs : nprobes).boxed().toList(), Double.NaN,
+            nprobes[0]);
       }
       BuildConfig cfg = BuildConfig.defaults(parquet.toString(), root.toString(), "bench", spec, m)
           .withTraining(seed, pointsPerList, BuildConfig.DEFAULT_KMEANS_ITERATIONS,
@@ -150,7 +151,7 @@ final class BenchCommand implements Callable<Integer> {
         QueryRun run = QueryRun.run(idx, q, k, params);
         QueryRun.batchOnThisThread(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);
         QueryRun block = QueryRun.batchOnThisThread(idx, q, k, params);
-        Quality.Point reported = measured == null || graph ? null : measured.at(knob);
+        Quality.Point reported = measured == null ? null : measured.at(knob);
         // qps: one search() call per query; batch1_qps: one batch call on one thread, as
         // Faiss's benchmark searches (its coarse step then runs on BLAS over all queries).
         System.out.printf("%s recall@%d=%.4f qps=%.0f cpu_qps=%.0f batch1_qps=%.0f"

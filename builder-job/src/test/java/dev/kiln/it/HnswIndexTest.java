@@ -16,8 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
+import dev.kiln.format.Quality;
 import dev.kiln.job.KilnBuildJob;
 import dev.kiln.job.config.BuildConfig;
+import dev.kiln.job.config.EvalConfig;
 import dev.kiln.search.IdFilter;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.Neighbors;
@@ -155,6 +157,42 @@ class HnswIndexTest {
       }
     }
     assertTrue(found / qs.length >= 0.9, "filtered recall@10 " + found / qs.length);
+  }
+
+  /**
+   * The build's quality step measures recall over efSearch (Faiss's sweep), the gate reads it
+   * at the default efSearch, and a target-recall search walks with the smallest efSearch that
+   * reached the target.
+   */
+  @Test
+  void theBuildMeasuresRecallOverEfSearchAndATargetPicksOne() throws IOException {
+    Path root = tmp.resolve("curve");
+    BuildConfig cfg = BuildConfig.defaults(input, root.toString(), "v1", IndexSpec.graph(16),
+        Metric.L2).withShards(2).withEvaluation(
+            new EvalConfig(null, 300, K, java.util.List.of(), 0.5, 16));
+    new KilnBuildJob(spark, cfg).run();
+    Quality q = assertPublished(root, "v1", 2, false).measuredQuality();
+    assertEquals("efSearch", q.knob());
+    assertEquals(EvalConfig.AUTO_EF_SEARCHES,
+        q.curve().stream().map(Quality.Point::efSearch).toList());
+    for (Quality.Point p : q.curve()) {
+      assertEquals(1, p.nprobe());
+      assertTrue(p.recall() > 0.5 && p.qps() > 0, p.toString());
+    }
+    assertTrue(q.curve().get(4).recall() >= q.curve().get(0).recall(), q.curve().toString());
+    assertEquals(EvalConfig.GRAPH_GATE_EF_SEARCH, q.gate().at());
+    assertEquals(q.at(64).recall(), q.gate().measured());
+    assertTrue(q.gate().passed());
+    double target = q.curve().get(1).recall();
+    try (KilnIndex index = KilnIndex.open(root)) {
+      int ef = index.efSearchFor(target);
+      assertTrue(ef <= 32, "efSearch " + ef + " for recall " + target);
+      assertEquals(q.efSearchFor(target), ef);
+      for (float[] query : queries(10)) {
+        assertEquals(index.search(query, K, SearchParams.efSearch(ef)),
+            index.search(query, K, SearchParams.targetRecall(target)));
+      }
+    }
   }
 
   /** A vector no query comes near: stands in for the items a filter rejects. */

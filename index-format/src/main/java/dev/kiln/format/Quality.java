@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * The {@code quality} object of a manifest: the search quality the build measured on held-out
- * queries through the serving loader, one {@link Point} per nprobe. Kept in the manifest as a
+ * queries through the serving loader, one {@link Point} per nprobe (per efSearch for
+ * {@code HNSW{M}}, whose points carry {@code efSearch}). Kept in the manifest as a
  * plain JSON object (so readers that predate a field ignore it); this record is its typed view.
  *
  * @param queries number of queries searched
@@ -23,7 +24,8 @@ import java.util.Map;
  * @param k neighbours per query; recall is recall@k: |approximate top-k ∩ exact top-k| / k
  * @param kernels the distance kernels the loader ran with ({@code panama} or {@code scalar})
  * @param threads search threads (1: latency and QPS are single-threaded)
- * @param curve one point per nprobe, by increasing nprobe
+ * @param curve one point per nprobe, by increasing nprobe; for {@code HNSW{M}} one per efSearch,
+ *     by increasing efSearch
  * @param gate the publish gate the build was held to, if any
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -40,30 +42,60 @@ public record Quality(
   public static final String INPUT_SAMPLE = "input-sample";
 
   /**
-   * One measured nprobe.
+   * One measured nprobe (or efSearch).
    *
-   * @param nprobe lists searched per query
+   * @param nprobe lists searched per query (1 for {@code HNSW{M}})
    * @param recall mean recall@k over the queries
    * @param p50Ms median single-query latency, milliseconds
    * @param p99Ms 99th-percentile single-query latency, milliseconds
    * @param qps queries per second on one thread
+   * @param efSearch {@code HNSW{M}}: the beam searched with; null (absent) for IVF indexes
    */
-  public record Point(int nprobe, double recall, double p50Ms, double p99Ms, double qps) {}
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Point(int nprobe, double recall, double p50Ms, double p99Ms, double qps,
+      Integer efSearch) {
+    /** A point of an IVF index's curve. */
+    public Point(int nprobe, double recall, double p50Ms, double p99Ms, double qps) {
+      this(nprobe, recall, p50Ms, p99Ms, qps, null);
+    }
+
+    /** The knob this point measured: efSearch where set, else nprobe. */
+    public int knob() {
+      return efSearch != null ? efSearch : nprobe;
+    }
+  }
 
   /**
-   * The publish gate: the build publishes only if recall at {@code atNprobe} is at least
-   * {@code minRecall}.
+   * The publish gate: the build publishes only if recall at {@code atNprobe} (for
+   * {@code HNSW{M}}: at efSearch {@code atEfSearch}) is at least {@code minRecall}.
    */
-  public record Gate(double minRecall, int atNprobe, double measured, boolean passed) {}
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Gate(double minRecall, int atNprobe, double measured, boolean passed,
+      Integer atEfSearch) {
+    public Gate(double minRecall, int atNprobe, double measured, boolean passed) {
+      this(minRecall, atNprobe, measured, passed, null);
+    }
+
+    /** The knob's value the gate was read at: efSearch where set, else nprobe. */
+    public int at() {
+      return atEfSearch != null ? atEfSearch : atNprobe;
+    }
+  }
+
+  /** {@code efSearch} when the curve measured efSearch ({@code HNSW{M}}), else {@code nprobe}. */
+  public String knob() {
+    return curve != null && !curve.isEmpty() && curve.get(0) != null
+        && curve.get(0).efSearch() != null ? "efSearch" : "nprobe";
+  }
 
   private static final ObjectMapper JSON =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** The measured point for {@code nprobe}, or null. */
-  public Point at(int nprobe) {
+  /** The measured point for this nprobe (efSearch, for an {@code HNSW{M}} curve), or null. */
+  public Point at(int knob) {
     if (curve != null) {
       for (Point p : curve) {
-        if (p.nprobe() == nprobe) {
+        if (p.knob() == knob) {
           return p;
         }
       }
@@ -79,6 +111,24 @@ public record Quality(
    * @throws IllegalStateException when the curve is empty
    */
   public int nprobeFor(double target) {
+    return pick(target, false);
+  }
+
+  /**
+   * The smallest measured efSearch whose recall is at least {@code target}, else the one with
+   * the highest recall: {@link #nprobeFor} for an {@code HNSW{M}} curve.
+   *
+   * @throws IllegalArgumentException when {@code target} is not in (0, 1] (NaN included)
+   * @throws IllegalStateException when the curve is empty or did not measure efSearch
+   */
+  public int efSearchFor(double target) {
+    if (curve != null && !curve.isEmpty() && !knob().equals("efSearch")) {
+      throw new IllegalStateException("the measured curve is over nprobe, not efSearch");
+    }
+    return pick(target, true);
+  }
+
+  private int pick(double target, boolean ef) {
     // NaN reached no point and -1 every point: both picked an nprobe for a meaningless target.
     if (!(target > 0 && target <= 1)) {
       throw new IllegalArgumentException("target recall must be in (0, 1], got " + target);
@@ -89,18 +139,17 @@ public record Quality(
     Point meets = null;
     Point best = null;
     for (Point p : curve) {
-      if (p.recall() >= target && (meets == null || p.nprobe() < meets.nprobe())) {
+      int v = ef ? p.knob() : p.nprobe();
+      if (p.recall() >= target && (meets == null || v < (ef ? meets.knob() : meets.nprobe()))) {
         meets = p;
       }
       if (best == null || p.recall() > best.recall()
-          || (p.recall() == best.recall() && p.nprobe() < best.nprobe())) {
+          || (p.recall() == best.recall() && v < (ef ? best.knob() : best.nprobe()))) {
         best = p;
       }
     }
-    if (meets != null) {
-      return meets.nprobe();
-    }
-    return best.nprobe();
+    Point chosen = meets != null ? meets : best;
+    return ef ? chosen.knob() : chosen.nprobe();
   }
 
   /**
@@ -131,7 +180,8 @@ public record Quality(
       return null;
     }
     for (Point p : curve) {
-      if (p == null || p.nprobe() < 1 || !(p.recall() >= 0 && p.recall() <= 1)) {
+      if (p == null || p.nprobe() < 1 || (p.efSearch() != null && p.efSearch() < 1)
+          || !(p.recall() >= 0 && p.recall() <= 1)) {
         return null;
       }
     }

@@ -68,6 +68,54 @@ class QualityTest {
     assertNull(back.measuredQuality().at(3));
   }
 
+  /** An HNSW{M} curve: points over efSearch (nprobe 1), a gate read at an efSearch. */
+  static Quality efCurve(double... recallByEf) {
+    List<Quality.Point> points = new java.util.ArrayList<>();
+    for (int i = 0; i < recallByEf.length; i++) {
+      points.add(new Quality.Point(1, recallByEf[i], 0.1, 0.3, 1000.0 / (i + 1), 16 << i));
+    }
+    return new Quality(500, Quality.INPUT_SAMPLE, 10, "scalar", 1, points,
+        new Quality.Gate(0.9, 1, recallByEf[2], true, 64));
+  }
+
+  @Test
+  void anEfSearchCurveSteersByEfSearch() throws Exception {
+    Quality q = efCurve(0.90, 0.95, 0.98, 0.99, 0.995);
+    assertEquals("efSearch", q.knob());
+    assertEquals(16, q.efSearchFor(0.85));
+    assertEquals(32, q.efSearchFor(0.95));
+    assertEquals(128, q.efSearchFor(0.99));
+    assertEquals(256, q.efSearchFor(0.999), "none reaches it: the best");
+    assertEquals(0.98, q.at(64).recall());
+    assertEquals(64, q.gate().at());
+    // Round trip: efSearch and atEfSearch are written, and read back.
+    Manifest m = ManifestTest.sample(q);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    m.write(out);
+    String json = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    org.junit.jupiter.api.Assertions.assertTrue(json.contains("\"efSearch\" : 128"), json);
+    org.junit.jupiter.api.Assertions.assertTrue(json.contains("\"atEfSearch\" : 64"), json);
+    assertEquals(q, Manifest.read(new ByteArrayInputStream(out.toByteArray()), "m")
+        .measuredQuality());
+  }
+
+  @Test
+  void anNprobeCurveWritesNoEfSearchAndRefusesToPickOne() throws Exception {
+    Quality q = curve(0.5, 0.7, 0.9);
+    assertEquals("nprobe", q.knob());
+    assertThrows(IllegalStateException.class, () -> q.efSearchFor(0.5));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ManifestTest.sample(q).write(out);
+    org.junit.jupiter.api.Assertions.assertFalse(
+        out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("efSearch"));
+  }
+
+  @Test
+  void curvePointWithEfSearchZeroIsNoCurve() {
+    assertNull(Quality.of(withPoint(0, Map.of("nprobe", 1, "recall", 0.99, "p50Ms", 0.1,
+        "p99Ms", 0.2, "qps", 100.0, "efSearch", 0))));
+  }
+
   @Test
   void manifestsWithoutACurveHaveNoMeasuredQuality() throws Exception {
     // The v1 fixtures carry an older placeholder object with no curve.

@@ -18,11 +18,6 @@ import java.nio.ByteBuffer;
  * graph gives it.
  */
 final class GraphScanner implements ListScanner {
-  /**
-   * efSearch when the caller gives none (at least k). Measured with {@code kiln bench --ef}:
-   * on Fashion-MNIST HNSW32 efSearch 64 reaches recall@10 0.99 or more; see README, "HNSW".
-   */
-  static final int DEFAULT_EF_SEARCH = 64;
 
   private static final VectorKernels K = VectorizationProvider.kernels();
 
@@ -55,7 +50,7 @@ final class GraphScanner implements ListScanner {
 
   /** The beam a query walks with: its efSearch (or the default), never below k. */
   static int beam(int efSearch, int k) {
-    return Math.max(efSearch > 0 ? efSearch : DEFAULT_EF_SEARCH, k);
+    return Math.max(efSearch > 0 ? efSearch : SearchParams.DEFAULT_GRAPH_EF_SEARCH, k);
   }
 
   @Override

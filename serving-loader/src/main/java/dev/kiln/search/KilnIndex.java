@@ -105,8 +105,28 @@ public final class KilnIndex implements AutoCloseable {
     return quality.nprobeFor(targetRecall);
   }
 
+  /**
+   * {@code HNSW{M}}: the smallest efSearch whose recall@k, as the build measured it, is at least
+   * {@code targetRecall}; when none reaches it, the one that measured best.
+   *
+   * @throws IllegalStateException when the build measured no efSearch curve
+   */
+  public int efSearchFor(double targetRecall) {
+    nprobeFor(targetRecall); // the same checks: a target in (0, 1], a measured curve
+    return quality.efSearchFor(targetRecall);
+  }
+
   private int nprobeOf(SearchParams params) {
     return params.targetRecall() > 0 ? nprobeFor(params.targetRecall()) : params.nprobe();
+  }
+
+  /** A target recall on an {@code HNSW{M}} index is an efSearch from its measured curve. */
+  private SearchParams steered(SearchParams params) {
+    if (params.targetRecall() > 0 && files.manifest().spec().isGraph()) {
+      return new SearchParams(1, 0, params.refineFactor(), params.filter(),
+          efSearchFor(params.targetRecall()));
+    }
+    return params;
   }
 
   public Manifest manifest() {
@@ -174,7 +194,8 @@ public final class KilnIndex implements AutoCloseable {
   public Neighbors search(float[] query, int k, SearchParams params) {
     checkArguments(query, k, "query");
     QueryCheck.checkFilter(params.filter(), files.keys().length > 0, files.dir());
-    return searcher.search(query, k, nprobeOf(params), params);
+    SearchParams p = steered(params);
+    return searcher.search(query, k, nprobeOf(p), p);
   }
 
   /**
@@ -215,7 +236,8 @@ public final class KilnIndex implements AutoCloseable {
   private void searchInto(float[][] queries, int from, int to, int k, SearchParams params,
       Neighbors[] out) {
     QueryCheck.checkFilter(params.filter(), files.keys().length > 0, files.dir());
-    searcher.search(queries, from, to, k, nprobeOf(params), params, out);
+    SearchParams p = steered(params);
+    searcher.search(queries, from, to, k, nprobeOf(p), p, out);
   }
 
   private void checkArguments(float[] query, int k, String what) {

@@ -13,10 +13,12 @@ import java.util.List;
  *     evaluation off
  * @param k neighbours per query for recall@k
  * @param nprobes nprobe values to measure, or empty for powers of two up to
- *     min(nlist, {@link #MAX_AUTO_NPROBE})
+ *     min(nlist, {@link #MAX_AUTO_NPROBE}); for {@code HNSW{M}} the efSearch values, or empty
+ *     for {@link #AUTO_EF_SEARCHES}
  * @param minRecall the gate: publish only if recall at {@code atNprobe} is at least this; NaN
  *     for no gate
- * @param atNprobe the nprobe the gate reads
+ * @param atNprobe the nprobe the gate reads ({@code HNSW{M}}: the gate reads efSearch
+ *     {@link #GRAPH_GATE_EF_SEARCH}, the default a search uses)
  */
 public record EvalConfig(
     String queries, int sampleSize, int k, List<Integer> nprobes, double minRecall, int atNprobe)
@@ -24,6 +26,12 @@ public record EvalConfig(
 
   /** The largest nprobe measured by default: beyond it, a query scans a large part of the index. */
   public static final int MAX_AUTO_NPROBE = 256;
+
+  /** The efSearch values an {@code HNSW{M}} build measures by default: Faiss's usual sweep. */
+  public static final List<Integer> AUTO_EF_SEARCHES = List.of(16, 32, 64, 128, 256);
+
+  /** Where an {@code HNSW{M}} build's gate reads recall: the efSearch a search defaults to. */
+  public static final int GRAPH_GATE_EF_SEARCH = 64;
 
   public EvalConfig {
     nprobes = List.copyOf(nprobes);
@@ -66,6 +74,15 @@ public record EvalConfig(
 
   public boolean gated() {
     return !Double.isNaN(minRecall);
+  }
+
+  /** The efSearch values measured for an {@code HNSW{M}} index, ascending, gate included. */
+  public List<Integer> efSearches() {
+    List<Integer> out = new ArrayList<>(nprobes.isEmpty() ? AUTO_EF_SEARCHES : nprobes);
+    if (gated()) {
+      out.add(GRAPH_GATE_EF_SEARCH);
+    }
+    return out.stream().distinct().sorted().toList();
   }
 
   /** The nprobe values measured for an index of {@code nlist} lists, ascending, gate included. */

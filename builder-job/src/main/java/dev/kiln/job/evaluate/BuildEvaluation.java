@@ -53,25 +53,28 @@ public final class BuildEvaluation {
     LOG.info("evaluate: exact top-{} of {} queries over {} items in {} s", ev.k(), queries.size(),
         staged.count(), String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
 
-    List<Integer> nprobes = ev.nprobesFor(nlist);
+    // HNSW{M} has one list: its knob is the walk's efSearch.
+    boolean graph = staged.spec().isGraph();
+    List<Integer> knobs = graph ? ev.efSearches() : ev.nprobesFor(nlist);
     Quality measured;
     try (LocalVersion local = LocalVersion.of(stagingDir, staged, jsc.hadoopConfiguration());
         KilnIndex index = KilnIndex.open(local.dir(), staged, KilnIndex.OpenOptions.defaults())) {
-      measured = LoaderEvaluation.run(index, queries, exact, ev.k(), nprobes, null);
+      measured = LoaderEvaluation.run(index, queries, exact, ev.k(), knobs, graph, null);
     }
     Quality q = measured;
     if (ev.gated()) {
-      int at = Math.min(ev.atNprobe(), nlist);
+      int at = graph ? EvalConfig.GRAPH_GATE_EF_SEARCH : Math.min(ev.atNprobe(), nlist);
       double recall = measured.at(at).recall();
       q = new Quality(measured.queries(), measured.querySource(), measured.k(),
           measured.kernels(), measured.threads(), measured.curve(),
-          new Quality.Gate(ev.minRecall(), at, recall, recall >= ev.minRecall()));
+          new Quality.Gate(ev.minRecall(), graph ? 1 : at, recall, recall >= ev.minRecall(),
+              graph ? at : null));
     }
     LOG.info("evaluate: {}", CurveTable.format(q).stripTrailing());
     if (q.gate() != null && !q.gate().passed()) {
       throw new QualityGateException(String.format(Locale.ROOT,
-          "quality gate: recall@%d at nprobe %d is %.4f, below --min-recall %s; not published"
-              + " (LATEST unchanged)", q.k(), q.gate().atNprobe(), q.gate().measured(),
+          "quality gate: recall@%d at %s %d is %.4f, below --min-recall %s; not published"
+              + " (LATEST unchanged)", q.k(), q.knob(), q.gate().at(), q.gate().measured(),
           ev.minRecall()));
     }
     return q;

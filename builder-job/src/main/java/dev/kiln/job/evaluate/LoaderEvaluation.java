@@ -14,7 +14,7 @@ import java.util.Set;
 
 /**
  * Searches the queries through the serving loader, exactly as a serving node would, at each
- * nprobe, on one thread: recall@k against the exact answer, per-query latency percentiles and
+ * nprobe (efSearch for {@code HNSW{M}}), on one thread: recall@k against the exact answer, per-query latency percentiles and
  * QPS. Timings are the machine's that runs it (the Spark driver).
  */
 public final class LoaderEvaluation {
@@ -26,20 +26,20 @@ public final class LoaderEvaluation {
   private static final int WARMUP_PER_NPROBE = 200;
 
   public static Quality run(KilnIndex index, QuerySet queries, ExactNeighbors.Result exact, int k,
-      List<Integer> nprobes, Quality.Gate gate) {
+      List<Integer> knobs, boolean graph, Quality.Gate gate) {
     int nq = queries.size();
     // A query sampled from the input finds itself; ask for one more and drop it.
     int kk = queries.leaveOneOut() ? k + 1 : k;
     long w0 = System.nanoTime();
-    SearchParams warm = SearchParams.nprobe(nprobes.get(nprobes.size() / 2));
+    SearchParams warm = params(knobs.get(knobs.size() / 2), graph);
     for (int i = 0; i < WARMUP_QUERIES && System.nanoTime() - w0 < WARMUP_NANOS; i++) {
       index.search(queries.vectors()[i % nq], kk, warm);
     }
     List<Quality.Point> curve = new ArrayList<>();
     long[] nanos = new long[nq];
     Neighbors[] results = new Neighbors[nq];
-    for (int nprobe : nprobes) {
-      SearchParams p = SearchParams.nprobe(nprobe);
+    for (int knob : knobs) {
+      SearchParams p = params(knob, graph);
       for (int q = 0; q < Math.min(nq, WARMUP_PER_NPROBE); q++) {
         index.search(queries.vectors()[q], kk, p); // caches and branch history for this nprobe
       }
@@ -52,11 +52,17 @@ public final class LoaderEvaluation {
       double seconds = (System.nanoTime() - t0) / 1e9;
       double recall = recall(queries, results, exact, k);
       Arrays.sort(nanos);
-      curve.add(new Quality.Point(nprobe, round(recall, 4), round(percentile(nanos, 0.50) / 1e6, 4),
-          round(percentile(nanos, 0.99) / 1e6, 4), round(nq / seconds, 1)));
+      curve.add(new Quality.Point(graph ? 1 : knob, round(recall, 4),
+          round(percentile(nanos, 0.50) / 1e6, 4), round(percentile(nanos, 0.99) / 1e6, 4),
+          round(nq / seconds, 1), graph ? knob : null));
     }
     return new Quality(nq, queries.source(), k, VectorizationProvider.kernels().name(), 1, curve,
         gate);
+  }
+
+  /** One curve point's search: nprobe {@code knob}, or for {@code HNSW{M}} efSearch. */
+  private static SearchParams params(int knob, boolean graph) {
+    return graph ? SearchParams.efSearch(knob) : SearchParams.nprobe(knob);
   }
 
   /** Mean over queries of |approximate top-k ∩ exact top-k| / |exact top-k|, self-matches left out. */

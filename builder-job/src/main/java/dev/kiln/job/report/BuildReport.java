@@ -108,14 +108,15 @@ public final class BuildReport {
     byte[] png = ReportCharts.recallPlot(q);
     if (png != null) {
       image(h, "recall-plot", png, ReportCharts.RECALL_WIDTH, ReportCharts.RECALL_HEIGHT,
-          "recall@" + q.k() + " against queries per second, one point per nprobe");
+          "recall@" + q.k() + " against queries per second, one point per " + q.knob());
     } else {
       h.raw("<p class=\"none\">No point with a positive QPS to plot.</p>\n");
     }
-    h.raw("<table id=\"curve\">\n<thead><tr><th>nprobe</th><th>recall@").text(Integer.toString(q.k()))
+    h.raw("<table id=\"curve\">\n<thead><tr><th>").text(q.knob()).raw("</th><th>recall@")
+        .text(Integer.toString(q.k()))
         .raw("</th><th>p50 ms</th><th>p99 ms</th><th>QPS</th></tr></thead>\n<tbody>\n");
     for (Quality.Point p : q.curve()) {
-      h.raw("<tr>").cell(Integer.toString(p.nprobe())).cell(fmt("%.4f", p.recall()))
+      h.raw("<tr>").cell(Integer.toString(p.knob())).cell(fmt("%.4f", p.recall()))
           .cell(fmt("%.3f", p.p50Ms())).cell(fmt("%.3f", p.p99Ms())).cell(fmt("%,.0f", p.qps()))
           .raw("</tr>\n");
     }
@@ -124,8 +125,8 @@ public final class BuildReport {
     if (g != null) {
       h.raw("<p id=\"gate\" class=\"").raw(g.passed() ? "pass" : "fail").raw("\">")
           .text(String.format(Locale.ROOT,
-              "Publish gate %s: recall@%d at nprobe %d is %.4f, the minimum is %.4f.",
-              g.passed() ? "passed" : "failed", q.k(), g.atNprobe(), g.measured(), g.minRecall()))
+              "Publish gate %s: recall@%d at %s %d is %.4f, the minimum is %.4f.",
+              g.passed() ? "passed" : "failed", q.k(), q.knob(), g.at(), g.measured(), g.minRecall()))
           .raw("</p>\n");
     }
     h.raw("</section>\n");

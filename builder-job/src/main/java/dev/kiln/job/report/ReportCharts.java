@@ -48,7 +48,7 @@ final class ReportCharts {
 
   private ReportCharts() {}
 
-  /** recall@k against QPS on a log axis, each point labelled with its nprobe; null if no QPS > 0. */
+  /** recall@k against QPS, each point labelled with its nprobe (or efSearch); null if no QPS > 0. */
   static byte[] recallPlot(Quality q) {
     List<Quality.Point> points = new ArrayList<>();
     for (Quality.Point p : q.curve()) {
@@ -96,20 +96,20 @@ final class ReportCharts {
         .setYAxisMin(yMin).setYAxisMax(yMax).setYAxisDecimalPattern("0.000")
         .setXAxisDecimalPattern("#,##0").setLegendVisible(q.gate() != null)
         .setLegendPosition(Styler.LegendPosition.InsideSE).setMarkerSize(9);
-    XYSeries s = chart.addSeries("recall@" + q.k() + " by nprobe", x, y);
+    XYSeries s = chart.addSeries("recall@" + q.k() + " by " + q.knob(), x, y);
     s.setMarker(SeriesMarkers.CIRCLE);
     s.setLineColor(BLUE);
     s.setMarkerColor(BLUE);
     for (int i = 0; i < x.length; i++) {
       // Above and below by turns, so neighbouring points' labels do not run into each other.
       double ly = i % 2 == 0 ? y[i] + labelGap : y[i] - labelGap;
-      chart.addAnnotation(new AnnotationText("nprobe " + points.get(i).nprobe(), x[i],
+      chart.addAnnotation(new AnnotationText(q.knob() + " " + points.get(i).knob(), x[i],
           Math.max(yMin + labelGap / 2, Math.min(yMax - labelGap / 2, ly)), false));
     }
     if (q.gate() != null) {
       // The gate as a horizontal line at the minimum recall (a series, so the legend names it).
-      XYSeries gate = chart.addSeries(String.format(Locale.ROOT, "gate: recall >= %.3f at nprobe %d",
-          q.gate().minRecall(), q.gate().atNprobe()),
+      XYSeries gate = chart.addSeries(String.format(Locale.ROOT, "gate: recall >= %.3f at %s %d",
+          q.gate().minRecall(), q.knob(), q.gate().at()),
           new double[] {xMin, xMax},
           new double[] {q.gate().minRecall(), q.gate().minRecall()});
       gate.setMarker(SeriesMarkers.NONE);

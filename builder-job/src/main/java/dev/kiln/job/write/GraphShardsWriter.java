@@ -64,7 +64,7 @@ public final class GraphShardsWriter {
     List<Shard> done = items
         .mapToPair(item -> new Tuple2<>(item.key() == null
             ? ShardHash.shardOf(item.id(), shards) : ShardHash.shardOf(item.key(), shards), item))
-        .partitionBy(new ShardOfInt(shards))
+        .partitionBy(new ShardPartitioner(shards))
         .mapPartitionsWithIndex((shard, it) -> List.of(writeShard(plan.value(), shard, it))
             .iterator(), true)
         .collect();
@@ -146,35 +146,5 @@ public final class GraphShardsWriter {
         + " threads", shard, n, String.format("%.1f", (t1 - t0) / 1e9),
         String.format("%.1f", (t2 - t1) / 1e9), threads);
     return new Shard(shard, n, keyBytes, out);
-  }
-
-  /** Partition i holds the items of shard i (keys are the shard numbers). */
-  static final class ShardOfInt extends org.apache.spark.Partitioner {
-    private static final long serialVersionUID = 1L;
-    private final int shards;
-
-    ShardOfInt(int shards) {
-      this.shards = shards;
-    }
-
-    @Override
-    public int numPartitions() {
-      return shards;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return (Integer) key;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof ShardOfInt p && p.shards == shards;
-    }
-
-    @Override
-    public int hashCode() {
-      return shards;
-    }
   }
 }

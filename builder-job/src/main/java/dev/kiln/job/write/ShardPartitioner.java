@@ -2,7 +2,10 @@ package dev.kiln.job.write;
 
 import org.apache.spark.Partitioner;
 
-/** Partition i holds exactly the items of shard i, so one task writes one shard file. */
+/**
+ * Partition i holds exactly the items of shard i, so one task writes one shard file. Keys are
+ * {@link ShardSortKey}s, or the shard numbers themselves ({@link GraphShardsWriter}).
+ */
 public final class ShardPartitioner extends Partitioner {
   private static final long serialVersionUID = 1L;
   private final int shards;
@@ -18,7 +21,7 @@ public final class ShardPartitioner extends Partitioner {
 
   @Override
   public int getPartition(Object key) {
-    return ((ShardSortKey) key).shard();
+    return key instanceof Integer shard ? shard : ((ShardSortKey) key).shard();
   }
 
   @Override
