@@ -97,8 +97,8 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--index", required = true,
         description = {"Index type, Faiss factory style: IVF{nlist},Flat, IVF{nlist},PQ{m} or"
             + " IVF{nlist},PQ{m}x4fs (fast-scan), the PQ forms optionally with ,RFlat or"
-            + " ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer;"
-            + " or auto: nlist the power of two nearest 4*sqrt(N), Flat if it fits"
+            + " ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer; HNSW{M}"
+            + " (float32 vectors and an HNSW graph per shard); or auto: nlist the power of two nearest 4*sqrt(N), Flat if it fits"
             + " --memory-budget, else IVF{nlist},PQ{m}x4fs,Refine(SQ8) if that fits, else the"
             + " largest PQ code that fits there or at nlist/2."})
     String index;
@@ -163,8 +163,9 @@ final class BuildCommand implements Callable<Integer> {
     int pqIterations;
 
     @Option(names = "--ef-construction", defaultValue = BuildConfig.DEFAULT_EF_CONSTRUCTION_TEXT,
-        description = "HNSW{M}: the beam while inserting items into each shard's graph; higher"
-            + " builds slower and links better (default: ${DEFAULT-VALUE}, as Faiss).")
+        description = "HNSW{M}: the beam while inserting items into each shard's graph"
+            + " (default: ${DEFAULT-VALUE}, as Faiss); above 2M, rows are pruned by Faiss's"
+            + " heuristic: a sparser graph, built slower.")
     int efConstruction;
 
     @Option(names = "--max-reject-fraction", defaultValue = "0",

@@ -100,6 +100,14 @@ public final class FaissIndexWriter {
           + " holds 4-bit fast-scan codes, which export-faiss does not write (Faiss's"
           + " IndexIVFPQFastScan has its own code layout); export an IVF{n},PQ{m} index");
     }
+    if (manifest.spec().isGraph()) {
+      // Writing the one Flat list would export a brute-force index, not this one. Faiss's
+      // IndexHNSWFlat holds one graph and no ids; Kiln keeps a graph per shard with int64 ids
+      // (one shard as IndexIDMap over IndexHNSWFlat would fit, but is not written yet).
+      throw new InvalidOptionException("cannot export " + index + ": " + manifest.spec()
+          + " keeps an HNSW graph per shard, which export-faiss does not write yet (Faiss's"
+          + " IndexHNSWFlat holds one graph and no ids); export an IVF index");
+    }
     if (manifest.spec().hasRefine()) {
       // Faiss's IndexRefine is not written: dropping the refine vectors silently would export
       // an index that answers differently.

@@ -177,10 +177,11 @@ class ExportFaissCommandTest {
 
   /**
    * What Faiss would serve differently is refused in one line, exit 2, nothing written: 4-bit
-   * fast-scan codes (Faiss's IndexIVFPQFastScan has its own layout) and a refine stage.
+   * fast-scan codes (Faiss's IndexIVFPQFastScan has its own layout), a refine stage, and
+   * {@code HNSW{M}}'s per-shard graphs.
    */
   @Test
-  void fastScanAndRefineAreRefused() {
+  void fastScanRefineAndGraphIndexesAreRefused() {
     Path file = tmp.resolve("x.faissindex");
     CliRun fs = cli("export-faiss", "--index",
         KilnTestData.CURRENT_FIXTURES.resolve("fast-scan").toString(), "--out", file.toString());
@@ -192,6 +193,12 @@ class ExportFaissCommandTest {
         KilnTestData.CURRENT_FIXTURES.resolve("refine-flat").toString(), "--out", file.toString());
     assertEquals(2, refine.exitCode(), refine.err());
     assertTrue(refine.err().contains("has a refine stage"), refine.err());
+    CliRun graph = cli("export-faiss", "--index",
+        KilnTestData.CURRENT_FIXTURES.resolve("hnsw").toString(), "--out", file.toString());
+    assertEquals(2, graph.exitCode(), graph.err());
+    assertEquals(1, graph.errLines().size(), graph.err());
+    assertTrue(graph.err().contains("HNSW2 keeps an HNSW graph per shard, which export-faiss does"
+        + " not write yet"), graph.err());
     assertFalse(Files.exists(file));
   }
 
