@@ -102,15 +102,16 @@ public final class GraphWalk {
     byte[] visited = s.visited;
     TopK results = s.results;
     results.reset(ef);
-    s.candidates = 0;
+    NodeHeap candidates = s.candidates;
+    candidates.clear();
     visited[entry] = (byte) stamp;
     if (accept == null || accept.test(entry)) {
       results.offer(s.entryScore, entry);
     }
-    s.push(s.entryScore, entry);
-    while (s.candidates > 0) {
-      float d = s.candDist[0];
-      int c = s.pop();
+    candidates.push(s.entryScore, entry);
+    while (candidates.size() > 0) {
+      float d = candidates.topDistance();
+      int c = candidates.pop();
       if (d > results.threshold()) {
         break; // the nearest unexpanded candidate is farther than the ef-th best: done
       }
@@ -122,7 +123,7 @@ public final class GraphWalk {
           if (accept == null || accept.test(node)) {
             results.offer(dn, node);
           }
-          s.push(dn, node);
+          candidates.push(dn, node);
         }
       }
     }
@@ -141,9 +142,7 @@ public final class GraphWalk {
     final byte[] visited;
     private int stamp;
     final TopK results = new TopK();
-    float[] candDist = new float[64];
-    int[] candNode = new int[64];
-    int candidates;
+    final NodeHeap candidates = new NodeHeap();
     /** The walk's answer: nodes (as longs, TopK's refs) and their scores, nearest first. */
     public float[] dists = new float[0];
     public long[] ids = new long[0];
@@ -181,58 +180,6 @@ public final class GraphWalk {
         ids = new long[n];
         dists = new float[n];
       }
-    }
-
-    /** Pushes onto the candidate min-heap (by score, then node). */
-    void push(float d, int node) {
-      if (candidates == candDist.length) {
-        candDist = Arrays.copyOf(candDist, 2 * candidates);
-        candNode = Arrays.copyOf(candNode, 2 * candidates);
-      }
-      int j = candidates++;
-      while (j > 0) {
-        int p = (j - 1) >>> 1;
-        if (!before(d, node, candDist[p], candNode[p])) {
-          break;
-        }
-        candDist[j] = candDist[p];
-        candNode[j] = candNode[p];
-        j = p;
-      }
-      candDist[j] = d;
-      candNode[j] = node;
-    }
-
-    /** Removes the heap's top (its score is {@code candDist[0]}) and returns its node. */
-    int pop() {
-      int top = candNode[0];
-      int n = --candidates;
-      float d = candDist[n];
-      int node = candNode[n];
-      int j = 0;
-      while (true) {
-        int l = 2 * j + 1;
-        if (l >= n) {
-          break;
-        }
-        int w = l + 1 < n && before(candDist[l + 1], candNode[l + 1], candDist[l], candNode[l])
-            ? l + 1 : l;
-        if (!before(candDist[w], candNode[w], d, node)) {
-          break;
-        }
-        candDist[j] = candDist[w];
-        candNode[j] = candNode[w];
-        j = w;
-      }
-      if (n > 0) {
-        candDist[j] = d;
-        candNode[j] = node;
-      }
-      return top;
-    }
-
-    private static boolean before(float d1, int n1, float d2, int n2) {
-      return d1 < d2 || (d1 == d2 && n1 < n2);
     }
   }
 }

@@ -7,7 +7,8 @@
  * {@code IVF{n}_HNSW{M}} (stage train.graph, on the driver) and over each shard's items of
  * {@code HNSW{M}} (in the task that writes the shard).
  *
- * <p>May import: {@code dev.kiln.format}, the loader's {@code vector}; not Spark, the
+ * <p>May import: {@code dev.kiln.format}, the loader's {@code vector} and {@code quantize} (its
+ * heaps); not Spark, the
  * orchestrator or {@code dev.kiln.cli}.
  */
 package dev.kiln.job.graph;
