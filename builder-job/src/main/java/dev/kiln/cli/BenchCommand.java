@@ -1,8 +1,10 @@
 package dev.kiln.cli;
 
 import dev.kiln.errors.InvalidInputException;
+import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.tools.Vecs;
 import dev.kiln.tools.Convert;
+import dev.kiln.tools.FreshRun;
 import dev.kiln.tools.QueryRun;
 import dev.kiln.job.config.BuildConfig;
 import dev.kiln.job.config.CoarseTraining;
@@ -14,6 +16,8 @@ import dev.kiln.format.Metric;
 import dev.kiln.format.Quality;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.search.SearchParams;
+import dev.kiln.serve.ServingIndex;
+import dev.kiln.serve.ServingOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -67,6 +71,16 @@ final class BenchCommand implements Callable<Integer> {
           + " print what it measured next to what the bench measures; build_seconds excludes"
           + " the evaluation (default: the build does not evaluate)."})
   boolean evalInBuild;
+  @Option(names = "--fresh", defaultValue = "0",
+      description = {"Build without the last N base vectors, then upsert them into a serving"
+          + " handle (ServingIndex) and search the merged index; prints upserts_per_second"
+          + " (default: ${DEFAULT-VALUE}, off)."})
+  int fresh;
+  @Option(names = "--fresh-graph-from",
+      defaultValue = "" + ServingOptions.DEFAULT_FRESH_GRAPH_FROM,
+      description = "With --fresh: walk the fresh items' graph from this many on, else scan"
+          + " them (default: ${DEFAULT-VALUE}).")
+  int freshGraphFrom;
 
   @Override
   public Integer call() throws Exception {
@@ -82,7 +96,12 @@ final class BenchCommand implements Callable<Integer> {
     Path parquet = dir.resolve("base.parquet");
     Path root = dir.resolve("index");
     // Every input file is checked before any Spark work.
-    int dim = Vecs.shape(base).dim();
+    Vecs.Shape shape = Vecs.shape(base);
+    int dim = shape.dim();
+    if (fresh < 0 || fresh >= shape.count()) {
+      throw new InvalidOptionException("--fresh must be in [0, " + shape.count()
+          + "), below the row count of " + base + ": got " + fresh);
+    }
     float[][] q = Vecs.readQueries(queries);
     if (q[0].length != dim) {
       throw new InvalidInputException(queries + ": queries have dimension " + q[0].length + ", "
@@ -102,7 +121,8 @@ final class BenchCommand implements Callable<Integer> {
     BuildResult built;
     try (SparkSessions.Lease spark = SparkSessions.get("kiln-bench", master)) {
       long t0 = System.nanoTime();
-      long rows = Convert.fvecsToParquet(spark.spark(), base, parquet.toString());
+      long rows = Convert.fvecsToParquet(spark.spark(), base, parquet.toString(),
+          shape.count() - fresh);
       System.out.printf("convert_seconds=%.1f rows=%d%n", (System.nanoTime() - t0) / 1e9, rows);
       EvalConfig eval = EvalConfig.off();
       if (evalInBuild) {
@@ -135,22 +155,40 @@ final class BenchCommand implements Callable<Integer> {
 
   private void search(Path root, Metric m, IndexSpec spec, float[][] q, int[][] gt, int ef)
       throws java.io.IOException {
+    if (fresh > 0) {
+      try (ServingIndex serving = FreshRun.upsert(root, base, Vecs.shape(base).count() - fresh,
+          fresh, freshGraphFrom); ServingIndex.Pin pin = serving.pin()) {
+        KilnIndex idx = pin.index();
+        System.out.printf("index=%s metric=%s n=%d+%d fresh d=%d queries=%d k=%d%n", spec,
+            m.cliName(), idx.count(), fresh, idx.dim(), q.length, k);
+        search(serving::search, serving::search, null, spec, q, gt, ef);
+      }
+      return;
+    }
     long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(root)) {
-      Quality measured = idx.manifest().measuredQuality();
       System.out.printf("open_ms=%.2f%n", (System.nanoTime() - t0) / 1e6);
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
           idx.count(), idx.dim(), q.length, k);
+      search(idx::search, idx::search, idx, spec, q, gt, ef);
+    }
+  }
+
+  /** One line per knob; {@code idx} (null for a serving handle) adds the multi-thread run. */
+  private void search(QueryRun.One one, QueryRun.Many many, KilnIndex idx, IndexSpec spec,
+      float[][] q, int[][] gt, int ef) {
+    {
+      Quality measured = idx == null ? null : idx.manifest().measuredQuality();
       boolean graph = spec.isGraph();
       int[] knobs = graph ? efs : nprobes;
       for (int knob : knobs) {
         String label = (graph ? "ef=" : "nprobe=") + knob;
         SearchParams params = graph ? SearchParams.efSearch(knob)
             : SearchParams.nprobe(knob).withRefineFactor(refineFactor).withEfSearch(ef);
-        QueryRun.run(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
-        QueryRun run = QueryRun.run(idx, q, k, params);
-        QueryRun.batchOnThisThread(idx, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);
-        QueryRun block = QueryRun.batchOnThisThread(idx, q, k, params);
+        QueryRun.run(one, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
+        QueryRun run = QueryRun.run(one, q, k, params);
+        QueryRun.batchOnThisThread(many, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);
+        QueryRun block = QueryRun.batchOnThisThread(many, q, k, params);
         Quality.Point reported = measured == null ? null : measured.at(knob);
         // qps: one search() call per query; batch1_qps: one batch call on one thread, as
         // Faiss's benchmark searches (its coarse step then runs on BLAS over all queries).
@@ -158,7 +196,7 @@ final class BenchCommand implements Callable<Integer> {
                 + " batch1_cpu_qps=%.0f%s%n", label, k, run.recall(gt, k), run.qps(),
             run.cpuQps(), block.qps(), block.cpuQps(), reported == null ? ""
                 : String.format(" build_reported_recall=%.4f", reported.recall()));
-        if (threads > 1) {
+        if (threads > 1 && idx != null) {
           QueryRun.batch(idx, q, k, params, threads); // warm-up
           QueryRun batch = QueryRun.batch(idx, q, k, params, threads);
           System.out.printf("%s threads=%d batch_qps=%.0f speedup=%.2f%n", label, threads,

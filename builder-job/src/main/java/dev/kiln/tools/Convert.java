@@ -28,7 +28,14 @@ public final class Convert {
    * so the file must be readable where the executors run (always true in local mode).
    */
   public static long fvecsToParquet(SparkSession spark, Path fvecs, String out) throws IOException {
-    Vecs.Shape shape = Vecs.shape(fvecs);
+    return fvecsToParquet(spark, fvecs, out, Integer.MAX_VALUE);
+  }
+
+  /** {@link #fvecsToParquet(SparkSession, Path, String)} of the first {@code limit} rows only. */
+  public static long fvecsToParquet(SparkSession spark, Path fvecs, String out, int limit)
+      throws IOException {
+    Vecs.Shape all = Vecs.shape(fvecs);
+    Vecs.Shape shape = new Vecs.Shape(Math.min(limit, all.count()), all.dim());
     // A task holds its rows in the heap: fewer of them when they are wide.
     int perTask = (int) Math.max(1, Math.min(ROWS_PER_TASK, TASK_BYTES / shape.recordBytes()));
     List<int[]> ranges = new ArrayList<>();

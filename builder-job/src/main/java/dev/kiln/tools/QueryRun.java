@@ -14,6 +14,16 @@ import java.util.List;
  */
 public record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
 
+  /** One query at a time: {@link KilnIndex} or a serving handle. */
+  public interface One {
+    Neighbors search(float[] query, int k, SearchParams params);
+  }
+
+  /** A batch in one call: {@link KilnIndex} or a serving handle. */
+  public interface Many {
+    Neighbors[] search(float[][] queries, int k, SearchParams params);
+  }
+
   /** All queries through {@link KilnIndex#searchBatch} on {@code threads} threads (wall clock only). */
   public static QueryRun batch(KilnIndex index, float[][] queries, int k, SearchParams p, int threads) {
     java.util.concurrent.ExecutorService pool =
@@ -34,6 +44,11 @@ public record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
    * on one thread does).
    */
   public static QueryRun batchOnThisThread(KilnIndex index, float[][] queries, int k, SearchParams p) {
+    return batchOnThisThread((Many) index::search, queries, k, p);
+  }
+
+  /** {@link #batchOnThisThread(KilnIndex, float[][], int, SearchParams)} of any searcher. */
+  public static QueryRun batchOnThisThread(Many index, float[][] queries, int k, SearchParams p) {
     java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
     long c0 = mx.getCurrentThreadCpuTime();
     long t0 = System.nanoTime();
@@ -43,6 +58,11 @@ public record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
   }
 
   public static QueryRun run(KilnIndex index, float[][] queries, int k, SearchParams p) {
+    return run((One) index::search, queries, k, p);
+  }
+
+  /** One search call per query, on this thread, of any searcher. */
+  public static QueryRun run(One index, float[][] queries, int k, SearchParams p) {
     Neighbors[] out = new Neighbors[queries.length];
     java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
     long c0 = mx.getCurrentThreadCpuTime();

@@ -1,10 +1,12 @@
 /**
  * Library code behind the command-line tools: {@code .fvecs}/{@code .ivecs} files ({@code Vecs}),
  * their conversion to Parquet ({@code Convert}), the synthetic data set with its exact neighbours
- * ({@code SyntheticData}), timed query runs through the loader ({@code QueryRun}) and the one
+ * ({@code SyntheticData}), timed query runs through the loader ({@code QueryRun}), fresh items
+ * upserted into a serving handle ({@code FreshRun}) and the one
  * definition of recall ({@code Recall}, also used by the build's evaluation).
  *
- * <p>May import: {@code dev.kiln.errors}, {@code dev.kiln.format}, {@code dev.kiln.search} and
+ * <p>May import: {@code dev.kiln.errors}, {@code dev.kiln.format}, {@code dev.kiln.search},
+ * {@code dev.kiln.serve} (the fresh set, {@code FreshRun}) and
  * Spark; nothing in {@code dev.kiln.cli}: commands call this package, not the other way round.
  */
 package dev.kiln.tools;

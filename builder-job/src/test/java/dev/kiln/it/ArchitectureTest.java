@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
   private static final String[] LOADER = {
-    "dev.kiln.vector..", "dev.kiln.quantize..", "dev.kiln.search..", "dev.kiln.serve.."
+    "dev.kiln.vector..", "dev.kiln.quantize..", "dev.kiln.graph..", "dev.kiln.search..",
+    "dev.kiln.serve.."
   };
   private static final String[] BUILDER = {
     "dev.kiln.job..", "dev.kiln.cli..", "dev.kiln.faiss..", "dev.kiln.store..",

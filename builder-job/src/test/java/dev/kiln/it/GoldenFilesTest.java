@@ -351,7 +351,7 @@ class GoldenFilesTest {
   private List<String> servingAnswers(Case c, Path versionDir) throws IOException {
     boolean stringIds = c.input().equals("string");
     ServingOptions options = new ServingOptions(Duration.ZERO, true, 100, m -> null,
-        InstantSource.fixed(Instant.EPOCH), SwapListener.NONE);
+        InstantSource.fixed(Instant.EPOCH), SwapListener.NONE, ServingOptions.DEFAULT_FRESH_GRAPH_FROM);
     List<String> lines = new ArrayList<>();
     try (ServingIndex serving = ServingIndex.open(versionDir, options)) {
       // The item nearest query 3 (an input row moved a little) goes; item 5 moves next to query 4.

@@ -207,6 +207,11 @@ public final class KilnIndex implements AutoCloseable {
     return searcher.probe(searcher.prepare(query, prepared), nprobeOf(params), params, probe);
   }
 
+  /** {@code query} as search prepares it (cosine: normalized), into {@code prepared}. */
+  public float[] prepare(float[] query, float[] prepared) {
+    return searcher.prepare(query, prepared);
+  }
+
   /**
    * {@link #search} for many queries on the calling thread, returned in query order. Faster per
    * query than one {@code search} call each: queries go in blocks (up to 64 for PQ, 256 for Flat,

@@ -2,6 +2,7 @@ package dev.kiln.serve;
 
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
+import dev.kiln.graph.GraphBeam;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.TopK;
@@ -16,9 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Items upserted or deleted since the serving version's input was taken, kept in memory in one
- * contiguous {@code float[]}. Each item is assigned to the serving version's nearest list, and a
- * query scans, by brute force, the items of the lists it probes in the version: the same lists,
- * exact distances.
+ * contiguous {@code float[]}. Each item is assigned to the serving version's nearest list and
+ * linked into an HNSW graph ({@link FreshGraph}). A query either scans, by brute force, the
+ * items of the lists it probes in the version (the same lists, exact distances), or walks the
+ * graph (past {@link ServingOptions#freshGraphFrom} items, where the scan costs more).
  *
  * <p>One writer at a time (the handle's lock) appends to slot arrays and publishes an immutable
  * {@link View}; queries read a view without locks. Every change has a sequence number. A view
@@ -36,6 +38,8 @@ final class FreshItems {
   private final boolean stringIds;
   /** The serving version's model: items are assigned to its lists. */
   private IndexModel model;
+  /** Null when queries never walk a graph (the option's threshold is above the item limit). */
+  private final FreshGraph graph;
 
   // Slot arrays, replaced (never shrunk in place) on growth and compaction so that published
   // views keep the arrays they were given.
@@ -55,12 +59,13 @@ final class FreshItems {
   private long seq;
   private View view;
 
-  FreshItems(IndexModel model, boolean stringIds) {
+  FreshItems(IndexModel model, boolean stringIds, boolean withGraph) {
     this.model = model;
     this.dim = model.dim();
     this.metric = model.metric();
     this.stringIds = stringIds;
     allocate(MIN_CAPACITY);
+    this.graph = withGraph ? new FreshGraph(vectors, MIN_CAPACITY, dim, metric) : null;
     publish();
   }
 
@@ -132,6 +137,9 @@ final class FreshItems {
     }
     removedAt[slot] = LIVE;
     changedMillis[slot] = millis;
+    if (graph != null) {
+      graph.add(slot);
+    }
     size++;
     live.put(id, slot);
     mask.putIfAbsent(id, seq);
@@ -193,6 +201,7 @@ final class FreshItems {
     long[] oldChanged = changedMillis;
     int[] oldLists = lists;
     int[] order = live.values().stream().mapToInt(Integer::intValue).sorted().toArray();
+    boolean compacting = order.length < size;
     allocate(capacity);
     for (int i = 0; i < order.length; i++) {
       int from = order[i];
@@ -206,6 +215,18 @@ final class FreshItems {
       lists[i] = oldLists[from];
     }
     size = order.length;
+    if (graph != null) {
+      if (compacting) {
+        // Slots move: link them in again (the graph's cost, amortized over the upserts that
+        // made at least as many replaced or deleted slots).
+        graph.reset(vectors, capacity);
+        for (int i = 0; i < size; i++) {
+          graph.add(i);
+        }
+      } else {
+        graph.grow(vectors, capacity);
+      }
+    }
     for (Iterator<Map.Entry<Object, Integer>> it = live.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Object, Integer> e = it.next();
       e.setValue(Arrays.binarySearch(order, e.getValue()));
@@ -224,7 +245,7 @@ final class FreshItems {
 
   private View publish() {
     view = new View(dim, metric, vectors, ids, keys, lists, removedAt, size, seq, mask,
-        live.size(), deletes.size());
+        live.size(), deletes.size(), graph == null ? null : graph.snapshot(size));
     return view;
   }
 
@@ -242,10 +263,11 @@ final class FreshItems {
     private final ConcurrentHashMap<Object, Long> mask;
     private final int liveCount;
     private final int deleteCount;
+    private final FreshGraph.Snapshot graph;
 
     View(int dim, Metric metric, float[] vectors, long[] ids, String[] keys, int[] lists,
         long[] removedAt, int size, long seq, ConcurrentHashMap<Object, Long> mask,
-        int liveCount, int deleteCount) {
+        int liveCount, int deleteCount, FreshGraph.Snapshot graph) {
       this.dim = dim;
       this.metric = MetricStrategy.of(metric);
       this.vectors = vectors;
@@ -258,6 +280,12 @@ final class FreshItems {
       this.mask = mask;
       this.liveCount = liveCount;
       this.deleteCount = deleteCount;
+      this.graph = graph;
+    }
+
+    /** Whether a query walks the graph rather than scanning (it has one, and enough items). */
+    boolean walks(int graphFrom) {
+      return graph != null && liveCount >= graphFrom;
     }
 
     int liveCount() {
@@ -315,6 +343,27 @@ final class FreshItems {
           threshold = top.threshold();
         }
       }
+    }
+
+    /**
+     * Offers to {@code top} the {@code ef} nearest live slots the graph walk finds that the
+     * filter accepts, as (distance, slot) like {@link #scan}; {@code beam} is the thread's.
+     */
+    void walk(float[] query, int ef, IdFilter filter, TopK top, GraphBeam beam) {
+      IdFilter.OnIds onIds = filter instanceof IdFilter.OnIds f ? f : null;
+      IdFilter.OnKeys onKeys = filter instanceof IdFilter.OnKeys f ? f : null;
+      GraphBeam.Accept accept = slot -> removedAt[slot] > seq
+          && (onIds == null || onIds.accept().test(ids[slot]))
+          && (onKeys == null || onKeys.accept().test(keys[slot]));
+      int n = graph.search(query, ef, accept, beam);
+      for (int i = 0; i < n; i++) {
+        top.offer(beam.dists[i], beam.ids[i]);
+      }
+    }
+
+    /** A beam that fits this view's graph: {@code old} when it does. */
+    GraphBeam beam(GraphBeam old) {
+      return graph.beam(old);
     }
 
     long id(int slot) {

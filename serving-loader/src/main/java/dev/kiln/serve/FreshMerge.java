@@ -1,6 +1,7 @@
 package dev.kiln.serve;
 
 import dev.kiln.format.Metric;
+import dev.kiln.graph.GraphBeam;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.Probe;
 import dev.kiln.quantize.TopK;
@@ -11,18 +12,23 @@ import dev.kiln.search.SearchParams;
 import java.util.Arrays;
 
 /**
- * Searches the fresh items in the lists a query probes in the serving version, and merges them
- * with the version's answer, best first. The probe and the query preparation are the version's
- * own ({@link KilnIndex#probe}), so the fresh scan sees the lists the static scan saw.
+ * Searches the fresh items and merges them with the serving version's answer, best first. A
+ * small fresh set is scanned in the lists the query probes in the version: the probe and the
+ * query preparation are the version's own ({@link KilnIndex#probe}), so the fresh scan sees the
+ * lists the static scan saw. From {@code graphFrom} live items on, the query walks the fresh
+ * set's HNSW graph instead, with the beam {@code efSearch} gives (or {@link
+ * SearchParams#DEFAULT_GRAPH_EF_SEARCH}), at least k.
  */
 final class FreshMerge {
   private final MetricStrategy metric;
   private final boolean stringIds;
+  private final int graphFrom;
   private final ThreadLocal<Scratch> scratch;
 
-  FreshMerge(Metric metric, int dim, boolean stringIds) {
+  FreshMerge(Metric metric, int dim, boolean stringIds, int graphFrom) {
     this.metric = MetricStrategy.of(metric);
     this.stringIds = stringIds;
+    this.graphFrom = graphFrom;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(dim));
   }
 
@@ -61,18 +67,26 @@ final class FreshMerge {
   Neighbors merge(Neighbors fromVersion, KilnIndex index, FreshItems.View view, float[] query,
       int k, SearchParams params) {
     Scratch sc = scratch.get();
-    // The lists the version probed: computed again, as KilnIndex does (a few µs against the
-    // scan of every fresh item it saves).
-    Probe probe = index.probe(query, params, sc.query, sc.probe);
-    boolean[] probed = sc.probed(index.model().coarse().nlist());
-    for (int p = 0; p < probe.size(); p++) {
-      probed[probe.list(p)] = true;
-    }
     IdFilter filter = params.filter();
     // As in KilnIndex: size the heap by what the fresh set holds, not by k alone.
     int freshK = Math.max(1, Math.min(k, view.liveCount()));
     sc.top.reset(freshK);
-    view.scan(sc.query, probed, filter, sc.top);
+    if (view.walks(graphFrom)) {
+      index.prepare(query, sc.query);
+      int ef = Math.max(k, params.efSearch() > 0 ? params.efSearch()
+          : SearchParams.DEFAULT_GRAPH_EF_SEARCH);
+      sc.beam = view.beam(sc.beam);
+      view.walk(sc.query, ef, filter, sc.top, sc.beam);
+    } else {
+      // The lists the version probed: computed again, as KilnIndex does (a few µs against the
+      // scan of every fresh item it saves).
+      Probe probe = index.probe(query, params, sc.query, sc.probe);
+      boolean[] probed = sc.probed(index.model().coarse().nlist());
+      for (int p = 0; p < probe.size(); p++) {
+        probed[probe.list(p)] = true;
+      }
+      view.scan(sc.query, probed, filter, sc.top);
+    }
     sc.ensure(freshK);
     int nf = sc.top.drainSorted(sc.dist, sc.ref);
     return merge(fromVersion, view, sc.dist, sc.ref, nf, k);
@@ -119,6 +133,7 @@ final class FreshMerge {
     final float[] query;
     final Probe probe = new Probe();
     final TopK top = new TopK();
+    GraphBeam beam;
     float[] dist = new float[0];
     long[] ref = new long[0];
     private boolean[] probed = new boolean[0];

@@ -30,7 +30,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li><b>Fresh items.</b> {@link #upsert} and {@link #delete} take effect for the next query:
  *       the id is masked in the static index (during the scan), and an upserted vector is
  *       assigned to the version's nearest list, scanned (exact distance) when a query probes
- *       that list, and merged into the same top-k with scores of the same kind.
+ *       that list, and merged into the same top-k with scores of the same kind. From {@link
+ *       ServingOptions#freshGraphFrom} fresh items on, a query finds them by walking their HNSW
+ *       graph instead (exact distances too), so the fresh set scales to a million items.
  *       When a version starts serving, the changes older than its input ({@link
  *       ServingOptions#inputCutoff}) are dropped: that version holds them.
  *   <li><b>Metrics.</b> {@link #metrics()}: queries, a latency histogram, swaps, the version,
@@ -73,9 +75,11 @@ public final class ServingIndex implements AutoCloseable {
     this.metric = index.metric();
     this.dim = index.dim();
     this.idType = index.idType();
-    this.fresh = new FreshItems(index.model(), idType == IdType.STRING);
+    this.fresh = new FreshItems(index.model(), idType == IdType.STRING,
+        options.keepsFreshGraph());
     this.state = new State(first, fresh.view());
-    this.merge = new FreshMerge(metric, dim, idType == IdType.STRING);
+    this.merge = new FreshMerge(metric, dim, idType == IdType.STRING,
+        options.freshGraphFrom());
     this.swaps = new VersionSwaps(root, options, index, this::version, this::install,
         draining::remove, closed);
     swaps.startPolling();

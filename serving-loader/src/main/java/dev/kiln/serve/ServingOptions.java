@@ -16,11 +16,14 @@ import java.util.function.Function;
  * @param verifyChecksums whether each version is checked against its CRC32C footers and the
  *     manifest before it serves (reads every byte once, on the swapping thread)
  * @param maxFreshItems how many fresh items may be held at once; an upsert beyond it is refused
- *     (each query walks the fresh set; see README for measured costs)
+ *     (see README for measured costs)
  * @param inputCutoff when a version's input was taken: upserts and deletes older than this are in
  *     that version and are dropped from the fresh set when it starts serving (null: nothing is)
  * @param clock stamps upserts and deletes, to compare with {@link #inputCutoff}
  * @param listener told about swaps and refused versions
+ * @param freshGraphFrom from how many fresh items on a query walks their HNSW graph rather than
+ *     scanning them in the lists it probes (chosen by measurement, see README); above
+ *     {@code maxFreshItems}, no graph is kept and upserts cost less
  */
 public record ServingOptions(
     Duration pollInterval,
@@ -28,7 +31,14 @@ public record ServingOptions(
     int maxFreshItems,
     Function<Manifest, Instant> inputCutoff,
     InstantSource clock,
-    SwapListener listener) {
+    SwapListener listener,
+    int freshGraphFrom) {
+
+  /** {@link #freshGraphFrom} by default: measured with {@code FreshScanBenchmark}. */
+  public static final int DEFAULT_FRESH_GRAPH_FROM = 15_000;
+
+  /** The defaults' limit on fresh items. */
+  public static final int DEFAULT_MAX_FRESH_ITEMS = 100_000;
 
   public ServingOptions {
     Objects.requireNonNull(pollInterval, "pollInterval");
@@ -41,15 +51,26 @@ public record ServingOptions(
     if (maxFreshItems < 0) {
       throw new IllegalArgumentException("max fresh items must not be negative: " + maxFreshItems);
     }
+    if (freshGraphFrom < 1) {
+      throw new IllegalArgumentException("fresh graph threshold must be at least 1: "
+          + freshGraphFrom);
+    }
   }
 
   /**
-   * Poll every 10 s, verify checksums, at most 10,000 fresh items, the input cutoff of {@link
-   * #buildStart}, the system clock.
+   * Poll every 10 s, verify checksums, at most {@value #DEFAULT_MAX_FRESH_ITEMS} fresh items
+   * (walked through their graph from {@value #DEFAULT_FRESH_GRAPH_FROM}), the input cutoff of
+   * {@link #buildStart}, the system clock.
    */
   public static ServingOptions defaults() {
-    return new ServingOptions(Duration.ofSeconds(10), true, 10_000, ServingOptions::buildStart,
-        InstantSource.system(), SwapListener.NONE);
+    return new ServingOptions(Duration.ofSeconds(10), true, DEFAULT_MAX_FRESH_ITEMS,
+        ServingOptions::buildStart, InstantSource.system(), SwapListener.NONE,
+        DEFAULT_FRESH_GRAPH_FROM);
+  }
+
+  /** Whether the fresh set keeps a graph: queries may walk it before the item limit. */
+  public boolean keepsFreshGraph() {
+    return freshGraphFrom <= maxFreshItems;
   }
 
   /**
@@ -77,29 +98,36 @@ public record ServingOptions(
 
   public ServingOptions withPollInterval(Duration interval) {
     return new ServingOptions(interval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener);
+        listener, freshGraphFrom);
   }
 
   public ServingOptions withVerifyChecksums(boolean verify) {
-    return new ServingOptions(pollInterval, verify, maxFreshItems, inputCutoff, clock, listener);
+    return new ServingOptions(pollInterval, verify, maxFreshItems, inputCutoff, clock, listener,
+        freshGraphFrom);
   }
 
   public ServingOptions withMaxFreshItems(int max) {
-    return new ServingOptions(pollInterval, verifyChecksums, max, inputCutoff, clock, listener);
+    return new ServingOptions(pollInterval, verifyChecksums, max, inputCutoff, clock, listener,
+        freshGraphFrom);
   }
 
   public ServingOptions withInputCutoff(Function<Manifest, Instant> cutoff) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, cutoff, clock,
-        listener);
+        listener, freshGraphFrom);
   }
 
   public ServingOptions withClock(InstantSource clock) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener);
+        listener, freshGraphFrom);
   }
 
   public ServingOptions withListener(SwapListener listener) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener);
+        listener, freshGraphFrom);
+  }
+
+  public ServingOptions withFreshGraphFrom(int items) {
+    return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
+        listener, items);
   }
 }

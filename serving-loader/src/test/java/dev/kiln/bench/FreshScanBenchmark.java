@@ -31,8 +31,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What fresh items cost a query: {@link ServingIndex#search} over a 20,000-item IVF256,PQ16
- * version (d = 128, nprobe 16, k = 10) with 0, 1,000 and 10,000 fresh items, which are scanned
- * in the probed lists. Run with {@code scripts/jmh.sh FreshScanBenchmark}.
+ * version (d = 128, nprobe 16, k = 10) with 0 to 1,000,000 fresh items (Gaussian, the hard
+ * case for a graph), reached by scanning them in the probed lists ({@code scan}) or by walking
+ * their HNSW graph at efSearch 64 ({@code graph}): where the two cross is
+ * {@link ServingOptions#DEFAULT_FRESH_GRAPH_FROM}. Run with {@code scripts/jmh.sh
+ * FreshScanBenchmark}; setting up a million graph items takes a few minutes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,8 +46,11 @@ import org.openjdk.jmh.annotations.Warmup;
 public class FreshScanBenchmark {
   private static final int D = 128;
 
-  @Param({"0", "1000", "10000"})
+  @Param({"0", "1000", "10000", "100000", "1000000"})
   public int fresh;
+
+  @Param({"scan", "graph"})
+  public String path;
 
   private Path root;
   private ServingIndex serving;
@@ -58,7 +64,8 @@ public class FreshScanBenchmark {
     TestIndexes.index(TestIndexes.gaussian(rnd, 20_000, D), Metric.L2, IndexSpec.pq(256, 16))
         .publish(root);
     serving = ServingIndex.open(root, ServingOptions.defaults().withPollInterval(Duration.ZERO)
-        .withMaxFreshItems(Math.max(1, fresh)));
+        .withMaxFreshItems(Math.max(1, fresh))
+        .withFreshGraphFrom(path.equals("graph") ? 1 : Integer.MAX_VALUE));
     for (int i = 0; i < fresh; i++) {
       serving.upsert(1_000_000L + i, TestIndexes.gaussian(rnd, D));
     }

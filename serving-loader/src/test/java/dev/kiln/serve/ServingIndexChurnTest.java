@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,8 +35,9 @@ class ServingIndexChurnTest {
 
   @TempDir Path root;
 
-  @Test
-  void queriesStayConsistentWhileItemsChangeAndVersionsSwap() throws Exception {
+  @ParameterizedTest(name = "fresh items by {0}")
+  @ValueSource(strings = {"scan", "graph"})
+  void queriesStayConsistentWhileItemsChangeAndVersionsSwap(String path) throws Exception {
     TestIndexes.index(TestIndexes.gaussian(new Random(1), N, D), Metric.L2, IndexSpec.pq(16, 4))
         .version("v0").publish(root);
     Set<Long> deleted = ConcurrentHashMap.newKeySet();
@@ -43,7 +45,8 @@ class ServingIndexChurnTest {
     AtomicBoolean stop = new AtomicBoolean();
     int threads = 4;
     try (ServingIndex serving = ServingIndex.open(root,
-        ServingOptions.defaults().withPollInterval(Duration.ZERO))) {
+        ServingOptions.defaults().withPollInterval(Duration.ZERO)
+            .withFreshGraphFrom(path.equals("graph") ? 1 : Integer.MAX_VALUE))) {
       CountDownLatch started = new CountDownLatch(threads);
       List<Thread> workers = new ArrayList<>();
       for (int t = 0; t < threads; t++) {

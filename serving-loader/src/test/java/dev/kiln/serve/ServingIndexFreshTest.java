@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Upserts and deletes while serving, merged with the static version into one top-k. */
 class ServingIndexFreshTest {
@@ -80,6 +81,11 @@ class ServingIndexFreshTest {
     return ServingOptions.defaults().withPollInterval(Duration.ZERO);
   }
 
+  /** Options whose queries reach the fresh items by scanning them or by walking their graph. */
+  private static ServingOptions manual(String path) {
+    return manual().withFreshGraphFrom(path.equals("graph") ? 1 : Integer.MAX_VALUE);
+  }
+
   @Test
   void aBatchAnswersAsSingleSearchesDoWithFreshItemsAndDeletes() throws IOException {
     Random rnd = new Random(11);
@@ -125,8 +131,10 @@ class ServingIndexFreshTest {
     }
   }
 
-  @Test
-  void tenThousandUpsertsRecallAsWellAsARebuildAndDeletesNeverReturn() throws IOException {
+  @ParameterizedTest(name = "fresh items by {0}")
+  @ValueSource(strings = {"scan", "graph"})
+  void tenThousandUpsertsRecallAsWellAsARebuildAndDeletesNeverReturn(String path)
+      throws IOException {
     int base = 20_000;
     int added = 10_000;
     Random rnd = new Random(1);
@@ -153,7 +161,7 @@ class ServingIndexFreshTest {
 
     float[][] queries = clustered(new Random(2), centers, 300);
     SearchParams params = SearchParams.nprobe(8);
-    try (ServingIndex serving = ServingIndex.open(root, manual());
+    try (ServingIndex serving = ServingIndex.open(root, manual(path));
         dev.kiln.search.KilnIndex rebuild = rebuilt.open()) {
       for (int i = 0; i < added; i++) {
         serving.upsert(freshIds[i], freshVectors[i]);
@@ -171,8 +179,8 @@ class ServingIndexFreshTest {
       }
       merged /= queries.length;
       rebuiltRecall /= queries.length;
-      System.out.printf("recall@10 at nprobe 8: merged %.4f, rebuild %.4f%n", merged,
-          rebuiltRecall);
+      System.out.printf("recall@10 at nprobe 8, fresh items by %s: merged %.4f, rebuild %.4f%n",
+          path, merged, rebuiltRecall);
       assertTrue(merged >= 0.95 * rebuiltRecall,
           "merged recall " + merged + " below 0.95 x the rebuild's " + rebuiltRecall);
 
@@ -383,14 +391,15 @@ class ServingIndexFreshTest {
     }
   }
 
-  @Test
-  void stringKeysCanBeUpsertedDeletedAndFiltered() throws IOException {
+  @ParameterizedTest(name = "fresh items by {0}")
+  @ValueSource(strings = {"scan", "graph"})
+  void stringKeysCanBeUpsertedDeletedAndFiltered(String path) throws IOException {
     Random rnd = new Random(6);
     String[] keys = TestIndexes.randomKeys(rnd, 800);
     float[][] vectors = TestIndexes.gaussian(rnd, 800, 16);
     TestIndexes.index(vectors, Metric.IP, IndexSpec.pq(8, 4)).keys(keys).shards(2)
         .publish(root);
-    try (ServingIndex serving = ServingIndex.open(root, manual())) {
+    try (ServingIndex serving = ServingIndex.open(root, manual(path))) {
       float[] fresh = TestIndexes.gaussian(rnd, 16);
       for (int i = 0; i < 16; i++) {
         fresh[i] *= 10; // large: first by inner product
@@ -416,11 +425,12 @@ class ServingIndexFreshTest {
     }
   }
 
-  @Test
-  void filterOnIdsAppliesToFreshItemsAndBadVectorsAreRefused() throws IOException {
+  @ParameterizedTest(name = "fresh items by {0}")
+  @ValueSource(strings = {"scan", "graph"})
+  void filterOnIdsAppliesToFreshItemsAndBadVectorsAreRefused(String path) throws IOException {
     TestIndexes.index(TestIndexes.gaussian(new Random(7), 500, 16), Metric.COSINE,
         IndexSpec.flat(4)).publish(root);
-    try (ServingIndex serving = ServingIndex.open(root, manual().withMaxFreshItems(100))) {
+    try (ServingIndex serving = ServingIndex.open(root, manual(path).withMaxFreshItems(100))) {
       Random rnd = new Random(8);
       for (long id = 1000; id < 1100; id++) {
         serving.upsert(id, TestIndexes.gaussian(rnd, 16));

@@ -2,6 +2,9 @@ package dev.kiln.job.graph;
 
 import dev.kiln.format.HnswSection;
 import dev.kiln.format.Metric;
+import dev.kiln.graph.GraphBeam;
+import dev.kiln.graph.GraphInsert;
+import dev.kiln.graph.GraphRows;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,7 +17,8 @@ import java.util.function.IntConsumer;
 
 /**
  * Builds HNSW graphs (Malkov and Yashunin) with the insertion rule of Faiss's
- * {@code IndexHNSWFlat} and hnswlib: the graph over the coarse centroids of
+ * {@code IndexHNSWFlat} and hnswlib ({@link GraphInsert}, shared with the loader's fresh set):
+ * the graph over the coarse centroids of
  * {@code IVF{n}_HNSW{M}} (on the driver) and the graph over one shard's items of
  * {@code HNSW{M}} (in the task that writes the shard).
  *
@@ -22,7 +26,7 @@ import java.util.function.IntConsumer;
  * every new node's neighbours, where Faiss and hnswlib apply it only when the beam holds more
  * candidates than a row has slots ({@link GraphRows#shrink}). With M 32 and efConstruction 40
  * (Faiss's defaults) a level-0 row has 64 slots, so Faiss keeps all 40 candidates and prunes
- * only rows that overflow: on Fashion-MNIST its level 0 averages 41 links against Lucene's
+ * only rows that overflow ({@code GraphRows.shrink}): on Fashion-MNIST its level 0 averages 41 links against Lucene's
  * 10.8, and recall@10 at efSearch 16 was 0.987 against 0.958. efSearch means what it means in
  * Faiss only on a graph built by Faiss's rule.
  *
@@ -47,8 +51,7 @@ public final class HnswBuilder {
 
   private final GraphRows g;
   private final int efConstruction;
-  private int entry;
-  private int maxLevel;
+  private GraphInsert insert;
 
   private HnswBuilder(GraphRows g, int efConstruction) {
     this.g = g;
@@ -86,10 +89,9 @@ public final class HnswBuilder {
 
   /** Each node's level: floor(-ln(U) / ln(M)), as Faiss's and hnswlib's level generators. */
   private static int[] levels(int n, int m, SplittableRandom r) {
-    double ml = 1 / Math.log(m);
     int[] out = new int[n];
     for (int i = 0; i < n; i++) {
-      out[i] = Math.min(30, (int) (-Math.log(1 - r.nextDouble()) * ml));
+      out[i] = GraphInsert.drawLevel(r, m);
     }
     return out;
   }
@@ -129,16 +131,15 @@ public final class HnswBuilder {
   }
 
   private void insertAll(int[] order, int threads) {
-    entry = order[0];
-    maxLevel = g.level[entry];
-    InsertBeam[] beams = new InsertBeam[threads];
-    int ef = Math.max(efConstruction, 2 * g.m + 1);
+    insert = new GraphInsert(g, efConstruction);
+    insert.start(order[0]);
+    GraphBeam[] beams = new GraphBeam[threads];
     for (int t = 0; t < threads; t++) {
-      beams[t] = new InsertBeam(g.n, ef);
+      beams[t] = insert.newBeam();
     }
-    Links[] plans = new Links[Math.min(MAX_BATCH, g.n)];
+    GraphInsert.Links[] plans = new GraphInsert.Links[Math.min(MAX_BATCH, g.n)];
     for (int k = 0; k < plans.length; k++) {
-      plans[k] = new Links();
+      plans[k] = new GraphInsert.Links();
     }
     ExecutorService pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
       Thread t = new Thread(r, "kiln-hnsw-build");
@@ -151,17 +152,17 @@ public final class HnswBuilder {
         int size = Math.min(batchSize(i), order.length - i);
         onThreads(pool, threads, t -> {
           for (int k = t; k < size; k += threads) {
-            plan(order[from + k], beams[t], plans[k]);
+            insert.plan(order[from + k], beams[t], plans[k]);
           }
         });
         onThreads(pool, threads, t -> {
           for (int k = 0; k < size; k++) {
-            Links p = plans[k];
-            for (int l = 0; l < p.levels; l++) {
-              for (int j = 0; j < p.count[l]; j++) {
-                int target = p.ids[l][j];
+            GraphInsert.Links p = plans[k];
+            for (int l = 0; l < p.levels(); l++) {
+              for (int j = 0; j < p.count(l); j++) {
+                int target = p.target(l, j);
                 if (target % threads == t) {
-                  g.link(target, p.node, p.dists[l][j], l, beams[t]);
+                  g.link(target, p.node(), p.distance(l, j), l, beams[t]);
                 }
               }
             }
@@ -173,46 +174,6 @@ public final class HnswBuilder {
       if (pool != null) {
         pool.shutdownNow();
       }
-    }
-  }
-
-  /**
-   * Finds {@code q}'s neighbours on each of its levels in the graph as it stands and writes q's
-   * own rows (no other node links to q yet, so no other search reads them); records in
-   * {@code out} the links the other ends must add.
-   */
-  private void plan(int q, InsertBeam beam, Links out) {
-    int lq = g.level[q];
-    int ep = entry;
-    float epDist = g.distance(q, ep);
-    for (int l = maxLevel; l > lq; l--) {
-      boolean moved = true;
-      while (moved) {
-        moved = false;
-        int count = g.rowCount(ep, l);
-        System.arraycopy(g.rowArray(ep, l), g.rowStart(ep, l), beam.spareIds, 0, count);
-        g.distances(q, beam.spareIds, 0, count, beam.spareDists, beam.four);
-        int from = ep;
-        for (int j = 0; j < count; j++) {
-          int nb = beam.spareIds[j];
-          float d = beam.spareDists[j];
-          if (d < epDist || (d == epDist && nb < ep)) {
-            ep = nb;
-            epDist = d;
-          }
-        }
-        moved = ep != from;
-      }
-    }
-    int top = Math.min(lq, maxLevel);
-    out.start(q, top + 1, 2 * g.m);
-    for (int l = top; l >= 0; l--) {
-      int found = beam.search(g, q, ep, epDist, l, efConstruction);
-      int kept = g.shrink(beam.ids, beam.dists, found, g.slots(l));
-      g.setRow(q, l, beam.ids, kept);
-      out.record(l, beam.ids, beam.dists, kept);
-      ep = beam.ids[0];
-      epDist = beam.dists[0];
     }
   }
 
@@ -244,50 +205,27 @@ public final class HnswBuilder {
   /** The built graph as {@link HnswSection}'s arrays, every node reachable on level 0. */
   private HnswSection export() {
     int m = g.m;
-    HnswRepair.connect(g.links0, g.count0, g.n, 2 * m, entry, g);
+    int entry = insert.entry();
+    int maxLevel = insert.maxLevel();
+    HnswRepair.connect(g.links0(), g.count0(), g.n, 2 * m, entry, g);
     int[][] nodes = new int[maxLevel][];
     int[][] rows = new int[maxLevel][];
     for (int l = 1; l <= maxLevel; l++) {
       int size = 0;
       for (int i = 0; i < g.n; i++) {
-        size += g.level[i] >= l ? 1 : 0;
+        size += g.level(i) >= l ? 1 : 0;
       }
       nodes[l - 1] = new int[size];
       rows[l - 1] = new int[size * m];
       int at = 0;
       for (int i = 0; i < g.n; i++) {
-        if (g.level[i] >= l) {
+        if (g.level(i) >= l) {
           nodes[l - 1][at] = i;
-          System.arraycopy(g.upper[i], (l - 1) * m, rows[l - 1], at * m, m);
+          System.arraycopy(g.upperRows(i), (l - 1) * m, rows[l - 1], at * m, m);
           at++;
         }
       }
     }
-    return HnswSection.of(m, efConstruction, entry, g.n, g.links0, nodes, rows);
-  }
-
-  /** One planned insertion: the node and, per level, the neighbours it linked and distances. */
-  private static final class Links {
-    int node;
-    int levels;
-    int[][] ids = new int[0][];
-    float[][] dists = new float[0][];
-    int[] count = new int[0];
-
-    void start(int node, int levels, int width) {
-      this.node = node;
-      this.levels = levels;
-      if (ids.length < levels) {
-        ids = new int[levels][width];
-        dists = new float[levels][width];
-        count = new int[levels];
-      }
-    }
-
-    void record(int l, int[] nodes, float[] d, int n) {
-      System.arraycopy(nodes, 0, ids[l], 0, n);
-      System.arraycopy(d, 0, dists[l], 0, n);
-      count[l] = n;
-    }
+    return HnswSection.of(m, efConstruction, entry, g.n, g.links0(), nodes, rows);
   }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.job.graph;
 
+import dev.kiln.graph.GraphRows;
+
 /**
  * Links in every node that a walk from the entry point cannot reach on level 0. HNSW's pruning
  * can leave a few such nodes (measured with Lucene's builder: 1 of 3,000 clumped centroids for
