@@ -11,7 +11,9 @@ JOB.json:
               "ids": "sequential"|"ivf"|"idmap"|"idmap2", "out": FILE}]}
 
 "read": opens an index file Kiln wrote with faiss.read_index, plainly and with IO_FLAG_MMAP,
-checks that faiss writes it back byte for byte, and searches the queries at each nprobe.
+checks that faiss writes it back byte for byte, and searches the queries at each nprobe (an
+IndexIDMap over an IndexHNSWFlat, Kiln's HNSW{M}: at each value of "efs" instead, into
+PREFIX.<mode>.ef<E>.I and .D).
 "train": trains and fills an index with Faiss on the base vectors (ids: "sequential" = 0..n-1
 added with add(); otherwise Kiln-test-style int64 ids spread over the whole range, added with
 add_with_ids on the IVF itself ("ivf") or through an IndexIDMap / IndexIDMap2), writes it to
@@ -48,6 +50,23 @@ def ivf_of(index):
     return faiss.extract_index_ivf(index)
 
 
+def hnsw_of(index):
+    """The IndexHNSW inside an IndexIDMap (Kiln's HNSW{M} export), or None."""
+    if not isinstance(index, faiss.IndexIDMap):
+        return None
+    inner = faiss.downcast_index(index.index)
+    return inner if isinstance(inner, faiss.IndexHNSW) else None
+
+
+def search_graph(index, hnsw, queries, k, efs, prefix, mode):
+    for ef in efs:
+        hnsw.hnsw.efSearch = ef
+        D, I = index.search(queries, k)
+        stem = "%s.%s.ef%d" % (prefix, mode, ef)
+        I.astype("<i8").tofile(stem + ".I")
+        D.astype("<f4").tofile(stem + ".D")
+
+
 def search_all(index, queries, k, nprobes, efs, prefix, mode):
     ivf = ivf_of(index)
     quantizer = faiss.downcast_index(ivf.quantizer)
@@ -67,6 +86,14 @@ def read_and_search(path, queries, k, nprobes, efs, prefix):
     out = {}
     for mode, flags in (("plain", 0), ("mmap", faiss.IO_FLAG_MMAP)):
         index = faiss.read_index(path, flags)
+        hnsw = hnsw_of(index)
+        if hnsw is not None:
+            out[mode] = {"type": type(index).__name__, "ntotal": int(index.ntotal),
+                         "d": int(index.d), "inner": type(hnsw).__name__,
+                         "storage": type(faiss.downcast_index(hnsw.storage)).__name__}
+            search_graph(index, hnsw, queries, k, efs, prefix, mode)
+            del index
+            continue
         ivf = ivf_of(index)
         out[mode] = {"type": type(index).__name__, "ntotal": int(index.ntotal),
                      "nlist": int(ivf.nlist), "d": int(index.d),

@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
     description = {
       "Write a published version as one Faiss index file (faiss.read_index, 1.7.x).",
       "IVF{n},PQ{m} as IndexIVFPQ, IVF{n},Flat as IndexIVFFlat, inverted lists inline;",
-      "IVF{n}_HNSW{M} with an IndexHNSWFlat quantizer. Fast-scan, refine and HNSW{M}",
-      "forms are refused.",
+      "IVF{n}_HNSW{M} with an IndexHNSWFlat quantizer; HNSW{M} as IndexIDMap over",
+      "IndexHNSWFlat, one shard per file (--shard N when it has several).",
+      "Fast-scan and refine forms are refused.",
       "Ids are Kiln's int64 ids; for string ids, the global ordinal, with the keys in",
       "FILE.keys.jsonl ([id, \"key\"] per line). cosine is written as inner product:",
       "normalize queries before searching it."

@@ -7,6 +7,7 @@ import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.errors.KilnException;
 import dev.kiln.store.AtomicFile;
 import dev.kiln.format.CorruptIndexException;
+import dev.kiln.format.GraphFile;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.KeysFile;
@@ -41,7 +42,9 @@ import java.util.List;
  *       normalized by the caller); for {@code IVF{n}_HNSW{M}}, an {@code IndexHNSWFlat}
  *       ({@code IHNf}) holding Kiln's graph ({@link FaissHnsw}) over that flat index;
  *   <li>the inverted lists inline as {@code ArrayInvertedLists} ({@code ilar}), every shard's
- *       part of list l concatenated in shard order; no direct map; {@code nprobe = 1}.
+ *       part of list l concatenated in shard order; no direct map; {@code nprobe = 1};
+ *   <li>one shard of {@code HNSW{M}} as {@code IndexIDMap} over {@code IndexHNSWFlat}
+ *       ({@link FaissHnswFlatWriter}); a version of several shards only with {@code --shard}.
  * </ul>
  *
  * <p>Faiss ids are Kiln's int64 ids. For string ids, the Faiss id of an item is its global
@@ -100,13 +103,12 @@ public final class FaissIndexWriter {
           + " holds 4-bit fast-scan codes, which export-faiss does not write (Faiss's"
           + " IndexIVFPQFastScan has its own code layout); export an IVF{n},PQ{m} index");
     }
-    if (manifest.spec().isGraph()) {
-      // Writing the one Flat list would export a brute-force index, not this one. Faiss's
-      // IndexHNSWFlat holds one graph and no ids; Kiln keeps a graph per shard with int64 ids
-      // (one shard as IndexIDMap over IndexHNSWFlat would fit, but is not written yet).
-      throw new InvalidOptionException("cannot export " + index + ": " + manifest.spec()
-          + " keeps an HNSW graph per shard, which export-faiss does not write yet (Faiss's"
-          + " IndexHNSWFlat holds one graph and no ids); export an IVF index");
+    if (manifest.spec().isGraph() && shard == null && manifest.shards() > 1) {
+      // Faiss's IndexHNSWFlat holds one graph; Kiln keeps one per shard, and merging them
+      // would be a new graph, not this index.
+      throw new InvalidOptionException("cannot export " + index + " whole: " + manifest.spec()
+          + " keeps an HNSW graph in each of its " + manifest.shards() + " shards and Faiss's"
+          + " IndexHNSWFlat holds one; export them one at a time with --shard N");
     }
     if (manifest.spec().hasRefine()) {
       // Faiss's IndexRefine is not written: dropping the refine vectors silently would export
@@ -140,10 +142,19 @@ public final class FaissIndexWriter {
     long count = chosen.stream().mapToLong(s -> shards[s].count()).sum();
     Path keysTarget = stringIds ? Path.of(target + KEYS_SUFFIX) : null;
     long[] bytes = new long[1];
+    boolean graph = manifest.spec().isGraph(); // the model holds its base spec, IVF1,Flat
     // The keys file is renamed in just before the index, once both are written.
     AtomicFile.replace(target, stream -> {
       FaissOutput f = new FaissOutput(stream);
-      write(f, model, shards, chosen, base, stringIds, count);
+      if (graph) {
+        int s = chosen.get(0);
+        String name = GraphFile.fileName(s);
+        FaissHnswFlatWriter.write(f, shards[s],
+            GraphFile.open(map(dir.resolve(name)), name).graph(),
+            faissMetric(model.metric()), stringIds, base[s]);
+      } else {
+        write(f, model, shards, chosen, base, stringIds, count);
+      }
       f.flush();
       bytes[0] = f.position();
       if (stringIds) {
@@ -151,8 +162,9 @@ public final class FaissIndexWriter {
       }
     });
     IndexSpec spec = model.spec();
-    String type = (pq(spec) ? "IndexIVFPQ" : "IndexIVFFlat")
-        + (spec.hasCoarseGraph() ? " with an IndexHNSWFlat quantizer" : "");
+    String type = graph ? "IndexIDMap over IndexHNSWFlat"
+        : (pq(spec) ? "IndexIVFPQ" : "IndexIVFFlat")
+            + (spec.hasCoarseGraph() ? " with an IndexHNSWFlat quantizer" : "");
     return new Result(target, keysTarget, type,
         faissMetric(model.metric()) == FaissFormat.METRIC_L2 ? "L2" : "INNER_PRODUCT",
         model.dim(), spec.nlist(), count, chosen, bytes[0]);
@@ -267,7 +279,7 @@ public final class FaissIndexWriter {
   }
 
   /** Faiss's Index header; the metric argument is written only for metrics above 1. */
-  private static void indexHeader(FaissOutput f, int d, long ntotal, int metric)
+  static void indexHeader(FaissOutput f, int d, long ntotal, int metric)
       throws IOException {
     f.int32(d);
     f.int64(ntotal);

@@ -26,7 +26,6 @@ import dev.kiln.testing.KilnTestData.CliRun;
 import dev.kiln.testing.SparkExtension;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -151,8 +150,8 @@ class FaissInteropTest {
     }
     truth.put("l2", ExactNeighbours.top(queries, base, Metric.L2, K));
     truth.put("ip", ExactNeighbours.top(queries, base, Metric.IP, K));
-    Path baseFvecs = writeFvecs(tmp.resolve("base.fvecs"), base);
-    Path queryFvecs = writeFvecs(tmp.resolve("query.fvecs"), queries);
+    Path baseFvecs = FaissFiles.writeFvecs(tmp.resolve("base.fvecs"), base);
+    Path queryFvecs = FaissFiles.writeFvecs(tmp.resolve("query.fvecs"), queries);
     // Parquet through the fvecs converter (fast), then ids rewritten by Spark SQL: int64 ids
     // spread over the whole range (negative ones and beyond 2^32 included, as
     // KilnTestData.longIds) and non-ASCII string ids (as KilnTestData.stringIds).
@@ -282,8 +281,8 @@ class FaissInteropTest {
   @Test
   void nprobeMatters() throws IOException {
     for (String name : List.of("kiln-l2-pq", "faiss-ip-flat.faissindex")) {
-      long[] one = readLongs(work.resolve(name + ".plain.np1.I"));
-      long[] sixteen = readLongs(work.resolve(name + ".plain.np16.I"));
+      long[] one = FaissFiles.readLongs(work.resolve(name + ".plain.np1.I"));
+      long[] sixteen = FaissFiles.readLongs(work.resolve(name + ".plain.np16.I"));
       int differ = 0;
       for (int q = 0; q < QUERIES; q++) {
         for (int i = 0; i < K; i++) {
@@ -383,7 +382,7 @@ class FaissInteropTest {
     record(failures, direction, name, metric, mode, nprobe, compare(prefix, mode,
         ".ef" + EXHAUSTIVE_EF, nprobe,
         SearchParams.nprobe(nprobe).withEfSearch(EXHAUSTIVE_EF), index, keys));
-    long[] faissIds = readLongs(Path.of(prefix + "." + mode + ".np" + nprobe + ".I"));
+    long[] faissIds = FaissFiles.readLongs(Path.of(prefix + "." + mode + ".np" + nprobe + ".I"));
     int[][] top = truth.get(metric);
     Long[] ids = KilnTestData.longIds(N); // the ids every HNSW case is built or added with
     long faissHits = 0;
@@ -413,8 +412,8 @@ class FaissInteropTest {
   private Agreement compare(Path prefix, String mode, String suffix, int nprobe,
       SearchParams params, KilnIndex index, Map<Long, String> keys) throws IOException {
     String stem = prefix + "." + mode + ".np" + nprobe + suffix;
-    long[] fi = readLongs(Path.of(stem + ".I"));
-    float[] fd = readFloats(Path.of(stem + ".D"));
+    long[] fi = FaissFiles.readLongs(Path.of(stem + ".I"));
+    float[] fd = FaissFiles.readFloats(Path.of(stem + ".D"));
     assertEquals((long) QUERIES * K, fi.length, stem);
     Agreement a = new Agreement();
     for (int q = 0; q < QUERIES; q++) {
@@ -455,33 +454,6 @@ class FaissInteropTest {
     for (long i = 0; i < N; i++) {
       assertTrue(out.containsKey(i), "ids are the ordinals 0.." + (N - 1) + ": missing " + i);
     }
-    return out;
-  }
-
-  private static Path writeFvecs(Path p, float[][] rows) throws IOException {
-    int d = rows[0].length;
-    ByteBuffer b = ByteBuffer.allocate(rows.length * 4 * (d + 1)).order(ByteOrder.LITTLE_ENDIAN);
-    for (float[] r : rows) {
-      b.putInt(d);
-      for (float v : r) {
-        b.putFloat(v);
-      }
-    }
-    Files.write(p, b.array());
-    return p;
-  }
-
-  private static long[] readLongs(Path p) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
-    long[] out = new long[b.remaining() / 8];
-    b.asLongBuffer().get(out);
-    return out;
-  }
-
-  private static float[] readFloats(Path p) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
-    float[] out = new float[b.remaining() / 4];
-    b.asFloatBuffer().get(out);
     return out;
   }
 }

@@ -1,0 +1,41 @@
+package dev.kiln.faiss;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The files the Faiss checks exchange with {@code faiss_check.py}: fvecs in, raw arrays out. */
+final class FaissFiles {
+  private FaissFiles() {}
+
+  static Path writeFvecs(Path p, float[][] rows) throws IOException {
+    int d = rows[0].length;
+    ByteBuffer b = ByteBuffer.allocate(rows.length * 4 * (d + 1)).order(ByteOrder.LITTLE_ENDIAN);
+    for (float[] r : rows) {
+      b.putInt(d);
+      for (float v : r) {
+        b.putFloat(v);
+      }
+    }
+    Files.write(p, b.array());
+    return p;
+  }
+
+  /** Little-endian int64s, as numpy's {@code astype("<i8").tofile}. */
+  static long[] readLongs(Path p) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+    long[] out = new long[b.remaining() / 8];
+    b.asLongBuffer().get(out);
+    return out;
+  }
+
+  /** Little-endian float32s, as numpy's {@code astype("<f4").tofile}. */
+  static float[] readFloats(Path p) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+    float[] out = new float[b.remaining() / 4];
+    b.asFloatBuffer().get(out);
+    return out;
+  }
+}
