@@ -34,6 +34,8 @@ public final class GraphBeam {
   private final float[] freshDist;
   /** Four distances of a four-row kernel. */
   final float[] four = new float[4];
+  /** A candidate's distances to the neighbours kept so far, for {@link GraphRows#shrink}. */
+  final float[] toKept;
   /** The node the last {@link #descend} stopped at, and its distance. */
   int entry;
   float entryDist;
@@ -48,6 +50,7 @@ public final class GraphBeam {
     spareDists = new float[degree + 1];
     fresh = new int[degree];
     freshDist = new float[degree];
+    toKept = new float[degree + 4];
   }
 
   /** Whether this beam serves a graph of {@code n} nodes and level-0 degree {@code degree}. */

@@ -87,7 +87,7 @@ public final class GraphInsert {
     int ef = Math.max(efConstruction, 1);
     for (int l = top; l >= 0; l--) {
       int found = beam.search(g, v, qOff, q, l, ef, g.n, null);
-      int kept = g.shrink(beam.ids, beam.dists, found, g.slots(l));
+      int kept = g.shrink(beam.ids, beam.dists, found, g.slots(l), beam);
       g.setRow(q, l, beam.ids, kept);
       out.record(l, beam.ids, beam.dists, kept);
       beam.entry = beam.ids[0];
