@@ -177,31 +177,29 @@ final class BenchCommand implements Callable<Integer> {
   /** One line per knob; {@code idx} (null for a serving handle) adds the multi-thread run. */
   private void search(QueryRun.One one, QueryRun.Many many, KilnIndex idx, IndexSpec spec,
       float[][] q, int[][] gt, int ef) {
-    {
-      Quality measured = idx == null ? null : idx.manifest().measuredQuality();
-      boolean graph = spec.isGraph();
-      int[] knobs = graph ? efs : nprobes;
-      for (int knob : knobs) {
-        String label = (graph ? "ef=" : "nprobe=") + knob;
-        SearchParams params = graph ? SearchParams.efSearch(knob)
-            : SearchParams.nprobe(knob).withRefineFactor(refineFactor).withEfSearch(ef);
-        QueryRun.run(one, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
-        QueryRun run = QueryRun.run(one, q, k, params);
-        QueryRun.batchOnThisThread(many, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);
-        QueryRun block = QueryRun.batchOnThisThread(many, q, k, params);
-        Quality.Point reported = measured == null ? null : measured.at(knob);
-        // qps: one search() call per query; batch1_qps: one batch call on one thread, as
-        // Faiss's benchmark searches (its coarse step then runs on BLAS over all queries).
-        System.out.printf("%s recall@%d=%.4f qps=%.0f cpu_qps=%.0f batch1_qps=%.0f"
-                + " batch1_cpu_qps=%.0f%s%n", label, k, run.recall(gt, k), run.qps(),
-            run.cpuQps(), block.qps(), block.cpuQps(), reported == null ? ""
-                : String.format(" build_reported_recall=%.4f", reported.recall()));
-        if (threads > 1 && idx != null) {
-          QueryRun.batch(idx, q, k, params, threads); // warm-up
-          QueryRun batch = QueryRun.batch(idx, q, k, params, threads);
-          System.out.printf("%s threads=%d batch_qps=%.0f speedup=%.2f%n", label, threads,
-              batch.qps(), batch.qps() / block.qps());
-        }
+    Quality measured = idx == null ? null : idx.manifest().measuredQuality();
+    boolean graph = spec.isGraph();
+    int[] knobs = graph ? efs : nprobes;
+    for (int knob : knobs) {
+      String label = (graph ? "ef=" : "nprobe=") + knob;
+      SearchParams params = graph ? SearchParams.efSearch(knob)
+          : SearchParams.nprobe(knob).withRefineFactor(refineFactor).withEfSearch(ef);
+      QueryRun.run(one, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
+      QueryRun run = QueryRun.run(one, q, k, params);
+      QueryRun.batchOnThisThread(many, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);
+      QueryRun block = QueryRun.batchOnThisThread(many, q, k, params);
+      Quality.Point reported = measured == null ? null : measured.at(knob);
+      // qps: one search() call per query; batch1_qps: one batch call on one thread, as
+      // Faiss's benchmark searches (its coarse step then runs on BLAS over all queries).
+      System.out.printf("%s recall@%d=%.4f qps=%.0f cpu_qps=%.0f batch1_qps=%.0f"
+              + " batch1_cpu_qps=%.0f%s%n", label, k, run.recall(gt, k), run.qps(),
+          run.cpuQps(), block.qps(), block.cpuQps(), reported == null ? ""
+              : String.format(" build_reported_recall=%.4f", reported.recall()));
+      if (threads > 1 && idx != null) {
+        QueryRun.batch(idx, q, k, params, threads); // warm-up
+        QueryRun batch = QueryRun.batch(idx, q, k, params, threads);
+        System.out.printf("%s threads=%d batch_qps=%.0f speedup=%.2f%n", label, threads,
+            batch.qps(), batch.qps() / block.qps());
       }
     }
   }

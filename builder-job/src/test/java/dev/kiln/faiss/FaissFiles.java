@@ -1,8 +1,10 @@
 package dev.kiln.faiss;
 
+import dev.kiln.format.ShardFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -21,6 +23,15 @@ final class FaissFiles {
     }
     Files.write(p, b.array());
     return p;
+  }
+
+  /** Shard {@code s} of a version directory, mapped read-only. */
+  static ShardFile openShard(Path version, int s) throws IOException {
+    Path file = version.resolve(ShardFile.fileName(s));
+    try (FileChannel ch = FileChannel.open(file)) {
+      return ShardFile.open(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()),
+          ShardFile.fileName(s));
+    }
   }
 
   /** Little-endian int64s, as numpy's {@code astype("<i8").tofile}. */

@@ -25,8 +25,6 @@ import dev.kiln.testing.KilnTestData.CliRun;
 import dev.kiln.testing.SparkExtension;
 import dev.kiln.tools.Convert;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -202,13 +200,8 @@ class FaissHnswExportTest {
 
   /** The ids shard {@code s} of {@code version} holds (its one list). */
   private static Set<Long> idsOfShard(Path version, int s) throws IOException {
+    ShardFile shard = FaissFiles.openShard(version, s);
     Set<Long> out = new HashSet<>();
-    ByteBuffer buf;
-    Path file = version.resolve(ShardFile.fileName(s));
-    try (FileChannel ch = FileChannel.open(file)) {
-      buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
-    }
-    ShardFile shard = ShardFile.open(buf, file.toString());
     for (int i = 0; i < shard.count(); i++) {
       out.add(shard.id(0, i));
     }

@@ -26,11 +26,9 @@ import dev.kiln.testing.KilnTestData.CliRun;
 import dev.kiln.testing.SparkExtension;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -335,13 +333,8 @@ class FaissInteropTest {
   /** {@code --shard 1} holds exactly shard 1's items, with their codes. */
   @Test
   void oneShardExport() throws IOException {
-    Path dir = kilnVersions.get("kiln-l2-pq");
-    ByteBuffer buf;
-    try (FileChannel ch = FileChannel.open(dir.resolve(ShardFile.fileName(1)),
-        StandardOpenOption.READ)) {
-      buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
-    }
-    ShardFile shard = ShardFile.open(buf, "shard-00001.kiln");
+    ShardFile shard = FaissFiles.openShard(kilnVersions.get("kiln-l2-pq"), 1);
+    ByteBuffer buf = shard.buffer();
     assertEquals(N, report.path("entries").path("kiln-l2-pq").path("plain").path("ntotal").asLong());
     assertEquals(shard.count(),
         report.path("entries").path("kiln-l2-pq.shard1").path("plain").path("ntotal").asLong());

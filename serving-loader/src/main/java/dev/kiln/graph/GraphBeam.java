@@ -18,7 +18,7 @@ public final class GraphBeam {
   }
 
   /** Visit marks: a byte per node (a quarter of an int's cache footprint), cleared every 255. */
-  private byte[] visited;
+  private final byte[] visited;
   private int stamp;
   /** The answer of the last {@link #search}, nearest first. */
   public int[] ids;

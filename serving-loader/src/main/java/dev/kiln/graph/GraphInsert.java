@@ -23,6 +23,9 @@ public final class GraphInsert {
 
   /** Goes on inserting into {@code g}, whose entry point and top level are given. */
   public GraphInsert(GraphRows g, int efConstruction, int entry, int maxLevel) {
+    if (efConstruction < 1) {
+      throw new IllegalArgumentException("efConstruction must be at least 1: " + efConstruction);
+    }
     this.g = g;
     this.efConstruction = efConstruction;
     this.entry = entry;
@@ -84,9 +87,8 @@ public final class GraphInsert {
     beam.descend(g, v, qOff, entry, maxLevel, lq, g.n);
     int top = Math.min(lq, maxLevel);
     out.start(q, top + 1, 2 * g.m);
-    int ef = Math.max(efConstruction, 1);
     for (int l = top; l >= 0; l--) {
-      int found = beam.search(g, v, qOff, q, l, ef, g.n, null);
+      int found = beam.search(g, v, qOff, q, l, efConstruction, g.n, null);
       int kept = g.shrink(beam.ids, beam.dists, found, g.slots(l), beam);
       g.setRow(q, l, beam.ids, kept);
       out.record(l, beam.ids, beam.dists, kept);

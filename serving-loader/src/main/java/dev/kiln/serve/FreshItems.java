@@ -250,7 +250,7 @@ final class FreshItems {
   }
 
   /** The fresh set as one query sees it. */
-  static final class View {
+  static final class View implements GraphBeam.Accept {
     private final int dim;
     private final MetricStrategy metric;
     private final float[] vectors;
@@ -352,13 +352,20 @@ final class FreshItems {
     void walk(float[] query, int ef, IdFilter filter, TopK top, GraphBeam beam) {
       IdFilter.OnIds onIds = filter instanceof IdFilter.OnIds f ? f : null;
       IdFilter.OnKeys onKeys = filter instanceof IdFilter.OnKeys f ? f : null;
-      GraphBeam.Accept accept = slot -> removedAt[slot] > seq
+      // Unfiltered (the common query) the view itself accepts: nothing allocated per query.
+      GraphBeam.Accept accept = filter == null ? this : slot -> test(slot)
           && (onIds == null || onIds.accept().test(ids[slot]))
           && (onKeys == null || onKeys.accept().test(keys[slot]));
       int n = graph.search(query, ef, accept, beam);
       for (int i = 0; i < n; i++) {
         top.offer(beam.dists[i], beam.ids[i]);
       }
+    }
+
+    /** Whether {@code slot} is live in this view (replaced and deleted slots are waypoints). */
+    @Override
+    public boolean test(int slot) {
+      return removedAt[slot] > seq;
     }
 
     /** A beam that fits this view's graph: {@code old} when it does. */

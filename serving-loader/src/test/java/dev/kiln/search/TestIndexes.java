@@ -40,6 +40,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * Shared test support: seeded random data, double-precision reference arithmetic, a publisher
@@ -56,6 +57,15 @@ public final class TestIndexes {
   private TestIndexes() {}
 
   // ---------------------------------------------------------------- data
+
+  /** Deletes {@code root} and everything under it (benchmarks' temporary index roots). */
+  public static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
 
   public static float[] gaussian(Random rnd, int d) {
     float[] x = new float[d];
