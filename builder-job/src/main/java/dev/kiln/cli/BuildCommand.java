@@ -98,7 +98,8 @@ final class BuildCommand implements Callable<Integer> {
         description = {"Index type, Faiss factory style: IVF{nlist},Flat, IVF{nlist},PQ{m} or"
             + " IVF{nlist},PQ{m}x4fs (fast-scan), the PQ forms optionally with ,RFlat or"
             + " ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer; HNSW{M}"
-            + " (float32 vectors and an HNSW graph per shard); or auto: nlist the power of two nearest 4*sqrt(N), Flat if it fits"
+            + " (float32 vectors and an HNSW graph per shard) or HNSW{M},SQ8 (8-bit vectors),"
+            + " optionally with ,RFlat; or auto: nlist the power of two nearest 4*sqrt(N), Flat if it fits"
             + " --memory-budget, else IVF{nlist},PQ{m}x4fs,Refine(SQ8) if that fits, else the"
             + " largest PQ code that fits there or at nlist/2."})
     String index;

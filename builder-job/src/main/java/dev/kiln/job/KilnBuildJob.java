@@ -42,6 +42,7 @@ import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ScalarQuantizer;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -178,6 +179,13 @@ public final class KilnBuildJob {
         if (spec.refine() == IndexSpec.Refine.SQ8) {
           sq8 = Sq8Trainer.train(pqSample, dim);
         }
+      } else if (spec.encoding() == IndexSpec.Encoding.SQ8) {
+        // HNSW{M},SQ8: the ranges of every item, one cheap pass (min and max), so no stored
+        // vector is clamped. They are the model's "codebooks": base then step.
+        timer.start("train.sq8");
+        sq8 = Sq8Trainer.train(TrainingSample.blocks(items, 1, cfg.seed(), dim), dim);
+        codebooks = Arrays.copyOf(sq8.base(), 2 * dim);
+        System.arraycopy(sq8.step(), 0, codebooks, dim, dim);
       }
       if (train != null) {
         train.unpersist(true);
@@ -215,7 +223,8 @@ public final class KilnBuildJob {
         GraphShardsWriter.Written written = GraphShardsWriter.write(items, jsc.broadcast(
             new GraphShardsWriter.Plan(pub.attemptDir().toString(), shards, dim, input.idType(),
                 modelCrc, new HadoopConf(jsc.hadoopConfiguration()), spec.graphM(),
-                cfg.efConstruction(), cfg.metric(), cfg.seed())), shards);
+                cfg.efConstruction(), cfg.metric(), cfg.seed(), sq8,
+                spec.refine() == IndexSpec.Refine.FLAT)), shards);
         pub.commit(written.files());
         counts = written.counts();
       } else {
@@ -297,6 +306,9 @@ public final class KilnBuildJob {
     }
     if (spec.encoding() == IndexSpec.Encoding.PQ) {
       out.add("train.pq");
+    }
+    if (spec.encoding() == IndexSpec.Encoding.SQ8) {
+      out.add("train.sq8");
     }
     if (spec.hasCoarseGraph()) {
       out.add("train.graph");

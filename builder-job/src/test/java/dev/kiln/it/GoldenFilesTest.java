@@ -98,6 +98,8 @@ class GoldenFilesTest {
         new Case("hnsw-pq-l2-long", "long", "IVF8_HNSW4,PQ4", "l2", 1, 0),
         // HNSW{M}: a graph file per shard over its items (format version 3, later).
         new Case("graph-ip-string-2shards", "string", "HNSW8", "ip", 2, 0),
+        // HNSW{M},SQ8 with RFlat: 8-bit shards, SQ8's ranges in the model, refine files.
+        new Case("graph-sq8-rflat-l2-long", "long", "HNSW8,SQ8,RFlat", "l2", 1, 0),
         new Case("pq-ip-long-2shards", "long", "IVF8,PQ4", "ip", 2, 0),
         new Case("pq-l2-int", "int", "IVF8,PQ4", "l2", 1, 0),
         new Case("rflat-cosine-long", "long", "IVF8,PQ4,RFlat", "cosine", 1, 0),

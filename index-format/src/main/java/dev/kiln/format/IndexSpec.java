@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
  * {@code HNSW32} is no IVF at all: float32 vectors and, per shard, an HNSW graph over its items
  * ({@link GraphFile}) that search walks with a beam of {@code efSearch}; it is held as one list
  * ({@code nlist} 1, Flat) with {@code graphM} 32, so that every shard, model and scan rule of a
- * Flat index holds for it.
+ * Flat index holds for it. {@code HNSW32,SQ8} stores each vector as d bytes instead (8-bit
+ * scalar quantization, {@link Encoding#SQ8}, its ranges in the model) and walks the same graph
+ * on them; {@code HNSW32,SQ8,RFlat} also keeps float32 copies to re-rank a shortlist.
  *
  * @param nlist number of inverted lists (coarse centroids)
  * @param encoding how vectors are stored inside a list
@@ -88,7 +90,12 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
   /** How the vectors of a list are stored. */
   public enum Encoding {
     FLAT(0),
-    PQ(1);
+    PQ(1),
+    /**
+     * 8-bit scalar quantization: d bytes per vector, one per component, decoded with the
+     * model's per-component ranges. For now only the vectors of an {@code HNSW{M},SQ8} graph.
+     */
+    SQ8(2);
 
     public final int code;
 
@@ -106,7 +113,8 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     }
   }
 
-  private static final Pattern GRAPH = Pattern.compile("HNSW(\\d+)(?:,(Flat|SQ8))?");
+  private static final Pattern GRAPH = Pattern.compile(
+      "HNSW(\\d+)(?:,(Flat|SQ8))?(?:,(RFlat|Refine\\(Flat\\)|Refine\\(SQ8\\)))?");
 
   private static final Pattern FACTORY =
       Pattern.compile("IVF(\\d+)(?:_HNSW(\\d+))?,(?:(Flat)|PQ(\\d+)(?:x(\\d+)(fs)?)?(?:np)?"
@@ -131,14 +139,18 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
             + " got " + pqBits);
       }
     } else if (pqM != 0 || pqBits != 0) {
-      throw new IllegalArgumentException("a Flat index has no PQ parameters");
+      throw new IllegalArgumentException("a Flat or SQ8 index has no PQ parameters");
     }
     if (refine == null) {
       throw new IllegalArgumentException("refine must be given (Refine.NONE for none)");
     }
-    if (refine != Refine.NONE && encoding != Encoding.PQ) {
+    if (refine != Refine.NONE && encoding == Encoding.FLAT) {
       // Re-ranking float32 lists by float32 copies of themselves would change nothing.
-      throw new IllegalArgumentException("a refine stage needs PQ codes to refine");
+      throw new IllegalArgumentException("a refine stage needs compressed codes to refine");
+    }
+    if (refine == Refine.SQ8 && encoding == Encoding.SQ8) {
+      throw new IllegalArgumentException("SQ8 vectors re-ranked by SQ8 copies of themselves"
+          + " would change nothing: refine SQ8 with RFlat");
     }
     if (hnswM != 0 && (hnswM < 2 || hnswM > MAX_HNSW_M)) {
       throw new IllegalArgumentException(
@@ -149,9 +161,12 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
         throw new IllegalArgumentException(
             "HNSW M must be between 2 and " + MAX_HNSW_M + ", got " + graphM);
       }
-      if (nlist != 1 || encoding != Encoding.FLAT || refine != Refine.NONE || hnswM != 0) {
-        throw new IllegalArgumentException("an HNSW index is one Flat list per shard");
+      if (nlist != 1 || encoding == Encoding.PQ || hnswM != 0) {
+        throw new IllegalArgumentException("an HNSW index is one Flat or SQ8 list per shard");
       }
+    } else if (encoding == Encoding.SQ8 && (nlist != 1 || refine != Refine.NONE || hnswM != 0)) {
+      // Only HNSW{M},SQ8 is built; its model records IVF1,SQ8.
+      throw new IllegalArgumentException("SQ8 lists are stored only under an HNSW graph");
     }
   }
 
@@ -165,7 +180,12 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /** {@code HNSW{m}}: float32 vectors and a graph of {@code m} neighbours per shard. */
   public static IndexSpec graph(int m) {
-    return new IndexSpec(1, Encoding.FLAT, 0, 0, Refine.NONE, 0, m);
+    return graph(m, Encoding.FLAT);
+  }
+
+  /** {@code HNSW{m}} ({@code encoding} FLAT) or {@code HNSW{m},SQ8} (SQ8). */
+  public static IndexSpec graph(int m, Encoding encoding) {
+    return new IndexSpec(1, encoding, 0, 0, Refine.NONE, 0, m);
   }
 
   /** Whether search walks a graph over each shard's items ({@code HNSW{M}}), not lists. */
@@ -200,11 +220,11 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /**
    * This spec without its refine stage: what the model file (centroids, codebooks, the graph
-   * over the centroids) and the shards describe. For {@code HNSW{M}} that is {@code IVF1,Flat}:
-   * its graphs are in their own files.
+   * over the centroids) and the shards describe. For {@code HNSW{M}} that is {@code IVF1,Flat}
+   * ({@code IVF1,SQ8} for {@code HNSW{M},SQ8}): its graphs are in their own files.
    */
   public IndexSpec base() {
-    return graphM > 0 ? flat(1) : withRefine(Refine.NONE);
+    return graphM > 0 ? new IndexSpec(1, encoding, 0, 0) : withRefine(Refine.NONE);
   }
 
   public boolean hasRefine() {
@@ -215,7 +235,8 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    * Parses {@code IVF{n},Flat} or {@code IVF{n},PQ{m}} ({@code PQ{m}x8} and Faiss's {@code np}
    * suffix are accepted too) or {@code IVF{n},PQ{m}x4fs}, the PQ forms optionally followed by {@code ,RFlat},
    * {@code ,Refine(Flat)} or {@code ,Refine(SQ8)}; {@code IVF{n}_HNSW{M},...} for the HNSW coarse
-   * quantizer; {@code HNSW{M}} (or {@code HNSW{M},Flat}) for a graph over the items.
+   * quantizer; {@code HNSW{M}} (or {@code HNSW{M},Flat}) for a graph over the items,
+   * {@code HNSW{M},SQ8} with 8-bit vectors, optionally followed by {@code ,RFlat}.
    *
    * @throws IllegalArgumentException naming the string and the accepted forms
    */
@@ -228,19 +249,23 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
         throw new IllegalArgumentException("unsupported index type '" + factory + "': HNSW M"
             + " must be between 2 and " + MAX_HNSW_M + ", e.g. HNSW32");
       }
-      if ("SQ8".equals(g.group(2))) {
-        throw new IllegalArgumentException("unsupported index type '" + factory + "': HNSW{M}"
-            + " stores float32 vectors; 8-bit vectors (HNSW{M},SQ8) are not built yet");
+      boolean sq8 = "SQ8".equals(g.group(2));
+      String r = g.group(3);
+      if (r != null && (!sq8 || r.contains("SQ8"))) {
+        throw new IllegalArgumentException("unsupported index type '" + factory + "': only"
+            + " HNSW{M},SQ8 takes a refine stage, and it is RFlat, e.g. HNSW32,SQ8,RFlat");
       }
-      return graph(gm);
+      return graph(gm, sq8 ? Encoding.SQ8 : Encoding.FLAT)
+          .withRefine(r == null ? Refine.NONE : Refine.FLAT);
     }
     Matcher m = FACTORY.matcher(s);
     if (!m.matches()) {
       throw new IllegalArgumentException(
           "unknown index type '" + factory + "': expected IVF{nlist},Flat, IVF{nlist},PQ{m} or"
               + " IVF{nlist},PQ{m}x4fs, the PQ forms optionally followed by ,RFlat or"
-              + " ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, or HNSW{M},"
-              + " e.g. IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat, IVF65536_HNSW32,PQ16 or HNSW32");
+              + " ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, or HNSW{M}"
+              + " or HNSW{M},SQ8[,RFlat], e.g. IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat,"
+              + " IVF65536_HNSW32,PQ16 or HNSW32");
     }
     int nlist = parsePositive(m.group(1), factory);
     int hnsw = m.group(2) == null ? 0 : parsePositive(m.group(2), factory);
@@ -298,7 +323,11 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /** Bytes stored per vector inside a list. */
   public int codeSize(int dim) {
-    return encoding == Encoding.FLAT ? dim * Float.BYTES : pqM * pqBits / 8;
+    return switch (encoding) {
+      case FLAT -> dim * Float.BYTES;
+      case SQ8 -> dim;
+      case PQ -> pqM * pqBits / 8;
+    };
   }
 
   /** Centroids per PQ sub-space (256 for 8 bits). */
@@ -312,11 +341,15 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    */
   @Override
   public String toString() {
+    String r = refine == Refine.NONE ? "" : "," + refine.factory;
     if (graphM > 0) {
-      return "HNSW" + graphM;
+      return "HNSW" + graphM + (encoding == Encoding.SQ8 ? ",SQ8" : "") + r;
     }
     return "IVF" + nlist + (hnswM > 0 ? "_HNSW" + hnswM : "") + ","
-        + (encoding == Encoding.FLAT ? "Flat" : "PQ" + pqM + (pqBits == 4 ? "x4fs" : ""))
-        + (refine == Refine.NONE ? "" : "," + refine.factory);
+        + switch (encoding) {
+          case FLAT -> "Flat";
+          case SQ8 -> "SQ8";
+          case PQ -> "PQ" + pqM + (pqBits == 4 ? "x4fs" : "");
+        } + r;
   }
 }

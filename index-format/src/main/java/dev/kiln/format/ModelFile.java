@@ -19,12 +19,13 @@ import java.nio.FloatBuffer;
  * 12      4     metric: 0 = l2, 1 = ip, 2 = cosine
  * 16      4     dim: vector dimension d
  * 20      4     nlist: number of inverted lists
- * 24      4     encoding: 0 = Flat, 1 = PQ
+ * 24      4     encoding: 0 = Flat, 1 = PQ, 2 = SQ8 (HNSW{M},SQ8; version 3 on)
  * 28      4     pqM: PQ sub-spaces M (0 for Flat)
  * 32      4     pqBits: bits per sub-code (8, or 4 for PQ{m}x4fs; 0 for Flat)
  * 36      4     flags: bit 0 = L2 table present
  * 40      8     centroidsOffset: nlist x d f32, row-major
- * 48      8     codebooksOffset: M x 2^pqBits x (d/M) f32 (0 when Flat)
+ * 48      8     codebooksOffset: PQ: M x 2^pqBits x (d/M) f32; SQ8: its parameters, base
+ *               then step, 2 x d f32; 0 when Flat
  * 56      8     l2TableOffset: nlist x M x 2^pqBits f32 (0 when absent)
  * 64      8     graphOffset: the HNSW graph over the centroids (0 when absent); version 3 on
  * 72      56    reserved (0); version 3 on
@@ -74,7 +75,8 @@ public final class ModelFile {
   }
 
   /**
-   * Writes a model file. {@code codebooks} is null for Flat; {@code l2Table} may be null;
+   * Writes a model file. {@code codebooks} is null for Flat and, for SQ8, the quantizer's base
+   * then its step (2 x d floats); {@code l2Table} may be null;
    * {@code graph} is given exactly when the spec has an HNSW coarse quantizer.
    *
    * @return the CRC32C written in the footer (shards record it to bind themselves to the model)
@@ -93,9 +95,14 @@ public final class ModelFile {
     int ksub = spec.pqCentroids();
     check(centroids.length == (long) spec.nlist() * dim, "centroids must hold nlist x d floats");
     boolean pq = spec.encoding() == IndexSpec.Encoding.PQ;
-    check(pq == (codebooks != null), "codebooks are needed exactly for PQ");
+    boolean sq8 = spec.encoding() == IndexSpec.Encoding.SQ8;
+    check((pq || sq8) == (codebooks != null), "codebooks are needed exactly for PQ and SQ8");
     if (pq) {
       check(codebooks.length == ksub * dim, "codebooks must hold M x 2^bits x d/M floats");
+    }
+    if (sq8) {
+      check(codebooks.length == 2 * dim, "SQ8 parameters must hold 2 x d floats");
+      checkSq8(codebooks, dim);
     }
     if (l2Table != null) {
       check(pq && metric == Metric.L2, "an L2 table is only for L2 with PQ");
@@ -109,11 +116,13 @@ public final class ModelFile {
           "the graph must have the spec's M and one node per list");
     }
     long centroidsAt = HEADER_BYTES;
-    long codebooksAt = pq ? FileFormat.align(centroidsAt + 4L * centroids.length) : 0;
+    long codebooksAt =
+        codebooks != null ? FileFormat.align(centroidsAt + 4L * centroids.length) : 0;
     long tableAt =
         l2Table == null ? 0 : FileFormat.align(codebooksAt + 4L * codebooks.length);
     long end = l2Table != null ? tableAt + 4L * l2Table.length
-        : pq ? codebooksAt + 4L * codebooks.length : centroidsAt + 4L * centroids.length;
+        : codebooks != null ? codebooksAt + 4L * codebooks.length
+            : centroidsAt + 4L * centroids.length;
     long graphAt = graph == null ? 0 : FileFormat.align(end);
 
     out.writeHeaderStart(FileFormat.KIND_MODEL);
@@ -130,7 +139,7 @@ public final class ModelFile {
     out.writeLong(graphAt);
     out.padTo(centroidsAt);
     out.writeFloats(centroids);
-    if (pq) {
+    if (codebooks != null) {
       out.padTo(codebooksAt);
       out.writeFloats(codebooks);
     }
@@ -182,6 +191,15 @@ public final class ModelFile {
       long n = (long) spec.pqCentroids() * dim; // an int product can wrap for a bogus dim
       FileFormat.checkSection(name, "codebooks", at, 4 * n, contentEnd);
       codebooks = floats(b, at, (int) n);
+    } else if (enc == IndexSpec.Encoding.SQ8) {
+      long at = b.getLong(48);
+      FileFormat.checkSection(name, "SQ8 parameters", at, 8L * dim, contentEnd);
+      codebooks = floats(b, at, 2 * dim);
+      try {
+        checkSq8(codebooks, dim);
+      } catch (IllegalArgumentException e) {
+        throw new CorruptIndexException(name, e.getMessage());
+      }
     }
     ByteBuffer table = null;
     if ((flags & FLAG_L2_TABLE) != 0) {
@@ -208,6 +226,17 @@ public final class ModelFile {
     float[] out = new float[n];
     b.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) at).asFloatBuffer().get(out);
     return out;
+  }
+
+  /** SQ8's ranges must decode to finite values: finite bases, finite non-negative steps. */
+  private static void checkSq8(float[] baseThenStep, int dim) {
+    for (int j = 0; j < 2 * dim; j++) {
+      float v = baseThenStep[j];
+      if (!Float.isFinite(v) || j >= dim && v < 0) {
+        throw new IllegalArgumentException("SQ8 " + (j < dim ? "base" : "step") + "[" + (j % dim)
+            + "] is " + v + "; bases must be finite, steps finite and not negative");
+      }
+    }
   }
 
   private static void check(boolean ok, String what) {
@@ -237,7 +266,10 @@ public final class ModelFile {
     return centroids;
   }
 
-  /** M x 2^bits x d/M, or null for Flat. Shared, do not modify. */
+  /**
+   * M x 2^bits x d/M for PQ, SQ8's base then step (2 x d) for SQ8, or null for Flat. Shared,
+   * do not modify.
+   */
   public float[] codebooks() {
     return codebooks;
   }

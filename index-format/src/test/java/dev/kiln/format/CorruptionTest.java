@@ -212,7 +212,7 @@ class CorruptionTest {
         Arguments.of("shard number", "shard, int64 ids", 12, false, 1, "bad shard number 1 of 1"),
         Arguments.of("shard count", "shard, int64 ids", 16, false, 0, "bad shard number"),
         Arguments.of("model metric", "PQ model with L2 table", 12, false, 3, "unknown metric code 3"),
-        Arguments.of("model encoding", "PQ model with L2 table", 24, false, 2, "unknown encoding code 2"),
+        Arguments.of("model encoding", "PQ model with L2 table", 24, false, 3, "unknown encoding code 3"),
         Arguments.of("model pqBits", "PQ model with L2 table", 32, false, 6, "PQ codes have 8 bits"),
         Arguments.of("model pqM", "PQ model with L2 table", 28, false, 3, "not divisible"),
         Arguments.of("model nlist", "PQ model with L2 table", 20, false, 1 << 28, "centroids section"),

@@ -46,7 +46,7 @@ class FixtureCompatibilityTest {
       case FixtureGenerator.LONG_IDS, FixtureGenerator.COARSE_GRAPH, FixtureGenerator.FAST_SCAN ->
           LONG_IDS_FILES;
       case FixtureGenerator.STRING_IDS -> STRING_IDS_FILES;
-      case FixtureGenerator.HNSW -> GRAPH_FILES;
+      case FixtureGenerator.HNSW, FixtureGenerator.HNSW_SQ8 -> GRAPH_FILES;
       default -> REFINE_FILES;
     };
   }
@@ -144,6 +144,29 @@ class FixtureCompatibilityTest {
     assertEquals(model.checksum(), graph.modelChecksum());
     assertEquals(HnswFixture.graph(), graph.graph());
     assertEquals(64, TestFiles.getInt(files.get("graph-00000.kiln"), 24), "graphOffset");
+  }
+
+  /** The hnsw-sq8 set: the hnsw set's items as 8-bit codes, SQ8's ranges in the model. */
+  @Test
+  void readsHnswSq8() throws IOException {
+    Map<String, byte[]> files = checkedIn(3, FixtureGenerator.HNSW_SQ8, GRAPH_FILES);
+    Manifest m = assertManifest(3, files, FixtureGenerator.HNSW_SQ8);
+    assertEquals("HNSW2,SQ8", m.index());
+    ModelFile model = ModelFile.read(verified(3, files, "model.kiln"), "model.kiln");
+    assertEquals(IndexSpec.parse("HNSW2,SQ8").base(), model.spec());
+    assertEquals(2, TestFiles.getInt(files.get("model.kiln"), 24), "encoding SQ8");
+    assertBitsEqual(HnswFixture.sq8Parameters(), model.codebooks());
+    ShardFile shard = ShardFile.open(verified(3, files, "shard-00000.kiln"), "shard-00000.kiln");
+    assertEquals(DIM, shard.codeSize(), "one byte per component");
+    assertEquals(model.checksum(), shard.modelChecksum());
+    long[] ids = HnswFixture.ids();
+    for (int o = 0; o < ids.length; o++) {
+      assertEquals(ids[o], shard.id(0, o));
+      assertArrayEquals(FixtureGenerator.sq8Code(o), code(shard, 0, o));
+    }
+    GraphFile graph = GraphFile.open(verified(3, files, "graph-00000.kiln"), "graph-00000.kiln");
+    assertEquals(model.checksum(), graph.modelChecksum());
+    assertEquals(HnswFixture.graph(), graph.graph());
   }
 
   @ParameterizedTest

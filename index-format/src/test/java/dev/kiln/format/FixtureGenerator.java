@@ -48,8 +48,10 @@ public final class FixtureGenerator {
   public static final String FAST_SCAN = "fast-scan";
   /** Version 3, from the graph forms on: HNSW2 ({@link HnswFixture}). */
   public static final String HNSW = "hnsw";
-  public static final List<String> SETS =
-      List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8, COARSE_GRAPH, FAST_SCAN, HNSW);
+  /** Version 3, from HNSW{M},SQ8 on: HNSW2,SQ8 ({@link HnswFixture}). */
+  public static final String HNSW_SQ8 = "hnsw-sq8";
+  public static final List<String> SETS = List.of(LONG_IDS, STRING_IDS, REFINE_FLAT, REFINE_SQ8,
+      COARSE_GRAPH, FAST_SCAN, HNSW, HNSW_SQ8);
 
   static final int DIM = 8;
   static final int NLIST = 4;
@@ -270,7 +272,9 @@ public final class FixtureGenerator {
       case FAST_SCAN:
         return FastScanFixture.generate();
       case HNSW:
-        return HnswFixture.generate();
+        return HnswFixture.generate(false);
+      case HNSW_SQ8:
+        return HnswFixture.generate(true);
       default:
         throw new IllegalArgumentException("no fixture set " + set);
     }

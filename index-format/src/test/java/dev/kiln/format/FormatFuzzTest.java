@@ -76,6 +76,8 @@ class FormatFuzzTest {
     assertEquals((long) spec.nlist() * m.dim(), m.centroids().length);
     if (spec.encoding() == IndexSpec.Encoding.PQ) {
       assertEquals((long) spec.pqCentroids() * m.dim(), m.codebooks().length);
+    } else if (spec.encoding() == IndexSpec.Encoding.SQ8) {
+      assertEquals(2L * m.dim(), m.codebooks().length, "SQ8's base and step");
     } else {
       assertNull(m.codebooks());
     }

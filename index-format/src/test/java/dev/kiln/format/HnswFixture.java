@@ -17,9 +17,15 @@ import java.util.stream.Stream;
  * a build of a graph index records); one shard of 20 items in one list, the long-ids set's ids in
  * ascending order, each stored as the float32 vector {@link FixtureGenerator#refineVector}; and
  * {@code graph-00000.kiln} holding {@link #graph()}.
+ *
+ * <p>The {@value FixtureGenerator#HNSW_SQ8} set (version 3, from {@code HNSW{M},SQ8} on) is
+ * {@code HNSW2,SQ8}: the same items and graph, the model {@code IVF1,SQ8} carrying {@link
+ * FixtureGenerator#sq8Base()} and {@link FixtureGenerator#sq8Step()}, each item stored as its 8
+ * bytes {@link FixtureGenerator#sq8Code}, which decode exactly to the hnsw set's float32 vector.
  */
 final class HnswFixture {
   static final IndexSpec SPEC = IndexSpec.graph(2);
+  static final IndexSpec SQ8_SPEC = IndexSpec.graph(2, IndexSpec.Encoding.SQ8);
   static final int COUNT = 20;
 
   private HnswFixture() {}
@@ -46,16 +52,29 @@ final class HnswFixture {
         new int[][] {{5, 15, 0, 10, 5, 15, 10, 0}, {10, -1, 0, -1}});
   }
 
-  static Map<String, byte[]> generate() throws IOException {
+  /** SQ8's model parameters: base, then step. */
+  static float[] sq8Parameters() {
+    float[] p = Arrays.copyOf(FixtureGenerator.sq8Base(), 2 * DIM);
+    System.arraycopy(FixtureGenerator.sq8Step(), 0, p, DIM, DIM);
+    return p;
+  }
+
+  /** The hnsw set ({@code sq8} false) or the hnsw-sq8 set. */
+  static Map<String, byte[]> generate(boolean sq8) throws IOException {
     Map<String, byte[]> files = new LinkedHashMap<>();
     int[] modelCrc = new int[1];
-    files.put(ModelFile.NAME, TestFiles.write(out -> modelCrc[0] = ModelFile.write(
-        out, Metric.L2, DIM, SPEC.base(), new float[DIM], null, null, null)));
+    IndexSpec spec = sq8 ? SQ8_SPEC : SPEC;
+    files.put(ModelFile.NAME, TestFiles.write(out -> modelCrc[0] = ModelFile.write(out,
+        Metric.L2, DIM, spec.base(), new float[DIM], sq8 ? sq8Parameters() : null, null, null)));
     long[] ids = ids();
     files.put(ShardFile.fileName(0), TestFiles.write(out -> {
-      ShardFileWriter w = new ShardFileWriter(out, 0, 1, DIM, DIM * Float.BYTES, false,
+      ShardFileWriter w = new ShardFileWriter(out, 0, 1, DIM, spec.codeSize(DIM), false,
           IdType.LONG, modelCrc[0], new long[] {COUNT});
       for (int o = 0; o < COUNT; o++) {
+        if (sq8) {
+          w.add(0, ids[o], FixtureGenerator.sq8Code(o));
+          continue;
+        }
         ByteBuffer code = ByteBuffer.allocate(DIM * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         code.asFloatBuffer().put(FixtureGenerator.refineVector(o));
         w.add(0, ids[o], code.array());
@@ -64,8 +83,8 @@ final class HnswFixture {
     }));
     files.put(GraphFile.fileName(0),
         TestFiles.write(out -> GraphFile.write(out, 0, modelCrc[0], graph())));
-    files.put(IndexLayout.MANIFEST, FixtureGenerator.manifest(FixtureGenerator.NAME + "hnsw",
-        SPEC, Metric.L2, "long", new int[] {COUNT}, files, null));
+    files.put(IndexLayout.MANIFEST, FixtureGenerator.manifest(FixtureGenerator.NAME
+        + (sq8 ? "hnsw-sq8" : "hnsw"), spec, Metric.L2, "long", new int[] {COUNT}, files, null));
     return files;
   }
 }

@@ -37,7 +37,8 @@ class IndexSpecTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"IVF,PQ16", "IVF1024,PQ16x4", "HNSW", "HNSW1", "HNSW257", "HNSW32,PQ16",
-      "HNSW32,SQ8", "HNSW32,RFlat", "hnsw32", "", "IVF0,Flat", "IVF1024,PQ0",
+      "HNSW32,SQ8,Refine(SQ8)", "HNSW32,RFlat", "HNSW32,Flat,RFlat", "HNSW32,SQ4", "IVF1024,SQ8",
+      "hnsw32", "", "IVF0,Flat", "IVF1024,PQ0",
       "ivf1024,pq16", "IVF1024", "IVF1024,PQ16,Refine", "IVF99999999999,Flat", "IVF-1,Flat",
       "IVF1024_HNSW,PQ16", "IVF1024_HNSW1,PQ16", "IVF1024_HNSW0,Flat", "IVF1024_HNSW257,PQ16",
       "IVF1024,HNSW32,PQ16", "IVF1024,PQ15x4fs", "IVF1024,PQ130x4fs", "IVF1024,PQ16x8fs",
@@ -142,8 +143,9 @@ class IndexSpecTest {
         IllegalArgumentException.class, () -> IndexSpec.parse("IVF1024,PQ16,Refine(SQ4)"));
     assertEquals("unknown index type 'IVF1024,PQ16,Refine(SQ4)': expected IVF{nlist},Flat,"
         + " IVF{nlist},PQ{m} or IVF{nlist},PQ{m}x4fs, the PQ forms optionally followed by ,RFlat"
-        + " or ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, or HNSW{M}, e.g."
-        + " IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat, IVF65536_HNSW32,PQ16 or HNSW32",
+        + " or ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, or HNSW{M} or"
+        + " HNSW{M},SQ8[,RFlat], e.g. IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat,"
+        + " IVF65536_HNSW32,PQ16 or HNSW32",
         e.getMessage());
   }
 
@@ -163,12 +165,38 @@ class IndexSpecTest {
     assertEquals(4 * 128, g.codeSize(128));
     assertFalse(IndexSpec.parse("IVF1024_HNSW32,Flat").isGraph());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> IndexSpec.parse("HNSW32,SQ8"));
-    assertTrue(e.getMessage().contains("not built yet"), e.getMessage());
+        () -> IndexSpec.parse("HNSW32,RFlat"));
+    assertTrue(e.getMessage().contains("only HNSW{M},SQ8 takes a refine stage"), e.getMessage());
     assertThrows(IllegalArgumentException.class,
         () -> new IndexSpec(2, Encoding.FLAT, 0, 0, Refine.NONE, 0, 32));
     assertThrows(IllegalArgumentException.class,
         () -> new IndexSpec(1, Encoding.FLAT, 0, 0, Refine.NONE, 0, 1));
+  }
+
+  /** HNSW{M},SQ8: d bytes per vector under the same graph; its model is IVF1,SQ8. */
+  @Test
+  void sq8GraphForms() {
+    IndexSpec g = IndexSpec.parse("HNSW16,SQ8");
+    assertTrue(g.isGraph());
+    assertEquals(16, g.graphM());
+    assertEquals(Encoding.SQ8, g.encoding());
+    assertEquals(IndexSpec.graph(16, Encoding.SQ8), g);
+    assertEquals("HNSW16,SQ8", g.toString());
+    assertEquals(128, g.codeSize(128));
+    assertEquals(new IndexSpec(1, Encoding.SQ8, 0, 0), g.base());
+    assertFalse(g.hasRefine());
+    IndexSpec r = IndexSpec.parse("HNSW16,SQ8,RFlat");
+    assertEquals(Refine.FLAT, r.refine());
+    assertEquals("HNSW16,SQ8,RFlat", r.toString());
+    assertEquals(r, IndexSpec.parse("HNSW16,SQ8,Refine(Flat)"));
+    assertEquals(g.base(), r.base());
+    // IVF lists of SQ8 codes are not built: the encoding exists only as a graph's model.
+    assertThrows(IllegalArgumentException.class,
+        () -> new IndexSpec(4, Encoding.SQ8, 0, 0));
+    assertThrows(IllegalArgumentException.class,
+        () -> new IndexSpec(1, Encoding.SQ8, 0, 0, Refine.FLAT, 0, 0));
+    assertThrows(IllegalArgumentException.class,
+        () -> new IndexSpec(1, Encoding.SQ8, 0, 0, Refine.SQ8, 0, 16));
   }
 
   @Test
@@ -221,7 +249,7 @@ class IndexSpecTest {
     for (Refine r : new Refine[] {Refine.FLAT, Refine.SQ8}) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> new IndexSpec(4, Encoding.FLAT, 0, 0, r, 0));
-      assertEquals("a refine stage needs PQ codes to refine", e.getMessage());
+      assertEquals("a refine stage needs compressed codes to refine", e.getMessage());
       assertThrows(IllegalArgumentException.class, () -> IndexSpec.flat(4).withRefine(r));
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

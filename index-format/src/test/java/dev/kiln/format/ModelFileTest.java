@@ -35,6 +35,12 @@ class ModelFileTest {
       float[] centroids = TestFiles.floats(r, spec.nlist() * dim);
       boolean pq = spec.encoding() == IndexSpec.Encoding.PQ;
       float[] codebooks = pq ? TestFiles.floats(r, 256 * dim) : null;
+      if (spec.encoding() == IndexSpec.Encoding.SQ8) {
+        codebooks = new float[2 * dim]; // base, then step: finite, steps never negative
+        for (int j = 0; j < 2 * dim; j++) {
+          codebooks[j] = j < dim ? r.nextFloat() * 2 - 1 : r.nextFloat();
+        }
+      }
       float[] table = withTable ? TestFiles.floats(r, spec.nlist() * spec.pqM() * 256) : null;
       return new Model(metric, dim, spec, centroids, codebooks, table);
     }
@@ -51,6 +57,8 @@ class ModelFileTest {
       for (Metric metric : Metric.values()) {
         args.add(Arguments.of(storage, metric, IndexSpec.flat(5), false));
         args.add(Arguments.of(storage, metric, IndexSpec.pq(5, 4), false));
+        args.add(Arguments.of(storage, metric, new IndexSpec(1, IndexSpec.Encoding.SQ8, 0, 0),
+            false));
       }
       // The table exists only for L2 with PQ.
       args.add(Arguments.of(storage, Metric.L2, IndexSpec.pq(5, 4), true));
@@ -154,6 +162,31 @@ class ModelFileTest {
     assertFooter(b, 128 + 4 * 21, crc[0]);
   }
 
+  /** HNSW{M},SQ8's model: one list, encoding 2, SQ8's base then step where codebooks go. */
+  @Test
+  void sq8LayoutMatchesTheSpec() throws IOException {
+    Model m = Model.of(Metric.L2, 5, new IndexSpec(1, IndexSpec.Encoding.SQ8, 0, 0), false, 8);
+    int[] crc = new int[1];
+    byte[] b = m.write(crc);
+    assertEquals(2, getInt(b, 24), "encoding SQ8");
+    assertEquals(0, getInt(b, 28), "pqM");
+    assertEquals(0, getInt(b, 32), "pqBits");
+    assertEquals(192, getLong(b, 48), "parameters after the centroids, aligned");
+    assertEquals(0, getLong(b, 56), "no table");
+    assertFloatsAt(b, 192, m.codebooks());
+    assertFooter(b, 192 + 4 * 10, crc[0]);
+
+    // A negative step decodes nothing sensible: refused at write and at read.
+    float[] bad = m.codebooks().clone();
+    bad[7] = -1;
+    assertWriteFails("step[2] is -1.0", Metric.L2, 5, m.spec(), m.centroids(), bad, null);
+    TestFiles.le(b).putFloat(192 + 4 * 7, -1f);
+    byte[] fixed = TestFiles.withFooter(b);
+    CorruptIndexException e = assertThrows(CorruptIndexException.class,
+        () -> ModelFile.read(ByteBuffer.wrap(fixed), "m"));
+    assertTrue(e.getMessage().contains("step[2] is -1.0"), e.getMessage());
+  }
+
   @Test
   void metricCodes() throws IOException {
     assertEquals(0, getInt(Model.of(Metric.L2, 2, IndexSpec.flat(1), false, 1).write(new int[1]), 12));
@@ -169,8 +202,10 @@ class ModelFileTest {
     IndexSpec pq = IndexSpec.pq(2, 4);
     IndexSpec flat = IndexSpec.flat(2);
     assertWriteFails("nlist x d", Metric.L2, 8, pq, new float[15], cb, null);
-    assertWriteFails("exactly for PQ", Metric.L2, 8, flat, c, cb, null);
-    assertWriteFails("exactly for PQ", Metric.L2, 8, pq, c, null, null);
+    assertWriteFails("exactly for PQ and SQ8", Metric.L2, 8, flat, c, cb, null);
+    assertWriteFails("exactly for PQ and SQ8", Metric.L2, 8, pq, c, null, null);
+    IndexSpec sq8 = new IndexSpec(1, IndexSpec.Encoding.SQ8, 0, 0);
+    assertWriteFails("2 x d floats", Metric.L2, 8, sq8, new float[8], new float[15], null);
     assertWriteFails("M x 2^bits", Metric.L2, 8, pq, c, new float[256 * 4], null);
     assertWriteFails("only for L2 with PQ", Metric.IP, 8, pq, c, cb, t);
     assertWriteFails("only for L2 with PQ", Metric.L2, 8, flat, c, null, new float[0]);

@@ -88,6 +88,15 @@ final class TestFiles {
     return c;
   }
 
+  /** A copy of a whole file with its footer's CRC32C recomputed, as if written that way. */
+  static byte[] withFooter(byte[] b) {
+    byte[] c = b.clone();
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(c, 0, c.length - 4);
+    le(c).putInt(c.length - 4, (int) crc.getValue());
+    return c;
+  }
+
   static byte[] ascii(String s) {
     return FileFormat.ascii(s);
   }

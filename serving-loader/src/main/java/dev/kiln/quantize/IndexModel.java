@@ -22,6 +22,8 @@ public final class IndexModel {
   /** The walk of the graph over the centroids, or null. */
   private final HnswProber graphProber;
   private final ProductQuantizer pq;
+  /** The scalar quantizer of an SQ8 index's vectors, or null. */
+  private final ScalarQuantizer sq8;
   /** {@link ProductQuantizer#codewordNorms()} when items store L2 terms, else null. */
   private final float[] norms;
   /** Each thread's working space for {@link #assign} through the graph. */
@@ -69,6 +71,10 @@ public final class IndexModel {
         spec.encoding() == IndexSpec.Encoding.PQ
             ? new ProductQuantizer(codebooks, dim, spec.pqM(), spec.pqCentroids())
             : null;
+    this.sq8 = spec.encoding() == IndexSpec.Encoding.SQ8
+        ? new ScalarQuantizer(java.util.Arrays.copyOfRange(codebooks, 0, dim),
+            java.util.Arrays.copyOfRange(codebooks, dim, 2 * dim))
+        : null;
     this.norms = termBytes() > 0 ? pq.codewordNorms() : null;
   }
 
@@ -152,14 +158,33 @@ public final class IndexModel {
     return prober().probe(v, 0, 1, ASSIGN_EF_SEARCH, assignScratch.get()).list(0);
   }
 
-  /** The product quantizer, or null for Flat. */
+  /** The product quantizer, or null for Flat and SQ8. */
   public ProductQuantizer pq() {
     return pq;
   }
 
+  /** The scalar quantizer of SQ8 vectors, or null for Flat and PQ. */
+  public ScalarQuantizer sq8() {
+    return sq8;
+  }
+
+  /**
+   * What the model file stores for this model's quantizer: PQ's codebooks, SQ8's base then step
+   * (2 x d), or null for Flat.
+   */
+  public float[] codebooks() {
+    if (sq8 != null) {
+      float[] out = java.util.Arrays.copyOf(sq8.base(), 2 * dim);
+      System.arraycopy(sq8.step(), 0, out, dim, dim);
+      return out;
+    }
+    return pq == null ? null : pq.codebooks();
+  }
+
   /**
    * Bytes of one item's code as {@link #encode} writes it: one per sub-space for PQ (a fast-scan
-   * shard then packs two 4-bit codes per byte, {@code spec().codeSize(dim)}), 4 x d for Flat.
+   * shard then packs two 4-bit codes per byte, {@code spec().codeSize(dim)}), d for SQ8, 4 x d
+   * for Flat.
    */
   public int codeSize() {
     return pq != null ? pq.m() : spec.codeSize(dim);
@@ -167,9 +192,14 @@ public final class IndexModel {
 
   /**
    * Encodes one vector assigned to {@code list}: the PQ code of its residual, or for Flat the
-   * vector itself as little-endian float32. {@code residual} is scratch of d floats.
+   * vector itself as little-endian float32, for SQ8 its d bytes. {@code residual} is scratch of
+   * d floats.
    */
   public void encode(float[] x, int off, int list, byte[] code, float[] residual) {
+    if (sq8 != null) {
+      sq8.encode(x, off, code, 0);
+      return;
+    }
     if (pq == null) {
       ByteBuffer.wrap(code).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(x, off, dim);
       return;
@@ -187,6 +217,12 @@ public final class IndexModel {
    * {@code residuals} is scratch of n x d floats.
    */
   public void encodeBatch(float[] x, int n, int[] lists, byte[] codes, float[] residuals) {
+    if (sq8 != null) {
+      for (int i = 0; i < n; i++) {
+        sq8.encode(x, i * dim, codes, i * dim);
+      }
+      return;
+    }
     if (pq == null) {
       ByteBuffer.wrap(codes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(x, 0, n * dim);
       return;

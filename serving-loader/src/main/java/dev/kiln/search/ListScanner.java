@@ -70,10 +70,13 @@ interface ListScanner {
   /** The scanner for an index's encoding: the one place an encoding maps to its scanner. */
   static ListScanner of(VersionFiles files, MetricStrategy metric) {
     if (files.manifest().spec().isGraph()) {
-      return new GraphScanner(files.shards(), files.graphs(), files.model().dim(), metric);
+      return new GraphScanner(files.shards(), files.graphs(), files.model().dim(), metric,
+          files.model().sq8());
     }
     return switch (files.model().spec().encoding()) {
       case FLAT -> new FlatScanner(files.shards(), files.model().dim(), metric);
+      // The model checks keep SQ8 lists to graph indexes (IndexSpec): never reached.
+      case SQ8 -> throw new IllegalStateException("SQ8 lists are searched through a graph");
       case PQ -> files.model().spec().isFastScan()
           ? new FastScanScanner(files.shards(), files.model(), files.l2Table(), metric)
           : new PqScanner(files.shards(), files.model(), files.l2Table(), metric);

@@ -147,6 +147,10 @@ final class StoredVectors {
     }
     byte[] code = new byte[f.codeSize()];
     b.get(at, code);
+    if (model.sq8() != null) {
+      model.sq8().decode(code, 0, out);
+      return out;
+    }
     model.pq().decode(code, 0, out);
     float[] c = model.coarse().centroids();
     for (int j = 0; j < dim; j++) {

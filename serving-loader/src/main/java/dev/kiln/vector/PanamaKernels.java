@@ -30,7 +30,7 @@ final class PanamaKernels implements VectorKernels {
     }
   }
 
-  private static FloatVector widen(ByteBuffer codes, int at) {
+  static FloatVector widen(ByteBuffer codes, int at) {
     return (FloatVector) ByteVector.fromByteBuffer(B, codes, at, LE)
         .convertShape(VectorOperators.B2F, S, 0);
   }
@@ -333,6 +333,26 @@ final class PanamaKernels implements VectorKernels {
       s += d * d;
     }
     return s;
+  }
+
+  @Override
+  public void sq8SquareDistance4(float[] q, float[] step, ByteBuffer codes, int o0, int o1,
+      int o2, int o3, int len, float[] out) {
+    if (B == null || len < L) {
+      VectorKernels.super.sq8SquareDistance4(q, step, codes, o0, o1, o2, o3, len, out);
+      return;
+    }
+    PanamaSq8Rows.squareDistance4(q, step, codes, o0, o1, o2, o3, len, out);
+  }
+
+  @Override
+  public void sq8Dot4(float[] w, ByteBuffer codes, int o0, int o1, int o2, int o3, int len,
+      float[] out) {
+    if (B == null || len < L) {
+      VectorKernels.super.sq8Dot4(w, codes, o0, o1, o2, o3, len, out);
+      return;
+    }
+    PanamaSq8Rows.dot4(w, codes, o0, o1, o2, o3, len, out);
   }
 
   @Override

@@ -145,6 +145,28 @@ public interface VectorKernels {
    */
   float sq8Dot(float[] w, ByteBuffer codes, int byteOff, int len);
 
+  /**
+   * {@link #sq8SquareDistance} of four rows at {@code o0..o3} of {@code codes} into
+   * {@code out[0..3]}, each the bits the one-row call gives; an implementation interleaves the
+   * rows so that their reads are in flight together (an HNSW walk's rows lie scattered).
+   */
+  default void sq8SquareDistance4(float[] q, float[] step, ByteBuffer codes, int o0, int o1,
+      int o2, int o3, int len, float[] out) {
+    out[0] = sq8SquareDistance(q, step, codes, o0, len);
+    out[1] = sq8SquareDistance(q, step, codes, o1, len);
+    out[2] = sq8SquareDistance(q, step, codes, o2, len);
+    out[3] = sq8SquareDistance(q, step, codes, o3, len);
+  }
+
+  /** {@link #sq8Dot} of four rows, as {@link #sq8SquareDistance4} is of one. */
+  default void sq8Dot4(float[] w, ByteBuffer codes, int o0, int o1, int o2, int o3, int len,
+      float[] out) {
+    out[0] = sq8Dot(w, codes, o0, len);
+    out[1] = sq8Dot(w, codes, o1, len);
+    out[2] = sq8Dot(w, codes, o2, len);
+    out[3] = sq8Dot(w, codes, o3, len);
+  }
+
   /** A short name for logs: "scalar" or "panama(256-bit)". */
   String name();
 }

@@ -10,7 +10,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** {@link VectorKernels#squareDistance4}: bit for bit four one-row calls of the same kernels. */
+/**
+ * {@link VectorKernels#squareDistance4}, {@link VectorKernels#sq8SquareDistance4} and {@link
+ * VectorKernels#sq8Dot4}: bit for bit four one-row calls of the same kernels.
+ */
 class RowKernelsTest {
 
   static Stream<Arguments> kernelsAndLength() {
@@ -36,6 +39,35 @@ class RowKernelsTest {
         buffers[3], offsets[3], len, out);
     for (int r = 0; r < 4; r++) {
       assertEquals(k.squareDistance(q, buffers[r], offsets[r], len), out[r], "row " + r);
+    }
+  }
+
+  /** SQ8 rows: scattered, unaligned, one repeated, over heap and direct buffers. */
+  @ParameterizedTest(name = "{0}, len={1}")
+  @MethodSource("kernelsAndLength")
+  void fourSq8RowsAreFourCalls(VectorKernels k, int len) {
+    Random rnd = new Random(len + 1);
+    float[] q = new float[len];
+    float[] step = new float[len];
+    for (int i = 0; i < len; i++) {
+      q[i] = (float) rnd.nextGaussian();
+      step[i] = rnd.nextFloat() / 64;
+    }
+    for (boolean direct : new boolean[] {false, true}) {
+      byte[] bytes = new byte[len * 9 + 5];
+      rnd.nextBytes(bytes);
+      ByteBuffer codes = direct ? ByteBuffer.allocateDirect(bytes.length).put(bytes).flip()
+          : ByteBuffer.wrap(bytes);
+      int[] o = {3, len * 6 + 1, len * 2, len * 6 + 1};
+      float[] out = new float[4];
+      k.sq8SquareDistance4(q, step, codes, o[0], o[1], o[2], o[3], len, out);
+      for (int r = 0; r < 4; r++) {
+        assertEquals(k.sq8SquareDistance(q, step, codes, o[r], len), out[r], "L2 row " + r);
+      }
+      k.sq8Dot4(q, codes, o[0], o[1], o[2], o[3], len, out);
+      for (int r = 0; r < 4; r++) {
+        assertEquals(k.sq8Dot(q, codes, o[r], len), out[r], "dot row " + r);
+      }
     }
   }
 

@@ -25,7 +25,7 @@ public record ModelBroadcast(
   public static ModelBroadcast of(IndexModel m, boolean exactAssignment, ScalarQuantizer sq8) {
     return new ModelBroadcast(
         m.metric(), m.spec(), m.dim(), m.coarse().centroids(),
-        m.pq() == null ? null : m.pq().codebooks(),
+        m.codebooks(),
         m.graph() == null ? null : m.graph().toBytes(), exactAssignment, sq8);
   }
 

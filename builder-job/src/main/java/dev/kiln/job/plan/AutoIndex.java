@@ -132,13 +132,15 @@ public final class AutoIndex {
   /**
    * Bytes a serving node maps for this index: codes, ids and terms, centroids, codebooks, the
    * L2 table of fast-scan (nlist x M x 16 floats) and the HNSW graph's level 0 (nlist x 2M
-   * int32; the levels above add about 1/M of that).
+   * int32; the levels above add about 1/M of that); for {@code HNSW{M}} the graph over the items,
+   * 2M int32 per item on level 0.
    */
   public static long bytes(IndexSpec spec, long n, int dim, Metric metric) {
     boolean pq = spec.encoding() == IndexSpec.Encoding.PQ;
     boolean l2 = metric == Metric.L2;
     long perItem = spec.codeSize(dim) + Long.BYTES + spec.refine().bytesPerVector(dim)
-        + (pq && l2 && !spec.isFastScan() ? Float.BYTES : 0);
+        + (pq && l2 && !spec.isFastScan() ? Float.BYTES : 0)
+        + (spec.isGraph() ? 2L * spec.graphM() * Integer.BYTES : 0);
     long model = (long) spec.nlist() * dim * Float.BYTES;
     if (pq) {
       model += (long) spec.pqCentroids() * dim * Float.BYTES;

@@ -4,13 +4,16 @@ import dev.kiln.format.FormatOutput;
 import dev.kiln.format.GraphFile;
 import dev.kiln.format.HnswSection;
 import dev.kiln.format.IdType;
+import dev.kiln.format.IndexSpec;
 import dev.kiln.format.KeysFile;
 import dev.kiln.format.Metric;
+import dev.kiln.format.RefineFile;
 import dev.kiln.format.ShardFile;
 import dev.kiln.format.ShardFileWriter;
 import dev.kiln.format.ShardHash;
 import dev.kiln.job.graph.HnswBuilder;
 import dev.kiln.job.read.Item;
+import dev.kiln.quantize.ScalarQuantizer;
 import dev.kiln.store.IndexRoot;
 import java.io.IOException;
 import java.io.Serializable;
@@ -32,11 +35,13 @@ import scala.Tuple2;
 
 /**
  * Writes the files of {@code HNSW{M}}: per shard its shard file (one list of float32 vectors, in
- * id order), keys file (string ids) and graph file ({@link GraphFile}), one task per shard. A
+ * id order; {@code HNSW{M},SQ8}: of their 8-bit codes), keys file (string ids), refine file
+ * ({@code ,RFlat}: the float32 vectors) and graph file ({@link GraphFile}), one task per shard. A
  * shard's graph needs all its vectors in memory, so the task takes the shard whole: items are
  * partitioned by shard and sorted by id in the task (no shuffle sort, no encode pass: a Flat
- * code is the vector itself), then the graph is built over them on the executor's cores
- * ({@link HnswBuilder}: the same bytes on any number of threads). Files are named after the
+ * code is the vector itself, an SQ8 code one pass over it), then the graph is built over the
+ * float32 vectors, whatever the shard stores, on the executor's cores ({@link HnswBuilder}: the
+ * same bytes on any number of threads). Files are named after the
  * task attempt, as {@link ShardFilesWriter}'s, for the driver to commit.
  */
 public final class GraphShardsWriter {
@@ -45,10 +50,12 @@ public final class GraphShardsWriter {
   /**
    * What every task needs: where attempts go, the shard count, dimension, id type, the model
    * checksum the files bind to, and the graph's M, efConstruction, metric and seed (a shard's
-   * levels are drawn from seed + shard).
+   * levels are drawn from seed + shard); {@code sq8} encodes the stored vectors (null: float32),
+   * {@code refineFlat} adds a refine file of float32 vectors.
    */
   public record Plan(String attemptDir, int shards, int dim, IdType idType, int modelChecksum,
-      HadoopConf conf, int m, int efConstruction, Metric metric, long seed)
+      HadoopConf conf, int m, int efConstruction, Metric metric, long seed, ScalarQuantizer sq8,
+      boolean refineFlat)
       implements Serializable {}
 
   /** One shard's files and counts, as its task reports them to the driver. */
@@ -100,27 +107,42 @@ public final class GraphShardsWriter {
     long attempt = TaskContext.get().taskAttemptId();
     Path dir = new Path(plan.attemptDir());
     FileSystem fs = IndexRoot.withoutChecksumFiles(dir.getFileSystem(plan.conf().get()));
-    List<WrittenFile> out = new ArrayList<>(3);
+    List<WrittenFile> out = new ArrayList<>(4);
     String shardName = ShardFile.fileName(shard);
     Path shardPath = new Path(dir, shardName + ".attempt-" + attempt);
     String keysName = KeysFile.fileName(shard);
     Path keysPath = new Path(dir, keysName + ".attempt-" + attempt);
+    String refineName = RefineFile.fileName(shard);
+    Path refinePath = new Path(dir, refineName + ".attempt-" + attempt);
+    ScalarQuantizer sq8 = plan.sq8();
+    boolean refine = plan.refineFlat();
     try (FormatOutput shardOut = new FormatOutput(fs.create(shardPath, true));
-        FormatOutput keysOut = strings ? new FormatOutput(fs.create(keysPath, true)) : null) {
+        FormatOutput keysOut = strings ? new FormatOutput(fs.create(keysPath, true)) : null;
+        FormatOutput refineOut = refine ? new FormatOutput(fs.create(refinePath, true)) : null) {
+      int codeSize = sq8 == null ? dim * Float.BYTES : dim;
       ShardFileWriter w = new ShardFileWriter(shardOut, shard, plan.shards(), dim,
-          dim * Float.BYTES, false, plan.idType(), plan.modelChecksum(), new long[] {n});
+          codeSize, false, plan.idType(), plan.modelChecksum(), new long[] {n});
       KeysFile.Writer kw = strings ? new KeysFile.Writer(keysOut, shard, n, keyBytes) : null;
-      byte[] code = new byte[dim * Float.BYTES];
-      ByteBuffer codeBuf = ByteBuffer.wrap(code).order(ByteOrder.LITTLE_ENDIAN);
+      RefineFile.Writer rw = refine ? new RefineFile.Writer(refineOut, shard, dim,
+          IndexSpec.Refine.FLAT, plan.modelChecksum(), n, null, null) : null;
+      byte[] floats = new byte[dim * Float.BYTES];
+      ByteBuffer floatBuf = ByteBuffer.wrap(floats).order(ByteOrder.LITTLE_ENDIAN);
+      byte[] code = sq8 == null ? floats : new byte[dim];
       for (int i = 0; i < n; i++) {
         Item item = items.get(i);
-        codeBuf.clear();
-        codeBuf.asFloatBuffer().put(vectors, i * dim, dim);
+        floatBuf.clear();
+        floatBuf.asFloatBuffer().put(vectors, i * dim, dim);
+        if (sq8 != null) {
+          sq8.encode(vectors, i * dim, code, 0);
+        }
         if (strings) {
           w.add(0, code);
           kw.add(item.key());
         } else {
           w.add(0, item.id(), code);
+        }
+        if (refine) {
+          rw.add(floats, 0);
         }
       }
       int crc = w.finish();
@@ -128,6 +150,10 @@ public final class GraphShardsWriter {
       if (strings) {
         int kcrc = kw.finish();
         out.add(new WrittenFile(keysName, keysPath.toString(), keysOut.position(), kcrc));
+      }
+      if (refine) {
+        int rcrc = rw.finish();
+        out.add(new WrittenFile(refineName, refinePath.toString(), refineOut.position(), rcrc));
       }
     }
     items = null; // the graph needs only the packed vectors: let the items go
