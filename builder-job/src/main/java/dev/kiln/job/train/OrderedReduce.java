@@ -39,17 +39,29 @@ final class OrderedReduce {
 
   interface Merge<T> extends BinaryOperator<T>, Serializable {}
 
+  private static int fanIn(long partialBytes) {
+    return (int) Math.max(2, Math.min(FAN_IN, GROUP_BYTES / Math.max(1, partialBytes)));
+  }
+
+  /**
+   * Whether {@link #reduce} merges {@code partitions} partials of {@code partialBytes} on the
+   * driver, one after another in partition order (so a caller holding the partials itself gets
+   * the same bits by merging them so).
+   */
+  static boolean mergesOnDriver(int partitions, long partialBytes) {
+    return partitions <= fanIn(partialBytes) && partitions * partialBytes <= DRIVER_BYTES;
+  }
+
   /**
    * @param partialBytes about how large one partial is
    */
   static <T extends Serializable> T reduce(JavaRDD<T> onePerPartition, Merge<T> merge,
       long partialBytes) {
-    int fanIn = (int) Math.max(2, Math.min(FAN_IN, GROUP_BYTES / Math.max(1, partialBytes)));
+    int fanIn = fanIn(partialBytes);
     // A single group would be merged by one task in partition order and then collected: the
     // driver merging the partials in that order itself gives the same bits without the shuffle
     // (for k-means on a small sample, a third of each iteration).
-    JavaRDD<T> level = onePerPartition.getNumPartitions() <= fanIn
-        && onePerPartition.getNumPartitions() * partialBytes <= DRIVER_BYTES
+    JavaRDD<T> level = mergesOnDriver(onePerPartition.getNumPartitions(), partialBytes)
         ? onePerPartition
         : mergeLevel(onePerPartition, merge, fanIn);
     while (level.getNumPartitions() > fanIn

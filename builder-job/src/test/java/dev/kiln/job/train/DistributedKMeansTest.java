@@ -91,6 +91,32 @@ class DistributedKMeansTest {
     assertEquals(10, r.iterations());
   }
 
+  /**
+   * Local mode runs the iterations on the driver's threads; the same sample over several
+   * partitions gives the distributed path's centroids, sizes and objective bit for bit, for the
+   * bounded (l2) and the spherical (ip) assignment.
+   */
+  @Test
+  void theDriverPathGivesTheDistributedBits(SparkSession spark) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Blobs b = blobs(new Random(9), K, PER_CLUSTER, DIM, SPREAD, 4 * SIGMA);
+    JavaRDD<VectorBlock> blocks = blocksOf(spark, b.points());
+    assertTrue(blocks.getNumPartitions() > 1, "partials to merge");
+    List<float[]> sample = new ArrayList<>(Arrays.asList(b.points()).subList(0, 4 * K));
+    float[] init = seeds(sample, K, 5);
+    for (Metric metric : new Metric[] {Metric.L2, Metric.IP}) {
+      DistributedKMeans.Result local =
+          DistributedKMeans.train(jsc, blocks, init, K, DIM, metric, 12, true);
+      DistributedKMeans.Result spark2 =
+          DistributedKMeans.train(jsc, blocks, init, K, DIM, metric, 12, false);
+      assertArrayEquals(spark2.centroids(), local.centroids(), metric.cliName());
+      assertArrayEquals(spark2.sizes(), local.sizes(), metric.cliName());
+      assertEquals(Double.doubleToLongBits(spark2.objective()),
+          Double.doubleToLongBits(local.objective()), metric.cliName());
+    }
+    blocks.unpersist();
+  }
+
   @Test
   void emptyClusterIsRefilledDuringTraining(SparkSession spark) {
     int k = 4;
