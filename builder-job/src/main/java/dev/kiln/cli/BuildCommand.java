@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import org.apache.hadoop.conf.Configuration;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,13 +63,24 @@ final class BuildCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     BuildConfig cfg = options.toConfig();
     try (SparkSessions.Lease spark = SparkSessions.get("kiln-build " + cfg.versionId(), master)) {
-      BuildProgress.Mode mode;
+      Configuration hadoop = spark.spark().sparkContext().hadoopConfiguration();
+      BuildResult r;
       try {
-        mode = BuildProgress.Mode.valueOf(progress.toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new InvalidOptionException("--progress must be auto, bar, lines or none, not " + progress);
+        BuildProgress.Mode mode;
+        try {
+          mode = BuildProgress.Mode.valueOf(progress.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          throw new InvalidOptionException("--progress must be auto, bar, lines or none, not " + progress);
+        }
+        r = new KilnBuildJob(spark.spark(), cfg).progress(mode).run();
+      } catch (Exception | Error e) {
+        BuildStatus.write(hadoop, cfg.output(), cfg.versionId(), KilnCli.exitCodeOf(e),
+            KilnCli.messageOf(e));
+        throw e;
       }
-      BuildResult r = new KilnBuildJob(spark.spark(), cfg).progress(mode).run();
+      BuildStatus.write(hadoop, cfg.output(), cfg.versionId(), 0, (r.alreadyPublished()
+          ? "already published from the same input and parameters: " : "published: ")
+          + r.versionDir());
       if (r.alreadyPublished()) {
         System.out.printf("already published %s from the same input and parameters: %d items,"
             + " %s, metric %s; nothing to do (%s)%n", r.versionDir(), r.manifest().count(),

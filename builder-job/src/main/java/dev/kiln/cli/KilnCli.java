@@ -68,31 +68,40 @@ public final class KilnCli implements Runnable {
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           PrintWriter err = cmd.getErr();
-          Throwable cause = rootUserError(e);
-          if (cause instanceof KilnException k) {
-            err.println("kiln: error: " + oneLine(k.getMessage()));
-            return ExitCodes.of(k);
+          // A damaged or missing index or input file is bad input (no retry can fix it); the
+          // loader's messages name the file, NoSuchFileException's alone only the path.
+          int code = exitCodeOf(e);
+          err.println("kiln: error: " + messageOf(e));
+          if (code == 1) {
+            e.printStackTrace(err);
           }
-          if (cause instanceof CorruptIndexException || cause instanceof NoSuchFileException
-              || cause instanceof NotDirectoryException) {
-            // A damaged or missing index or input file: no retry can fix it. The loader's
-            // messages name the file; NoSuchFileException's alone is only the path.
-            String what = cause instanceof CorruptIndexException ? cause.getMessage()
-                : ((FileSystemException) cause).getFile() + ": "
-                    + (cause instanceof NoSuchFileException ? "no such file or directory"
-                        : "not a directory");
-            err.println("kiln: error: " + oneLine(what));
-            return ExitCodes.BAD_INPUT;
-          }
-          if (cause instanceof IllegalArgumentException) {
-            err.println("kiln: error: " + oneLine(cause.getMessage()));
-            return ExitCodes.USAGE;
-          }
-          err.println("kiln: error: " + e);
-          e.printStackTrace(err);
-          return 1;
+          return code;
         });
     return cli.execute(args);
+  }
+
+  /** The exit code {@link #execute} returns for a command that threw {@code e}. */
+  static int exitCodeOf(Throwable e) {
+    Throwable cause = rootUserError(e);
+    if (cause instanceof KilnException k) {
+      return ExitCodes.of(k);
+    }
+    if (cause instanceof CorruptIndexException || cause instanceof NoSuchFileException
+        || cause instanceof NotDirectoryException) {
+      return ExitCodes.BAD_INPUT;
+    }
+    return cause instanceof IllegalArgumentException ? ExitCodes.USAGE : 1;
+  }
+
+  /** The one-line message {@link #execute} prints for {@code e} (after "kiln: error: "). */
+  static String messageOf(Throwable e) {
+    Throwable cause = rootUserError(e);
+    if (cause instanceof FileSystemException f && !(cause instanceof CorruptIndexException)) {
+      return oneLine(f.getFile() + ": " + (cause instanceof NoSuchFileException
+          ? "no such file or directory" : "not a directory"));
+    }
+    int code = exitCodeOf(e);
+    return oneLine(code == 1 ? e.toString() : cause.getMessage());
   }
 
   /**
