@@ -49,6 +49,12 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
   private int tasksDone;
   private long rows;
   private boolean barShown;
+  /** The stage's iterations (k-means) done and planned, 0 when it has none. */
+  private int iterationsDone;
+  private int iterationsPlanned;
+  /** When the first and the latest iteration of the stage finished. */
+  private long firstIterationAt;
+  private long lastIterationAt;
   /** The percentage last shown in this stage: never shown lower (Spark adds tasks as it goes). */
   private int shownPct;
   /** The stream System.err was before a bar took it over; null unless in BAR mode. */
@@ -104,6 +110,15 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
 
   /** A new build stage begins: counts restart. */
   synchronized void stage(String name) {
+    stage(name, 0);
+  }
+
+  /**
+   * A new build stage of {@code iterations} iterations begins (0: none): its percentage is then
+   * the iterations', from the start, so it never goes back when they begin after the stage's
+   * first Spark jobs.
+   */
+  synchronized void stage(String name, int iterations) {
     clearBar();
     stage = name;
     stageStart = System.nanoTime();
@@ -112,6 +127,30 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
     tasksDone = 0;
     rows = 0;
     shownPct = 0;
+    iterationsDone = 0;
+    iterationsPlanned = iterations;
+  }
+
+  /**
+   * Iteration {@code done} of {@code of} of the stage has finished: the line shows it, with an
+   * ETA from the iterations' pace once two have finished. Shown at once (the iterations of a
+   * local-mode k-means run on the driver's threads, with no Spark tasks to report).
+   */
+  synchronized void iteration(int done, int of) {
+    iteration(done, of, System.nanoTime());
+  }
+
+  synchronized void iteration(int done, int of, long now) {
+    if (stage == null) {
+      return;
+    }
+    if (iterationsDone == 0 || done <= 1) {
+      firstIterationAt = now;
+    }
+    iterationsDone = done;
+    iterationsPlanned = of;
+    lastIterationAt = now;
+    show(now);
   }
 
   /** Rows read by the current stage's Spark tasks so far. */
@@ -150,7 +189,11 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
       // Input rows only: a shuffle's records are the same rows read again.
       rows += m.inputMetrics().recordsRead();
     }
-    long now = System.nanoTime();
+    show(System.nanoTime());
+  }
+
+  /** Draws the bar or logs the line, at most once an interval. */
+  private void show(long now) {
     if (mode == Mode.BAR && now - lastShown >= BAR_INTERVAL_NANOS) {
       lastShown = now;
       out.print("\r\033[K" + line(now, true));
@@ -168,7 +211,9 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
    */
   String line(long now, boolean bar) {
     int total = Math.max(tasksTotal, tasksDone);
-    int pct = Math.max(shownPct, total == 0 ? 0 : (int) (100L * tasksDone / total));
+    int pct = Math.max(shownPct, iterationsPlanned > 0
+        ? (int) (100L * iterationsDone / iterationsPlanned)
+        : total == 0 ? 0 : (int) (100L * tasksDone / total));
     shownPct = pct;
     double secs = Math.max(1e-9, (now - stageStart) / 1e9);
     StringBuilder b = new StringBuilder(stage).append(' ');
@@ -177,7 +222,20 @@ public final class BuildProgress extends SparkListener implements AutoCloseable 
       b.append('[').append("=".repeat(filled)).append(filled < BAR_WIDTH ? ">" : "")
           .append(" ".repeat(Math.max(0, BAR_WIDTH - filled - 1))).append("] ");
     }
-    b.append(String.format(Locale.ROOT, "%d%% (%d/%d tasks)", pct, tasksDone, total));
+    if (iterationsPlanned > 0) {
+      b.append(String.format(Locale.ROOT, "%d%% (iteration %d/%d", pct, iterationsDone,
+          iterationsPlanned));
+      if (iterationsDone >= 2 && iterationsDone < iterationsPlanned) {
+        // The pace of the iterations so far; k-means' bounds make the later ones faster, so
+        // this errs long.
+        double each = (lastIterationAt - firstIterationAt) / 1e9 / (iterationsDone - 1);
+        long eta = Math.round(each * (iterationsPlanned - iterationsDone));
+        b.append(String.format(Locale.ROOT, ", ETA %d:%02d", eta / 60, eta % 60));
+      }
+      b.append(')');
+    } else {
+      b.append(String.format(Locale.ROOT, "%d%% (%d/%d tasks)", pct, tasksDone, total));
+    }
     if (rows > 0) {
       b.append(String.format(Locale.ROOT, ", %,d records read, %,.0f/s", rows, rows / secs));
     }

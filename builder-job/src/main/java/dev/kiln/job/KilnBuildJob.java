@@ -148,13 +148,14 @@ public final class KilnBuildJob {
         // origin (Flat lists hold the vectors themselves).
         coarse = new DistributedKMeans.Result(new float[dim], new long[] {n}, 0, 0);
       } else {
-        timer.start("train.coarse");
+        timer.start("train.coarse", cfg.kmeansIterations());
         long nTrain = Math.min(n, (long) cfg.pointsPerCentroid() * spec.nlist());
         train = TrainingSample.blocks(items, (double) nTrain / n, cfg.seed(), dim)
             .persist(StorageLevel.MEMORY_AND_DISK());
         trainRows = TrainingSample.rows(train);
         coarse = CoarseTrainer.train(jsc, items, n, train, spec.nlist(), dim, cfg.metric(),
-            cfg.kmeansIterations(), coarseTraining == CoarseTraining.TWO_LEVEL, cfg.seed());
+            cfg.kmeansIterations(), coarseTraining == CoarseTraining.TWO_LEVEL, cfg.seed(),
+            timer::iteration);
       }
 
       float[] codebooks = null;

@@ -28,13 +28,24 @@ final class StageTimer {
   }
 
   void start(String name) {
+    start(name, 0);
+  }
+
+  /** Starts a stage of {@code iterations} iterations, told by {@link #iteration}. */
+  void start(String name, int iterations) {
     end();
     stage = name;
     stageStart = System.nanoTime();
     int at = plan.indexOf(name);
     progress.stage(at < 0 ? name
-        : String.format(Locale.ROOT, "stage %d of %d: %s", at + 1, plan.size(), name));
+        : String.format(Locale.ROOT, "stage %d of %d: %s", at + 1, plan.size(), name),
+        iterations);
     LOG.info("stage {}: started", name);
+  }
+
+  /** Iteration {@code done} of {@code of} of the current stage has finished. */
+  void iteration(int done, int of) {
+    progress.iteration(done, of);
   }
 
   void end() {

@@ -61,6 +61,37 @@ class BuildProgressTest {
     }
   }
 
+  /**
+   * A stage of iterations (k-means) shows "iteration i/n", its percentage is the iterations'
+   * from the start (never back down when they begin after the stage's first jobs), and an ETA
+   * from their pace once two have finished; the iteration redraws the bar itself (local-mode
+   * k-means has no Spark tasks to report).
+   */
+  @Test
+  void iterationsShowTheirCountAndAnEta(SparkSession spark) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream terminal = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    try (BuildProgress p = BuildProgress.attach(spark.sparkContext(), BuildProgress.Mode.BAR,
+        terminal)) {
+      StageTimer t = new StageTimer(p);
+      t.plan(java.util.List.of("read", "train.coarse", "encode"));
+      t.start("train.coarse", 25);
+      long t0 = System.nanoTime();
+      assertEquals("stage 2 of 3: train.coarse 0% (iteration 0/25)", p.line(t0, false));
+      p.iteration(1, 25, t0 + 5_000_000_000L);
+      assertEquals("stage 2 of 3: train.coarse 4% (iteration 1/25)", p.line(t0, false));
+      p.iteration(5, 25, t0 + 13_000_000_000L); // 2 s an iteration since the first: 40 s left
+      assertEquals("stage 2 of 3: train.coarse 20% (iteration 5/25, ETA 0:40)",
+          p.line(t0, false));
+      assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("(iteration 1/25)"),
+          "an iteration draws the bar: " + bytes);
+      p.iteration(25, 25, t0 + 60_000_000_000L);
+      assertEquals("stage 2 of 3: train.coarse 100% (iteration 25/25)", p.line(t0, false));
+      t.start("encode");
+      assertEquals("stage 3 of 3: encode 0% (0/0 tasks)", p.line(System.nanoTime(), false));
+    }
+  }
+
   /** A log line never lands on the end of the bar: the bar is cleared before it. */
   @Test
   void aLogLineClearsTheBarFirst(SparkSession spark) {

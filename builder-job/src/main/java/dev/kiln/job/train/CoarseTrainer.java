@@ -16,11 +16,12 @@ public final class CoarseTrainer {
 
   /**
    * Trains {@code nlist} centroids on {@code sample} (blocks of the items); {@code items} and
-   * {@code n} (their count) supply the seeding subsample.
+   * {@code n} (their count) supply the seeding subsample; {@code progress} hears of each
+   * (top-level) iteration.
    */
   public static DistributedKMeans.Result train(JavaSparkContext jsc, JavaRDD<Item> items, long n,
       JavaRDD<VectorBlock> sample, int nlist, int dim, Metric metric, int iterations,
-      boolean twoLevel, long seed) {
+      boolean twoLevel, long seed, Iterations progress) {
     int first = twoLevel ? TwoLevelKMeans.topClusters(nlist) : nlist;
     List<Item> seedSample = items.takeSample(false, (int) Math.min(n, 4L * first), seed);
     float[] seedPoints = new float[seedSample.size() * dim];
@@ -29,7 +30,7 @@ public final class CoarseTrainer {
     }
     float[] init = KMeansSeeds.kmeansPlusPlus(seedPoints, seedSample.size(), dim, first, seed);
     return twoLevel
-        ? TwoLevelKMeans.train(jsc, sample, init, nlist, dim, metric, iterations, seed)
-        : DistributedKMeans.train(jsc, sample, init, nlist, dim, metric, iterations);
+        ? TwoLevelKMeans.train(jsc, sample, init, nlist, dim, metric, iterations, seed, progress)
+        : DistributedKMeans.train(jsc, sample, init, nlist, dim, metric, iterations, progress);
   }
 }

@@ -69,7 +69,14 @@ public final class DistributedKMeans {
       int dim,
       Metric metric,
       int iterations) {
-    return train(jsc, blocks, init, k, dim, metric, iterations, true);
+    return train(jsc, blocks, init, k, dim, metric, iterations, true, Iterations.NONE);
+  }
+
+  /** {@link #train(JavaSparkContext, JavaRDD, float[], int, int, Metric, int)}, telling each
+   * iteration's end to {@code progress}. */
+  public static Result train(JavaSparkContext jsc, JavaRDD<VectorBlock> blocks, float[] init,
+      int k, int dim, Metric metric, int iterations, Iterations progress) {
+    return train(jsc, blocks, init, k, dim, metric, iterations, true, progress);
   }
 
   /**
@@ -78,7 +85,7 @@ public final class DistributedKMeans {
    * paths give the same bits).
    */
   static Result train(JavaSparkContext jsc, JavaRDD<VectorBlock> blocks, float[] init, int k,
-      int dim, Metric metric, int iterations, boolean mayRunOnDriver) {
+      int dim, Metric metric, int iterations, boolean mayRunOnDriver, Iterations progress) {
     boolean spherical = metric != Metric.L2;
     float[] centroids = init.clone();
     if (spherical) {
@@ -127,6 +134,7 @@ public final class DistributedKMeans {
               ? ", " + (empty - split) + " left empty: fewer distinct points than clusters in the sample"
               : "", stats.skipped > 0 ? String.format("; %.0f%% of points kept their list by the"
               + " bounds", 100.0 * stats.skipped / points) : "");
+      progress.done(it + 1, iterations);
     }
     return new Result(centroids, stats.counts, stats.objective, iterations);
   }

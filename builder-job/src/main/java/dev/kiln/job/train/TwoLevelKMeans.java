@@ -46,9 +46,16 @@ public final class TwoLevelKMeans {
    */
   public static DistributedKMeans.Result train(JavaSparkContext jsc, JavaRDD<VectorBlock> blocks,
       float[] topSeeds, int k, int dim, Metric metric, int iterations, long seed) {
+    return train(jsc, blocks, topSeeds, k, dim, metric, iterations, seed, Iterations.NONE);
+  }
+
+  /** As above, telling the top level's iterations to {@code progress}. */
+  public static DistributedKMeans.Result train(JavaSparkContext jsc, JavaRDD<VectorBlock> blocks,
+      float[] topSeeds, int k, int dim, Metric metric, int iterations, long seed,
+      Iterations progress) {
     int k1 = topSeeds.length / dim;
     DistributedKMeans.Result top =
-        DistributedKMeans.train(jsc, blocks, topSeeds, k1, dim, metric, iterations);
+        DistributedKMeans.train(jsc, blocks, topSeeds, k1, dim, metric, iterations, progress);
     Broadcast<float[]> topBc = jsc.broadcast(top.centroids());
     // Each point, keyed by its top cluster, carrying its position for a canonical order.
     JavaPairRDD<Integer, Iterable<Point>> byTop = blocks

@@ -106,9 +106,9 @@ class DistributedKMeansTest {
     float[] init = seeds(sample, K, 5);
     for (Metric metric : new Metric[] {Metric.L2, Metric.IP}) {
       DistributedKMeans.Result local =
-          DistributedKMeans.train(jsc, blocks, init, K, DIM, metric, 12, true);
+          DistributedKMeans.train(jsc, blocks, init, K, DIM, metric, 12, true, Iterations.NONE);
       DistributedKMeans.Result spark2 =
-          DistributedKMeans.train(jsc, blocks, init, K, DIM, metric, 12, false);
+          DistributedKMeans.train(jsc, blocks, init, K, DIM, metric, 12, false, Iterations.NONE);
       assertArrayEquals(spark2.centroids(), local.centroids(), metric.cliName());
       assertArrayEquals(spark2.sizes(), local.sizes(), metric.cliName());
       assertEquals(Double.doubleToLongBits(spark2.objective()),
