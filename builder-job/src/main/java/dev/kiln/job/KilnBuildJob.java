@@ -276,7 +276,8 @@ public final class KilnBuildJob {
           .metric(cfg.metric().cliName()).dim(dim).count(counts.total()).idType(idType)
           .shards(shards).files(pub.files()).lists(counts.listStatistics()).build(build)
           .timings(timer.seconds()).quality(quality).create();
-      BuildReport.writeTo(pub::writeUnlisted, manifest, counts.totalListSizes());
+      BuildReport.writeTo(pub::writeUnlisted, manifest, counts.totalListSizes(),
+          pub.latestManifest());
       pub.publish(manifest);
       double seconds = timer.total();
       LOG.info("published {} ({} items, {} shards) in {} s", pub.versionDir(), counts.total(),

@@ -159,6 +159,25 @@ public final class Publisher {
     return "LATEST moved to it" + (current == null ? "" : " from " + current);
   }
 
+  /**
+   * The manifest of the version {@code LATEST} names now (before this build publishes), for the
+   * report's comparison; null when there is none or it cannot be read.
+   */
+  public Manifest latestManifest() {
+    try {
+      String id = store.readLatest();
+      if (id == null) {
+        return null;
+      }
+      Path path = new Path(store.versionDir(id), IndexLayout.MANIFEST);
+      try (InputStream in = store.openSmall(path)) {
+        return Manifest.read(in, path.toString());
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   /** When version {@code id} was published, or null if it has no readable manifest. */
   private Instant createdAt(String id) {
     try {

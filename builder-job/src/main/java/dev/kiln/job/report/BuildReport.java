@@ -1,12 +1,16 @@
 package dev.kiln.job.report;
 
+import static dev.kiln.job.report.ReportHtml.fmt;
+import static dev.kiln.job.report.ReportHtml.humanBytes;
+import static dev.kiln.job.report.ReportHtml.row;
+import static dev.kiln.job.report.ReportHtml.value;
+
 import dev.kiln.format.BuildInfo;
 import dev.kiln.format.ListStats;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Quality;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,9 +42,15 @@ public final class BuildReport {
    * the publish; {@code kiln report} can make it later.
    */
   public static void writeTo(Sink staging, Manifest manifest, int[] listSizes) {
+    writeTo(staging, manifest, listSizes, null);
+  }
+
+  /** As above, compared with {@code previous}, the version LATEST named (null: none). */
+  public static void writeTo(Sink staging, Manifest manifest, int[] listSizes,
+      Manifest previous) {
     try {
-      staging.write(FILE_NAME,
-          render(manifest, listSizes).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      staging.write(FILE_NAME, render(manifest, listSizes, previous)
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     } catch (IOException | RuntimeException | LinkageError e) {
       org.slf4j.LoggerFactory.getLogger(BuildReport.class).warn(
           "{} not written ({}); 'kiln report' can regenerate it", FILE_NAME, e.toString());
@@ -54,7 +64,15 @@ public final class BuildReport {
    *     when not known, which leaves out the histogram
    */
   public static String render(Manifest manifest, int[] listSizes) {
-    Html h = new Html();
+    return render(manifest, listSizes, null);
+  }
+
+  /**
+   * As above, with a section comparing it with {@code previous} (the version LATEST named when
+   * the build began; null: none, said so).
+   */
+  public static String render(Manifest manifest, int[] listSizes, Manifest previous) {
+    ReportHtml h = new ReportHtml();
     String title = "Kiln " + manifest.version() + ": " + manifest.index();
     h.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
@@ -62,6 +80,7 @@ public final class BuildReport {
         .raw("<body>\n<h1>").text(title).raw("</h1>\n");
     header(h, manifest);
     quality(h, manifest);
+    ReportComparison.section(h, manifest, previous);
     stages(h, manifest.timings());
     lists(h, manifest.lists(), listSizes);
     rejects(h, manifest.build());
@@ -72,7 +91,7 @@ public final class BuildReport {
 
   // ------------------------------------------------------------------ sections
 
-  private static void header(Html h, Manifest m) {
+  private static void header(ReportHtml h, Manifest m) {
     long bytes = 0;
     if (m.files() != null) {
       for (Manifest.FileEntry f : m.files()) {
@@ -90,12 +109,16 @@ public final class BuildReport {
     rows.put("createdAt", m.createdAt());
     rows.put("files", String.format(Locale.ROOT, "%d files, %,d bytes (%s)",
         m.files() == null ? 0 : m.files().size(), bytes, humanBytes(bytes)));
+    long budget = memoryBudget(m);
+    rows.put("memory budget", budget <= 0 ? "none (--memory-budget not given)"
+        : String.format(Locale.ROOT, "%s mapped of %s (%.0f%%)%s", humanBytes(bytes),
+            humanBytes(budget), 100.0 * bytes / budget, bytes > budget ? ", over" : ""));
     h.raw("<section id=\"summary\">\n");
-    keyValueTable(h, rows);
+    h.keyValueTable(rows);
     h.raw("</section>\n");
   }
 
-  private static void quality(Html h, Manifest m) {
+  private static void quality(ReportHtml h, Manifest m) {
     h.raw("<section id=\"quality\">\n<h2>Recall vs QPS</h2>\n");
     Quality q = m.measuredQuality();
     if (q == null || q.curve() == null || q.curve().isEmpty()) {
@@ -107,7 +130,7 @@ public final class BuildReport {
         q.querySource(), q.threads(), q.kernels())).raw("</p>\n");
     byte[] png = ReportCharts.recallPlot(q);
     if (png != null) {
-      image(h, "recall-plot", png, ReportCharts.RECALL_WIDTH, ReportCharts.RECALL_HEIGHT,
+      h.image("recall-plot", png, ReportCharts.RECALL_WIDTH, ReportCharts.RECALL_HEIGHT,
           "recall@" + q.k() + " against queries per second, one point per " + q.knob());
     } else {
       h.raw("<p class=\"none\">No point with a positive QPS to plot.</p>\n");
@@ -121,6 +144,12 @@ public final class BuildReport {
           .raw("</tr>\n");
     }
     h.raw("</tbody>\n</table>\n");
+    operatingPoints(h, q);
+    byte[] latency = ReportCharts.latencyPlot(q);
+    if (latency != null) {
+      h.image("latency-plot", latency, ReportCharts.RECALL_WIDTH, ReportCharts.LATENCY_HEIGHT,
+          "p50 and p99 latency in milliseconds against " + q.knob());
+    }
     Quality.Gate g = q.gate();
     if (g != null) {
       h.raw("<p id=\"gate\" class=\"").raw(g.passed() ? "pass" : "fail").raw("\">")
@@ -132,7 +161,37 @@ public final class BuildReport {
     h.raw("</section>\n");
   }
 
-  private static void stages(Html h, Map<String, Double> timings) {
+  /** What {@code targetRecall} would search with, for the gate's floor and common targets. */
+  private static void operatingPoints(ReportHtml h, Quality q) {
+    java.util.TreeSet<Double> targets = new java.util.TreeSet<>(List.of(0.9, 0.95, 0.99));
+    if (q.gate() != null) {
+      targets.add(q.gate().minRecall());
+    }
+    List<String> picks = new ArrayList<>();
+    boolean ef = "efSearch".equals(q.knob());
+    for (double t : targets) {
+      int knob = ef ? q.efSearchFor(t) : q.nprobeFor(t);
+      Quality.Point p = q.at(knob);
+      picks.add(String.format(Locale.ROOT, "targetRecall(%s) searches at %s %d (recall %.4f,"
+          + " %,.0f QPS%s)", Double.toString(t), q.knob(), knob, p.recall(), p.qps(),
+          p.recall() < t ? ", the best measured: below the target" : ""));
+    }
+    h.raw("<p id=\"operating-points\">").text(String.join("; ", picks) + ".").raw("</p>\n");
+  }
+
+  /** The {@code --memory-budget} the build was given, in bytes; 0 when none. */
+  static long memoryBudget(Manifest m) {
+    if (m.build() == null || m.build().fingerprint() == null) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(m.build().fingerprint().getOrDefault("memoryBudget", "0"));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static void stages(ReportHtml h, Map<String, Double> timings) {
     h.raw("<section id=\"stages\">\n<h2>Stages</h2>\n");
     if (timings == null || timings.isEmpty()) {
       h.raw("<p class=\"none\">No stage times recorded.</p>\n</section>\n");
@@ -148,7 +207,7 @@ public final class BuildReport {
     }
     if (!names.isEmpty()) {
       int height = 90 + ReportCharts.ROW_HEIGHT * names.size();
-      image(h, "stages-plot", ReportCharts.stagesPlot(names, seconds, height), ReportCharts.STAGES_WIDTH, height,
+      h.image("stages-plot", ReportCharts.stagesPlot(names, seconds, height), ReportCharts.STAGES_WIDTH, height,
           "seconds per build stage");
     }
     h.raw("<table id=\"timings\">\n<thead><tr><th>stage</th><th>seconds</th></tr></thead>\n<tbody>\n");
@@ -159,10 +218,10 @@ public final class BuildReport {
     h.raw("</tbody>\n</table>\n</section>\n");
   }
 
-  private static void lists(Html h, ListStats stats, int[] listSizes) {
+  private static void lists(ReportHtml h, ListStats stats, int[] listSizes) {
     h.raw("<section id=\"lists\">\n<h2>List sizes</h2>\n");
     if (listSizes != null && listSizes.length > 0) {
-      image(h, "lists-plot", ReportCharts.listsPlot(listSizes), ReportCharts.LISTS_WIDTH, ReportCharts.LISTS_HEIGHT,
+      h.image("lists-plot", ReportCharts.listsPlot(listSizes), ReportCharts.LISTS_WIDTH, ReportCharts.LISTS_HEIGHT,
           "histogram of items per inverted list");
     }
     Map<String, String> rows = new LinkedHashMap<>();
@@ -178,7 +237,7 @@ public final class BuildReport {
       row(rows, "imbalance", fmt("%.3f", imbalance(listSizes)));
     }
     if (!rows.isEmpty()) {
-      keyValueTable(h, rows);
+      h.keyValueTable(rows);
     } else if (listSizes == null || listSizes.length == 0) {
       h.raw("<p class=\"none\">No list statistics recorded.</p>\n");
     }
@@ -200,7 +259,7 @@ public final class BuildReport {
     return sum == 0 ? 0 : sizes.length * squares / (sum * sum);
   }
 
-  private static void rejects(Html h, BuildInfo build) {
+  private static void rejects(ReportHtml h, BuildInfo build) {
     h.raw("<section id=\"rejects\">\n<h2>Rejected rows</h2>\n");
     Long total = build == null ? null : build.rejected();
     long n = total == null ? 0 : total;
@@ -218,7 +277,7 @@ public final class BuildReport {
     h.raw("</tbody>\n</table>\n</section>\n");
   }
 
-  private static void parameters(Html h, BuildInfo b) {
+  private static void parameters(ReportHtml h, BuildInfo b) {
     h.raw("<section id=\"build\">\n<h2>Build parameters</h2>\n");
     // In the manifest's field order, as recorded.
     Map<String, String> rows = new LinkedHashMap<>();
@@ -243,102 +302,8 @@ public final class BuildReport {
       h.raw("<p class=\"none\">None recorded.</p>\n</section>\n");
       return;
     }
-    keyValueTable(h, rows);
+    h.keyValueTable(rows);
     h.raw("</section>\n");
-  }
-
-  // ------------------------------------------------------------------ HTML
-
-  private static void image(Html h, String id, byte[] png, int width, int height, String alt) {
-    h.raw("<figure><img id=\"").raw(id).raw("\" width=\"").raw(Integer.toString(width))
-        .raw("\" height=\"").raw(Integer.toString(height)).raw("\" alt=\"").text(alt)
-        .raw("\" src=\"data:image/png;base64,").raw(Base64.getEncoder().encodeToString(png))
-        .raw("\"></figure>\n");
-  }
-
-  private static void keyValueTable(Html h, Map<String, String> rows) {
-    h.raw("<table class=\"kv\">\n<tbody>\n");
-    for (Map.Entry<String, String> e : rows.entrySet()) {
-      h.raw("<tr><th>").text(e.getKey()).raw("</th>").cell(e.getValue()).raw("</tr>\n");
-    }
-    h.raw("</tbody>\n</table>\n");
-  }
-
-  /** Adds {@code key} to {@code rows} unless its value is null (absent from the manifest). */
-  private static void row(Map<String, String> rows, String key, Object v) {
-    if (v != null) {
-      rows.put(key, value(v));
-    }
-  }
-
-  private static String value(Object v) {
-    if (v instanceof Double || v instanceof Float) {
-      double d = ((Number) v).doubleValue();
-      return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : fmt("%.4g", d);
-    }
-    return String.valueOf(v);
-  }
-
-  private static String fmt(String pattern, double v) {
-    return String.format(Locale.ROOT, pattern, v);
-  }
-
-  static String humanBytes(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = bytes;
-    int u = -1;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
-  }
-
-  /** Escapes text for element content and quoted attribute values. */
-  static String escape(String s) {
-    if (s == null) {
-      return "";
-    }
-    StringBuilder b = new StringBuilder(s.length() + 16);
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '&' -> b.append("&amp;");
-        case '<' -> b.append("&lt;");
-        case '>' -> b.append("&gt;");
-        case '"' -> b.append("&quot;");
-        case '\'' -> b.append("&#39;");
-        default -> b.append(c);
-      }
-    }
-    return b.toString();
-  }
-
-  /** A string builder that separates markup ({@code raw}) from text, which it escapes. */
-  private static final class Html {
-    private final StringBuilder b = new StringBuilder(1 << 16);
-
-    Html raw(String markup) {
-      b.append(markup);
-      return this;
-    }
-
-    Html text(String text) {
-      b.append(escape(text));
-      return this;
-    }
-
-    Html cell(String text) {
-      return raw("<td>").text(text).raw("</td>");
-    }
-
-    @Override
-    public String toString() {
-      return b.toString();
-    }
   }
 
   private static final String CSS = """

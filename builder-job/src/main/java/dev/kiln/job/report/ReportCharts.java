@@ -24,12 +24,13 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * The plots of {@code report.html}, drawn off-screen by XChart as PNG bytes: recall against QPS,
- * seconds per stage, and the list-size histogram. {@link BuildReport} lays them out in the page.
+ * latency against nprobe, seconds per stage, and the list-size histogram. {@link BuildReport} lays them out in the page.
  */
 final class ReportCharts {
   // Pixel sizes of the plots (the tests check that the PNGs decode at these sizes).
   static final int RECALL_WIDTH = 900;
   static final int RECALL_HEIGHT = 540;
+  static final int LATENCY_HEIGHT = 420;
   static final int STAGES_WIDTH = 900;
   /** Pixels per stage in the stage chart. */
   static final int ROW_HEIGHT = 40;
@@ -117,6 +118,52 @@ final class ReportCharts {
       gate.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10,
           new float[] {6, 4}, 0));
     }
+    return png(chart);
+  }
+
+  /**
+   * p50 and p99 latency (ms) against nprobe (or efSearch), the knob on a log2 axis when it
+   * doubles from point to point; null when no point has a latency.
+   */
+  static byte[] latencyPlot(Quality q) {
+    List<Quality.Point> points = new ArrayList<>();
+    for (Quality.Point p : q.curve()) {
+      if (p.knob() > 0 && Double.isFinite(p.p99Ms()) && Double.isFinite(p.p50Ms())
+          && p.p99Ms() > 0) {
+        points.add(p);
+      }
+    }
+    if (points.isEmpty()) {
+      return null;
+    }
+    double[] x = new double[points.size()];
+    double[] p50 = new double[x.length];
+    double[] p99 = new double[x.length];
+    double maxY = 0;
+    for (int i = 0; i < x.length; i++) {
+      x[i] = points.get(i).knob();
+      p50[i] = points.get(i).p50Ms();
+      p99[i] = points.get(i).p99Ms();
+      maxY = Math.max(maxY, p99[i]);
+    }
+    boolean log = x[x.length - 1] / x[0] >= 8;
+    XYChart chart = new XYChartBuilder().width(RECALL_WIDTH).height(LATENCY_HEIGHT)
+        .title("latency per query vs " + q.knob() + " (one thread)")
+        .xAxisTitle(q.knob() + (log ? " (log scale)" : "")).yAxisTitle("milliseconds").build();
+    style(chart.getStyler());
+    chart.getStyler().setXAxisLogarithmic(log).setXAxisMin(x[0] / (log ? 1.4 : 1))
+        .setXAxisMax(x[x.length - 1] * (log ? 1.4 : 1)).setYAxisMin(0.0)
+        .setYAxisMax(maxY * 1.15).setYAxisDecimalPattern("0.###").setXAxisDecimalPattern("#,##0")
+        .setLegendVisible(true).setLegendPosition(Styler.LegendPosition.InsideNW)
+        .setMarkerSize(8);
+    XYSeries s99 = chart.addSeries("p99", x, p99);
+    s99.setMarker(SeriesMarkers.CIRCLE);
+    s99.setLineColor(RED);
+    s99.setMarkerColor(RED);
+    XYSeries s50 = chart.addSeries("p50", x, p50);
+    s50.setMarker(SeriesMarkers.DIAMOND);
+    s50.setLineColor(BLUE);
+    s50.setMarkerColor(BLUE);
     return png(chart);
   }
 

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.kiln.format.Manifest;
+import dev.kiln.format.Quality;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,8 +44,15 @@ class BuildReportChromiumTest {
       Assumptions.assumeTrue(false, CHROMIUM + " is not installed (apt-get install chromium);"
           + " skipping the headless-browser check of report.html");
     }
-    String html = BuildReport.render(ReportFixtures.manifest(ReportFixtures.quality()),
-        ReportFixtures.listSizes());
+    // Against an earlier version with more recall: the comparison warns, in red.
+    Manifest now = ReportFixtures.manifest(ReportFixtures.quality());
+    List<Quality.Point> better = new ArrayList<>();
+    for (Quality.Point p : ReportFixtures.CURVE) {
+      better.add(new Quality.Point(p.knob(), p.recall() + 0.02, p.p50Ms(), p.p99Ms(), p.qps()));
+    }
+    Manifest before = ReportFixtures.manifest(new Quality(1000, Quality.INPUT_SAMPLE, 10,
+        "panama", 1, better, null)).toBuilder().version("2026-11-22").create();
+    String html = BuildReport.render(now, ReportFixtures.listSizes(), before);
     recallPlot = ReportFixtures.images(html).get("recall-plot");
     assertNotNull(recallPlot, "the page has a recall plot");
     report = tmp.resolve("site").resolve(BuildReport.FILE_NAME);
@@ -59,12 +68,15 @@ class BuildReportChromiumTest {
     assertTrue(dom.contains(expected), "the DOM should have " + expected + "; its body: "
         + bodyTag(dom));
     assertTrue(dom.contains("Publish gate passed"), "the page's text is in the DOM");
+    assertTrue(dom.contains("id=\"regression\"") && dom.contains("Worse than 2026-11-22"),
+        "the comparison's warning is in the DOM");
+    assertTrue(dom.contains("targetRecall(0.9) searches at nprobe 64"), "the operating points");
   }
 
   @Test
   void screenshotShowsThePlots() throws Exception {
     Path png = tmp.resolve("screenshot.png");
-    chromium("--virtual-time-budget=5000", "--window-size=1200,1600", "--screenshot=" + png,
+    chromium("--virtual-time-budget=5000", "--window-size=1200,2600", "--screenshot=" + png,
         report.toUri().toString());
     assertTrue(Files.size(png) > 0, "no screenshot written");
     BufferedImage shot = ImageIO.read(png.toFile());
@@ -83,6 +95,22 @@ class BuildReportChromiumTest {
       }
     }
     assertTrue(blue > 500, "only " + blue + " pixels of the plots' blue in the screenshot");
+    // The regression warning's red (#b01c1c, bold text under the comparison table).
+    int red = 0;
+    for (int y = 0; y < shot.getHeight(); y++) {
+      for (int x = 0; x < shot.getWidth(); x++) {
+        int rgb = shot.getRGB(x, y);
+        if (near((rgb >> 16) & 0xff, 0xb0) && near((rgb >> 8) & 0xff, 0x1c)
+            && near(rgb & 0xff, 0x1c)) {
+          red++;
+        }
+      }
+    }
+    assertTrue(red > 100, "only " + red + " pixels of the warning's red in the screenshot");
+    if (System.getProperty("kiln.report.screenshot") != null) {
+      Files.copy(png, Path.of(System.getProperty("kiln.report.screenshot")),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
   }
 
   private static boolean near(int a, int b) {

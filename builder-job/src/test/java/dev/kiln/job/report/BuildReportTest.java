@@ -69,7 +69,9 @@ class BuildReportTest {
         "escaped input path");
 
     Map<String, BufferedImage> images = images(html);
-    assertEquals(List.of("recall-plot", "stages-plot", "lists-plot"), List.copyOf(images.keySet()));
+    assertEquals(List.of("recall-plot", "latency-plot", "stages-plot", "lists-plot"),
+        List.copyOf(images.keySet()));
+    assertEquals(ReportCharts.LATENCY_HEIGHT, images.get("latency-plot").getHeight());
     BufferedImage recall = images.get("recall-plot");
     assertEquals(ReportCharts.RECALL_WIDTH, recall.getWidth());
     assertEquals(ReportCharts.RECALL_HEIGHT, recall.getHeight());
@@ -137,9 +139,9 @@ class BuildReportTest {
 
   @Test
   void humanBytes() {
-    assertEquals("999 B", BuildReport.humanBytes(999));
-    assertEquals("1.5 KiB", BuildReport.humanBytes(1536));
-    assertEquals("3.0 GiB", BuildReport.humanBytes(3L << 30));
+    assertEquals("999 B", ReportHtml.humanBytes(999));
+    assertEquals("1.5 KiB", ReportHtml.humanBytes(1536));
+    assertEquals("3.0 GiB", ReportHtml.humanBytes(3L << 30));
   }
 
   /** Some pixels of the recall plot are the series blue (0x1f77b4), not just black and white. */
