@@ -18,8 +18,11 @@ import org.slf4j.LoggerFactory;
  * {@code OUTPUT/_status/VERSION.json}: how a build ended, with the exit code the CLI returns.
  * In cluster deploy mode the driver's exit code does not reach {@code spark-submit}'s caller
  * (every failure looks alike), so a scheduler reads this file instead to tell a failure a
- * retry cannot fix (2 to 5) from one it may (1). Written last, for every outcome, best-effort:
- * a build whose output root cannot be written has nowhere to put it either.
+ * retry cannot fix (3 to 5) from one it may (1). Written last, best-effort (a build whose
+ * output root cannot be written has nowhere to put it either), for every outcome but bad options
+ * (2): those are refused before the build begins, an output of the wrong kind among them, and
+ * nothing is written into an output that may not be an index root; no file after a failed run
+ * means that.
  */
 final class BuildStatus {
   private static final Logger LOG = LoggerFactory.getLogger(BuildStatus.class);
@@ -46,6 +49,9 @@ final class BuildStatus {
 
   static void write(Configuration conf, String output, String version, int code,
       String message) {
+    if (code == ExitCodes.USAGE) {
+      return;
+    }
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("version", version);
     status.put("exitCode", code);
