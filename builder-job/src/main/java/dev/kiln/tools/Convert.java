@@ -12,7 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-/** fvecs to Parquet: columns {@code id} (long, the row number) and {@code embedding} (array<float>). */
+/** fvecs to Parquet: columns {@code id} (long, the row number) and {@code embedding} ({@code array<float>}). */
 public final class Convert {
   static final StructType SCHEMA =
       new StructType()

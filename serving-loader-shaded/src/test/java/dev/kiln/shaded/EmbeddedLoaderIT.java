@@ -50,6 +50,12 @@ class EmbeddedLoaderIT {
       assertTrue(jar.getEntry("dev/kiln/search/KilnIndex.java") != null, sources.toString());
       assertTrue(jar.stream().noneMatch(e -> e.getName().startsWith("com/fasterxml/")));
     }
+    // And its API documentation, checked by doclint as it was made.
+    Path javadoc = Path.of(shadedJar().toString().replace(".jar", "-javadoc.jar"));
+    try (JarFile jar = new JarFile(javadoc.toFile())) {
+      assertTrue(jar.getEntry("dev/kiln/search/KilnIndex.html") != null, javadoc.toString());
+      assertTrue(jar.getEntry("dev/kiln/serve/ServingIndex.html") != null, javadoc.toString());
+    }
     // The published POM depends on nothing a service would inherit (its tests' JUnit aside).
     String pom = Files.readString(shadedJar().resolveSibling("dependency-reduced-pom.xml"));
     String deps = pom.substring(pom.indexOf("<dependencies>"), pom.indexOf("</dependencies>"));

@@ -1,6 +1,5 @@
 package dev.kiln.job.evaluate;
 
-import dev.kiln.errors.KilnException;
 import dev.kiln.errors.QualityGateException;
 import dev.kiln.job.config.EvalConfig;
 import dev.kiln.job.read.Item;
@@ -36,7 +35,7 @@ public final class BuildEvaluation {
   /**
    * Measures the staged version in {@code stagingDir}, whose files {@code staged} lists.
    *
-   * @throws KilnException ({@link KilnException#QUALITY}) when the gate is set and not met
+   * @throws dev.kiln.errors.QualityGateException when the gate is set and not met (exit code 5)
    */
   public static Quality run(SparkSession spark, EvalConfig ev, JavaRDD<Item> items,
       Manifest staged, Path stagingDir, String vectorColumn, long seed) throws IOException {
