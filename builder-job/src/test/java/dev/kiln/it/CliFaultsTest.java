@@ -66,6 +66,26 @@ class CliFaultsTest {
     Files.write(shard, b);
   }
 
+  /**
+   * Search options that need no data are refused before anything is opened: with a missing
+   * index and a missing query file, the error is the option's (exit 2), not the files'.
+   */
+  @Test
+  void searchOptionsAreCheckedBeforeTheIndexOpens() {
+    String missing = tmp.resolve("no-such-index").toString();
+    String noQueries = tmp.resolve("no-such-queries.fvecs").toString();
+    for (String[] bad : List.of(new String[] {"--nprobe", "0"}, new String[] {"--k", "0"},
+        new String[] {"--mode", "sometimes"}, new String[] {"--refine-factor", "-1"})) {
+      List<String> args = new java.util.ArrayList<>(List.of("search", "--index", missing,
+          "--queries", noQueries));
+      args.addAll(List.of(bad));
+      CliRun r = cli(args.toArray(String[]::new));
+      assertEquals(2, r.exitCode(), String.join(" ", bad) + ": " + r.err());
+      assertTrue(r.err().contains(bad[0]), String.join(" ", bad) + " named: " + r.err());
+      assertFalse(r.err().contains("no-such"), "nothing opened before the options: " + r.err());
+    }
+  }
+
   @Test
   void exportFaissVerifiesEveryChecksumFirst() throws IOException {
     Path version = copy(LONG_IDS, "damaged");
