@@ -13,6 +13,7 @@
 # work/local-cluster/ (git ignores work/). Web UIs listen on 127.0.0.1 only: the master's on
 # KILN_MASTER_UI_PORT (default 8080), the workers' on free ports.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/mvn-quiet.sh"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export SPARK_HOME="$root/builder-job/target/spark-home"
@@ -55,7 +56,7 @@ alive_workers() {
 ensure_jars() {
   if ! compgen -G "$SPARK_HOME/jars/spark-core_*.jar" >/dev/null; then
     log "building the project first (mvn -B -q -Dstyle.color=never -DskipTests package)..."
-    (cd "$root" && mvn -B -q -Dstyle.color=never -DskipTests package >&2)
+    (cd "$root" && mvn_quiet -DskipTests package)
   fi
 }
 
