@@ -6,6 +6,7 @@ import dev.kiln.job.BuildProgress;
 import dev.kiln.job.BuildResult;
 import dev.kiln.job.KilnBuildJob;
 import dev.kiln.job.evaluate.CurveTable;
+import dev.kiln.job.read.ParquetPeek;
 import dev.kiln.job.config.EvalConfig;
 import dev.kiln.job.plan.AutoIndex;
 import dev.kiln.job.config.CoarseTraining;
@@ -62,6 +63,18 @@ final class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     BuildConfig cfg = options.toConfig();
+    if (cfg.spec() != null && cfg.dim() == 0) {
+      // The input's dimension from its first row, read before Spark starts (-1: unknown yet).
+      int dim = ParquetPeek.firstVectorLength(new Configuration(), cfg.input(), cfg.vectorColumn());
+      if (dim > 0) {
+        try {
+          cfg.spec().checkDimension(dim);
+        } catch (IllegalArgumentException e) {
+          throw new InvalidOptionException("--index: " + e.getMessage() + " (the input's first"
+              + " row has " + dim + " components)");
+        }
+      }
+    }
     try (SparkSessions.Lease spark = SparkSessions.get("kiln-build " + cfg.versionId(), master)) {
       Configuration hadoop = spark.spark().sparkContext().hadoopConfiguration();
       BuildResult r;

@@ -261,6 +261,21 @@ class BuildCommandTest {
     assertNothingPublished(root, "v1");
   }
 
+  /**
+   * Without --dim, the input's first row is read with Parquet's reader before Spark starts (the
+   * message says so; Spark's later check words it differently), so a PQ the dimension cannot
+   * take fails at once, and nothing is published.
+   */
+  @Test
+  void dimensionFromTheFirstRowIsCheckedBeforeSparkStarts() {
+    Path root = tmp.resolve("root");
+    CliRun run = cli(build(dim30, root, "IVF4,PQ7", "l2"));
+    assertEquals(ExitCodes.USAGE, run.exitCode(), run.err());
+    assertEquals(List.of("kiln: error: --index: dimension 30 is not divisible by PQ m=7 (index"
+        + " IVF4,PQ7) (the input's first row has 30 components)"), run.errLines());
+    assertNothingPublished(root, "v1");
+  }
+
   @Test
   void unknownIndexType() {
     assertFails(ExitCodes.USAGE, good, "IVF64,HNSW", "l2", "'IVF64,HNSW'");
