@@ -3,25 +3,29 @@ package dev.kiln.cli;
 import dev.kiln.errors.InvalidInputException;
 import dev.kiln.job.report.BuildReport;
 import dev.kiln.format.CorruptIndexException;
+import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
 import dev.kiln.search.KilnIndex;
 import dev.kiln.store.AtomicFile;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
     description = {"Write a version's report (a root follows LATEST) outside it and print its path.",
-        "It shows recall against QPS, stage times, list sizes, rejects and the build's",
-        "parameters."},
+        "It shows recall against QPS, the comparison with the version published before it,",
+        "stage times, list sizes, rejects and the build's parameters."},
     footer = {"", "Example:",
         "  kiln report /srv/index --out /tmp/items-report.html"})
 final class ReportCommand implements Callable<Integer> {
@@ -55,12 +59,58 @@ final class ReportCommand implements Callable<Integer> {
     // report.html is the build's own).
     Path file = (out != null ? out : Path.of("report-" + manifest.version() + ".html"))
         .toAbsolutePath();
-    write(file, BuildReport.render(manifest, listSizes));
+    write(file, BuildReport.render(manifest, listSizes, earlier(dir, manifest)));
     System.out.println(file);
     if (open) {
       openInBrowser(file);
     }
     return 0;
+  }
+
+  /**
+   * The version of the same root published last before {@code m} (by {@code createdAt}), which
+   * the report compares it with, as a build compares with what LATEST named; null when there is
+   * none or {@code versionDir} is not in a root's {@code versions/}.
+   */
+  static Manifest earlier(Path versionDir, Manifest m) {
+    Path versions = versionDir.getParent();
+    Instant at = instant(m.createdAt());
+    if (versions == null || at == null
+        || !versions.getFileName().toString().equals(IndexLayout.VERSIONS)) {
+      return null;
+    }
+    Manifest best = null;
+    Instant bestAt = null;
+    try (Stream<Path> dirs = Files.list(versions)) {
+      for (Path d : (Iterable<Path>) dirs::iterator) {
+        Path file = d.resolve(IndexLayout.MANIFEST);
+        if (d.equals(versionDir) || !Files.isRegularFile(file)) {
+          continue;
+        }
+        Manifest other;
+        try (InputStream in = Files.newInputStream(file)) {
+          other = Manifest.read(in, file.toString());
+        } catch (IOException | IllegalArgumentException e) {
+          continue; // a damaged neighbour does not stop the report
+        }
+        Instant t = instant(other.createdAt());
+        if (t != null && t.isBefore(at) && (bestAt == null || t.isAfter(bestAt))) {
+          best = other;
+          bestAt = t;
+        }
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    return best;
+  }
+
+  private static Instant instant(String s) {
+    try {
+      return s == null ? null : Instant.parse(s);
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
+    }
   }
 
   /** Writes beside the target, then renames: a browser never sees half a page. */

@@ -163,6 +163,36 @@ class ReportCommandTest {
     assertEquals(0, again.exitCode(), again.err());
   }
 
+  /**
+   * The report of a later version compares it with the one published before it in the same
+   * root, as the build's own report compares with what LATEST named; the first has none.
+   */
+  @Test
+  void comparesWithTheVersionPublishedBeforeIt(@TempDir Path tmp) throws IOException {
+    Path two = tmp.resolve("two");
+    String[] args = buildArgs.clone();
+    args[4] = two.toString(); // --output
+    assertEquals(0, cli(args).exitCode());
+    args[java.util.Arrays.asList(args).indexOf("v1")] = "v2";
+    CliRun second = cli(args);
+    assertEquals(0, second.exitCode(), second.err());
+    // The build's own report.html of v2 already compares with v1, LATEST's before it.
+    String built = Files.readString(versionDir(two, "v2").resolve(BuildReport.FILE_NAME),
+        StandardCharsets.UTF_8);
+    assertTrue(built.contains("<thead><tr><th></th><th>v1</th><th>v2</th>"), "build's report");
+    Path out = tmp.resolve("r2.html");
+    assertEquals(0, cli("report", two.toString(), "--out", out.toString()).exitCode());
+    String html = Files.readString(out, StandardCharsets.UTF_8);
+    assertTrue(html.contains("<thead><tr><th></th><th>v1</th><th>v2</th>"), "v2 against v1");
+    assertTrue(html.contains("id=\"no-regression\"") || html.contains("id=\"regression\""),
+        "a verdict");
+    Path first = tmp.resolve("r1.html");
+    assertEquals(0, cli("report", versionDir(two, "v1").toString(), "--out", first.toString())
+        .exitCode());
+    assertTrue(Files.readString(first, StandardCharsets.UTF_8).contains("id=\"compare-none\""),
+        "v1 has nothing before it");
+  }
+
   @Test
   void aPathThatIsNotAnIndexIsBadInput(@TempDir Path tmp) {
     CliRun run = cli("report", tmp.resolve("nothing").toString());
