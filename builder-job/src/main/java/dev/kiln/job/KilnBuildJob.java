@@ -42,7 +42,6 @@ import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.ScalarQuantizer;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -133,7 +132,7 @@ public final class KilnBuildJob {
           input.rejects().total() > 0 ? " (" + input.rejects().summary() + ")" : "");
       IndexSpec spec = chooseIndex(n, dim);
       checkSizes(spec, n);
-      timer.plan(stages(spec));
+      timer.plan(BuildStages.of(spec, cfg.evaluation().enabled()));
       MemoryCheck.check(spark.sparkContext(), dim, spec, Math.min(n, cfg.pqTrainingPoints()),
           Math.min(n, cfg.evaluation().sampleSize()));
       int shards = shards(spec, n, dim);
@@ -185,8 +184,7 @@ public final class KilnBuildJob {
         // vector is clamped. They are the model's "codebooks": base then step.
         timer.start("train.sq8");
         sq8 = Sq8Trainer.train(TrainingSample.blocks(items, 1, cfg.seed(), dim), dim);
-        codebooks = Arrays.copyOf(sq8.base(), 2 * dim);
-        System.arraycopy(sq8.step(), 0, codebooks, dim, dim);
+        codebooks = sq8.parameters();
       }
       if (train != null) {
         train.unpersist(true);
@@ -298,30 +296,6 @@ public final class KilnBuildJob {
       }
       input.release();
     }
-  }
-
-  /** The stages a build of {@code spec} runs, in order (StageTimer names them as it goes). */
-  private List<String> stages(IndexSpec spec) {
-    List<String> out = new java.util.ArrayList<>(List.of("read"));
-    if (!spec.isGraph()) {
-      out.add("train.coarse");
-    }
-    if (spec.encoding() == IndexSpec.Encoding.PQ) {
-      out.add("train.pq");
-    }
-    if (spec.encoding() == IndexSpec.Encoding.SQ8) {
-      out.add("train.sq8");
-    }
-    if (spec.hasCoarseGraph()) {
-      out.add("train.graph");
-    }
-    out.addAll(spec.isGraph() ? List.of("write.model", "write.graphs")
-        : List.of("write.model", "encode", "write.shards"));
-    if (cfg.evaluation().enabled()) {
-      out.add("evaluate");
-    }
-    out.add("publish");
-    return out;
   }
 
   /** The manifest's {@code build} object: what the version was built from and how. */

@@ -72,9 +72,7 @@ public final class IndexModel {
             ? new ProductQuantizer(codebooks, dim, spec.pqM(), spec.pqCentroids())
             : null;
     this.sq8 = spec.encoding() == IndexSpec.Encoding.SQ8
-        ? new ScalarQuantizer(java.util.Arrays.copyOfRange(codebooks, 0, dim),
-            java.util.Arrays.copyOfRange(codebooks, dim, 2 * dim))
-        : null;
+        ? ScalarQuantizer.fromParameters(codebooks) : null;
     this.norms = termBytes() > 0 ? pq.codewordNorms() : null;
   }
 
@@ -173,12 +171,7 @@ public final class IndexModel {
    * (2 x d), or null for Flat.
    */
   public float[] codebooks() {
-    if (sq8 != null) {
-      float[] out = java.util.Arrays.copyOf(sq8.base(), 2 * dim);
-      System.arraycopy(sq8.step(), 0, out, dim, dim);
-      return out;
-    }
-    return pq == null ? null : pq.codebooks();
+    return sq8 != null ? sq8.parameters() : pq == null ? null : pq.codebooks();
   }
 
   /**

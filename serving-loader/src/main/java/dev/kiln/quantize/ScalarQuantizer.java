@@ -46,6 +46,20 @@ public final class ScalarQuantizer implements java.io.Serializable {
     return new ScalarQuantizer(base, step);
   }
 
+  /** The quantizer of {@code baseThenStep} (d bases, then d steps), as a model file stores it. */
+  public static ScalarQuantizer fromParameters(float[] baseThenStep) {
+    int d = baseThenStep.length / 2;
+    return new ScalarQuantizer(java.util.Arrays.copyOfRange(baseThenStep, 0, d),
+        java.util.Arrays.copyOfRange(baseThenStep, d, 2 * d));
+  }
+
+  /** Its bases, then its steps (2 x d), as a model file stores them. */
+  public float[] parameters() {
+    float[] out = java.util.Arrays.copyOf(base, 2 * base.length);
+    System.arraycopy(step, 0, out, base.length, step.length);
+    return out;
+  }
+
   public int dim() {
     return base.length;
   }

@@ -311,28 +311,7 @@ final class PanamaKernels implements VectorKernels {
     if (B == null || len < L) {
       return scalar.sq8SquareDistance(q, step, codes, byteOff, len);
     }
-    FloatVector acc0 = FloatVector.zero(S);
-    FloatVector acc1 = FloatVector.zero(S);
-    int i = 0;
-    for (; i + 2 * L <= len; i += 2 * L) {
-      FloatVector d0 = widen(codes, byteOff + i).neg()
-          .fma(FloatVector.fromArray(S, step, i), FloatVector.fromArray(S, q, i));
-      FloatVector d1 = widen(codes, byteOff + i + L).neg()
-          .fma(FloatVector.fromArray(S, step, i + L), FloatVector.fromArray(S, q, i + L));
-      acc0 = d0.fma(d0, acc0);
-      acc1 = d1.fma(d1, acc1);
-    }
-    for (; i + L <= len; i += L) {
-      FloatVector d0 = widen(codes, byteOff + i).neg()
-          .fma(FloatVector.fromArray(S, step, i), FloatVector.fromArray(S, q, i));
-      acc0 = d0.fma(d0, acc0);
-    }
-    float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    for (; i < len; i++) {
-      float d = q[i] - step[i] * codes.get(byteOff + i);
-      s += d * d;
-    }
-    return s;
+    return PanamaSq8.squareDistance(q, step, codes, byteOff, len);
   }
 
   @Override
@@ -342,7 +321,7 @@ final class PanamaKernels implements VectorKernels {
       VectorKernels.super.sq8SquareDistance4(q, step, codes, o0, o1, o2, o3, len, out);
       return;
     }
-    PanamaSq8Rows.squareDistance4(q, step, codes, o0, o1, o2, o3, len, out);
+    PanamaSq8.squareDistance4(q, step, codes, o0, o1, o2, o3, len, out);
   }
 
   @Override
@@ -352,7 +331,7 @@ final class PanamaKernels implements VectorKernels {
       VectorKernels.super.sq8Dot4(w, codes, o0, o1, o2, o3, len, out);
       return;
     }
-    PanamaSq8Rows.dot4(w, codes, o0, o1, o2, o3, len, out);
+    PanamaSq8.dot4(w, codes, o0, o1, o2, o3, len, out);
   }
 
   @Override
@@ -360,21 +339,7 @@ final class PanamaKernels implements VectorKernels {
     if (B == null || len < L) {
       return scalar.sq8Dot(w, codes, byteOff, len);
     }
-    FloatVector acc0 = FloatVector.zero(S);
-    FloatVector acc1 = FloatVector.zero(S);
-    int i = 0;
-    for (; i + 2 * L <= len; i += 2 * L) {
-      acc0 = widen(codes, byteOff + i).fma(FloatVector.fromArray(S, w, i), acc0);
-      acc1 = widen(codes, byteOff + i + L).fma(FloatVector.fromArray(S, w, i + L), acc1);
-    }
-    for (; i + L <= len; i += L) {
-      acc0 = widen(codes, byteOff + i).fma(FloatVector.fromArray(S, w, i), acc0);
-    }
-    float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    for (; i < len; i++) {
-      s += w[i] * codes.get(byteOff + i);
-    }
-    return s;
+    return PanamaSq8.dot(w, codes, byteOff, len);
   }
 
   @Override

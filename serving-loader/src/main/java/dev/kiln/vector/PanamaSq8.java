@@ -6,19 +6,56 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Four SQ8 rows scored in one loop, for the {@code HNSW{M},SQ8} walk: its rows lie scattered in
- * the mapped shard, and one row at a time waits on each row's first lines, while four share the
- * query's and the step's loads and keep four rows' reads in flight. Each row keeps the one-row
- * kernel's two accumulators and order of operations ({@link PanamaKernels#sq8SquareDistance},
- * {@link PanamaKernels#sq8Dot}), so each result is that kernel's bits; eight accumulators fit
- * the registers at 8 and 16 lanes. Callers check that the byte shape exists and
- * {@code len >= L}.
+ * The SQ8 kernels on the Vector API: codes widened from bytes to float lanes, two accumulators
+ * per row. One row ({@link #squareDistance}, {@link #dot}: the refine stage) or four in one loop
+ * ({@link #squareDistance4}, {@link #dot4}: the {@code HNSW{M},SQ8} walk, whose rows lie
+ * scattered in the mapped shard; one row at a time waits on each row's first lines, while four
+ * share the query's and the step's loads and keep four rows' reads in flight). Each of the four
+ * rows keeps the one-row kernel's accumulators and order of operations, so each result is that
+ * kernel's bits; eight accumulators fit the registers at 8 and 16 lanes. Callers check that the
+ * byte shape exists and {@code len >= L}.
  */
-final class PanamaSq8Rows {
+final class PanamaSq8 {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
 
-  private PanamaSq8Rows() {}
+  private PanamaSq8() {}
+
+  /** {@code sum (q[i] - step[i] * b_i)^2} over the {@code len} signed bytes at {@code off}. */
+  static float squareDistance(float[] q, float[] step, ByteBuffer c, int off, int len) {
+    FloatVector a = FloatVector.zero(S);
+    FloatVector b = FloatVector.zero(S);
+    int i = 0;
+    for (; i + 2 * L <= len; i += 2 * L) {
+      FloatVector d0 = PanamaKernels.widen(c, off + i).neg()
+          .fma(FloatVector.fromArray(S, step, i), FloatVector.fromArray(S, q, i));
+      FloatVector d1 = PanamaKernels.widen(c, off + i + L).neg()
+          .fma(FloatVector.fromArray(S, step, i + L), FloatVector.fromArray(S, q, i + L));
+      a = d0.fma(d0, a);
+      b = d1.fma(d1, b);
+    }
+    for (; i + L <= len; i += L) {
+      FloatVector d0 = PanamaKernels.widen(c, off + i).neg()
+          .fma(FloatVector.fromArray(S, step, i), FloatVector.fromArray(S, q, i));
+      a = d0.fma(d0, a);
+    }
+    return tailSquare(a.add(b).reduceLanes(VectorOperators.ADD), q, step, c, off, i, len);
+  }
+
+  /** {@code sum w[i] * b_i} over the {@code len} signed bytes at {@code off}. */
+  static float dot(float[] w, ByteBuffer c, int off, int len) {
+    FloatVector a = FloatVector.zero(S);
+    FloatVector b = FloatVector.zero(S);
+    int i = 0;
+    for (; i + 2 * L <= len; i += 2 * L) {
+      a = PanamaKernels.widen(c, off + i).fma(FloatVector.fromArray(S, w, i), a);
+      b = PanamaKernels.widen(c, off + i + L).fma(FloatVector.fromArray(S, w, i + L), b);
+    }
+    for (; i + L <= len; i += L) {
+      a = PanamaKernels.widen(c, off + i).fma(FloatVector.fromArray(S, w, i), a);
+    }
+    return tailDot(a.add(b).reduceLanes(VectorOperators.ADD), w, c, off, i, len);
+  }
 
   static void squareDistance4(float[] q, float[] step, ByteBuffer c, int o0, int o1, int o2,
       int o3, int len, float[] out) {
