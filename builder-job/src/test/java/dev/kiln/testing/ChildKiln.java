@@ -42,6 +42,17 @@ public final class ChildKiln {
    */
   public static Child start(Path log, List<String> systemProperties, String... args)
       throws IOException {
+    return start(log, List.of(), systemProperties, args);
+  }
+
+  /**
+   * Starts {@code kiln args...} with extra JVM flags too ({@code -Xlog:...} and the like).
+   *
+   * @param jvmFlags flags passed to {@code java} as they are, after the test JVM's own
+   * @param systemProperties extra {@code -Dname=value} flags (Spark reads {@code spark.*} ones)
+   */
+  public static Child start(Path log, List<String> jvmFlags, List<String> systemProperties,
+      String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -50,6 +61,7 @@ public final class ChildKiln {
       }
     }
     cmd.add("-Xmx1g");
+    cmd.addAll(jvmFlags);
     for (String p : systemProperties) {
       cmd.add("-D" + p);
     }
