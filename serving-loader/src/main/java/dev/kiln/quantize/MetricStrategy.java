@@ -54,6 +54,13 @@ public abstract sealed class MetricStrategy
   public abstract void distances(float[] q, ByteBuffer b, int off, int n, int len, float[] out);
 
   /**
+   * {@link #distances} of four prepared queries to the same stored vectors, bit for bit four
+   * calls: each vector is read once for the four (batch search over an IVF-Flat list).
+   */
+  public abstract void distances(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b,
+      int off, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3);
+
+  /**
    * Turns a query's PQ inner-product table {@code <q_j, pq[j][c]>} ({@code size} floats) into the
    * query part of the table ADC sums: kept for L2 (combined per list with the residual terms),
    * negated for inner product (the distance is {@code -<q, c_l> - sum_j <q_j, pq[j][code_j]>}).
@@ -90,6 +97,12 @@ public abstract sealed class MetricStrategy
     @Override
     public void distances(float[] q, ByteBuffer b, int off, int n, int len, float[] out) {
       K.squareDistances(q, b, off, n, len, out);
+    }
+
+    @Override
+    public void distances(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b,
+        int off, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
+      K.squareDistances(q0, q1, q2, q3, b, off, n, len, out0, out1, out2, out3);
     }
 
     @Override
@@ -137,6 +150,18 @@ public abstract sealed class MetricStrategy
       K.dots(q, b, off, n, len, out);
       for (int i = 0; i < n; i++) {
         out[i] = -out[i];
+      }
+    }
+
+    @Override
+    public void distances(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b,
+        int off, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
+      K.dots(q0, q1, q2, q3, b, off, n, len, out0, out1, out2, out3);
+      for (int i = 0; i < n; i++) {
+        out0[i] = -out0[i];
+        out1[i] = -out1[i];
+        out2[i] = -out2[i];
+        out3[i] = -out3[i];
       }
     }
 

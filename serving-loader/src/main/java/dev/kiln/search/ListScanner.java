@@ -58,6 +58,21 @@ interface ListScanner {
   void scanList(float[] query, float[] state, int list, float coarseDistance,
       ScanBuffers buffers, Candidates out);
 
+  /**
+   * Scans one list for the batch's queries that probe it: the pairs [from, to) of {@code plan},
+   * all of one list ({@code queries}, {@code states}, {@code probes} and {@code out} indexed by
+   * the block's query). By default one {@link #scanList} a pair; an encoding whose lists are
+   * costly to read scores several queries for each read.
+   */
+  default void scanShared(BlockSchedule plan, int from, int to, Probe[] probes,
+      float[][] queries, float[][] states, ScanBuffers buffers, Candidates[] out) {
+    for (int i = from; i < to; i++) {
+      int q = plan.query(i);
+      scanList(queries[q], states[q], plan.list(i), probes[q].distance(plan.rank(i)), buffers,
+          out[q]);
+    }
+  }
+
   /** Scans the lists of {@code probe} for the prepared {@code query}; fills {@code out}. */
   default void scan(float[] query, Probe probe, ScanBuffers buffers, Candidates out) {
     float[] state = buffers.queryTable;

@@ -26,6 +26,8 @@ final class ScanBuffers {
   final float[] four = new float[4];
   /** Four rows of a panel kernel's output. */
   final float[] tile = new float[4 * VectorKernels.PANEL];
+  /** Four lists' worth of distances for {@link FlatScanner}'s shared scans, made on first use. */
+  float[][] shared;
   /** {@link GraphScanner}'s walker (HNSW{M}), made on first use. */
   GraphScanner.Walker walker;
 

@@ -120,10 +120,15 @@ final class Searcher {
       } else {
         BlockSchedule plan = s.schedule;
         plan.build(probes, nb);
-        for (int i = 0, n = plan.size(); i < n; i++) {
-          int q = plan.query(i);
-          scanner.scanList(s.blockRows[q], s.blockStates[q], plan.list(i),
-              probes[q].distance(plan.rank(i)), s.buffers, s.blockCandidates[q]);
+        for (int i = 0, n = plan.size(); i < n; ) {
+          int list = plan.list(i);
+          int end = i + 1;
+          while (end < n && plan.list(end) == list) {
+            end++;
+          }
+          scanner.scanShared(plan, i, end, probes, s.blockRows, s.blockStates, s.buffers,
+              s.blockCandidates);
+          i = end;
         }
       }
       for (int i = 0; i < nb; i++) {

@@ -217,6 +217,27 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
+  public void squareDistances(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b,
+      int byteOff, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
+    if (!PanamaSharedRows.applies(len)) {
+      VectorKernels.super.squareDistances(q0, q1, q2, q3, b, byteOff, n, len, out0, out1, out2,
+          out3);
+      return;
+    }
+    PanamaSharedRows.squareDistances(q0, q1, q2, q3, b, byteOff, n, len, out0, out1, out2, out3);
+  }
+
+  @Override
+  public void dots(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b, int byteOff,
+      int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
+    if (!PanamaSharedRows.applies(len)) {
+      VectorKernels.super.dots(q0, q1, q2, q3, b, byteOff, n, len, out0, out1, out2, out3);
+      return;
+    }
+    PanamaSharedRows.dots(q0, q1, q2, q3, b, byteOff, n, len, out0, out1, out2, out3);
+  }
+
+  @Override
   public void pqDistances(
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out) {
     // Table lookups are gathers; the scalar loop with 64-bit code reads is as fast here.

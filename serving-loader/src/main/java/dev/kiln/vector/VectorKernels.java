@@ -59,6 +59,29 @@ public interface VectorKernels {
   void dots(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out);
 
   /**
+   * {@link #squareDistances} of four queries to the same {@code n} stored vectors, into
+   * {@code out0 .. out3}: bit for bit four one-query calls (this default makes them), each
+   * vector read once for the four where a kernel can. Batch search scans an IVF-Flat list so for
+   * the block's queries that probe it.
+   */
+  default void squareDistances(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b,
+      int byteOff, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
+    squareDistances(q0, b, byteOff, n, len, out0);
+    squareDistances(q1, b, byteOff, n, len, out1);
+    squareDistances(q2, b, byteOff, n, len, out2);
+    squareDistances(q3, b, byteOff, n, len, out3);
+  }
+
+  /** {@link #dots} of four queries with the same stored vectors, as the four-query L2 form. */
+  default void dots(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b, int byteOff,
+      int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
+    dots(q0, b, byteOff, n, len, out0);
+    dots(q1, b, byteOff, n, len, out1);
+    dots(q2, b, byteOff, n, len, out2);
+    dots(q3, b, byteOff, n, len, out3);
+  }
+
+  /**
    * Asymmetric distance of {@code n} PQ codes of {@code m} bytes stored at {@code byteOff}:
    * {@code out[i] = base + sum_j table[j * 256 + code[i][j]]}.
    */

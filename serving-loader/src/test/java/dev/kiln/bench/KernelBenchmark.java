@@ -42,6 +42,11 @@ public class KernelBenchmark {
   private float[] table;
   private float[] out;
   private float[] query;
+  /** Three more queries, and four lists' worth of output, for the four-query list scan. */
+  private float[] query1;
+  private float[] query2;
+  private float[] query3;
+  private float[][] out4x64;
   /** One SQ8-coded vector of dim bytes and a float32 copy, as refine files store them. */
   private ByteBuffer sq8Codes;
   private ByteBuffer floats;
@@ -74,6 +79,10 @@ public class KernelBenchmark {
     tiles = random(r, VectorKernels.PANEL * dim);
     out64 = new float[4 * VectorKernels.PANEL];
     query = random(r, dim);
+    query1 = random(r, dim);
+    query2 = random(r, dim);
+    query3 = random(r, dim);
+    out4x64 = new float[4][64];
     list64Heap = random(r, 64 * dim);
     centroids = random(r, 16_384 * dim);
     scattered = new int[16_384];
@@ -188,6 +197,24 @@ public class KernelBenchmark {
   public float[] flatList64() {
     k.squareDistances(query, list64, 0, 64, dim, out64);
     return out64;
+  }
+
+  /** Four queries' IVF-Flat scans of the same 64 vectors, one at a time (batch search before). */
+  @Benchmark
+  public float[][] flatList64FourQueriesInTurn() {
+    k.squareDistances(query, list64, 0, 64, dim, out4x64[0]);
+    k.squareDistances(query1, list64, 0, 64, dim, out4x64[1]);
+    k.squareDistances(query2, list64, 0, 64, dim, out4x64[2]);
+    k.squareDistances(query3, list64, 0, 64, dim, out4x64[3]);
+    return out4x64;
+  }
+
+  /** The same four scans in one pass, each vector read once for the four (batch search now). */
+  @Benchmark
+  public float[][] flatList64FourQueries() {
+    k.squareDistances(query, query1, query2, query3, list64, 0, 64, dim, out4x64[0],
+        out4x64[1], out4x64[2], out4x64[3]);
+    return out4x64;
   }
 
   /** The same 64 vectors from a heap array: what reading a mapped buffer costs over an array. */

@@ -35,25 +35,28 @@ class BatchSearchTest {
   static Stream<Arguments> indexes() {
     List<Arguments> out = new ArrayList<>();
     for (Metric m : Metric.values()) {
-      out.add(Arguments.of(m, IndexSpec.flat(16), 1, false));
-      out.add(Arguments.of(m, IndexSpec.pq(16, 4), 2, false));
-      out.add(Arguments.of(m, IndexSpec.pq(16, 4).withRefine(IndexSpec.Refine.SQ8), 2, true));
+      out.add(Arguments.of(m, IndexSpec.flat(16), 1, false, 12));
+      out.add(Arguments.of(m, IndexSpec.pq(16, 4), 2, false, 12));
+      out.add(Arguments.of(m, IndexSpec.pq(16, 4).withRefine(IndexSpec.Refine.SQ8), 2, true, 12));
+      // 83 dimensions: Flat lists scanned four queries at once by the Vector API kernel (at
+      // least 64 floats), with a 16-float step and a scalar tail after the 64-float ones.
+      out.add(Arguments.of(m, IndexSpec.flat(16), 2, false, 83));
     }
     // nlist 3000: a block holds fewer queries (1 MiB of dots), and tiles run past nlist.
-    out.add(Arguments.of(Metric.L2, IndexSpec.flat(3000), 1, false));
+    out.add(Arguments.of(Metric.L2, IndexSpec.flat(3000), 1, false, 12));
     return out.stream();
   }
 
-  @ParameterizedTest(name = "{0} {1}, {2} shard(s), string keys {3}")
+  @ParameterizedTest(name = "{0} {1}, {2} shard(s), string keys {3}, d {4}")
   @MethodSource("indexes")
-  void batchAnswersEqualSingleAnswers(Metric metric, IndexSpec spec, int shards, boolean keys)
-      throws IOException {
-    float[][] data = TestIndexes.gaussian(new Random(1), 4000, 12);
+  void batchAnswersEqualSingleAnswers(Metric metric, IndexSpec spec, int shards, boolean keys,
+      int dim) throws IOException {
+    float[][] data = TestIndexes.gaussian(new Random(1), 4000, dim);
     TestIndexes.Build b = TestIndexes.index(data, metric, spec).shards(shards);
     Published p = (keys ? b.keys(TestIndexes.randomKeys(new Random(2), data.length)) : b)
         .publish(root);
     // 150 queries: two full blocks of 64 and a last one of 22, not a multiple of four.
-    float[][] queries = TestIndexes.gaussian(new Random(3), 150, 12);
+    float[][] queries = TestIndexes.gaussian(new Random(3), 150, dim);
     ExecutorService pool = Executors.newFixedThreadPool(3);
     try (KilnIndex index = p.open()) {
       IdFilter filter = keys

@@ -89,6 +89,34 @@ class KilnIndexSearchTest {
     }
   }
 
+  /**
+   * 600 dimensions, 30 queries over 4 lists: batch search scores most lists four queries at a
+   * time (the Vector API kernel for long vectors); the answers are exact, ties included, and
+   * single search's.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Metric.class)
+  void longFlatVectorsAreExactInSingleAndBatchSearch(Metric metric) throws IOException {
+    int d = 600;
+    float[][] data = TestIndexes.gaussian(new Random(5), 600, d);
+    // Duplicates of the first 20 vectors: exact ties the lower id must win.
+    for (int i = 0; i < 20; i++) {
+      data[580 + i] = data[i].clone();
+    }
+    Published p = TestIndexes.index(data, metric, IndexSpec.flat(4)).shards(2).publish(root);
+    float[][] queries = TestIndexes.gaussian(new Random(6), 30, d);
+    queries[0] = data[3].clone();
+    try (KilnIndex index = p.open()) {
+      Neighbors[] batch = index.search(queries, K, SearchParams.nprobe(4));
+      for (int i = 0; i < queries.length; i++) {
+        assertSearch(p, index, queries[i], K, 4, exactScore(p));
+        Neighbors single = index.search(queries[i], K, SearchParams.nprobe(4));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(single.ids(), batch[i].ids());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(single.scores(), batch[i].scores());
+      }
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @EnumSource(Metric.class)
   void flatWithFewListsProbedIsExactOverThoseLists(Metric metric) throws IOException {

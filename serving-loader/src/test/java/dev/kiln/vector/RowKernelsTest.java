@@ -12,7 +12,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link VectorKernels#squareDistance4}, {@link VectorKernels#sq8SquareDistance4} and {@link
- * VectorKernels#sq8Dot4}: bit for bit four one-row calls of the same kernels.
+ * VectorKernels#sq8Dot4}: bit for bit four one-row calls of the same kernels; the four-query
+ * list kernels, bit for bit four one-query list calls.
  */
 class RowKernelsTest {
 
@@ -67,6 +68,48 @@ class RowKernelsTest {
       k.sq8Dot4(q, codes, o[0], o[1], o[2], o[3], len, out);
       for (int r = 0; r < 4; r++) {
         assertEquals(k.sq8Dot(q, codes, o[r], len), out[r], "dot row " + r);
+      }
+    }
+  }
+
+  /**
+   * Four queries against one list of 5 vectors (unaligned, heap and direct buffers, a query
+   * given twice): each output is the one-query list kernel's, bit for bit, L2 and inner product.
+   */
+  @ParameterizedTest(name = "{0}, len={1}")
+  @MethodSource("kernelsAndLength")
+  void fourQueriesAreFourCalls(VectorKernels k, int len) {
+    Random rnd = new Random(len + 2);
+    float[][] q = new float[4][len];
+    for (int j = 0; j < 3; j++) {
+      for (int i = 0; i < len; i++) {
+        q[j][i] = (float) rnd.nextGaussian();
+      }
+    }
+    q[3] = q[1];
+    int n = 5;
+    ByteBuffer direct = filled(rnd, 4 * len * n + 8);
+    byte[] bytes = new byte[direct.capacity()];
+    direct.get(0, bytes);
+    ByteBuffer heap = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    for (ByteBuffer b : new ByteBuffer[] {direct, heap}) {
+      float[][] out = new float[4][n];
+      float[] one = new float[n];
+      k.squareDistances(q[0], q[1], q[2], q[3], b, 4, n, len, out[0], out[1], out[2], out[3]);
+      for (int j = 0; j < 4; j++) {
+        k.squareDistances(q[j], b, 4, n, len, one);
+        for (int v = 0; v < n; v++) {
+          assertEquals(Float.floatToRawIntBits(one[v]), Float.floatToRawIntBits(out[j][v]),
+              "L2 query " + j + " vector " + v);
+        }
+      }
+      k.dots(q[0], q[1], q[2], q[3], b, 4, n, len, out[0], out[1], out[2], out[3]);
+      for (int j = 0; j < 4; j++) {
+        k.dots(q[j], b, 4, n, len, one);
+        for (int v = 0; v < n; v++) {
+          assertEquals(Float.floatToRawIntBits(one[v]), Float.floatToRawIntBits(out[j][v]),
+              "dot query " + j + " vector " + v);
+        }
       }
     }
   }
