@@ -53,10 +53,20 @@ public record BuildInfo(
     String spark,
     String kiln) {
 
+  /**
+   * A builder with every field unset.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
+  /**
+   * A builder holding this object's fields, to change some of them.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     return new Builder().importedFrom(importedFrom).faissType(faissType).input(input)
         .fingerprint(fingerprint).seed(seed).partitions(partitions)
@@ -88,86 +98,187 @@ public record BuildInfo(
 
     private Builder() {}
 
+    /**
+     * Sets the Faiss index file an import read.
+     *
+     * @param v its absolute path; null leaves it out
+     * @return this builder
+     */
     public Builder importedFrom(String v) {
       importedFrom = v;
       return this;
     }
 
+    /**
+     * Sets the Faiss index type imported.
+     *
+     * @param v its class name, e.g. {@code IndexIVFPQ}; null leaves it out
+     * @return this builder
+     */
     public Builder faissType(String v) {
       faissType = v;
       return this;
     }
 
+    /**
+     * Sets the input URI of a build.
+     *
+     * @param v the URI; null leaves it out
+     * @return this builder
+     */
     public Builder input(String v) {
       input = v;
       return this;
     }
 
+    /**
+     * Sets the build fingerprint, which a re-run with the same version id compares against.
+     *
+     * @param v input listing and parameters by name, as strings; null leaves it out
+     * @return this builder
+     */
     public Builder fingerprint(Map<String, String> v) {
       fingerprint = v;
       return this;
     }
 
+    /**
+     * Sets the random seed of the build.
+     *
+     * @param v the seed; null leaves it out
+     * @return this builder
+     */
     public Builder seed(Long v) {
       seed = v;
       return this;
     }
 
+    /**
+     * Sets how many Spark partitions the input was read into.
+     *
+     * @param v the partition count; null leaves it out
+     * @return this builder
+     */
     public Builder partitions(Integer v) {
       partitions = v;
       return this;
     }
 
+    /**
+     * Sets how many rows were sampled to train the coarse quantizer.
+     *
+     * @param v the number of rows; null leaves it out
+     * @return this builder
+     */
     public Builder trainingPoints(Long v) {
       trainingPoints = v;
       return this;
     }
 
+    /**
+     * Sets how many k-means iterations trained the coarse quantizer.
+     *
+     * @param v the number of iterations; null leaves it out
+     * @return this builder
+     */
     public Builder kmeansIterations(Integer v) {
       kmeansIterations = v;
       return this;
     }
 
+    /**
+     * Sets how the coarse centroids were trained.
+     *
+     * @param v {@code flat} or {@code two-level}; null leaves it out
+     * @return this builder
+     */
     public Builder coarseTraining(String v) {
       coarseTraining = v;
       return this;
     }
 
+    /**
+     * Sets the objective of the coarse quantizer's last k-means iteration.
+     *
+     * @param v the objective, summed over the training points; null leaves it out
+     * @return this builder
+     */
     public Builder kmeansObjective(Double v) {
       kmeansObjective = v;
       return this;
     }
 
+    /**
+     * Sets how many rows were sampled to train PQ (PQ indexes only).
+     *
+     * @param v the number of rows; null leaves it out
+     * @return this builder
+     */
     public Builder pqTrainingPoints(Long v) {
       pqTrainingPoints = v;
       return this;
     }
 
+    /**
+     * Sets how many k-means iterations trained PQ (PQ indexes only).
+     *
+     * @param v the number of iterations; null leaves it out
+     * @return this builder
+     */
     public Builder pqIterations(Integer v) {
       pqIterations = v;
       return this;
     }
 
+    /**
+     * Sets how many input rows were set aside in {@code _rejects/}.
+     *
+     * @param v the number of rows; null leaves it out
+     * @return this builder
+     */
     public Builder rejected(Long v) {
       rejected = v;
       return this;
     }
 
+    /**
+     * Sets the rejected rows counted by reason.
+     *
+     * @param v rejected rows per reason; null leaves it out
+     * @return this builder
+     */
     public Builder rejectReasons(Map<String, Long> v) {
       rejectReasons = v;
       return this;
     }
 
+    /**
+     * Sets the version of Spark that built the index.
+     *
+     * @param v the Spark version; null leaves it out
+     * @return this builder
+     */
     public Builder spark(String v) {
       spark = v;
       return this;
     }
 
+    /**
+     * Sets the Kiln version that built or imported the index.
+     *
+     * @param v the Kiln version; null leaves it out
+     * @return this builder
+     */
     public Builder kiln(String v) {
       kiln = v;
       return this;
     }
 
+    /**
+     * The {@link BuildInfo} of the fields set so far.
+     *
+     * @return a new {@link BuildInfo}; the fields never set are null
+     */
     public BuildInfo build() {
       return new BuildInfo(importedFrom, faissType, input, fingerprint, seed, partitions,
           trainingPoints, kmeansIterations, kmeansObjective, coarseTraining, pqTrainingPoints,

@@ -9,6 +9,12 @@ import java.io.IOException;
 public class CorruptIndexException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * An exception with the message {@code file + ": " + problem}.
+   *
+   * @param file the file's name or path, as the reader was given it
+   * @param problem what is wrong with it, e.g. {@code header truncated}
+   */
   public CorruptIndexException(String file, String problem) {
     super(file + ": " + problem);
   }

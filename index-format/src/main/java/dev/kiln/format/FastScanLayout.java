@@ -26,17 +26,33 @@ public final class FastScanLayout {
 
   private FastScanLayout() {}
 
-  /** Blocks holding {@code size} items. */
+  /**
+   * Blocks holding {@code size} items.
+   *
+   * @param size items in the list, at least 0
+   * @return {@code ceil(size / 32)}
+   */
   public static long blocks(long size) {
     return (size + BLOCK - 1) / BLOCK;
   }
 
-  /** Bytes of the codes of a list of {@code size} items with {@code m} sub-spaces. */
+  /**
+   * Bytes of the codes of a list of {@code size} items with {@code m} sub-spaces.
+   *
+   * @param size items in the list, at least 0
+   * @param m sub-spaces M (even)
+   * @return {@code blocks(size) * bytesPerBlock(m)}: whole blocks, the last one padded
+   */
   public static long codesBytes(long size, int m) {
     return blocks(size) * bytesPerBlock(m);
   }
 
-  /** Bytes of one block: 32 items x M nibbles. */
+  /**
+   * Bytes of one block: 32 items x M nibbles.
+   *
+   * @param m sub-spaces M (even)
+   * @return {@code 16 * m}
+   */
   public static int bytesPerBlock(int m) {
     return BLOCK / 2 * m;
   }
@@ -53,6 +69,11 @@ public final class FastScanLayout {
    * Packs {@code n} codes, {@code m} bytes each (one sub-space per byte, values 0-15), into
    * {@code out}, which must hold {@link #codesBytes}{@code (n, m)} bytes.
    *
+   * @param codes the items' codes, {@code n x m} bytes, item after item
+   * @param n items to pack
+   * @param m sub-spaces M (even)
+   * @param out receives the blocks in its first {@code codesBytes(n, m)} bytes, zeros
+   *     included; bytes after them are left as they are
    * @throws IllegalArgumentException for a sub-code above 15
    */
   public static void pack(byte[] codes, int n, int m, byte[] out) {
@@ -71,7 +92,17 @@ public final class FastScanLayout {
     }
   }
 
-  /** Item {@code i}'s code for sub-space {@code j}, from a list's codes at {@code codesOffset}. */
+  /**
+   * Item {@code i}'s code for sub-space {@code j}, from a list's codes at {@code codesOffset}.
+   *
+   * @param buf the buffer holding the codes, read by absolute index
+   * @param codesOffset where the list's first block starts in {@code buf}
+   *     ({@link ShardFile#codesOffset})
+   * @param m sub-spaces M of the index
+   * @param i the item's position in its list, from 0
+   * @param j the sub-space, {@code 0 <= j < m}
+   * @return the sub-code, 0 to 15
+   */
   public static int code(ByteBuffer buf, int codesOffset, int m, long i, int j) {
     int b = buf.get((int) (codesOffset + position(m, i, j / 2))) & 0xff;
     return (j & 1) == 0 ? b & 15 : b >>> 4;

@@ -22,6 +22,8 @@ public final class FileChecks {
   /**
    * The attributes of {@code file} (following links) when it is a regular file.
    *
+   * @param file the file to check
+   * @return its attributes (of the link's target, for a symbolic link)
    * @throws java.nio.file.NoSuchFileException when it does not exist (callers name it missing)
    * @throws CorruptIndexException naming the file when it is a directory, FIFO, socket or device
    */
@@ -39,6 +41,15 @@ public final class FileChecks {
    * The bytes of regular file {@code file}, at most {@code limit} of them: a longer file is
    * refused before anything is allocated for it ({@code what} names the kind of file in the
    * message: "a LATEST file").
+   *
+   * @param file the file to read
+   * @param limit the most bytes it may hold
+   * @param what the kind of file, for the message
+   * @return the file's bytes, at most {@code limit}
+   * @throws java.nio.file.NoSuchFileException when it does not exist
+   * @throws CorruptIndexException naming the file when it is not a regular file or holds more
+   *     than {@code limit} bytes (also when it grows past them while being read)
+   * @throws IOException when reading fails
    */
   public static byte[] readCapped(Path file, int limit, String what) throws IOException {
     long size = requireRegularFile(file).size();

@@ -36,21 +36,33 @@ public final class FileFormat {
   /** The format version this code writes; it reads every version from {@link #VERSION_1}. */
   public static final int CURRENT_VERSION = VERSION_3;
 
-  /** Whether this code reads files and manifests of {@code version}. */
+  /**
+   * Whether this code reads files and manifests of {@code version}.
+   *
+   * @param version a format version, as a header or manifest records it
+   * @return true for {@link #VERSION_1} to {@link #CURRENT_VERSION}
+   */
   public static boolean readable(int version) {
     return version >= VERSION_1 && version <= CURRENT_VERSION;
   }
 
+  /** The first 4 bytes of every Kiln file: {@code KILN} in ASCII. Shared: do not modify. */
   public static final byte[] MAGIC = ascii("KILN");
+  /** The first 4 bytes of every footer: {@code KEND} in ASCII. Shared: do not modify. */
   public static final byte[] FOOTER_MAGIC = ascii("KEND");
+  /** Bytes of the footer: its magic (4), the content length (8) and the CRC32C (4). */
   public static final int FOOTER_BYTES = 16;
 
   /** Sections start at multiples of this, so the loader can read them in place. */
   public static final int ALIGNMENT = 64;
 
+  /** The kind of {@code model.kiln} ({@link ModelFile}). */
   public static final String KIND_MODEL = "MODL";
+  /** The kind of {@code shard-NNNNN.kiln} ({@link ShardFile}). */
   public static final String KIND_SHARD = "SHRD";
+  /** The kind of {@code keys-NNNNN.kiln} ({@link KeysFile}). */
   public static final String KIND_KEYS = "KEYS";
+  /** The kind of {@code refine-NNNNN.kiln} ({@link RefineFile}). */
   public static final String KIND_REFINE = "RFIN";
   /** Graph files ({@code HNSW{M}}) exist from format version 3 on. */
   public static final String KIND_GRAPH = "GRPH";
@@ -61,6 +73,12 @@ public final class FileFormat {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
+  /**
+   * Rounds {@code offset} up to the next section boundary.
+   *
+   * @param offset a byte offset, at least 0
+   * @return the smallest multiple of {@link #ALIGNMENT} that is at least {@code offset}
+   */
   public static long align(long offset) {
     return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
   }
@@ -115,7 +133,13 @@ public final class FileFormat {
         + (version > CURRENT_VERSION ? "; upgrade the loader)" : ")");
   }
 
-  /** Recomputes the CRC32C over the whole file and compares it with the footer. Reads every byte. */
+  /**
+   * Recomputes the CRC32C over the whole file and compares it with the footer. Reads every byte.
+   *
+   * @param file the whole file, from index 0 to its limit (position ignored)
+   * @param name the file's name, for the message
+   * @throws CorruptIndexException when the checksums differ or the file is shorter than 4 bytes
+   */
   public static void verifyChecksum(ByteBuffer file, String name) throws CorruptIndexException {
     ByteBuffer b = file.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     int crcAt = b.limit() - 4;
@@ -136,7 +160,12 @@ public final class FileFormat {
     }
   }
 
-  /** The CRC32C stored in a file's footer (no verification). */
+  /**
+   * The CRC32C stored in a file's footer (no verification).
+   *
+   * @param file the whole file, from index 0 to its limit
+   * @return the int in its last 4 bytes, little-endian
+   */
   public static int storedChecksum(ByteBuffer file) {
     ByteBuffer b = file.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     return b.getInt(b.limit() - 4);

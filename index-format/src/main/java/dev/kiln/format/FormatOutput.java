@@ -19,11 +19,22 @@ public final class FormatOutput implements AutoCloseable {
   private long position;
   private boolean finished;
 
+  /**
+   * Writes to {@code out}, which {@link #close()} closes and {@link #finish()} leaves open.
+   *
+   * @param out where the file goes; offsets count from the first byte written to it
+   */
   public FormatOutput(OutputStream out) {
     this.out = out;
   }
 
-  /** Starts a file: magic, kind and the current format version. */
+  /**
+   * Starts a file: magic, kind and the current format version.
+   *
+   * @param kind the file's kind, one of {@link FileFormat}'s {@code KIND_} constants
+   * @throws IllegalStateException when something was written already
+   * @throws IOException when writing to the stream fails
+   */
   public void writeHeaderStart(String kind) throws IOException {
     if (position != 0) {
       throw new IllegalStateException("header must come first");
@@ -33,42 +44,93 @@ public final class FormatOutput implements AutoCloseable {
     writeInt(FileFormat.CURRENT_VERSION);
   }
 
+  /**
+   * Bytes written so far, buffered or not.
+   *
+   * @return the absolute offset the next byte goes to
+   */
   public long position() {
     return position;
   }
 
+  /**
+   * Writes a little-endian int32.
+   *
+   * @param v the value
+   * @throws IOException when writing to the stream fails
+   */
   public void writeInt(int v) throws IOException {
     room(4);
     buf.putInt(v);
     position += 4;
   }
 
+  /**
+   * Writes a little-endian int64.
+   *
+   * @param v the value
+   * @throws IOException when writing to the stream fails
+   */
   public void writeLong(long v) throws IOException {
     room(8);
     buf.putLong(v);
     position += 8;
   }
 
+  /**
+   * Writes a little-endian f32, bit for bit (NaN payloads and -0.0 survive).
+   *
+   * @param v the value
+   * @throws IOException when writing to the stream fails
+   */
   public void writeFloat(float v) throws IOException {
     room(4);
     buf.putFloat(v);
     position += 4;
   }
 
+  /**
+   * Writes {@code len} floats of {@code v} from index {@code off}, as {@link #writeFloat}.
+   *
+   * @param v the floats
+   * @param off the index of the first one to write
+   * @param len how many to write
+   * @throws IOException when writing to the stream fails
+   */
   public void writeFloats(float[] v, int off, int len) throws IOException {
     for (int i = 0; i < len; i++) {
       writeFloat(v[off + i]);
     }
   }
 
+  /**
+   * Writes every float of {@code v}, as {@link #writeFloat}.
+   *
+   * @param v the floats
+   * @throws IOException when writing to the stream fails
+   */
   public void writeFloats(float[] v) throws IOException {
     writeFloats(v, 0, v.length);
   }
 
+  /**
+   * Writes every byte of {@code b}.
+   *
+   * @param b the bytes
+   * @throws IOException when writing to the stream fails
+   */
   public void writeBytes(byte[] b) throws IOException {
     writeBytes(b, 0, b.length);
   }
 
+  /**
+   * Writes {@code len} bytes of {@code b} from index {@code off}.
+   *
+   * @param b the bytes
+   * @param off the index of the first one to write
+   * @param len how many to write
+   * @throws IOException when writing to the stream fails
+   */
   public void writeBytes(byte[] b, int off, int len) throws IOException {
     while (len > 0) {
       room(1);
@@ -80,7 +142,14 @@ public final class FormatOutput implements AutoCloseable {
     }
   }
 
-  /** Pads with zeros up to the given absolute offset. */
+  /**
+   * Pads with zeros up to the given absolute offset.
+   *
+   * @param offset where the next byte is to go; nothing is written when it equals
+   *     {@link #position()}
+   * @throws IllegalStateException when {@code offset} is behind {@link #position()}
+   * @throws IOException when writing to the stream fails
+   */
   public void padTo(long offset) throws IOException {
     if (offset < position) {
       throw new IllegalStateException("cannot pad backwards from " + position + " to " + offset);
@@ -92,13 +161,22 @@ public final class FormatOutput implements AutoCloseable {
     }
   }
 
-  /** Pads to the next section boundary and returns it. */
+  /**
+   * Pads to the next section boundary and returns it.
+   *
+   * @return the new position, a multiple of {@link FileFormat#ALIGNMENT}
+   * @throws IOException when writing to the stream fails
+   */
   public long align() throws IOException {
     padTo(FileFormat.align(position));
     return position;
   }
 
-  /** Writes the footer (magic, content length, CRC32C) and flushes; does not close the stream. */
+  /**
+   * Writes the footer (magic, content length, CRC32C) and flushes; does not close the stream.
+   *
+   * @throws IOException when writing to the stream fails
+   */
   public void finish() throws IOException {
     long content = position;
     writeBytes(FileFormat.FOOTER_MAGIC);
@@ -113,7 +191,12 @@ public final class FormatOutput implements AutoCloseable {
     finished = true;
   }
 
-  /** The CRC32C written in the footer; valid after {@link #finish()}. */
+  /**
+   * The CRC32C written in the footer; valid after {@link #finish()}.
+   *
+   * @return the checksum, as the footer stores it
+   * @throws IllegalStateException before {@link #finish()}
+   */
   public int checksum() {
     if (!finished) {
       throw new IllegalStateException("not finished");
@@ -135,7 +218,11 @@ public final class FormatOutput implements AutoCloseable {
     }
   }
 
-  /** Writes out what is buffered (not the footer): for content that is not a whole file. */
+  /**
+   * Writes out what is buffered (not the footer): for content that is not a whole file.
+   *
+   * @throws IOException when writing to the stream fails
+   */
   public void flush() throws IOException {
     flushBuffer();
     out.flush();

@@ -5,9 +5,10 @@ import java.nio.ByteBuffer;
 
 /**
  * {@code graph-NNNNN.kiln}: the HNSW graph over one shard's items, for {@code HNSW{M}}. Node
- * {@code o} is the shard's item of ordinal {@code o} (its one list, in id order), whose float32
- * vector is in the shard file. The graph is read in place from the mapped file. Layout, format
- * version 3 (the first with graph files; little-endian):
+ * {@code o} is the shard's item of ordinal {@code o} (its one list, in id order), whose vector
+ * (float32, or SQ8 codes for {@code HNSW{M},SQ8}) is in the shard file. The graph is read in
+ * place from the mapped file. Layout, format version 3 (the first with graph files;
+ * little-endian):
  *
  * <pre>
  * offset  size  field
@@ -27,6 +28,12 @@ import java.nio.ByteBuffer;
 public final class GraphFile {
   static final int HEADER_BYTES = 64;
 
+  /**
+   * The name of shard {@code shard}'s graph file.
+   *
+   * @param shard the shard number, at least 0
+   * @return {@code graph-NNNNN.kiln}, the number zero-padded to at least 5 digits
+   */
   public static String fileName(int shard) {
     return String.format("graph-%05d.kiln", shard);
   }
@@ -64,7 +71,14 @@ public final class GraphFile {
     }
   }
 
-  /** Opens a graph file over a buffer holding the whole file; checks every field. */
+  /**
+   * Opens a graph file over a buffer holding the whole file; checks every field.
+   *
+   * @param file the whole file, normally a read-only mapping; the graph stays a view of it
+   * @param name the file's name, for messages
+   * @return the opened file
+   * @throws CorruptIndexException naming the file when a check fails
+   */
   public static GraphFile open(ByteBuffer file, String name) throws CorruptIndexException {
     return new GraphFile(name, FileFormat.openChecked(file, FileFormat.KIND_GRAPH, name));
   }
@@ -72,7 +86,13 @@ public final class GraphFile {
   /**
    * Writes the graph file of {@code shard} ({@code graph} null for an empty shard).
    *
+   * @param out where to write, at its start; finished (footer written) but not closed
+   * @param shard the shard whose items are the nodes
+   * @param modelChecksum the CRC32C of the version's {@code model.kiln}
+   * @param graph the graph over the shard's items, node {@code o} being ordinal {@code o};
+   *     null for an empty shard
    * @return the CRC32C written in the footer
+   * @throws IOException when writing fails
    */
   public static int write(FormatOutput out, int shard, int modelChecksum, HnswSection graph)
       throws IOException {
@@ -90,24 +110,47 @@ public final class GraphFile {
     return out.checksum();
   }
 
+  /**
+   * The file's name, as given to {@link #open}.
+   *
+   * @return the name
+   */
   public String name() {
     return name;
   }
 
+  /**
+   * The shard whose items are the nodes.
+   *
+   * @return the shard number
+   */
   public int shard() {
     return shard;
   }
 
-  /** Nodes: the shard's items. */
+  /**
+   * Nodes: the shard's items.
+   *
+   * @return the node count, 0 for an empty shard
+   */
   public int count() {
     return count;
   }
 
+  /**
+   * The CRC32C of the {@code model.kiln} this file was written with.
+   *
+   * @return the checksum, to compare with {@link ModelFile#checksum()}
+   */
   public int modelChecksum() {
     return modelChecksum;
   }
 
-  /** The graph, views of the mapped file; null for an empty shard. */
+  /**
+   * The graph, views of the mapped file; null for an empty shard.
+   *
+   * @return the graph over the shard's items, or null
+   */
   public HnswSection graph() {
     return graph;
   }

@@ -59,6 +59,15 @@ public final class HnswSection {
    * {@code upperNodes[l - 1]} the ascending nodes of level l and {@code upperNeighbours[l - 1]}
    * their rows of M. Checked as a reader checks a file.
    *
+   * @param m neighbours per node on levels above 0, 2 to {@link IndexSpec#MAX_HNSW_M}
+   * @param efConstruction the beam the graph was built with (recorded, informative)
+   * @param entryPoint the node search starts from; a node of the top level
+   * @param nodes nodes on level 0 (n)
+   * @param level0 n rows of 2M: row {@code v} holds node {@code v}'s neighbours, then -1s
+   * @param upperNodes for each level above 0, its nodes, strictly ascending, each on the
+   *     level below
+   * @param upperNeighbours for each level above 0, its rows of M, in the order of its nodes
+   * @return the graph, over the arrays themselves (not copies)
    * @throws IllegalArgumentException naming what is wrong
    */
   public static HnswSection of(int m, int efConstruction, int entryPoint, int nodes, int[] level0,
@@ -81,35 +90,67 @@ public final class HnswSection {
     return g;
   }
 
-  /** Neighbours per node on levels above 0 (Faiss's and hnswlib's M). */
+  /**
+   * Neighbours per node on levels above 0 (Faiss's and hnswlib's M).
+   *
+   * @return M, 2 to {@link IndexSpec#MAX_HNSW_M}
+   */
   public int m() {
     return m;
   }
 
+  /**
+   * The beam the graph was built with; informative, search does not use it.
+   *
+   * @return efConstruction as recorded
+   */
   public int efConstruction() {
     return efConstruction;
   }
 
-  /** The node every search starts from; it is on the top level. */
+  /**
+   * The node every search starts from; it is on the top level.
+   *
+   * @return the entry point's node number
+   */
   public int entryPoint() {
     return entryPoint;
   }
 
-  /** Nodes on level 0: the model's nlist, or the shard's items. */
+  /**
+   * Nodes on level 0: the model's nlist, or the shard's items.
+   *
+   * @return the node count
+   */
   public int nodes() {
     return nodes;
   }
 
+  /**
+   * Levels of the graph, level 0 included.
+   *
+   * @return L, at least 1
+   */
   public int levels() {
     return upperNodes.length + 1;
   }
 
-  /** Neighbour slots per row on {@code level}: 2M on level 0, M above. */
+  /**
+   * Neighbour slots per row on {@code level}: 2M on level 0, M above.
+   *
+   * @param level a level, from 0
+   * @return the row length
+   */
   public int degree(int level) {
     return level == 0 ? 2 * m : m;
   }
 
-  /** Nodes on {@code level}. */
+  /**
+   * Nodes on {@code level}.
+   *
+   * @param level {@code 0 <= level < }{@link #levels()}
+   * @return the number of nodes on it; level 0 holds all of them
+   */
   public int levelSize(int level) {
     return level == 0 ? nodes : upperNodes[level - 1].limit();
   }
@@ -117,6 +158,10 @@ public final class HnswSection {
   /**
    * Where {@code node}'s row starts in {@link #neighbour}'s numbering on {@code level}, or -1
    * when the node is not on that level. A binary search above level 0, whose levels are small.
+   *
+   * @param level {@code 0 <= level < }{@link #levels()}
+   * @param node a node number
+   * @return the slot of the row's first neighbour, or -1
    */
   public int row(int level, int node) {
     if (level == 0) {
@@ -139,7 +184,14 @@ public final class HnswSection {
     return -1;
   }
 
-  /** The neighbour in slot {@code row + j} ({@code j < degree}) of {@code level}, or -1. */
+  /**
+   * The neighbour in slot {@code row + j} ({@code j < degree}) of {@code level}, or -1.
+   *
+   * @param level {@code 0 <= level < }{@link #levels()}
+   * @param slot {@link #row}{@code (level, node) + j}, with
+   *     {@code 0 <= j < }{@link #degree}{@code (level)}
+   * @return the neighbour's node number, or -1: padding, the row has no more neighbours
+   */
   public int neighbour(int level, int slot) {
     return level == 0 ? level0.get(slot) : upperNeighbours[level - 1].get(slot);
   }
@@ -160,6 +212,8 @@ public final class HnswSection {
   /**
    * The section on its own, as {@link #fromBytes} reads it: how a build ships the graph to the
    * tasks that assign items through it.
+   *
+   * @return the section's bytes, as a file holds them from a multiple of 64
    */
   public byte[] toBytes() {
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream((int) bytes());
@@ -172,7 +226,15 @@ public final class HnswSection {
     return bytes.toByteArray();
   }
 
-  /** Reads {@link #toBytes}'s output for a model of {@code nlist} lists, checking it. */
+  /**
+   * Reads {@link #toBytes}'s output for a model of {@code nlist} lists, checking it.
+   *
+   * @param section the bytes; the graph stays a view of them
+   * @param nlist the nodes level 0 must hold
+   * @return the graph
+   * @throws IllegalArgumentException with the reader's message, when the bytes are not such
+   *     a section
+   */
   public static HnswSection fromBytes(byte[] section, int nlist) {
     try {
       return read(ByteBuffer.wrap(section).order(ByteOrder.LITTLE_ENDIAN), "coarse graph", 0,

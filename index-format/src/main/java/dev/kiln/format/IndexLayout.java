@@ -21,8 +21,11 @@ import java.util.regex.Pattern;
  * #MAX_LATEST_BYTES}) and of a manifest ({@link Manifest#MAX_BYTES}).
  */
 public final class IndexLayout {
+  /** The root's file that names the current version. */
   public static final String LATEST = "LATEST";
+  /** The root's directory of versions, one directory per version id. */
   public static final String VERSIONS = "versions";
+  /** The version's file written last, so that its presence marks the version complete. */
   public static final String MANIFEST = "manifest.json";
   /** Where a build stages its files before publishing; never read by the loader. */
   public static final String STAGING = "_staging";
@@ -34,7 +37,14 @@ public final class IndexLayout {
 
   private IndexLayout() {}
 
-  /** Version ids become directory names: letters, digits, '.', '_', '-', not starting with a dot. */
+  /**
+   * Version ids become directory names: 1 to 128 letters, digits, '.', '_', '-', not starting
+   * with '.', '_' or '-'.
+   *
+   * @param id the id to check, possibly null
+   * @return {@code id}, unchanged
+   * @throws IllegalArgumentException when {@code id} is null or not such an id
+   */
   public static String checkVersionId(String id) {
     if (id == null || !VERSION_ID.matcher(id).matches()) {
       throw new IllegalArgumentException(
@@ -47,6 +57,9 @@ public final class IndexLayout {
    * The version id that {@code latest} (a root's LATEST file) names, surrounding whitespace
    * trimmed.
    *
+   * @param latest the path of the root's LATEST file
+   * @return the version id
+   * @throws java.nio.file.NoSuchFileException when there is no such file
    * @throws CorruptIndexException naming the file when it is not a regular file, holds more than
    *     {@link #MAX_LATEST_BYTES}, or not a valid version id
    */
@@ -60,6 +73,13 @@ public final class IndexLayout {
     }
   }
 
+  /**
+   * A version's directory, relative to the root.
+   *
+   * @param versionId the version id
+   * @return {@code versions/ID}
+   * @throws IllegalArgumentException when {@code versionId} is not a valid id
+   */
   public static String versionDir(String versionId) {
     return VERSIONS + "/" + checkVersionId(versionId);
   }

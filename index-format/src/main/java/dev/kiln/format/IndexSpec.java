@@ -22,6 +22,10 @@ import java.util.regex.Pattern;
  * scalar quantization, {@link Encoding#SQ8}, its ranges in the model) and walks the same graph
  * on them; {@code HNSW32,SQ8,RFlat} also keeps float32 copies to re-rank a shortlist.
  *
+ * <p>Serializable only so that a build can ship it to its Spark tasks: files and manifests
+ * record the factory string ({@link #toString()}), never the serial form, which is therefore
+ * left out of the serialized-form page.
+ *
  * @param nlist number of inverted lists (coarse centroids)
  * @param encoding how vectors are stored inside a list
  * @param pqM PQ sub-spaces (0 for {@link Encoding#FLAT})
@@ -31,16 +35,21 @@ import java.util.regex.Pattern;
  *     quantizer (every centroid scored)
  * @param graphM neighbours per node of the HNSW graph over each shard's items ({@code HNSW{M}}),
  *     or 0 for an IVF index
+ * @serial exclude
  */
 public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refine refine, int hnswM,
     int graphM) implements java.io.Serializable {
 
   /** How the refine stage stores vectors; the code is what {@code refine-NNNNN.kiln} records. */
   public enum Refine {
+    /** No refine stage, no refine files. */
     NONE(-1, ""),
+    /** float32 copies, 4 x d bytes a vector: {@code ,RFlat} (or {@code ,Refine(Flat)}). */
     FLAT(0, "RFlat"),
+    /** 8-bit scalar-quantized copies, d bytes a vector: {@code ,Refine(SQ8)}. */
     SQ8(1, "Refine(SQ8)");
 
+    /** The encoding code a refine file's header records: 0 or 1; -1 for {@link #NONE}. */
     public final int code;
     private final String factory;
 
@@ -49,7 +58,13 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
       this.factory = factory;
     }
 
-    /** Bytes stored per vector of dimension {@code dim} (0 for none). */
+    /**
+     * Bytes stored per vector of dimension {@code dim} (0 for none).
+     *
+     * @param dim the vector dimension d
+     * @return {@code 4 * dim} for {@link #FLAT}, {@code dim} for {@link #SQ8}, 0 for
+     *     {@link #NONE}
+     */
     public int bytesPerVector(int dim) {
       return switch (this) {
         case NONE -> 0;
@@ -58,6 +73,14 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
       };
     }
 
+    /**
+     * The refine stage whose code a refine file's header holds.
+     *
+     * @param code the header's encoding code
+     * @param file the file's name, for the message
+     * @return {@link #FLAT} for 0, {@link #SQ8} for 1
+     * @throws CorruptIndexException naming {@code file}, for any other code
+     */
     public static Refine fromCode(int code, String file) throws CorruptIndexException {
       for (Refine r : values()) {
         if (r != NONE && r.code == code) {
@@ -68,12 +91,30 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     }
   }
 
-  /** A spec without a refine stage, with the flat coarse quantizer. */
+  /**
+   * A spec without a refine stage, with the flat coarse quantizer.
+   *
+   * @param nlist number of inverted lists, at least 1
+   * @param encoding how vectors are stored inside a list
+   * @param pqM PQ sub-spaces; 0 for Flat and SQ8
+   * @param pqBits 8, or 4 for the fast-scan layout; 0 for Flat and SQ8
+   * @throws IllegalArgumentException when they do not fit (see the canonical constructor)
+   */
   public IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits) {
     this(nlist, encoding, pqM, pqBits, Refine.NONE, 0, 0);
   }
 
-  /** An IVF spec (no graph over the items). */
+  /**
+   * An IVF spec (no graph over the items).
+   *
+   * @param nlist number of inverted lists, at least 1
+   * @param encoding how vectors are stored inside a list
+   * @param pqM PQ sub-spaces; 0 for Flat and SQ8
+   * @param pqBits 8, or 4 for the fast-scan layout; 0 for Flat and SQ8
+   * @param refine the refine stage, {@link Refine#NONE} for none
+   * @param hnswM M of the HNSW graph over the centroids, or 0 for none
+   * @throws IllegalArgumentException when they do not fit (see the canonical constructor)
+   */
   public IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refine refine, int hnswM) {
     this(nlist, encoding, pqM, pqBits, refine, hnswM, 0);
   }
@@ -89,7 +130,12 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
   /** How the vectors of a list are stored. */
   public enum Encoding {
+    /** float32 vectors, 4 x d bytes each (normalized for cosine). */
     FLAT(0),
+    /**
+     * Product-quantized residuals to the list's centroid: M bytes a vector, or M/2 for the
+     * 4-bit fast-scan form.
+     */
     PQ(1),
     /**
      * 8-bit scalar quantization: d bytes per vector, one per component, decoded with the
@@ -97,6 +143,7 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
      */
     SQ8(2);
 
+    /** The encoding code the model file's header records. */
     public final int code;
 
     Encoding(int code) {
@@ -121,6 +168,21 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
           + "(?:,(RFlat|Refine\\(Flat\\)"
           + "|Refine\\(SQ8\\)))?)");
 
+  /**
+   * Checks that the components describe an index the format can hold.
+   *
+   * @param nlist at least 1; exactly 1 with SQ8 or a graph over the items
+   * @param encoding FLAT or PQ; SQ8 under a graph over the items, or as such an index's
+   *     model, {@code IVF1,SQ8}
+   * @param pqM for PQ at least 1, and for 4-bit codes even and at most
+   *     {@link #MAX_FAST_SCAN_M}; else 0
+   * @param pqBits for PQ 8, or 4 for the fast-scan layout; else 0
+   * @param refine not null; {@link Refine#NONE} over FLAT lists; over SQ8 lists NONE or, under
+   *     a graph over the items, {@link Refine#FLAT}
+   * @param hnswM 0, or 2 to {@link #MAX_HNSW_M}; 0 with SQ8 or a graph over the items
+   * @param graphM 0, or 2 to {@link #MAX_HNSW_M}: then nlist is 1 and the encoding FLAT or SQ8
+   * @throws IllegalArgumentException naming the first rule broken
+   */
   public IndexSpec {
     if (nlist < 1) {
       throw new IllegalArgumentException("nlist must be at least 1, got " + nlist);
@@ -170,50 +232,112 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     }
   }
 
+  /**
+   * {@code IVF{nlist},Flat}.
+   *
+   * @param nlist number of lists, at least 1
+   * @return the spec
+   * @throws IllegalArgumentException when {@code nlist} is below 1
+   */
   public static IndexSpec flat(int nlist) {
     return new IndexSpec(nlist, Encoding.FLAT, 0, 0);
   }
 
+  /**
+   * {@code IVF{nlist},PQ{m}}: 8-bit PQ codes.
+   *
+   * @param nlist number of lists, at least 1
+   * @param m sub-spaces, at least 1
+   * @return the spec
+   * @throws IllegalArgumentException when either is below 1
+   */
   public static IndexSpec pq(int nlist, int m) {
     return new IndexSpec(nlist, Encoding.PQ, m, 8);
   }
 
-  /** {@code HNSW{m}}: float32 vectors and a graph of {@code m} neighbours per shard. */
+  /**
+   * {@code HNSW{m}}: float32 vectors and a graph of {@code m} neighbours per shard.
+   *
+   * @param m neighbours per node, 2 to {@link #MAX_HNSW_M}
+   * @return the spec
+   * @throws IllegalArgumentException when {@code m} is negative, 1 or above {@link #MAX_HNSW_M}
+   */
   public static IndexSpec graph(int m) {
     return graph(m, Encoding.FLAT);
   }
 
-  /** {@code HNSW{m}} ({@code encoding} FLAT) or {@code HNSW{m},SQ8} (SQ8). */
+  /**
+   * {@code HNSW{m}} ({@code encoding} FLAT) or {@code HNSW{m},SQ8} (SQ8).
+   *
+   * @param m neighbours per node, 2 to {@link #MAX_HNSW_M}
+   * @param encoding {@link Encoding#FLAT} or {@link Encoding#SQ8}
+   * @return the spec
+   * @throws IllegalArgumentException for PQ, or when {@code m} is negative, 1 or above
+   *     {@link #MAX_HNSW_M}
+   */
   public static IndexSpec graph(int m, Encoding encoding) {
     return new IndexSpec(1, encoding, 0, 0, Refine.NONE, 0, m);
   }
 
-  /** Whether search walks a graph over each shard's items ({@code HNSW{M}}), not lists. */
+  /**
+   * Whether search walks a graph over each shard's items ({@code HNSW{M}}), not lists.
+   *
+   * @return true when {@code graphM} is set
+   */
   public boolean isGraph() {
     return graphM > 0;
   }
 
-  /** {@code IVF{nlist},PQ{m}x4fs}: 4-bit codes in the fast-scan layout. */
+  /**
+   * {@code IVF{nlist},PQ{m}x4fs}: 4-bit codes in the fast-scan layout.
+   *
+   * @param nlist number of lists, at least 1
+   * @param m sub-spaces: even, 2 to {@link #MAX_FAST_SCAN_M}
+   * @return the spec
+   * @throws IllegalArgumentException when {@code nlist} or {@code m} is out of range
+   */
   public static IndexSpec fastScan(int nlist, int m) {
     return new IndexSpec(nlist, Encoding.PQ, m, 4);
   }
 
-  /** Whether lists hold 4-bit PQ codes in blocks of 32 ({@link FastScanLayout}). */
+  /**
+   * Whether lists hold 4-bit PQ codes in blocks of 32 ({@link FastScanLayout}).
+   *
+   * @return true for {@code PQ{m}x4fs}
+   */
   public boolean isFastScan() {
     return encoding == Encoding.PQ && pqBits == 4;
   }
 
-  /** This spec with the given refine stage. */
+  /**
+   * This spec with the given refine stage.
+   *
+   * @param r the refine stage, {@link Refine#NONE} for none
+   * @return a new spec
+   * @throws IllegalArgumentException when the stage does not fit the lists (see the
+   *     canonical constructor)
+   */
   public IndexSpec withRefine(Refine r) {
     return new IndexSpec(nlist, encoding, pqM, pqBits, r, hnswM, graphM);
   }
 
-  /** This spec with an HNSW graph of {@code m} neighbours over the centroids (0: none). */
+  /**
+   * This spec with an HNSW graph of {@code m} neighbours over the centroids (0: none).
+   *
+   * @param m 2 to {@link #MAX_HNSW_M}, or 0 for the flat coarse quantizer
+   * @return a new spec
+   * @throws IllegalArgumentException when {@code m} is out of range, or is not 0 for SQ8 lists
+   *     or an {@code HNSW{M}} spec
+   */
   public IndexSpec withHnsw(int m) {
     return new IndexSpec(nlist, encoding, pqM, pqBits, refine, m, graphM);
   }
 
-  /** Whether lists are picked through an HNSW graph over the centroids. */
+  /**
+   * Whether lists are picked through an HNSW graph over the centroids.
+   *
+   * @return true for {@code IVF{n}_HNSW{M},...}
+   */
   public boolean hasCoarseGraph() {
     return hnswM > 0;
   }
@@ -222,11 +346,18 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    * This spec without its refine stage: what the model file (centroids, codebooks, the graph
    * over the centroids) and the shards describe. For {@code HNSW{M}} that is {@code IVF1,Flat}
    * ({@code IVF1,SQ8} for {@code HNSW{M},SQ8}): its graphs are in their own files.
+   *
+   * @return the spec the model file records
    */
   public IndexSpec base() {
     return graphM > 0 ? new IndexSpec(1, encoding, 0, 0) : withRefine(Refine.NONE);
   }
 
+  /**
+   * Whether the index has a refine stage: refine files beside its shards.
+   *
+   * @return true unless {@code refine} is {@link Refine#NONE}
+   */
   public boolean hasRefine() {
     return refine != Refine.NONE;
   }
@@ -238,7 +369,9 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    * quantizer; {@code HNSW{M}} (or {@code HNSW{M},Flat}) for a graph over the items,
    * {@code HNSW{M},SQ8} with 8-bit vectors, optionally followed by {@code ,RFlat}.
    *
-   * @throws IllegalArgumentException naming the string and the accepted forms
+   * @param factory the factory string; spaces are ignored, case is not
+   * @return the spec
+   * @throws IllegalArgumentException naming the string and the accepted forms (null included)
    */
   public static IndexSpec parse(String factory) {
     String s = factory == null ? "" : factory.replace(" ", "");
@@ -310,7 +443,13 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
         "unknown index type '" + factory + "': " + digits + " is not a positive number");
   }
 
-  /** Checks that this spec fits vectors of the given dimension. */
+  /**
+   * Checks that this spec fits vectors of the given dimension.
+   *
+   * @param dim the vector dimension d
+   * @throws IllegalArgumentException when {@code dim} is below 1 or, for PQ, not a multiple of
+   *     M
+   */
   public void checkDimension(int dim) {
     if (dim < 1) {
       throw new IllegalArgumentException("dimension must be positive, got " + dim);
@@ -321,7 +460,12 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     }
   }
 
-  /** Bytes stored per vector inside a list. */
+  /**
+   * Bytes stored per vector inside a list.
+   *
+   * @param dim the vector dimension d
+   * @return {@code 4 * dim} for Flat, {@code dim} for SQ8, M for PQ, M/2 for fast-scan PQ
+   */
   public int codeSize(int dim) {
     return switch (encoding) {
       case FLAT -> dim * Float.BYTES;
@@ -330,7 +474,11 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
     };
   }
 
-  /** Centroids per PQ sub-space (256 for 8 bits). */
+  /**
+   * Centroids per PQ sub-space (256 for 8 bits).
+   *
+   * @return {@code 2^pqBits}: 256, or 16 for fast-scan; 0 without PQ
+   */
   public int pqCentroids() {
     return encoding == Encoding.PQ ? 1 << pqBits : 0;
   }

@@ -6,13 +6,13 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * {@code keys-NNNNN.kiln}: the string ids of one shard, indexed by item ordinal. Present only
- * when the build's id column was a string. Layout, version 1:
+ * when the build's id column was a string. Layout, the same in versions 1 to 3:
  *
  * <pre>
  * offset  size  field
  * 0       4     magic "KILN"
  * 4       4     kind "KEYS"
- * 8       4     version (1)
+ * 8       4     version (3 as written; 1 and 2 are read too)
  * 12      4     shard
  * 16      8     count: number of keys
  * 24      8     dataOffset (64)
@@ -27,6 +27,12 @@ import java.nio.charset.StandardCharsets;
 public final class KeysFile {
   static final int HEADER_BYTES = 64;
 
+  /**
+   * The name of shard {@code shard}'s keys file.
+   *
+   * @param shard the shard number, at least 0
+   * @return {@code keys-NNNNN.kiln}, the number zero-padded to at least 5 digits
+   */
   public static String fileName(int shard) {
     return String.format("keys-%05d.kiln", shard);
   }
@@ -58,15 +64,36 @@ public final class KeysFile {
     offsetsAt = (int) offsets;
   }
 
+  /**
+   * Opens a keys file over a buffer holding the whole file. Checks the header and that the
+   * sections lie within the file; each key's offsets are checked when it is read.
+   *
+   * @param file the whole file, normally a read-only mapping; keys are read from it
+   * @param name the file's name, for messages
+   * @return the opened file
+   * @throws CorruptIndexException naming the file when a check fails
+   */
   public static KeysFile open(ByteBuffer file, String name) throws CorruptIndexException {
     return new KeysFile(name, FileFormat.openChecked(file, FileFormat.KIND_KEYS, name));
   }
 
+  /**
+   * Number of keys: the shard's item count.
+   *
+   * @return the count
+   */
   public long count() {
     return count;
   }
 
-  /** The key of the item with this ordinal. */
+  /**
+   * The key of the item with this ordinal.
+   *
+   * @param ordinal the item's ordinal in the shard, {@code 0 <= ordinal < count()}
+   * @return the key, decoded from UTF-8
+   * @throws IndexOutOfBoundsException when {@code ordinal} is out of range
+   * @throws IllegalStateException when the key's offsets are damaged
+   */
   public String key(long ordinal) {
     if (ordinal < 0 || ordinal >= count) {
       throw new IndexOutOfBoundsException(name + ": no key " + ordinal + " of " + count);
@@ -90,6 +117,15 @@ public final class KeysFile {
     private int n;
     private long written;
 
+    /**
+     * Writes the header; the keys follow, one {@link #add} each.
+     *
+     * @param out where to write, at its start
+     * @param shard the shard number
+     * @param count keys to come: the shard's item count, below 2^31 - 1
+     * @param dataLength the UTF-8 bytes of all those keys together
+     * @throws IOException when writing fails
+     */
     public Writer(FormatOutput out, int shard, long count, long dataLength) throws IOException {
       this.out = out;
       this.count = count;
@@ -105,6 +141,13 @@ public final class KeysFile {
       out.writeLong(0);
     }
 
+    /**
+     * Writes the next key, in ordinal order.
+     *
+     * @param key the key, possibly empty
+     * @throws IllegalStateException when it makes more keys or key bytes than announced
+     * @throws IOException when writing fails
+     */
     public void add(String key) throws IOException {
       byte[] b = key.getBytes(StandardCharsets.UTF_8);
       if (n >= count || written + b.length > dataLength) {
@@ -115,6 +158,13 @@ public final class KeysFile {
       offsets[++n] = written;
     }
 
+    /**
+     * Writes the offsets and the footer; does not close the stream.
+     *
+     * @return the CRC32C written in the footer
+     * @throws IllegalStateException when fewer keys or bytes came than announced
+     * @throws IOException when writing fails
+     */
     public int finish() throws IOException {
       if (n != count || written != dataLength) {
         throw new IllegalStateException(

@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * fix theirs: a manifest writes the same bytes as when these sections were untyped maps. Unknown
  * fields are ignored when reading, at the top level and inside {@code lists} and {@code build}.
  *
- * @param formatVersion the binary format version of the files (1)
+ * @param formatVersion the binary format version of the files: 1 to 3 (as written,
+ *     {@link FileFormat#CURRENT_VERSION})
  * @param version the version id (its directory name)
  * @param createdAt ISO-8601 instant the build published
  * @param index the factory string, e.g. {@code IVF1024,PQ16}
@@ -61,11 +62,21 @@ public record Manifest(
     Map<String, Double> timings,
     @JsonDeserialize(using = Quality.Lenient.class) Quality quality) {
 
+  /**
+   * A builder with {@code formatVersion} at {@link FileFormat#CURRENT_VERSION} and every other
+   * field unset.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder holding this manifest's fields, to change some of them. */
+  /**
+   * A builder holding this manifest's fields, to change some of them.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     return new Builder().formatVersion(formatVersion).version(version).createdAt(createdAt)
         .index(index).metric(metric).dim(dim).count(count).idType(idType).shards(shards)
@@ -94,88 +105,199 @@ public record Manifest(
 
     private Builder() {}
 
+    /**
+     * Sets the binary format version of the files.
+     *
+     * @param v 1 to 3; the builder starts at {@link FileFormat#CURRENT_VERSION}
+     * @return this builder
+     */
     public Builder formatVersion(int v) {
       formatVersion = v;
       return this;
     }
 
+    /**
+     * Sets the version id.
+     *
+     * @param v the id, the version's directory name; null leaves it out
+     * @return this builder
+     */
     public Builder version(String v) {
       version = v;
       return this;
     }
 
+    /**
+     * Sets the instant the build published.
+     *
+     * @param v an ISO-8601 instant, e.g. {@code 2025-01-01T00:00:00Z}; null leaves it out
+     * @return this builder
+     */
     public Builder createdAt(String v) {
       createdAt = v;
       return this;
     }
 
+    /**
+     * Sets the index type.
+     *
+     * @param v the factory string, e.g. {@code IVF1024,PQ16}; {@link Manifest#read} requires it
+     * @return this builder
+     */
     public Builder index(String v) {
       index = v;
       return this;
     }
 
+    /**
+     * Sets the metric.
+     *
+     * @param v {@code l2}, {@code ip} or {@code cosine}; {@link Manifest#read} requires it
+     * @return this builder
+     */
     public Builder metric(String v) {
       metric = v;
       return this;
     }
 
+    /**
+     * Sets the vector dimension.
+     *
+     * @param v d, at least 1
+     * @return this builder
+     */
     public Builder dim(int v) {
       dim = v;
       return this;
     }
 
+    /**
+     * Sets the number of items: the sum of the shards' counts.
+     *
+     * @param v the count, at least 0
+     * @return this builder
+     */
     public Builder count(long v) {
       count = v;
       return this;
     }
 
+    /**
+     * Sets the id type.
+     *
+     * @param v {@code long} or {@code string}; {@link Manifest#read} requires it
+     * @return this builder
+     */
     public Builder idType(String v) {
       idType = v;
       return this;
     }
 
+    /**
+     * Sets the number of shard files.
+     *
+     * @param v the count, at least 1
+     * @return this builder
+     */
     public Builder shards(int v) {
       shards = v;
       return this;
     }
 
+    /**
+     * Sets the files of the version.
+     *
+     * @param v every file but the manifest, each once; {@link Manifest#read} requires them
+     * @return this builder
+     */
     public Builder files(List<FileEntry> v) {
       files = v;
       return this;
     }
 
+    /**
+     * Sets the list-size statistics.
+     *
+     * @param v the statistics; null leaves them out
+     * @return this builder
+     */
     public Builder lists(ListStats v) {
       lists = v;
       return this;
     }
 
+    /**
+     * Sets how the version was built.
+     *
+     * @param v the build's description; null leaves it out
+     * @return this builder
+     */
     public Builder build(BuildInfo v) {
       build = v;
       return this;
     }
 
+    /**
+     * Sets the time each build stage took.
+     *
+     * @param v seconds per stage name, in the order the stages ran; null leaves them out
+     * @return this builder
+     */
     public Builder timings(Map<String, Double> v) {
       timings = v;
       return this;
     }
 
+    /**
+     * Sets the measured search quality.
+     *
+     * @param v the measurements; null when the build did not evaluate
+     * @return this builder
+     */
     public Builder quality(Quality v) {
       quality = v;
       return this;
     }
 
+    /**
+     * The manifest of the fields set so far. Not checked: {@link Manifest#read} checks what
+     * it reads.
+     *
+     * @return a new {@link Manifest}
+     */
     public Manifest create() {
       return new Manifest(formatVersion, version, createdAt, index, metric, dim, count, idType,
           shards, files, lists, build, timings, quality);
     }
   }
 
-  /** One file of the version; {@code crc32c} is 8 lower-case hex digits. */
+  /**
+   * One file of the version; {@code crc32c} is 8 lower-case hex digits.
+   *
+   * @param name the file's name in the version directory, e.g. {@code shard-00000.kiln}
+   * @param bytes the file's length in bytes
+   * @param crc32c the CRC32C stored in the file's footer, as 8 lower-case hex digits
+   */
   public record FileEntry(String name, long bytes, String crc32c) {
+    /**
+     * An entry whose checksum is given as an int.
+     *
+     * @param name the file's name in the version directory
+     * @param bytes the file's length in bytes
+     * @param crc32c the CRC32C, as {@link FormatOutput#checksum()} returns it
+     * @return the entry, its {@code crc32c} formatted as 8 lower-case hex digits
+     */
     public static FileEntry of(String name, long bytes, int crc32c) {
       return new FileEntry(name, bytes, String.format("%08x", crc32c));
     }
 
+    /**
+     * The checksum as an int, to compare with {@link FileFormat#storedChecksum}.
+     *
+     * @return {@code crc32c} parsed as an unsigned hex number
+     * @throws NumberFormatException when it is not one ({@link Manifest#read} refuses such
+     *     entries)
+     */
     public int crc32cValue() {
       return Integer.parseUnsignedInt(crc32c, 16);
     }
@@ -192,14 +314,35 @@ public record Manifest(
           .enable(SerializationFeature.INDENT_OUTPUT)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+  /**
+   * The index type, parsed.
+   *
+   * @return {@link IndexSpec#parse}{@code (index)}
+   * @throws IllegalArgumentException when {@code index} does not parse (never for a manifest
+   *     from {@link #read})
+   */
   public IndexSpec spec() {
     return IndexSpec.parse(index);
   }
 
+  /**
+   * The metric, parsed.
+   *
+   * @return {@link Metric#parse}{@code (metric)}
+   * @throws IllegalArgumentException when {@code metric} names no metric (never for a
+   *     manifest from {@link #read})
+   */
   public Metric metricValue() {
     return Metric.parse(metric);
   }
 
+  /**
+   * The id type, parsed ignoring case.
+   *
+   * @return {@link IdType#LONG} or {@link IdType#STRING}
+   * @throws IllegalArgumentException when {@code idType} names no id type (never for a
+   *     manifest from {@link #read})
+   */
   public IdType idTypeValue() {
     return IdType.valueOf(idType.toUpperCase(java.util.Locale.ROOT));
   }
@@ -207,11 +350,19 @@ public record Manifest(
   /**
    * {@link #quality} when its recall curve can steer a search (see {@link Quality#steerable}), or
    * null when the build measured no recall curve.
+   *
+   * @return the quality, or null
    */
   public Quality measuredQuality() {
     return quality == null ? null : quality.steerable();
   }
 
+  /**
+   * The entry of one file.
+   *
+   * @param name the file's name, e.g. {@code model.kiln}
+   * @return its entry, or null when {@code files} does not list it
+   */
   public FileEntry file(String name) {
     for (FileEntry f : files) {
       if (f.name().equals(name)) {
@@ -221,10 +372,21 @@ public record Manifest(
     return null;
   }
 
+  /**
+   * Writes this manifest as pretty-printed UTF-8 JSON, null fields left out.
+   *
+   * @param out where to write; closed afterwards (Jackson's default)
+   * @throws IOException when writing fails
+   */
   public void write(OutputStream out) throws IOException {
     JSON.writeValue(out, this);
   }
 
+  /**
+   * This manifest as {@link #write} writes it.
+   *
+   * @return the JSON text
+   */
   public String toJson() {
     try {
       return JSON.writeValueAsString(this);
@@ -242,6 +404,9 @@ public record Manifest(
    * lower-case hex digits; a {@code version}, if there is one, is a valid version id. {@code
    * name} is used in error messages.
    *
+   * @param in the document; closed once read (Jackson's default)
+   * @param name the manifest's name or path, for messages
+   * @return the manifest, checked
    * @throws CorruptIndexException naming {@code name} and the problem, for any document that is
    *     not such a manifest (not JSON, not text, the wrong shape or a bad value, more than
    *     {@link #MAX_BYTES})
@@ -300,7 +465,11 @@ public record Manifest(
    * Reads and checks manifest file {@code file} as {@link #read(InputStream, String)} does, after
    * checking it is a regular file (a FIFO would block the read) of at most {@link #MAX_BYTES}.
    *
+   * @param file the manifest file
+   * @return the manifest, checked
    * @throws java.nio.file.NoSuchFileException when it does not exist
+   * @throws CorruptIndexException naming the file when it is not a regular file, is larger
+   *     than {@link #MAX_BYTES} or is not a valid manifest
    */
   public static Manifest read(Path file) throws IOException {
     long size = FileChecks.requireRegularFile(file).size();

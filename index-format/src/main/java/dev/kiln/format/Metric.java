@@ -8,8 +8,11 @@ import java.util.Locale;
  * nearer). Cosine is inner product over vectors normalized once at build time and per query.
  */
 public enum Metric {
+  /** Squared euclidean distance (no square root): smaller is nearer. */
   L2(0),
+  /** Inner product: larger is nearer. */
   IP(1),
+  /** Inner product of vectors normalized to unit length: larger is nearer. */
   COSINE(2);
 
   /** The value stored in the model file header. */
@@ -19,16 +22,31 @@ public enum Metric {
     this.code = code;
   }
 
-  /** True when larger scores are nearer. */
+  /**
+   * True when larger scores are nearer.
+   *
+   * @return true for {@link #IP} and {@link #COSINE}
+   */
   public boolean higherIsBetter() {
     return this != L2;
   }
 
-  /** The name users type: {@code l2}, {@code ip} or {@code cosine}. */
+  /**
+   * The name users type: {@code l2}, {@code ip} or {@code cosine}.
+   *
+   * @return the lower-case name, as manifests record it
+   */
   public String cliName() {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * The metric of a name, ignoring case and surrounding whitespace.
+   *
+   * @param name {@code l2}, {@code ip} or {@code cosine}
+   * @return the metric
+   * @throws IllegalArgumentException when {@code name} is null or names no metric
+   */
   public static Metric parse(String name) {
     if (name != null) {
       for (Metric m : values()) {

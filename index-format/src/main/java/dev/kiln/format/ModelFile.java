@@ -15,7 +15,7 @@ import java.nio.FloatBuffer;
  * offset  size  field
  * 0       4     magic "KILN"
  * 4       4     kind "MODL"
- * 8       4     version (1)
+ * 8       4     version (3 as written; 1 and 2 are read too)
  * 12      4     metric: 0 = l2, 1 = ip, 2 = cosine
  * 16      4     dim: vector dimension d
  * 20      4     nlist: number of inverted lists
@@ -38,6 +38,7 @@ import java.nio.FloatBuffer;
  * pq[m][j]>}: the query-independent part of the residual distance (Faiss's precomputed table).
  */
 public final class ModelFile {
+  /** The model's file name in a version directory. */
   public static final String NAME = "model.kiln";
   static final int HEADER_BYTES_V1 = 64;
   static final int HEADER_BYTES = 128;
@@ -79,7 +80,19 @@ public final class ModelFile {
    * then its step (2 x d floats); {@code l2Table} may be null;
    * {@code graph} is given exactly when the spec has an HNSW coarse quantizer.
    *
+   * @param out where to write, at its start; finished (footer written) but not closed
+   * @param metric the metric the model was trained for
+   * @param dim the vector dimension d
+   * @param spec the index; the file records its {@link IndexSpec#base()}
+   * @param centroids the coarse centroids, nlist x d floats, row-major
+   * @param codebooks PQ: M x 2^pqBits x d/M floats; SQ8: 2 x d floats; Flat: null
+   * @param l2Table the precomputed table, nlist x M x 2^pqBits floats (l2 with PQ only), or null
+   * @param graph the HNSW graph over the centroids, with the spec's M and nlist nodes, exactly
+   *     when the spec has one; else null
    * @return the CRC32C written in the footer (shards record it to bind themselves to the model)
+   * @throws IllegalArgumentException when {@code dim} or an array does not fit the spec, or
+   *     an SQ8 base or step is not finite or a step is negative
+   * @throws IOException when writing fails
    */
   public static int write(
       FormatOutput out,
@@ -159,6 +172,12 @@ public final class ModelFile {
    * Reads a model from a mapped (or heap) buffer holding the whole file. Centroids and codebooks
    * are copied to the heap (their size depends on nlist and d only); the L2 table stays a view
    * of the buffer, so processes mapping the same file share it.
+   *
+   * @param file the whole file
+   * @param name the file's name, for messages
+   * @return the model
+   * @throws CorruptIndexException naming the file when a check fails (see {@code FORMAT.md},
+   *     "Checks at open")
    */
   public static ModelFile read(ByteBuffer file, String name) throws CorruptIndexException {
     ByteBuffer b = FileFormat.openChecked(file, FileFormat.KIND_MODEL, name);
@@ -245,23 +264,49 @@ public final class ModelFile {
     }
   }
 
+  /**
+   * The file's name, as given to {@link #read}.
+   *
+   * @return the name
+   */
   public String name() {
     return name;
   }
 
+  /**
+   * The metric the model was trained for.
+   *
+   * @return the metric
+   */
   public Metric metric() {
     return metric;
   }
 
+  /**
+   * The vector dimension.
+   *
+   * @return d, at least 1
+   */
   public int dim() {
     return dim;
   }
 
+  /**
+   * The index as the model records it: never a refine stage nor a graph over the items
+   * ({@code HNSW{M}}'s model is {@code IVF1,Flat} or {@code IVF1,SQ8}); the coarse graph's M,
+   * if there is one.
+   *
+   * @return the spec
+   */
   public IndexSpec spec() {
     return spec;
   }
 
-  /** nlist x d, row-major. Shared, do not modify. */
+  /**
+   * nlist x d, row-major. Shared, do not modify.
+   *
+   * @return the coarse centroids
+   */
   public float[] centroids() {
     return centroids;
   }
@@ -269,12 +314,19 @@ public final class ModelFile {
   /**
    * M x 2^bits x d/M for PQ, SQ8's base then step (2 x d) for SQ8, or null for Flat. Shared,
    * do not modify.
+   *
+   * @return the PQ codebooks, the SQ8 parameters or null
    */
   public float[] codebooks() {
     return codebooks;
   }
 
-  /** nlist x M x 2^bits, or null when the file has none. */
+  /**
+   * nlist x M x 2^bits, or null when the file has none.
+   *
+   * @return a new view of the precomputed L2 table, {@code T[l][m][c]} at
+   *     {@code (l * M + m) * 2^bits + c}; or null
+   */
   public FloatBuffer l2Table() {
     return l2Table == null ? null : l2Table.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
   }
@@ -282,17 +334,27 @@ public final class ModelFile {
   /**
    * The same table as little-endian bytes (row l starts at byte {@code 4 * l * M * 2^bits}), for
    * kernels that read it in place; null when the file has none.
+   *
+   * @return a new little-endian view of the table's bytes, or null
    */
   public ByteBuffer l2TableBytes() {
     return l2Table == null ? null : l2Table.duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /** The HNSW graph over the centroids, or null for the flat coarse quantizer. */
+  /**
+   * The HNSW graph over the centroids, or null for the flat coarse quantizer.
+   *
+   * @return the graph, or null
+   */
   public HnswSection graph() {
     return graph;
   }
 
-  /** The footer CRC32C, which every shard of the version records. */
+  /**
+   * The footer CRC32C, which every shard of the version records.
+   *
+   * @return the checksum stored in the footer (not verified)
+   */
   public int checksum() {
     return checksum;
   }

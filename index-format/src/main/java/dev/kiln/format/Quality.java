@@ -22,7 +22,8 @@ import java.util.Map;
  * @param querySource {@code input-sample} (items of the input, each searched with itself left
  *     out of both the exact and the approximate answer) or the URI given by {@code --queries}
  * @param k neighbours per query; recall is recall@k: |approximate top-k ∩ exact top-k| / k
- * @param kernels the distance kernels the loader ran with ({@code panama} or {@code scalar})
+ * @param kernels the distance kernels the loader ran with, e.g. {@code panama(512-bit)} or
+ *     {@code scalar}
  * @param threads search threads (1: latency and QPS are single-threaded)
  * @param curve one point per nprobe, by increasing nprobe; for {@code HNSW{M}} one per efSearch,
  *     by increasing efSearch
@@ -54,12 +55,24 @@ public record Quality(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Point(int nprobe, double recall, double p50Ms, double p99Ms, double qps,
       Integer efSearch) {
-    /** A point of an IVF index's curve. */
+    /**
+     * A point of an IVF index's curve.
+     *
+     * @param nprobe lists searched per query, at least 1
+     * @param recall mean recall@k over the queries, in [0, 1]
+     * @param p50Ms median single-query latency, milliseconds
+     * @param p99Ms 99th-percentile single-query latency, milliseconds
+     * @param qps queries per second on one thread
+     */
     public Point(int nprobe, double recall, double p50Ms, double p99Ms, double qps) {
       this(nprobe, recall, p50Ms, p99Ms, qps, null);
     }
 
-    /** The knob this point measured: efSearch where set, else nprobe. */
+    /**
+     * The knob this point measured: efSearch where set, else nprobe.
+     *
+     * @return the knob's value
+     */
     public int knob() {
       return efSearch != null ? efSearch : nprobe;
     }
@@ -68,21 +81,46 @@ public record Quality(
   /**
    * The publish gate: the build publishes only if recall at {@code atNprobe} (for
    * {@code HNSW{M}}: at efSearch {@code atEfSearch}) is at least {@code minRecall}.
+   *
+   * @param minRecall the recall the build had to reach, in [0, 1]
+   * @param atNprobe the nprobe the recall was read at (1 for {@code HNSW{M}})
+   * @param measured the recall measured there
+   * @param passed whether {@code measured} reached {@code minRecall}; always true in a
+   *     published version
+   * @param atEfSearch {@code HNSW{M}}: the efSearch the recall was read at; null (absent) for
+   *     IVF indexes
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Gate(double minRecall, int atNprobe, double measured, boolean passed,
       Integer atEfSearch) {
+    /**
+     * The gate of an IVF index.
+     *
+     * @param minRecall the recall the build had to reach, in [0, 1]
+     * @param atNprobe the nprobe the recall was read at
+     * @param measured the recall measured there
+     * @param passed whether {@code measured} reached {@code minRecall}; always true in a
+     *     published version
+     */
     public Gate(double minRecall, int atNprobe, double measured, boolean passed) {
       this(minRecall, atNprobe, measured, passed, null);
     }
 
-    /** The knob's value the gate was read at: efSearch where set, else nprobe. */
+    /**
+     * The knob's value the gate was read at: efSearch where set, else nprobe.
+     *
+     * @return the knob's value
+     */
     public int at() {
       return atEfSearch != null ? atEfSearch : atNprobe;
     }
   }
 
-  /** {@code efSearch} when the curve measured efSearch ({@code HNSW{M}}), else {@code nprobe}. */
+  /**
+   * {@code efSearch} when the curve measured efSearch ({@code HNSW{M}}), else {@code nprobe}.
+   *
+   * @return the knob's name, as the curve's JSON spells it
+   */
   public String knob() {
     return curve != null && !curve.isEmpty() && curve.get(0) != null
         && curve.get(0).efSearch() != null ? "efSearch" : "nprobe";
@@ -91,7 +129,12 @@ public record Quality(
   private static final ObjectMapper JSON =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** The measured point for this nprobe (efSearch, for an {@code HNSW{M}} curve), or null. */
+  /**
+   * The measured point for this nprobe (efSearch, for an {@code HNSW{M}} curve), or null.
+   *
+   * @param knob the nprobe, or the efSearch
+   * @return the point, or null when none measured that value
+   */
   public Point at(int knob) {
     if (curve != null) {
       for (Point p : curve) {
@@ -107,6 +150,8 @@ public record Quality(
    * The smallest measured nprobe whose recall is at least {@code target}; when none reaches it,
    * the nprobe with the highest recall (the best the index measured), smallest first on ties.
    *
+   * @param target the recall wanted, in (0, 1]
+   * @return a measured nprobe
    * @throws IllegalArgumentException when {@code target} is not in (0, 1] (NaN included)
    * @throws IllegalStateException when the curve is empty
    */
@@ -118,6 +163,8 @@ public record Quality(
    * The smallest measured efSearch whose recall is at least {@code target}, else the one with
    * the highest recall: {@link #nprobeFor} for an {@code HNSW{M}} curve.
    *
+   * @param target the recall wanted, in (0, 1]
+   * @return a measured efSearch
    * @throws IllegalArgumentException when {@code target} is not in (0, 1] (NaN included)
    * @throws IllegalStateException when the curve is empty or did not measure efSearch
    */
@@ -155,6 +202,9 @@ public record Quality(
   /**
    * The typed view of a {@code quality} object held as a map (as Jackson reads JSON into one), or
    * null when there is none or it is not {@link #steerable}.
+   *
+   * @param quality the object, or null
+   * @return the typed view, or null
    */
   public static Quality of(Map<String, ?> quality) {
     if (quality == null || !(quality.get("curve") instanceof List)) {
@@ -172,8 +222,10 @@ public record Quality(
   /**
    * This object, or null when it has no curve (as in manifests written before builds measured
    * one) or its curve is not one a search can be steered by: empty, or a point that is null, has
-   * an nprobe below 1 or a recall outside [0, 1]. A target-recall search then fails as for an
-   * index built without evaluation, rather than probing no list.
+   * an nprobe or efSearch below 1 or a recall outside [0, 1]. A target-recall search then fails
+   * as for an index built without evaluation, rather than probing no list.
+   *
+   * @return this object, or null
    */
   public Quality steerable() {
     if (curve == null || curve.isEmpty()) {

@@ -7,13 +7,13 @@ import java.nio.ByteBuffer;
  * {@code refine-NNNNN.kiln}: the vectors of one shard's items, stored again for re-ranking, in
  * the shard's ordinal order (list, then id), so item {@code o} of the shard is vector {@code o}
  * here. Present only when the index spec has a refine stage ({@code ,RFlat} or
- * {@code ,Refine(SQ8)}). Layout, version 1 (little-endian):
+ * {@code ,Refine(SQ8)}). Layout, the same in versions 1 to 3 (little-endian):
  *
  * <pre>
  * offset  size  field
  * 0       4     magic "KILN"
  * 4       4     kind "RFIN"
- * 8       4     version (1)
+ * 8       4     version (3 as written; 1 and 2 are read too)
  * 12      4     shard: the shard whose items these are
  * 16      4     dim
  * 20      4     encoding: 0 = float32 (RFlat), 1 = SQ8
@@ -35,6 +35,12 @@ import java.nio.ByteBuffer;
 public final class RefineFile {
   static final int HEADER_BYTES = 64;
 
+  /**
+   * The name of shard {@code shard}'s refine file.
+   *
+   * @param shard the shard number, at least 0
+   * @return {@code refine-NNNNN.kiln}, the number zero-padded to at least 5 digits
+   */
   public static String fileName(int shard) {
     return String.format("refine-%05d.kiln", shard);
   }
@@ -96,51 +102,106 @@ public final class RefineFile {
     }
   }
 
-  /** Opens a refine file over a buffer holding the whole file; checks header and bounds only. */
+  /**
+   * Opens a refine file over a buffer holding the whole file; checks header and bounds only.
+   *
+   * @param file the whole file, normally a read-only mapping; vectors are read from it
+   * @param name the file's name, for messages
+   * @return the opened file
+   * @throws CorruptIndexException naming the file when a check fails
+   */
   public static RefineFile open(ByteBuffer file, String name) throws CorruptIndexException {
     return new RefineFile(name, FileFormat.openChecked(file, FileFormat.KIND_REFINE, name));
   }
 
+  /**
+   * The file's name, as given to {@link #open}.
+   *
+   * @return the name
+   */
   public String name() {
     return name;
   }
 
+  /**
+   * The shard whose items' vectors these are.
+   *
+   * @return the shard number
+   */
   public int shard() {
     return shard;
   }
 
+  /**
+   * The vector dimension.
+   *
+   * @return d, at least 1
+   */
   public int dim() {
     return dim;
   }
 
+  /**
+   * How the vectors are stored.
+   *
+   * @return {@link IndexSpec.Refine#FLAT} or {@link IndexSpec.Refine#SQ8}
+   */
   public IndexSpec.Refine encoding() {
     return encoding;
   }
 
+  /**
+   * The CRC32C of the {@code model.kiln} this file was written with.
+   *
+   * @return the checksum, to compare with {@link ModelFile#checksum()}
+   */
   public int modelChecksum() {
     return modelChecksum;
   }
 
+  /**
+   * Number of vectors: the shard's item count.
+   *
+   * @return the count
+   */
   public long count() {
     return count;
   }
 
-  /** SQ8 only: component j decodes as {@code base[j] + b * step[j]}. A copy. */
+  /**
+   * SQ8 only: component j decodes as {@code base[j] + b * step[j]}. A copy.
+   *
+   * @return the d bases, or null for float32 vectors
+   */
   public float[] sq8Base() {
     return base == null ? null : base.clone();
   }
 
-  /** SQ8 only: see {@link #sq8Base()}. A copy. */
+  /**
+   * SQ8 only: see {@link #sq8Base()}. A copy.
+   *
+   * @return the d steps, each finite and at least 0; null for float32 vectors
+   */
   public float[] sq8Step() {
     return step == null ? null : step.clone();
   }
 
-  /** The whole file, little-endian; read-only views of it are safe to share between threads. */
+  /**
+   * The whole file, little-endian; read-only views of it are safe to share between threads.
+   *
+   * @return a buffer over the file given to {@link #open}, to read at absolute offsets
+   */
   public ByteBuffer buffer() {
     return buf;
   }
 
-  /** Absolute offset of vector {@code ordinal} in {@link #buffer()}. */
+  /**
+   * Absolute offset of vector {@code ordinal} in {@link #buffer()}.
+   *
+   * @param ordinal the item's ordinal in the shard, {@code 0 <= ordinal < count()} (not
+   *     checked)
+   * @return where its {@code bytesPerVector} bytes start
+   */
   public int vectorOffset(long ordinal) {
     return (int) (vectorsAt + ordinal * encoding.bytesPerVector(dim));
   }
@@ -153,8 +214,21 @@ public final class RefineFile {
     private long n;
 
     /**
+     * Writes the header and, for SQ8, the parameters; the vectors follow, one {@link #add}
+     * each.
+     *
+     * @param out where to write, at its start
+     * @param shard the shard whose items these are
+     * @param dim the vector dimension d, at least 1
+     * @param encoding {@link IndexSpec.Refine#FLAT} or {@link IndexSpec.Refine#SQ8}
+     * @param modelChecksum the CRC32C of the version's {@code model.kiln}
+     * @param count vectors to come: the shard's item count, at least 0
      * @param base SQ8 only (else null): per-component base, see {@link RefineFile}
      * @param step SQ8 only (else null): per-component step
+     * @throws IllegalArgumentException for {@link IndexSpec.Refine#NONE}, a bad {@code dim}
+     *     or {@code count}, or SQ8 parameters missing, not d of each, not finite or with a
+     *     negative step; before anything is written
+     * @throws IOException when writing fails
      */
     public Writer(FormatOutput out, int shard, int dim, IndexSpec.Refine encoding,
         int modelChecksum, long count, float[] base, float[] step) throws IOException {
@@ -198,7 +272,15 @@ public final class RefineFile {
       out.padTo(vectorsAt);
     }
 
-    /** Adds the next vector, already encoded ({@code bytesPerVector} bytes). */
+    /**
+     * Adds the next vector, already encoded ({@code bytesPerVector} bytes).
+     *
+     * @param vector holds the encoded vector: 4 x d bytes of little-endian float32, or d SQ8
+     *     bytes
+     * @param off where the vector starts in {@code vector}
+     * @throws IllegalStateException when the announced count has been written already
+     * @throws IOException when writing fails
+     */
     public void add(byte[] vector, int off) throws IOException {
       if (n >= count) {
         throw new IllegalStateException("more vectors than the " + count + " announced");
@@ -207,6 +289,13 @@ public final class RefineFile {
       n++;
     }
 
+    /**
+     * Pads the last section and writes the footer; does not close the stream.
+     *
+     * @return the CRC32C written in the footer
+     * @throws IllegalStateException when fewer vectors came than announced
+     * @throws IOException when writing fails
+     */
     public int finish() throws IOException {
       if (n != count) {
         throw new IllegalStateException("announced " + count + " vectors, got " + n);

@@ -6,19 +6,20 @@ import java.nio.ByteOrder;
 
 /**
  * {@code shard-NNNNN.kiln}: a complete inverted-file index over a subset of the items (those
- * whose id hashes to this shard), sharing the version's model. Layout, version 2 (version 1 is
- * the same with field 56 reserved, always 0, and so no terms):
+ * whose id hashes to this shard), sharing the version's model. Layout, version 3 (version 2 is
+ * the same with field 60 reserved, always 0; version 1 also with field 56 reserved, always 0,
+ * and so no terms):
  *
  * <pre>
  * offset  size  field
  * 0       4     magic "KILN"
  * 4       4     kind "SHRD"
- * 8       4     version (2; 1 is read too)
+ * 8       4     version (3 as written; 1 and 2 are read too)
  * 12      4     shard: this shard's number
  * 16      4     shardCount: shards in the version
  * 20      4     nlist
  * 24      4     dim
- * 28      4     codeSize: bytes per item (M for PQ8, 4 x d for Flat)
+ * 28      4     codeSize: bytes per item (M for PQ8, 4 x d for Flat, d for SQ8)
  * 32      4     idType: 0 = int64 ids stored here, 1 = string keys in keys-NNNNN.kiln
  * 36      4     modelChecksum: CRC32C of the model.kiln this shard was encoded with
  * 40      8     count: items in this shard
@@ -49,7 +50,12 @@ public final class ShardFile {
   static final int HEADER_BYTES = 64;
   static final int DIRECTORY_ENTRY_BYTES = 24;
 
-  /** The file name of shard {@code n}. */
+  /**
+   * The file name of shard {@code n}.
+   *
+   * @param n the shard number, at least 0
+   * @return {@code shard-NNNNN.kiln}, the number zero-padded to at least 5 digits
+   */
   public static String fileName(int n) {
     return String.format("shard-%05d.kiln", n);
   }
@@ -130,6 +136,11 @@ public final class ShardFile {
    * Opens a shard over a buffer holding the whole file (normally a read-only mapping). Checks
    * the header, footer and directory; does not read the lists or verify the checksum (see
    * {@link FileFormat#verifyChecksum}).
+   *
+   * @param file the whole file; the lists are read from it
+   * @param name the file's name, for messages
+   * @return the opened shard
+   * @throws CorruptIndexException naming the file when a check fails
    */
   public static ShardFile open(ByteBuffer file, String name) throws CorruptIndexException {
     return new ShardFile(name, FileFormat.openChecked(file, FileFormat.KIND_SHARD, name));
@@ -161,52 +172,113 @@ public final class ShardFile {
     return bytes;
   }
 
+  /**
+   * The file's name, as given to {@link #open}.
+   *
+   * @return the name
+   */
   public String name() {
     return name;
   }
 
+  /**
+   * This shard's number.
+   *
+   * @return {@code 0 <= shard < shardCount()}
+   */
   public int shard() {
     return shard;
   }
 
+  /**
+   * The number of shards in the version.
+   *
+   * @return the count, at least 1
+   */
   public int shardCount() {
     return shardCount;
   }
 
+  /**
+   * The number of lists, as in the model.
+   *
+   * @return nlist, at least 1
+   */
   public int nlist() {
     return nlist;
   }
 
+  /**
+   * The vector dimension, as in the model.
+   *
+   * @return d, at least 1
+   */
   public int dim() {
     return dim;
   }
 
+  /**
+   * Bytes stored per item.
+   *
+   * @return M for 8-bit PQ, M/2 for fast-scan PQ, {@code 4 * d} for Flat, d for SQ8
+   */
   public int codeSize() {
     return codeSize;
   }
 
+  /**
+   * Whether ids are stored here (int64) or in a keys file (strings).
+   *
+   * @return the id type
+   */
   public IdType idType() {
     return idType;
   }
 
+  /**
+   * The CRC32C of the {@code model.kiln} this shard was encoded with.
+   *
+   * @return the checksum, to compare with {@link ModelFile#checksum()}
+   */
   public int modelChecksum() {
     return modelChecksum;
   }
 
+  /**
+   * Items in this shard: the sum of the list sizes.
+   *
+   * @return the count
+   */
   public long count() {
     return count;
   }
 
-  /** The whole file, little-endian; read-only views of it are safe to share between threads. */
+  /**
+   * The whole file, little-endian; read-only views of it are safe to share between threads.
+   *
+   * @return a buffer over the file given to {@link #open}, to read at absolute offsets
+   */
   public ByteBuffer buffer() {
     return buf;
   }
 
+  /**
+   * Items in a list.
+   *
+   * @param list the list, {@code 0 <= list < nlist()}
+   * @return its size, 0 for an empty list
+   */
   public int listSize(int list) {
     return (int) entry(list, 2);
   }
 
-  /** Ordinal (position in list-then-id order) of the list's first item. */
+  /**
+   * Ordinal (position in list-then-id order) of the list's first item.
+   *
+   * @param list the list, {@code 0 <= list < nlist()}
+   * @return the ordinal; for an empty list, that of the next non-empty list's first item (or
+   *     {@code count()})
+   */
   public long firstOrdinal(int list) {
     return entry(list, 1);
   }
@@ -214,34 +286,61 @@ public final class ShardFile {
   /**
    * Absolute offset of the list's first code in {@link #buffer()} (with {@link #fastScan()}, of
    * its first block).
+   *
+   * @param list a non-empty list: an empty one's offset must not be read from
+   * @return the offset
    */
   public int codesOffset(int list) {
     return (int) entry(list, 0);
   }
 
-  /** Whether the codes lie in 4-bit fast-scan blocks ({@link FastScanLayout}). */
+  /**
+   * Whether the codes lie in 4-bit fast-scan blocks ({@link FastScanLayout}).
+   *
+   * @return true for {@code IVF{n},PQ{m}x4fs} shards
+   */
   public boolean fastScan() {
     return fastScan;
   }
 
-  /** Whether items store their L2 term (see the class comment); never in version 1. */
+  /**
+   * Whether items store their L2 term (see the class comment); never in version 1.
+   *
+   * @return true when the header's termBytes is 4
+   */
   public boolean hasTerms() {
     return termBytes > 0;
   }
 
-  /** Absolute offset of the list's first L2 term (f32); only when {@link #hasTerms()}. */
+  /**
+   * Absolute offset of the list's first L2 term (f32); only when {@link #hasTerms()}.
+   *
+   * @param list the list, {@code 0 <= list < nlist()}
+   * @return the offset of its {@link #listSize} terms, in item order
+   */
   public int termsOffset(int list) {
     return (int) (entry(list, 0) + align8(codesBytes(listSize(list), codeSize, fastScan)));
   }
 
-  /** Absolute offset of the list's first id; only for {@link IdType#LONG}. */
+  /**
+   * Absolute offset of the list's first id; only for {@link IdType#LONG}.
+   *
+   * @param list the list, {@code 0 <= list < nlist()}
+   * @return the offset of its {@link #listSize} int64 ids, in item order
+   */
   public int idsOffset(int list) {
     // The ids follow the codes and terms: a block's bytes without ids, aligned.
     return (int) (entry(list, 0)
         + align8(blockBytes(listSize(list), codeSize, fastScan, termBytes, IdType.STRING)));
   }
 
-  /** The int64 id of item {@code i} of {@code list}; only for {@link IdType#LONG}. */
+  /**
+   * The int64 id of item {@code i} of {@code list}; only for {@link IdType#LONG}.
+   *
+   * @param list the list, {@code 0 <= list < nlist()}
+   * @param i the item's position in the list, {@code 0 <= i < listSize(list)} (not checked)
+   * @return the id
+   */
   public long id(int list, int i) {
     return buf.getLong(idsOffset(list) + 8 * i);
   }
@@ -249,6 +348,10 @@ public final class ShardFile {
   /**
    * The int64 id of the item with this ordinal; only for {@link IdType#LONG}. Finds the list by
    * binary search over the directory: O(log nlist).
+   *
+   * @param ordinal the item's ordinal, {@code 0 <= ordinal < count()}
+   * @return the id
+   * @throws IndexOutOfBoundsException when {@code ordinal} is out of range
    */
   public long idOfOrdinal(long ordinal) {
     if (ordinal < 0 || ordinal >= count) {
@@ -261,6 +364,9 @@ public final class ShardFile {
   /**
    * The list holding the item with this ordinal (0 &le; ordinal &lt; count): binary search over
    * the directory, O(log nlist).
+   *
+   * @param ordinal the item's ordinal (not checked)
+   * @return the list's number
    */
   public int listOf(long ordinal) {
     // The last list whose first ordinal is at most this one holds it: empty lists before it

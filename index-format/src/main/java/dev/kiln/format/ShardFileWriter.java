@@ -34,6 +34,18 @@ public final class ShardFileWriter {
   /**
    * With {@code withTerms} the shard stores each item's L2 term (PQ codes under l2); without, it
    * stores none (Flat, inner product).
+   *
+   * @param out where to write, at its start
+   * @param shard this shard's number, {@code 0 <= shard < shardCount}
+   * @param shardCount shards in the version, at least 1
+   * @param dim the vector dimension d
+   * @param codeSize bytes per item: M for PQ, {@code 4 * d} for Flat, d for SQ8
+   * @param withTerms whether each item's L2 term is stored
+   * @param idType {@link IdType#LONG} to store int64 ids here; {@link IdType#STRING} when
+   *     the keys go to a keys file
+   * @param modelChecksum the CRC32C of the version's {@code model.kiln}
+   * @param listSizes the items each list will get, in list order (copied)
+   * @throws IOException when writing the header and directory fails
    */
   public ShardFileWriter(
       FormatOutput out,
@@ -52,7 +64,23 @@ public final class ShardFileWriter {
 
   /**
    * With {@code fastScan}, the codes are 4-bit codes of {@code 2 x codeSize} sub-spaces, added
-   * one byte per sub-space (values 0-15) and written in {@link FastScanLayout} blocks.
+   * one byte per sub-space (values 0-15) and written in {@link FastScanLayout} blocks. A
+   * sub-code above 15 is refused with an {@link IllegalArgumentException} when its list is
+   * packed: by the {@code add} that starts a later list, or by {@link #finish()}.
+   *
+   * @param out where to write, at its start
+   * @param shard this shard's number, {@code 0 <= shard < shardCount}
+   * @param shardCount shards in the version, at least 1
+   * @param dim the vector dimension d
+   * @param codeSize bytes per item as stored: M for 8-bit PQ, {@code 4 * d} for Flat, d for
+   *     SQ8; M/2 with {@code fastScan}
+   * @param fastScan whether the codes are 4-bit, in fast-scan blocks
+   * @param withTerms whether each item's L2 term is stored
+   * @param idType {@link IdType#LONG} to store int64 ids here; {@link IdType#STRING} when
+   *     the keys go to a keys file
+   * @param modelChecksum the CRC32C of the version's {@code model.kiln}
+   * @param listSizes the items each list will get, in list order (copied)
+   * @throws IOException when writing the header and directory fails
    */
   public ShardFileWriter(
       FormatOutput out,
@@ -104,7 +132,18 @@ public final class ShardFileWriter {
     }
   }
 
-  /** {@link #add(int, long, byte[], float)} for a shard without terms. */
+  /**
+   * {@link #add(int, long, byte[], float)} for a shard without terms.
+   *
+   * @param itemList the item's list
+   * @param id the item's id
+   * @param code the item's code, {@code codeSize} bytes; with fast-scan one byte per sub-space
+   *     (0-15), {@code 2 * codeSize} bytes
+   * @throws IllegalStateException when the shard stores terms, or as
+   *     {@link #add(int, long, byte[], float)}
+   * @throws IllegalArgumentException when {@code code} has the wrong length
+   * @throws IOException when writing fails
+   */
   public void add(int itemList, long id, byte[] code) throws IOException {
     requireNoTerms();
     add(itemList, id, code, 0f);
@@ -113,6 +152,17 @@ public final class ShardFileWriter {
   /**
    * Adds the next item of a shard with int64 ids; items come in (list, id) order. {@code term} is
    * the item's L2 term, stored when the shard has terms (else not used).
+   *
+   * @param itemList the item's list, at least the previous item's
+   * @param id the item's id, above the previous one's in the same list
+   * @param code the item's code, {@code codeSize} bytes; with fast-scan one byte per sub-space
+   *     (0-15), {@code 2 * codeSize} bytes
+   * @param term the item's L2 term
+   * @throws IllegalStateException when the shard stores string keys, {@code itemList} is out of
+   *     range or before the previous item's, {@code id} does not ascend within the list, or
+   *     the item does not fit the announced list sizes
+   * @throws IllegalArgumentException when {@code code} has the wrong length
+   * @throws IOException when writing fails
    */
   public void add(int itemList, long id, byte[] code, float term) throws IOException {
     if (idType != IdType.LONG) {
@@ -127,7 +177,17 @@ public final class ShardFileWriter {
     ids[inList - 1] = id;
   }
 
-  /** {@link #add(int, byte[], float)} for a shard without terms. */
+  /**
+   * {@link #add(int, byte[], float)} for a shard without terms.
+   *
+   * @param itemList the item's list
+   * @param code the item's code, {@code codeSize} bytes; with fast-scan one byte per sub-space
+   *     (0-15), {@code 2 * codeSize} bytes
+   * @throws IllegalStateException when the shard stores terms, or as
+   *     {@link #add(int, byte[], float)}
+   * @throws IllegalArgumentException when {@code code} has the wrong length
+   * @throws IOException when writing fails
+   */
   public void add(int itemList, byte[] code) throws IOException {
     requireNoTerms();
     add(itemList, code, 0f);
@@ -136,6 +196,16 @@ public final class ShardFileWriter {
   /**
    * Adds the next item of a shard with string keys (written to the keys file in order);
    * {@code term} as for {@link #add(int, long, byte[], float)}.
+   *
+   * @param itemList the item's list, at least the previous item's
+   * @param code the item's code, {@code codeSize} bytes; with fast-scan one byte per sub-space
+   *     (0-15), {@code 2 * codeSize} bytes
+   * @param term the item's L2 term
+   * @throws IllegalStateException when the shard stores int64 ids, {@code itemList} is out of
+   *     range or before the previous item's, or the item does not fit the announced list
+   *     sizes
+   * @throws IllegalArgumentException when {@code code} has the wrong length
+   * @throws IOException when writing fails
    */
   public void add(int itemList, byte[] code, float term) throws IOException {
     if (idType != IdType.STRING) {
@@ -223,7 +293,14 @@ public final class ShardFileWriter {
     }
   }
 
-  /** Checks every announced item came, pads the last block and writes the footer. */
+  /**
+   * Checks every announced item came, pads the last block and writes the footer; does not
+   * close the stream.
+   *
+   * @return the CRC32C written in the footer
+   * @throws IllegalStateException when a list got fewer items than announced
+   * @throws IOException when writing fails
+   */
   public int finish() throws IOException {
     closeList();
     for (int l = list + 1; l < listSizes.length; l++) {

@@ -9,10 +9,25 @@ import java.nio.charset.StandardCharsets;
 public final class ShardHash {
   private ShardHash() {}
 
+  /**
+   * The shard of an int64 id: MurmurHash3's 64-bit finalizer of the id, as an unsigned
+   * number, modulo {@code shards}.
+   *
+   * @param id the item's id
+   * @param shards the number of shards, at least 1
+   * @return the shard number, {@code 0 <= shard < shards}
+   */
   public static int shardOf(long id, int shards) {
     return (int) Long.remainderUnsigned(mix(id), shards);
   }
 
+  /**
+   * The shard of a string id: 64-bit FNV-1a over its UTF-8 bytes, then as for int64 ids.
+   *
+   * @param key the item's id
+   * @param shards the number of shards, at least 1
+   * @return the shard number, {@code 0 <= shard < shards}
+   */
   public static int shardOf(String key, int shards) {
     // FNV-1a over the UTF-8 bytes, then the same finalizer as for int64 ids.
     long h = 0xcbf29ce484222325L;

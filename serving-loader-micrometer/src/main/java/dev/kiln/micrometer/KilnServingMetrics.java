@@ -31,12 +31,25 @@ public final class KilnServingMetrics implements MeterBinder {
   private final Supplier<ServingMetrics> metrics;
   private final Tags tags;
 
-  /** Binds {@code serving}'s metrics, tagged {@code index=name}. */
+  /**
+   * Binds {@code serving}'s metrics, tagged {@code index=name}.
+   *
+   * @param serving the index whose {@link ServingIndex#metrics()} the meters read
+   * @param name the {@code index} tag's value, e.g. the index's name in the service
+   * @throws NullPointerException when either is null
+   */
   public KilnServingMetrics(ServingIndex serving, String name) {
     this(serving::metrics, name);
   }
 
-  /** Binds metrics read from {@code metrics} on each poll, tagged {@code index=name}. */
+  /**
+   * Binds metrics read from {@code metrics} on each poll, tagged {@code index=name}.
+   *
+   * @param metrics called each time a meter is read (once per meter and poll); must not
+   *     return null
+   * @param name the {@code index} tag's value, e.g. the index's name in the service
+   * @throws NullPointerException when either is null
+   */
   public KilnServingMetrics(Supplier<ServingMetrics> metrics, String name) {
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.tags = Tags.of("index", Objects.requireNonNull(name, "name"));
