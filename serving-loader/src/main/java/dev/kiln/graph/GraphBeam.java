@@ -14,6 +14,12 @@ import java.util.Arrays;
 public final class GraphBeam {
   /** Which nodes may be results (a rejected node is still walked through). */
   public interface Accept {
+    /**
+     * Whether {@code node} may be a result.
+     *
+     * @param node a node id, below the search's bound
+     * @return false to keep it out of the answer (the search still walks through it)
+     */
     boolean test(int node);
   }
 
@@ -22,6 +28,10 @@ public final class GraphBeam {
   private int stamp;
   /** The answer of the last {@link #search}, nearest first. */
   public int[] ids;
+  /**
+   * Their distances (squared L2, or minus the inner product), in the same order. In both
+   * arrays only the first entries, as many as the search returned, are its answer.
+   */
   public float[] dists;
   /** A full row plus the newcomer, for {@link GraphRows#link}. */
   final int[] spareIds;
@@ -40,7 +50,12 @@ public final class GraphBeam {
   int entry;
   float entryDist;
 
-  /** A beam for graphs of up to {@code n} nodes and degree at most 2M = {@code degree}. */
+  /**
+   * A beam for graphs of up to {@code n} nodes and degree at most 2M = {@code degree}.
+   *
+   * @param n the most nodes a graph it searches may hold (a byte of visit mark each)
+   * @param degree the graph's level-0 row length, 2M
+   */
   public GraphBeam(int n, int degree) {
     visited = new byte[n];
     ids = new int[0];
@@ -53,7 +68,13 @@ public final class GraphBeam {
     toKept = new float[degree + 4];
   }
 
-  /** Whether this beam serves a graph of {@code n} nodes and level-0 degree {@code degree}. */
+  /**
+   * Whether this beam serves a graph of {@code n} nodes and level-0 degree {@code degree}.
+   *
+   * @param n the graph's capacity in nodes ({@link GraphRows#n})
+   * @param degree its level-0 row length, 2M
+   * @return true when this beam's arrays are large enough for it
+   */
   public boolean fits(int n, int degree) {
     return visited.length >= n && fresh.length >= degree;
   }
@@ -63,6 +84,17 @@ public final class GraphBeam {
    * for cosine) that a reader published with {@code bound} nodes, entry point {@code entry}
    * and top level {@code maxLevel} can see, and that {@code accept} (null: all) takes, nearest
    * first, into {@link #ids} / {@link #dists}; returns how many.
+   *
+   * @param g the graph
+   * @param entry the entry point the reader was published with
+   * @param maxLevel the entry point's level, where the descent starts
+   * @param bound how many nodes the reader may see: ids from 0 to bound - 1 (links to nodes
+   *     at or above it are skipped)
+   * @param query the query, {@code g.dim()} floats from index 0
+   * @param ef the beam's width: the most nodes returned
+   * @param accept which nodes may be results, or null for all
+   * @return how many nodes the answer holds, at most ef
+   * @throws IllegalArgumentException when this beam does not fit the graph ({@link #fits})
    */
   public int query(GraphRows g, int entry, int maxLevel, int bound, float[] query, int ef,
       Accept accept) {

@@ -16,12 +16,26 @@ public final class GraphInsert {
   private int entry;
   private int maxLevel;
 
-  /** An empty graph (no node in yet): the first {@link #insert} makes its entry point. */
+  /**
+   * An empty graph (no node in yet): the first {@link #insert} makes its entry point.
+   *
+   * @param g the rows to insert into, no node linked yet
+   * @param efConstruction the beam width of each insertion's search on a level, at least 1
+   * @throws IllegalArgumentException when efConstruction is below 1
+   */
   public GraphInsert(GraphRows g, int efConstruction) {
     this(g, efConstruction, -1, -1);
   }
 
-  /** Goes on inserting into {@code g}, whose entry point and top level are given. */
+  /**
+   * Goes on inserting into {@code g}, whose entry point and top level are given.
+   *
+   * @param g the rows to insert into, such as {@link GraphRows#grow}'s copy of a graph
+   * @param efConstruction the beam width of each insertion's search on a level, at least 1
+   * @param entry the graph's entry point ({@link #entry()}), or -1 when it has no node yet
+   * @param maxLevel the entry point's level ({@link #maxLevel()}), or -1 with no node yet
+   * @throws IllegalArgumentException when efConstruction is below 1
+   */
   public GraphInsert(GraphRows g, int efConstruction, int entry, int maxLevel) {
     if (efConstruction < 1) {
       throw new IllegalArgumentException("efConstruction must be at least 1: " + efConstruction);
@@ -32,35 +46,71 @@ public final class GraphInsert {
     this.maxLevel = maxLevel;
   }
 
-  /** A node's level: floor(-ln(U) / ln(M)), as Faiss's and hnswlib's level generators. */
+  /**
+   * A node's level: floor(-ln(U) / ln(M)), as Faiss's and hnswlib's level generators.
+   *
+   * @param r draws U, uniform in (0, 1]
+   * @param m M, the graph's links per row above level 0 (at least 2)
+   * @return the level, 0 or more, at most 30
+   */
   public static int drawLevel(SplittableRandom r, int m) {
     return Math.min(30, (int) (-Math.log(1 - r.nextDouble()) / Math.log(m)));
   }
 
-  /** The beam an insertion needs: at least 2M + 1 wide, for rows that overflow. */
+  /**
+   * The beam an insertion needs: at least 2M + 1 wide, for rows that overflow.
+   *
+   * @return a new beam for this graph's capacity and degree, for one thread
+   */
   public GraphBeam newBeam() {
     return new GraphBeam(g.n, 2 * g.m);
   }
 
+  /**
+   * The rows this inserts into.
+   *
+   * @return the graph given to the constructor
+   */
   public GraphRows rows() {
     return g;
   }
 
+  /**
+   * The graph's entry point: where every search starts.
+   *
+   * @return a node on the top level, or -1 while the graph has no node
+   */
   public int entry() {
     return entry;
   }
 
+  /**
+   * The graph's top level.
+   *
+   * @return the entry point's level, or -1 while the graph has no node
+   */
   public int maxLevel() {
     return maxLevel;
   }
 
-  /** Makes {@code q} (already given its level) the first node: the entry point. */
+  /**
+   * Makes {@code q} (already given its level) the first node: the entry point.
+   *
+   * @param q the node, below the graph's capacity
+   */
   public void start(int q) {
     entry = q;
     maxLevel = g.level(q);
   }
 
-  /** Inserts {@code q} (already given its level, below the graph's capacity) now. */
+  /**
+   * Inserts {@code q} (already given its level, below the graph's capacity) now. The first
+   * node inserted becomes the entry point; so does a later one whose level is above the top.
+   *
+   * @param q the node
+   * @param beam the calling thread's beam ({@link #newBeam})
+   * @param scratch working space for the plan, overwritten
+   */
   public void insert(int q, GraphBeam beam, Links scratch) {
     if (entry < 0) {
       start(q);
@@ -79,6 +129,11 @@ public final class GraphInsert {
    * own rows (no other node links to q yet, so no other search reads them); records in
    * {@code out} the links the other ends must add. Nodes at or above {@code q} are not seen
    * unless linked already: the builder inserts in any order, the fresh set in slot order.
+   * The graph must have an entry point already ({@link #start}).
+   *
+   * @param q the node, given its level and not linked yet
+   * @param beam the calling thread's beam ({@link #newBeam})
+   * @param out receives the plan, overwritten; {@link #apply} carries it out
    */
   public void plan(int q, GraphBeam beam, Links out) {
     int lq = g.level(q);
@@ -97,7 +152,12 @@ public final class GraphInsert {
     }
   }
 
-  /** Adds the links back that {@code p} planned, each to its neighbour's row. */
+  /**
+   * Adds the links back that {@code p} planned, each to its neighbour's row.
+   *
+   * @param p a plan made by {@link #plan}
+   * @param beam the calling thread's beam, which lends scratch when a row is full
+   */
   public void apply(Links p, GraphBeam beam) {
     for (int l = 0; l < p.levels; l++) {
       for (int j = 0; j < p.count[l]; j++) {
@@ -130,22 +190,53 @@ public final class GraphInsert {
       count[l] = n;
     }
 
+    /**
+     * The node the plan inserts.
+     *
+     * @return its id
+     */
     public int node() {
       return node;
     }
 
+    /**
+     * How many levels the plan links, from level 0 up.
+     *
+     * @return the lower of the node's level and the graph's top level, plus one
+     */
     public int levels() {
       return levels;
     }
 
+    /**
+     * How many neighbours the node found on a level.
+     *
+     * @param l a level below {@link #levels()}
+     * @return how many links back level l needs
+     */
     public int count(int l) {
       return count[l];
     }
 
+    /**
+     * A neighbour the node found, which must link back to it.
+     *
+     * @param l a level below {@link #levels()}
+     * @param j an index below {@link #count count(l)}, nearest first
+     * @return the neighbour's id
+     */
     public int target(int l, int j) {
       return ids[l][j];
     }
 
+    /**
+     * The distance between the node and a neighbour.
+     *
+     * @param l a level below {@link #levels()}
+     * @param j an index below {@link #count count(l)}
+     * @return the distance to {@link #target target(l, j)}: squared L2, or minus the inner
+     *     product
+     */
     public float distance(int l, int j) {
       return dists[l][j];
     }

@@ -15,14 +15,16 @@ import java.util.Arrays;
  * <p>Rows are written by one thread at a time. Readers may run beside the writer: every slot
  * holds -1 or a node id at all times (int writes do not tear), so a reader sees an old row, a
  * new one or a mix of both, never garbage; readers skip -1 and nodes at or above the bound they
- * were published with ({@link GraphBeam}). {@link #grow} copies into larger arrays, so readers
- * holding the old instance keep a frozen, consistent graph.
+ * were published with ({@link GraphBeam}). {@link #grow} copies level 0 into larger arrays, so
+ * readers holding the old instance keep a consistent graph: its level 0 frozen, its upper rows
+ * (shared with the new instance) changing only as any row may beside a reader.
  */
 public final class GraphRows {
   private static final VectorKernels K = VectorizationProvider.kernels();
 
   /** Capacity in nodes. */
   public final int n;
+  /** M: links per row above level 0; level 0's rows hold 2M. */
   public final int m;
   private final float[] v;
   private final int dim;
@@ -35,7 +37,18 @@ public final class GraphRows {
   private final int[][] upper;
   private final int[][] upperCount;
 
-  /** Rows for {@code n} nodes of the given levels over {@code v} (row-major, stride dim). */
+  /**
+   * Rows for {@code n} nodes of the given levels over {@code v} (row-major, stride dim).
+   *
+   * @param v the vectors, node i's from {@code i * dim}, prepared (normalized for cosine);
+   *     kept, not copied, so a node's vector may be written in before it is inserted
+   * @param n capacity in nodes
+   * @param dim dimensions of a vector
+   * @param metric l2 links by squared L2; ip and cosine by inner product
+   * @param m M, links per row above level 0 (2M on level 0)
+   * @param level each node's top level (0: level 0 only), n of them; kept, not copied, and
+   *     written by {@link #setLevel}
+   */
   public GraphRows(float[] v, int n, int dim, Metric metric, int m, int[] level) {
     this(v, n, dim, metric != Metric.L2, m, level, emptyRows(n, 2 * m), new int[n],
         new int[n][], new int[n][]);
@@ -68,6 +81,10 @@ public final class GraphRows {
    * The same graph with room for {@code capacity} nodes over {@code vectors} (which must hold
    * this graph's vectors in their rows). Upper-level rows are shared: they belong to nodes
    * already in, and only the writer, who moves to the new instance, changes them.
+   *
+   * @param vectors the new vector array, stride dim, this graph's vectors in its first rows
+   * @param capacity the new capacity in nodes, at least {@link #n}
+   * @return a new instance; this one stays usable by readers that hold it
    */
   public GraphRows grow(float[] vectors, int capacity) {
     int[] l0 = emptyRows(capacity, 2 * m);
@@ -77,7 +94,12 @@ public final class GraphRows {
         Arrays.copyOf(upper, capacity), Arrays.copyOf(upperCount, capacity));
   }
 
-  /** Gives {@code node} (not linked yet) rows on levels 1..{@code l}. */
+  /**
+   * Gives {@code node} (not linked yet) rows on levels 1..{@code l}.
+   *
+   * @param node the node, below {@link #n}
+   * @param l its top level: 0 for level 0 only
+   */
   public void setLevel(int node, int l) {
     level[node] = l;
     if (l > 0) {
@@ -87,10 +109,21 @@ public final class GraphRows {
     }
   }
 
+  /**
+   * A node's top level.
+   *
+   * @param node the node, below {@link #n}
+   * @return its top level: 0 when it is on level 0 only
+   */
   public int level(int node) {
     return level[node];
   }
 
+  /**
+   * Dimensions of the vectors.
+   *
+   * @return floats per vector: the stride of the vector array
+   */
   public int dim() {
     return dim;
   }
@@ -99,20 +132,43 @@ public final class GraphRows {
     return v;
   }
 
-  /** Level 0's rows, n x 2M, -1 padded (repaired in place by the builder's export). */
+  /**
+   * Level 0's rows, n x 2M, -1 padded (repaired in place by the builder's export).
+   *
+   * @return the array itself, node i's row from {@code i * 2M}
+   */
   public int[] links0() {
     return links0;
   }
 
+  /**
+   * How many links each node's level-0 row holds; the rest of its 2M slots are -1.
+   *
+   * @return the array itself, one count per node
+   */
   public int[] count0() {
     return count0;
   }
 
-  /** {@code node}'s rows on levels 1..level, M each. */
+  /**
+   * {@code node}'s rows on levels 1..level, M each.
+   *
+   * @param node the node, below {@link #n}
+   * @return the array itself, level l's row from {@code (l - 1) * M}, -1 padded; null for a
+   *     node on level 0 only
+   */
   public int[] upperRows(int node) {
     return upper[node];
   }
 
+  /**
+   * The distance between two nodes' vectors: squared L2 for l2, minus the inner product for ip
+   * and cosine.
+   *
+   * @param a a node
+   * @param b another node
+   * @return the distance; lower is nearer
+   */
   public float distance(int a, int b) {
     return distance(v, a * dim, b);
   }
@@ -226,6 +282,12 @@ public final class GraphRows {
   /**
    * Adds {@code q} (at distance {@code d}) to {@code node}'s row on level {@code l}; a full row
    * and q compete under {@link #shrink}, nearest to node first. {@code beam} lends scratch.
+   *
+   * @param node the node whose row gains the link
+   * @param q the node linked to
+   * @param d the distance between node and q
+   * @param l the level: 0 up to node's level
+   * @param beam the calling thread's beam
    */
   public void link(int node, int q, float d, int l, GraphBeam beam) {
     int row = rowStart(node, l);

@@ -24,9 +24,10 @@ import java.util.SplittableRandom;
  * <p>Found at load time from the centroids (no format change): subspace iteration over at
  * most {@link #MAX_SAMPLE} of them. The rank is the smallest multiple of
  * {@link #STEP} holding {@link #ENERGY} of the energy; when that takes more than a quarter of
- * the dimensions (flat spectra, where the bound is loose and the projection costs more than it
- * saves) there is no subspace, and the flat quantizer serves. Serializable: a build finds it
- * once per k-means iteration on the driver and ships it with the centroids.
+ * the dimensions or more than {@link #MAX_RANK} (flat spectra, where the bound is loose and the
+ * projection costs more than it saves) there is no subspace, and the flat quantizer serves.
+ * Serializable: a build finds it once per k-means iteration on the driver and ships it with the
+ * centroids.
  */
 public final class CentroidSubspace implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
@@ -48,7 +49,9 @@ public final class CentroidSubspace implements java.io.Serializable {
   private static final int FIRST_RANK = 48;
   private static final int ITERATIONS = 4;
 
+  /** Dimensions of the subspace: a multiple of {@link #STEP}, at most dim / 4 and 128. */
   final int rank;
+  /** Dimensions of the vectors. */
   final int dim;
   /** rank x dim, orthonormal rows. */
   final float[] basis;
@@ -61,7 +64,13 @@ public final class CentroidSubspace implements java.io.Serializable {
 
   /**
    * The subspace of these centroids, or null when it would not pay: too few lists, a rank over
-   * a quarter of the dimensions, or a centroid that is not finite (a damaged model).
+   * a quarter of the dimensions or over {@link #MAX_RANK}, sampled centroids all zero, or a
+   * centroid that is not finite (a damaged model).
+   *
+   * @param centroids nlist x dim floats, row-major
+   * @param nlist how many centroids; below {@link #MIN_LISTS} there is no subspace
+   * @param dim dimensions of a centroid
+   * @return the subspace, or null
    */
   public static CentroidSubspace of(float[] centroids, int nlist, int dim) {
     int maxRank = Math.min(MAX_RANK, dim / 4 / STEP * STEP);

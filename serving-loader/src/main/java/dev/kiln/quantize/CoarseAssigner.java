@@ -20,6 +20,14 @@ public final class CoarseAssigner {
   private float[] chunk = new float[0];
   private float[] scores = new float[0];
 
+  /**
+   * An assigner to the lists of {@code prober}, for one thread.
+   *
+   * @param prober a {@link CoarseQuantizer}, which assigns with its blocked kernel, or another
+   *     prober, probed with nprobe 1; {@link #quantizer()} needs a quantizer or a
+   *     {@link SubspaceProber}
+   * @param dim dimensions of the points
+   */
   public CoarseAssigner(CoarseProber prober, int dim) {
     this.prober = prober;
     this.dim = dim;
@@ -30,6 +38,11 @@ public final class CoarseAssigner {
    * The nearest list of each of the {@code n} rows of {@code points} (stride dim) into
    * {@code lists}, and when {@code dist} is non-null its distance there: squared L2, or minus
    * the inner product. Ties go to the lower list id.
+   *
+   * @param points the points, row-major from index 0, stride dim
+   * @param n how many
+   * @param lists receives each point's nearest list
+   * @param dist receives each point's distance to it, or null
    */
   public void assign(float[] points, int n, int[] lists, float[] dist) {
     if (flat != null) {
@@ -51,12 +64,23 @@ public final class CoarseAssigner {
   /**
    * {@link #assign}, plus each row's distance to its second nearest list into {@code second}
    * (positive infinity when there is none): what k-means keeps to bound the next iteration.
+   *
+   * @param points the points, row-major from index 0, stride dim
+   * @param n how many
+   * @param lists receives each point's nearest list
+   * @param dist receives each point's distance to it, or null
+   * @param second receives each point's distance to its second nearest list
    */
   public void assignTwo(float[] points, int n, int[] lists, float[] dist, float[] second) {
     probeAll(points, n, 2, lists, dist, second);
   }
 
-  /** The quantizer whose centroids this assigns to. */
+  /**
+   * The quantizer whose centroids this assigns to.
+   *
+   * @return the prober itself, or the flat quantizer of a {@link SubspaceProber}
+   * @throws ClassCastException when the prober is neither (an {@link HnswProber})
+   */
   public CoarseQuantizer quantizer() {
     return flat != null ? flat : ((SubspaceProber) prober).quantizer();
   }

@@ -7,7 +7,11 @@ package dev.kiln.quantize;
  * the metric (cosine: normalized).
  */
 public interface CoarseProber {
-  /** How many lists there are. */
+  /**
+   * How many lists there are.
+   *
+   * @return nlist, the number of centroids
+   */
   int nlist();
 
   /**
@@ -15,16 +19,33 @@ public interface CoarseProber {
    * first, with their distances; ties go to the lower list id. Fills {@code out} and returns it.
    * {@code efSearch} is the graph's search breadth (0: derived from nprobe); a flat quantizer,
    * which is exact, ignores it.
+   *
+   * @param q holds the query, prepared (normalized for cosine)
+   * @param qOff where its dim floats start in {@code q}
+   * @param nprobe how many lists are wanted, at least 1
+   * @param efSearch the graph's beam width, or 0 for one derived from nprobe
+   * @param out the caller's reusable probe, overwritten
+   * @return {@code out}
    */
   Probe probe(float[] q, int qOff, int nprobe, int efSearch, Probe out);
 
-  /** How many queries {@link #probeBlock} takes at most per call. */
+  /**
+   * How many queries {@link #probeBlock} takes at most per call.
+   *
+   * @return the block size, at least 1
+   */
   int blockSize();
 
   /**
    * {@link #probe} for {@code n} (at most {@link #blockSize}) queries at once, rows of
    * {@code queries} (stride dim): {@code out[i]} for row i, with the same answers as one probe
    * each, faster per query.
+   *
+   * @param queries the queries, row-major from index 0, prepared as for {@link #probe}
+   * @param n how many, at most {@link #blockSize()}
+   * @param nprobe how many lists are wanted per query, at least 1
+   * @param efSearch the graph's beam width, or 0 for one derived from nprobe
+   * @param out the caller's reusable probes, one per query, overwritten
    */
   void probeBlock(float[] queries, int n, int nprobe, int efSearch, Probe[] out);
 }

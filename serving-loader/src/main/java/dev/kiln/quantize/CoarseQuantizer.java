@@ -26,6 +26,15 @@ public final class CoarseQuantizer implements CoarseProber {
   /** Panels holding centroids; the last is padded (bias +inf). */
   private final int panelCount;
 
+  /**
+   * The quantizer of these centroids.
+   *
+   * @param centroids nlist x dim floats, row-major; kept, not copied
+   * @param nlist how many centroids
+   * @param dim dimensions of a centroid
+   * @param metric l2 ranks by squared L2; ip and cosine by inner product
+   * @throws IllegalArgumentException when centroids does not hold nlist x dim floats
+   */
   public CoarseQuantizer(float[] centroids, int nlist, int dim, Metric metric) {
     if (centroids.length != (long) nlist * dim) {
       throw new IllegalArgumentException("centroids must hold nlist x dim floats");
@@ -61,15 +70,29 @@ public final class CoarseQuantizer implements CoarseProber {
     return nlist;
   }
 
+  /**
+   * Dimensions of a centroid.
+   *
+   * @return d
+   */
   public int dim() {
     return dim;
   }
 
+  /**
+   * The centroids.
+   *
+   * @return the array itself, nlist x dim floats, row-major
+   */
   public float[] centroids() {
     return centroids;
   }
 
-  /** True when lists are ranked by inner product (ip, cosine) rather than L2. */
+  /**
+   * True when lists are ranked by inner product (ip, cosine) rather than L2.
+   *
+   * @return false for l2
+   */
   public boolean innerProduct() {
     return innerProduct;
   }
@@ -85,6 +108,11 @@ public final class CoarseQuantizer implements CoarseProber {
    * {@code outScore} (optional) receives that value for L2 and {@code -x.c} for inner product.
    * Every point goes through the same arithmetic wherever it sits in a batch; ties go to the
    * lower centroid id.
+   *
+   * @param points the points, row-major from index 0, stride dim
+   * @param n how many
+   * @param outList receives each point's centroid id
+   * @param outScore receives each point's ranking score (for L2 not a distance), or null
    */
   public void assign(float[] points, int n, int[] outList, float[] outScore) {
     int tileWidth = VectorKernels.PANEL;
@@ -113,14 +141,23 @@ public final class CoarseQuantizer implements CoarseProber {
     }
   }
 
-  /** The list one vector belongs to. */
+  /**
+   * The list one vector belongs to.
+   *
+   * @param x the vector, dim floats from index 0
+   * @return the id of its nearest centroid
+   */
   public int assign(float[] x) {
     int[] out = new int[1];
     assign(x, 1, out, null);
     return out[0];
   }
 
-  /** Length of the {@code scratch} array {@link #probe} needs: nlist, padded to whole panels. */
+  /**
+   * Length of the {@code scratch} array {@link #probe} needs: nlist, padded to whole panels.
+   *
+   * @return nlist rounded up to a multiple of {@link VectorKernels#PANEL}
+   */
   public int scratchLength() {
     return bias.length;
   }
@@ -137,6 +174,14 @@ public final class CoarseQuantizer implements CoarseProber {
    * horizontal sums, and for d·nlist floats that fit in the L2 cache, several times faster than
    * one distance per centroid. The distances returned are derived from those scores, as Faiss's
    * batch search derives them from its GEMM: ||q||² + 2 (||c||²/2 − q·c), or −q·c.
+   *
+   * @param q the query, dim floats from index 0
+   * @param nprobe how many lists are wanted, at least 1
+   * @param heap the selection heap, reset here
+   * @param outLists receives the list ids, nearest first: at least min(nprobe, nlist) longs
+   * @param outDist receives their distances, as many floats
+   * @param scratch {@link #scratchLength()} floats, overwritten
+   * @return how many lists were written
    */
   public int probe(
       float[] q, int nprobe, TopK heap, long[] outLists, float[] outDist, float[] scratch) {
@@ -204,6 +249,12 @@ public final class CoarseQuantizer implements CoarseProber {
   /**
    * The distance from {@code q} (squared norm {@code qq}) to centroid {@code c}, as
    * {@link #probe} reports it: squared L2, or minus the inner product.
+   *
+   * @param q holds the query
+   * @param qOff where its dim floats start in {@code q}
+   * @param qq its squared norm (read for L2 only)
+   * @param c the centroid's id
+   * @return the distance, derived from the ranking score as {@link #probe} derives it
    */
   public float distance(float[] q, int qOff, float qq, int c) {
     float dot = K.dot(q, qOff, centroids, c * dim, dim);
@@ -278,6 +329,16 @@ public final class CoarseQuantizer implements CoarseProber {
   /**
    * The second half of {@link #probe}: selects the {@code nprobe} nearest lists of the query at
    * {@code q[qOff ...]} from its dot products with every centroid at {@code dots[dOff ...]}.
+   *
+   * @param q holds the query (read for L2 only, for its norm)
+   * @param qOff where its dim floats start in {@code q}
+   * @param nprobe how many lists are wanted, at least 1
+   * @param heap the selection heap, reset here
+   * @param outLists receives the list ids, nearest first: at least min(nprobe, nlist) longs
+   * @param outDist receives their distances (squared L2, or minus the inner product)
+   * @param dots holds the query's dot products, centroid c's at {@code dOff + c}
+   * @param dOff where they start in {@code dots}: {@link #scratchLength()} floats from there
+   * @return how many lists were written: min(nprobe, nlist), less any scoring NaN
    */
   public int probeFromDots(float[] q, int qOff, int nprobe, TopK heap, long[] outLists,
       float[] outDist, float[] dots, int dOff) {

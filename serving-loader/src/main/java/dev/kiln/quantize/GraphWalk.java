@@ -17,12 +17,24 @@ public final class GraphWalk {
 
   /** Scores nodes for one query: lower is nearer. */
   public interface Scorer {
-    /** {@code out[i]} = the score of node {@code nodes[i]}, for i in [0, n). */
+    /**
+     * {@code out[i]} = the score of node {@code nodes[i]}, for i in [0, n).
+     *
+     * @param nodes the nodes to score, the first n of the array
+     * @param n how many, at most the graph's level-0 degree
+     * @param out receives the n scores
+     */
     void scores(int[] nodes, int n, float[] out);
   }
 
   /** Which nodes may be results. */
   public interface Accept {
+    /**
+     * Whether {@code node} may be a result.
+     *
+     * @param node a node id
+     * @return false to keep it out of the answer (the walk still goes through it)
+     */
     boolean test(int node);
   }
 
@@ -32,6 +44,13 @@ public final class GraphWalk {
    * The {@code ef} nearest nodes the search finds that {@code accept} (null: all) takes, nearest
    * first, into {@code s.ids / s.dists}; returns how many (fewer than ef only when the graph
    * holds fewer acceptable nodes).
+   *
+   * @param g the stored graph
+   * @param scorer scores nodes against the query
+   * @param ef the beam's width on level 0: the most nodes returned
+   * @param accept which nodes may be results, or null for all
+   * @param s the calling thread's scratch, which must fit the graph ({@link Scratch#fits})
+   * @return how many nodes the answer holds, at most ef
    */
   public static int search(HnswSection g, Scorer scorer, int ef, Accept accept, Scratch s) {
     int entry = descend(g, scorer, s);
@@ -145,6 +164,7 @@ public final class GraphWalk {
     final NodeHeap candidates = new NodeHeap();
     /** The walk's answer: nodes (as longs, TopK's refs) and their scores, nearest first. */
     public float[] dists = new float[0];
+    /** The answer's nodes, in the order of {@link #dists}; the first as many as returned. */
     public long[] ids = new long[0];
     float entryScore;
 
@@ -152,17 +172,34 @@ public final class GraphWalk {
     final int[] fresh;
     final float[] freshScores;
 
+    /**
+     * Scratch for graphs of up to {@code nodes} nodes and rows of up to {@code degree} links.
+     *
+     * @param nodes the most nodes a graph it walks may hold (a byte of visit stamp each)
+     * @param degree the longest row: level 0's, 2M
+     */
     public Scratch(int nodes, int degree) {
       visited = new byte[nodes];
       fresh = new int[degree];
       freshScores = new float[degree];
     }
 
-    /** Whether this scratch serves a graph of {@code nodes} nodes and {@code degree}. */
+    /**
+     * Whether this scratch serves a graph of {@code nodes} nodes and {@code degree}.
+     *
+     * @param nodes the graph's node count
+     * @param degree its level-0 degree, 2M
+     * @return true when this scratch's arrays are large enough for it
+     */
     public boolean fits(int nodes, int degree) {
       return visited.length >= nodes && fresh.length >= degree;
     }
 
+    /**
+     * How many nodes a graph it serves may hold.
+     *
+     * @return the length of its visit stamps
+     */
     public int nodes() {
       return visited.length;
     }

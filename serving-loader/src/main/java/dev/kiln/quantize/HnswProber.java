@@ -19,6 +19,13 @@ public final class HnswProber implements CoarseProber {
   private final CoarseQuantizer flat;
   private final HnswSection graph;
 
+  /**
+   * The walk of {@code graph} over the centroids of {@code flat}.
+   *
+   * @param flat the flat quantizer: its centroids score the nodes and give the distances
+   * @param graph the HNSW graph over the centroids, node c being centroid c
+   * @throws IllegalArgumentException when the graph does not have nlist nodes
+   */
   public HnswProber(CoarseQuantizer flat, HnswSection graph) {
     if (graph.nodes() != flat.nlist()) {
       throw new IllegalArgumentException(
@@ -34,6 +41,9 @@ public final class HnswProber implements CoarseProber {
    * nprobe 16 ({@code kiln search --ef-search 16|32 --repeat 5}, two rounds): recall@10 0.6764
    * against 0.6767 with a beam of 32 and 0.6768 with the flat scan, 1.3-1.7x the QPS of the
    * beam of 32 (README, "Coarse graph", has the flat comparison).
+   *
+   * @param nprobe how many lists are wanted
+   * @return the beam width: max(16, nprobe)
    */
   public static int defaultEfSearch(int nprobe) {
     return Math.max(16, nprobe);
@@ -44,6 +54,11 @@ public final class HnswProber implements CoarseProber {
     return flat.nlist();
   }
 
+  /**
+   * The graph this walks.
+   *
+   * @return the HNSW section over the centroids
+   */
   public HnswSection graph() {
     return graph;
   }

@@ -45,6 +45,19 @@ public final class IndexModel {
    */
   public static final int ASSIGN_EF_SEARCH = 16;
 
+  /**
+   * A model without the graph over its centroids: an {@code _HNSW} spec then probes and
+   * assigns by scoring every centroid, which is exact.
+   *
+   * @param metric the metric the index was built for
+   * @param spec the index spec: nlist, encoding and its parameters
+   * @param dim dimensions of a vector
+   * @param centroids nlist x dim floats, row-major; kept, not copied
+   * @param codebooks PQ's codebooks (M x ksub x d/M floats, kept), SQ8's base then step (2 x d
+   *     floats, copied), or null for Flat
+   * @throws IllegalArgumentException when dim is not positive or, for PQ, not a multiple of M;
+   *     when the centroids or PQ codebooks are not of the sizes spec and dim give
+   */
   public IndexModel(Metric metric, IndexSpec spec, int dim, float[] centroids, float[] codebooks) {
     this(metric, spec, dim, centroids, codebooks, null);
   }
@@ -53,6 +66,17 @@ public final class IndexModel {
    * A model with the HNSW graph over its centroids ({@code graph} non-null only when the spec
    * has one). Without it, an {@code _HNSW} spec probes and assigns by scoring every centroid,
    * which is exact.
+   *
+   * @param metric the metric the index was built for
+   * @param spec the index spec: nlist, encoding and its parameters
+   * @param dim dimensions of a vector
+   * @param centroids nlist x dim floats, row-major; kept, not copied
+   * @param codebooks PQ's codebooks (M x ksub x d/M floats, kept), SQ8's base then step (2 x d
+   *     floats, copied), or null for Flat
+   * @param graph the HNSW graph over the centroids, or null
+   * @throws IllegalArgumentException when dim is not positive or, for PQ, not a multiple of M;
+   *     when the centroids or PQ codebooks are not of the sizes spec and dim give; when the
+   *     graph's M is not the spec's or the graph does not have nlist nodes
    */
   public IndexModel(Metric metric, IndexSpec spec, int dim, float[] centroids, float[] codebooks,
       HnswSection graph) {
@@ -76,23 +100,49 @@ public final class IndexModel {
     this.norms = termBytes() > 0 ? pq.codewordNorms() : null;
   }
 
+  /**
+   * The model a model file holds.
+   *
+   * @param f the model file, read
+   * @return a model of its metric, spec, dimension, centroids, codebooks and graph
+   */
   public static IndexModel of(ModelFile f) {
     return new IndexModel(f.metric(), f.spec(), f.dim(), f.centroids(), f.codebooks(),
         f.graph());
   }
 
+  /**
+   * The metric the index was built for.
+   *
+   * @return l2, ip or cosine
+   */
   public Metric metric() {
     return metric;
   }
 
+  /**
+   * The index spec the model was trained for.
+   *
+   * @return the spec: nlist, encoding and its parameters
+   */
   public IndexSpec spec() {
     return spec;
   }
 
+  /**
+   * Dimensions of a vector.
+   *
+   * @return d
+   */
   public int dim() {
     return dim;
   }
 
+  /**
+   * The flat coarse quantizer: the centroids, whichever prober searches them.
+   *
+   * @return the quantizer
+   */
   public CoarseQuantizer coarse() {
     return coarse;
   }
@@ -101,6 +151,8 @@ public final class IndexModel {
    * What search probes lists with: the {@link HnswProber} when the model has a graph over its
    * centroids, else the flat step's exact answer, through the centroids' subspace where one
    * pays ({@link SubspaceProber}) or by scoring every centroid.
+   *
+   * @return an {@link HnswProber}, a {@link SubspaceProber} or the {@link #coarse()} quantizer
    */
   public CoarseProber prober() {
     return graphProber != null ? graphProber : exactProber();
@@ -110,6 +162,8 @@ public final class IndexModel {
    * The exact coarse step, whatever the index's prober: every centroid's score, found through
    * the centroids' subspace where one pays ({@link SubspaceProber}), else by scoring them all.
    * Made on first use.
+   *
+   * @return a {@link SubspaceProber}, or the {@link #coarse()} quantizer when no subspace pays
    */
   public CoarseProber exactProber() {
     CoarseProber p = exact;
@@ -125,7 +179,11 @@ public final class IndexModel {
     return p;
   }
 
-  /** The HNSW graph over the centroids, or null. */
+  /**
+   * The HNSW graph over the centroids, or null.
+   *
+   * @return the graph, or null when the spec has none or the model was made without it
+   */
   public HnswSection graph() {
     return graph;
   }
@@ -136,6 +194,11 @@ public final class IndexModel {
    * a few thousand centroid scores instead of nlist, as Faiss's {@code add} goes through an
    * HNSW quantizer); otherwise, or when {@code exact}, by scoring every centroid with the
    * blocked kernel.
+   *
+   * @param x the vectors, row-major from index 0, prepared (normalized for cosine)
+   * @param n how many
+   * @param lists receives each vector's list
+   * @param exact true to score every centroid even when the model has a graph
    */
   public void assign(float[] x, int n, int[] lists, boolean exact) {
     if (graph == null || exact) {
@@ -148,7 +211,12 @@ public final class IndexModel {
     }
   }
 
-  /** {@link #assign(float[], int, int[], boolean)} for one vector, through the graph if any. */
+  /**
+   * {@link #assign(float[], int, int[], boolean)} for one vector, through the graph if any.
+   *
+   * @param v the vector, dim floats from index 0, prepared (normalized for cosine)
+   * @return its list
+   */
   public int assign(float[] v) {
     if (graph == null) {
       return coarse.assign(v);
@@ -156,12 +224,20 @@ public final class IndexModel {
     return prober().probe(v, 0, 1, ASSIGN_EF_SEARCH, assignScratch.get()).list(0);
   }
 
-  /** The product quantizer, or null for Flat and SQ8. */
+  /**
+   * The product quantizer, or null for Flat and SQ8.
+   *
+   * @return the quantizer of the residuals, or null
+   */
   public ProductQuantizer pq() {
     return pq;
   }
 
-  /** The scalar quantizer of SQ8 vectors, or null for Flat and PQ. */
+  /**
+   * The scalar quantizer of SQ8 vectors, or null for Flat and PQ.
+   *
+   * @return the quantizer, or null
+   */
   public ScalarQuantizer sq8() {
     return sq8;
   }
@@ -169,6 +245,8 @@ public final class IndexModel {
   /**
    * What the model file stores for this model's quantizer: PQ's codebooks, SQ8's base then step
    * (2 x d), or null for Flat.
+   *
+   * @return PQ's codebooks (the array itself), SQ8's parameters (a new array), or null
    */
   public float[] codebooks() {
     return sq8 != null ? sq8.parameters() : pq == null ? null : pq.codebooks();
@@ -178,6 +256,8 @@ public final class IndexModel {
    * Bytes of one item's code as {@link #encode} writes it: one per sub-space for PQ (a fast-scan
    * shard then packs two 4-bit codes per byte, {@code spec().codeSize(dim)}), d for SQ8, 4 x d
    * for Flat.
+   *
+   * @return bytes per code, as {@link #encode} writes it
    */
   public int codeSize() {
     return pq != null ? pq.m() : spec.codeSize(dim);
@@ -187,6 +267,12 @@ public final class IndexModel {
    * Encodes one vector assigned to {@code list}: the PQ code of its residual, or for Flat the
    * vector itself as little-endian float32, for SQ8 its d bytes. {@code residual} is scratch of
    * d floats.
+   *
+   * @param x holds the vector, prepared (normalized for cosine)
+   * @param off where its d floats start in {@code x}
+   * @param list its list (read for PQ only)
+   * @param code receives the code: {@link #codeSize()} bytes from index 0
+   * @param residual scratch of d floats (PQ only)
    */
   public void encode(float[] x, int off, int list, byte[] code, float[] residual) {
     if (sq8 != null) {
@@ -208,6 +294,12 @@ public final class IndexModel {
    * Encodes {@code n} vectors (row-major in {@code x}) already assigned to {@code lists} into
    * {@code codes} (n x codeSize bytes): the batch form of {@link #encode}, on the tiled kernel.
    * {@code residuals} is scratch of n x d floats.
+   *
+   * @param x the vectors, row-major from index 0, prepared (normalized for cosine)
+   * @param n how many
+   * @param lists their lists, n of them (read for PQ only)
+   * @param codes receives the codes, one after another from index 0
+   * @param residuals scratch of n x d floats (PQ only)
    */
   public void encodeBatch(float[] x, int n, int[] lists, byte[] codes, float[] residuals) {
     if (sq8 != null) {
@@ -233,6 +325,8 @@ public final class IndexModel {
   /**
    * Bytes each item stores besides its code: 4 for its L2 term ({@link ProductQuantizer#l2Term})
    * when codes are of residuals under l2, else 0.
+   *
+   * @return 4 for 8-bit PQ under l2, else 0
    */
   public int termBytes() {
     // Fast-scan sums 8-bit table entries in registers: a float term per item has no place
@@ -243,6 +337,11 @@ public final class IndexModel {
   /**
    * The L2 terms of {@code n} items encoded by {@link #encodeBatch} into {@code codes}, assigned
    * to {@code lists}; only when {@link #termBytes()} is 4.
+   *
+   * @param codes the codes, {@link #codeSize()} bytes each from index 0
+   * @param n how many
+   * @param lists the list of each
+   * @param out receives the n terms
    */
   public void l2Terms(byte[] codes, int n, int[] lists, float[] out) {
     int size = codeSize();
@@ -255,6 +354,9 @@ public final class IndexModel {
    * The precomputed L2 table (nlist x M x ksub) for a model file that carries one, or null when
    * it has no use for it. Builds write it only for fast-scan (8-bit PQ shards carry each item's
    * L2 term); models with a table still load, and tests write them for version-1 shards.
+   *
+   * @return nlist x M x ksub floats computed from the centroids and codebooks (list l's from
+   *     l x M x ksub), or null unless the index is PQ under l2
    */
   public float[] precomputedL2Table() {
     return pq != null && metric == Metric.L2
@@ -262,7 +364,13 @@ public final class IndexModel {
         : null;
   }
 
-  /** Normalizes in place (cosine); leaves zero vectors as they are. */
+  /**
+   * Normalizes in place (cosine); leaves zero vectors as they are.
+   *
+   * @param x holds the vector
+   * @param off where it starts in {@code x}
+   * @param len its dimensions
+   */
   public static void normalize(float[] x, int off, int len) {
     double s = 0;
     for (int i = 0; i < len; i++) {

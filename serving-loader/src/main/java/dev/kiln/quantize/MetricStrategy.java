@@ -16,10 +16,19 @@ public abstract sealed class MetricStrategy
     permits MetricStrategy.SquaredL2, MetricStrategy.InnerProduct {
   static final VectorKernels K = VectorizationProvider.kernels();
 
+  /** Squared euclidean distance. */
   public static final MetricStrategy L2 = new SquaredL2();
+  /** Inner product: the distance is minus the product. */
   public static final MetricStrategy IP = new InnerProduct(Metric.IP);
+  /** Cosine: inner product, with queries normalized by {@link #prepareQuery}. */
   public static final MetricStrategy COSINE = new InnerProduct(Metric.COSINE);
 
+  /**
+   * The strategy of a metric.
+   *
+   * @param metric l2, ip or cosine
+   * @return {@link #L2}, {@link #IP} or {@link #COSINE}
+   */
   public static MetricStrategy of(Metric metric) {
     return switch (metric) {
       case L2 -> L2;
@@ -34,22 +43,57 @@ public abstract sealed class MetricStrategy
     this.metric = metric;
   }
 
+  /**
+   * The metric this strategy stands for.
+   *
+   * @return l2, ip or cosine
+   */
   public final Metric metric() {
     return metric;
   }
 
-  /** Prepares a query (a copy the caller owns) in place: cosine normalizes it, others keep it. */
+  /**
+   * Prepares a query (a copy the caller owns) in place: cosine normalizes it, others keep it.
+   *
+   * @param q holds the query
+   * @param off where it starts in {@code q}
+   * @param len its dimensions
+   */
   public void prepareQuery(float[] q, int off, int len) {}
 
-  /** The distance to minimize between {@code a[aOff..]} and {@code b[bOff..]}. */
+  /**
+   * The distance to minimize between {@code a[aOff..]} and {@code b[bOff..]}.
+   *
+   * @param a holds the first vector
+   * @param aOff where it starts in {@code a}
+   * @param b holds the second
+   * @param bOff where it starts in {@code b}
+   * @param len their dimensions
+   * @return squared L2, or minus the inner product
+   */
   public abstract float distance(float[] a, int aOff, float[] b, int bOff, int len);
 
-  /** The distance to minimize to {@code len} little-endian floats stored at {@code off}. */
+  /**
+   * The distance to minimize to {@code len} little-endian floats stored at {@code off}.
+   *
+   * @param q the query, {@code len} floats from index 0
+   * @param b the buffer the vector is stored in
+   * @param off the vector's byte offset in {@code b}
+   * @param len its dimensions
+   * @return squared L2, or minus the inner product
+   */
   public abstract float distance(float[] q, ByteBuffer b, int off, int len);
 
   /**
    * {@code out[i]} = the distance to the i-th of {@code n} consecutive stored vectors of
    * {@code len} floats starting at {@code off}: a flat list, one call per list.
+   *
+   * @param q the query, {@code len} floats from index 0
+   * @param b the buffer the vectors are stored in, little-endian
+   * @param off the first vector's byte offset in {@code b}
+   * @param n how many vectors
+   * @param len their dimensions
+   * @param out receives the n distances from index 0
    */
   public abstract void distances(float[] q, ByteBuffer b, int off, int n, int len, float[] out);
 
@@ -64,16 +108,33 @@ public abstract sealed class MetricStrategy
    * Turns a query's PQ inner-product table {@code <q_j, pq[j][c]>} ({@code size} floats) into the
    * query part of the table ADC sums: kept for L2 (combined per list with the residual terms),
    * negated for inner product (the distance is {@code -<q, c_l> - sum_j <q_j, pq[j][code_j]>}).
+   *
+   * @param table the table, changed in place
+   * @param size how many of its floats, from index 0
    */
   public abstract void signQueryTable(float[] table, int size);
 
-  /** Whether PQ codes are scored against per-list tables (L2 encodes residuals to the centroid). */
+  /**
+   * Whether PQ codes are scored against per-list tables (L2 encodes residuals to the centroid).
+   *
+   * @return true for l2; false for ip and cosine
+   */
   public abstract boolean tablesPerList();
 
-  /** The score a caller sees for a distance: squared L2 as is, inner product negated back. */
+  /**
+   * The score a caller sees for a distance: squared L2 as is, inner product negated back.
+   *
+   * @param distance a distance as the search stages minimize it
+   * @return the score: lower is nearer for l2, higher for ip and cosine
+   */
   public abstract float score(float distance);
 
-  /** The inverse of {@link #score}. */
+  /**
+   * The inverse of {@link #score}.
+   *
+   * @param score a score as a caller sees it
+   * @return the distance the search stages minimize
+   */
   public final float distanceOf(float score) {
     return score(score);
   }

@@ -12,19 +12,35 @@ public final class NodeHeap {
   private int[] node = new int[64];
   private int size;
 
+  /** Empties the heap, keeping its arrays. */
   public void clear() {
     size = 0;
   }
 
+  /**
+   * How many pairs it holds.
+   *
+   * @return the count, 0 when empty
+   */
   public int size() {
     return size;
   }
 
-  /** The nearest pair's distance; the heap must not be empty. */
+  /**
+   * The nearest pair's distance; the heap must not be empty.
+   *
+   * @return the smallest distance held
+   */
   public float topDistance() {
     return dist[0];
   }
 
+  /**
+   * Adds a pair, growing the arrays when they are full.
+   *
+   * @param d its distance
+   * @param n its node
+   */
   public void push(float d, int n) {
     if (size == dist.length) {
       dist = Arrays.copyOf(dist, 2 * size);
@@ -44,7 +60,12 @@ public final class NodeHeap {
     node[j] = n;
   }
 
-  /** Removes the nearest pair (its distance is {@link #topDistance}) and returns its node. */
+  /**
+   * Removes the nearest pair (its distance is {@link #topDistance}) and returns its node. The
+   * heap must not be empty.
+   *
+   * @return the node of the pair removed
+   */
   public int pop() {
     int top = node[0];
     int n = --size;

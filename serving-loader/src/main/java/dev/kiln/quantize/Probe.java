@@ -21,17 +21,31 @@ public final class Probe {
   /** {@link SubspaceProber}'s working space, made on first use. */
   private SubspaceProber.Scratch subspace;
 
-  /** How many lists to scan: at most nprobe and nlist (fewer only for a damaged model). */
+  /**
+   * How many lists to scan: at most nprobe and nlist (fewer only for a damaged model).
+   *
+   * @return the count of the last probe
+   */
   public int size() {
     return size;
   }
 
-  /** The {@code i}-th list to scan, nearest first. */
+  /**
+   * The {@code i}-th list to scan, nearest first.
+   *
+   * @param i a rank below {@link #size()}
+   * @return the list's id
+   */
   public int list(int i) {
     return (int) lists[i];
   }
 
-  /** The coarse distance of the {@code i}-th list. */
+  /**
+   * The coarse distance of the {@code i}-th list.
+   *
+   * @param i a rank below {@link #size()}
+   * @return the query's distance to the list's centroid: squared L2, or minus the inner product
+   */
   public float distance(int i) {
     return dist[i];
   }

@@ -51,6 +51,9 @@ public final class SubspaceProber implements CoarseProber {
   /**
    * The prober for a flat quantizer: this one when the centroids have a subspace that pays
    * ({@link CentroidSubspace#of}), else the flat quantizer itself.
+   *
+   * @param flat the flat quantizer, whose answers the prober gives
+   * @return a {@link SubspaceProber}, or {@code flat}
    */
   public static CoarseProber of(CoarseQuantizer flat) {
     return of(flat, CentroidSubspace.of(flat.centroids(), flat.nlist(), flat.dim()));
@@ -59,6 +62,11 @@ public final class SubspaceProber implements CoarseProber {
   /**
    * The prober for a flat quantizer and the subspace found from its centroids (null: none, the
    * flat quantizer serves).
+   *
+   * @param flat the flat quantizer, whose answers the prober gives
+   * @param s the subspace of its centroids, or null
+   * @return a {@link SubspaceProber}, or {@code flat} when {@code s} is null
+   * @throws IllegalArgumentException when the subspace is not of the centroids' dimension
    */
   public static CoarseProber of(CoarseQuantizer flat, CentroidSubspace s) {
     if (s != null && s.dim != flat.dim()) {
@@ -73,7 +81,11 @@ public final class SubspaceProber implements CoarseProber {
     return flat;
   }
 
-  /** Dimensions of the subspace. */
+  /**
+   * Dimensions of the subspace.
+   *
+   * @return the rank: the lower bounds are in rank + 1 dimensions
+   */
   public int rank() {
     return subspace.rank;
   }

@@ -11,6 +11,11 @@ public final class TopK {
   private int k;
   private int size;
 
+  /**
+   * Empties it for a new selection of the {@code k} smallest, growing its arrays if needed.
+   *
+   * @param k how many pairs it keeps at most, at least 1
+   */
   public void reset(int k) {
     if (dist.length < k) {
       dist = new float[k];
@@ -20,16 +25,31 @@ public final class TopK {
     this.size = 0;
   }
 
-  /** How many pairs it keeps at most (the last {@link #reset}'s k). */
+  /**
+   * How many pairs it keeps at most (the last {@link #reset}'s k).
+   *
+   * @return k
+   */
   public int k() {
     return k;
   }
 
-  /** The distance a candidate must beat to enter: +inf until k are held. */
+  /**
+   * The distance a candidate must beat to enter: +inf until k are held.
+   *
+   * @return +inf, or the largest distance held once k are held
+   */
   public float threshold() {
     return size < k ? Float.POSITIVE_INFINITY : dist[0];
   }
 
+  /**
+   * Offers a pair: it is kept while fewer than k are held, else in place of the worst held when
+   * it is nearer (or as near with a smaller ref).
+   *
+   * @param d its distance
+   * @param r its ref: a list, a node or an item, as the caller numbers them
+   */
   public void offer(float d, long r) {
     if (size < k) {
       int j = size++;
@@ -72,7 +92,13 @@ public final class TopK {
     ref[j] = r;
   }
 
-  /** Empties the heap into arrays sorted nearest first; returns the count. */
+  /**
+   * Empties the heap into arrays sorted nearest first; returns the count.
+   *
+   * @param outDist receives the distances from index 0, at least as many floats as are held
+   * @param outRef receives the refs, in the same order
+   * @return how many pairs were held and written
+   */
   public int drainSorted(float[] outDist, long[] outRef) {
     int n = size;
     for (int end = n - 1; end >= 0; end--) {
