@@ -17,24 +17,59 @@ import java.util.function.Predicate;
  */
 public sealed interface IdFilter permits IdFilter.OnIds, IdFilter.OnKeys {
 
-  /** A filter on int64 ids. */
+  /**
+   * A filter on int64 ids.
+   *
+   * @param accept true for the ids a query may return; called on the searching threads, possibly
+   *     several at once, so it must be thread-safe
+   * @return a filter for an index with int64 ids
+   * @throws NullPointerException when {@code accept} is null
+   */
   static IdFilter ids(LongPredicate accept) {
     return new OnIds(accept);
   }
 
-  /** A filter on string ids. */
+  /**
+   * A filter on string ids.
+   *
+   * @param accept true for the keys a query may return; called on the searching threads,
+   *     possibly several at once, so it must be thread-safe
+   * @return a filter for an index with string ids
+   * @throws NullPointerException when {@code accept} is null
+   */
   static IdFilter keys(Predicate<String> accept) {
     return new OnKeys(accept);
   }
 
-  /** The opposite filter: accepts what this one rejects. */
+  /**
+   * The opposite filter: accepts what this one rejects.
+   *
+   * @return a new filter on the same kind of id; this one is unchanged
+   */
   IdFilter negate();
 
-  /** Accepts what both this and {@code other} accept (the same kind of id). */
+  /**
+   * Accepts what both this and {@code other} accept (the same kind of id).
+   *
+   * @param other a filter on the same kind of id as this one
+   * @return a new filter; this one tests first, {@code other} only what this one accepts
+   * @throws IllegalArgumentException when {@code other} is null or a filter on the other kind
+   *     of id
+   */
   IdFilter and(IdFilter other);
 
-  /** A filter on int64 ids. */
+  /**
+   * A filter on int64 ids.
+   *
+   * @param accept true for the ids a query may return
+   */
   record OnIds(LongPredicate accept) implements IdFilter {
+    /**
+     * A filter on int64 ids; {@link IdFilter#ids} reads better.
+     *
+     * @param accept true for the ids a query may return
+     * @throws NullPointerException when {@code accept} is null
+     */
     public OnIds {
       Objects.requireNonNull(accept, "accept");
     }
@@ -53,8 +88,18 @@ public sealed interface IdFilter permits IdFilter.OnIds, IdFilter.OnKeys {
     }
   }
 
-  /** A filter on string ids. */
+  /**
+   * A filter on string ids.
+   *
+   * @param accept true for the keys a query may return
+   */
   record OnKeys(Predicate<String> accept) implements IdFilter {
+    /**
+     * A filter on string ids; {@link IdFilter#keys} reads better.
+     *
+     * @param accept true for the keys a query may return
+     * @throws NullPointerException when {@code accept} is null
+     */
     public OnKeys {
       Objects.requireNonNull(accept, "accept");
     }

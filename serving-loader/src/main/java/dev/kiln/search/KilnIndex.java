@@ -33,8 +33,16 @@ public final class KilnIndex implements AutoCloseable {
    * the files fit together, but not the bodies: a damaged code, centroid or id is served as it
    * reads (a wrong answer, never a crash). Verify where files may have been damaged since they
    * were published (a copy, a disk error); {@code kiln sync} always does.
+   *
+   * @param verifyChecksums whether open reads every file whole to check its CRC32C (slower: time
+   *     grows with the index's size)
    */
   public record OpenOptions(boolean verifyChecksums) {
+    /**
+     * No checksum pass: headers, directories and how the files fit together only.
+     *
+     * @return options with {@code verifyChecksums} false
+     */
     public static OpenOptions defaults() {
       return new OpenOptions(false);
     }
@@ -54,6 +62,14 @@ public final class KilnIndex implements AutoCloseable {
     this.quality = files.manifest().measuredQuality();
   }
 
+  /**
+   * Opens an index root (following its {@code LATEST}) or one version directory, without a
+   * checksum pass ({@link OpenOptions#defaults()}).
+   *
+   * @param path an index root or a version directory, on the local file system
+   * @return the opened version; close it when done
+   * @throws IOException as {@link #open(Path, OpenOptions)} does
+   */
   public static KilnIndex open(Path path) throws IOException {
     return open(path, OpenOptions.defaults());
   }
@@ -61,8 +77,13 @@ public final class KilnIndex implements AutoCloseable {
   /**
    * Opens an index root (following its {@code LATEST}) or one version directory.
    *
+   * @param path an index root or a version directory, on the local file system
+   * @param options whether to check every file's CRC32C as well
+   * @return the opened version; close it when done
    * @throws CorruptIndexException naming the file and the problem when a file is missing,
    *     damaged, of another format version, or does not belong with the others
+   * @throws IOException when {@code path} does not exist
+   *     ({@link java.nio.file.NoSuchFileException}) or a file cannot be read
    */
   public static KilnIndex open(Path path, OpenOptions options) throws IOException {
     return new KilnIndex(VersionFiles.open(path, options));
@@ -72,6 +93,13 @@ public final class KilnIndex implements AutoCloseable {
    * Opens the files of version directory {@code dir} as {@code manifest} describes them, without
    * reading a manifest from {@code dir}: the builder evaluates a staged version this way before
    * it writes the manifest that publishes it.
+   *
+   * @param dir the version directory holding the files {@code manifest} lists
+   * @param manifest the manifest to open by, in place of one read from {@code dir}
+   * @param options whether to check every file's CRC32C as well
+   * @return the opened version; close it when done
+   * @throws IOException (a {@link CorruptIndexException} naming the file) when a file is missing,
+   *     damaged, or does not match {@code manifest}
    */
   public static KilnIndex open(Path dir, Manifest manifest, OpenOptions options)
       throws IOException {
@@ -79,9 +107,18 @@ public final class KilnIndex implements AutoCloseable {
   }
 
   /**
-   * A version directory has a manifest; a root has LATEST naming one of its versions. A
-   * directory with a model but no manifest is a version that was never published or lost its
-   * manifest: the error names the manifest.
+   * The version directory {@code path} stands for. A version directory has a manifest; a root
+   * has LATEST naming one of its versions. A directory with a model but no manifest is a
+   * version that was never published or lost its manifest: the error names the manifest.
+   *
+   * @param path an index root or a version directory
+   * @return {@code path} itself when it holds a manifest, else {@code path/versions/ID} for the
+   *     ID its {@code LATEST} names (whether that directory exists is left to the open)
+   * @throws java.nio.file.NoSuchFileException when {@code path} does not exist
+   * @throws CorruptIndexException when {@code path} has neither a manifest nor {@code LATEST}, has
+   *     a model but no manifest, or its {@code LATEST} is not a regular file, holds more than
+   *     4 KiB or is not a version id
+   * @throws IOException when {@code LATEST} cannot be read
    */
   public static Path resolveVersion(Path path) throws IOException {
     return VersionFiles.resolveVersion(path);
@@ -92,6 +129,9 @@ public final class KilnIndex implements AutoCloseable {
    * {@code targetRecall} (k is the manifest's {@code quality.k}); when no measured nprobe reaches
    * it, the one that measured best.
    *
+   * @param targetRecall the recall@k to reach, in (0, 1]
+   * @return an nprobe the build measured
+   * @throws IllegalArgumentException when {@code targetRecall} is outside (0, 1] or NaN
    * @throws IllegalStateException when the build measured no recall curve
    */
   public int nprobeFor(double targetRecall) {
@@ -109,6 +149,9 @@ public final class KilnIndex implements AutoCloseable {
    * {@code HNSW{M}}: the smallest efSearch whose recall@k, as the build measured it, is at least
    * {@code targetRecall}; when none reaches it, the one that measured best.
    *
+   * @param targetRecall the recall@k to reach, in (0, 1]
+   * @return an efSearch the build measured
+   * @throws IllegalArgumentException when {@code targetRecall} is outside (0, 1] or NaN
    * @throws IllegalStateException when the build measured no efSearch curve
    */
   public int efSearchFor(double targetRecall) {
@@ -129,6 +172,12 @@ public final class KilnIndex implements AutoCloseable {
     return params;
   }
 
+  /**
+   * This version's manifest, as read at open (or as passed to
+   * {@link #open(Path, Manifest, OpenOptions)}).
+   *
+   * @return the manifest: id, index type, metric, dimension, count, files, measured quality
+   */
   public Manifest manifest() {
     return files.manifest();
   }
@@ -136,36 +185,73 @@ public final class KilnIndex implements AutoCloseable {
   /**
    * The version's centroids and codebooks, shared: read them, never modify them. A caller that
    * keeps vectors of its own next to the index (fresh items) assigns them to lists with it.
+   *
+   * @return the model, the same instance on every call
    */
   public IndexModel model() {
     return files.model();
   }
 
+  /**
+   * The directory of the version opened: {@code ROOT/versions/ID} when opened through a root.
+   *
+   * @return the version directory
+   */
   public Path versionDir() {
     return files.dir();
   }
 
+  /**
+   * This version's id, as its manifest records it.
+   *
+   * @return the version id
+   */
   public String version() {
     return files.manifest().version();
   }
 
+  /**
+   * Components per vector: every query must have exactly this many.
+   *
+   * @return the dimension
+   */
   public int dim() {
     return files.model().dim();
   }
 
+  /**
+   * The metric the index was built with; it decides what {@link Neighbors#scores()} hold.
+   *
+   * @return l2, ip or cosine
+   */
   public Metric metric() {
     return files.model().metric();
   }
 
-  /** The index type, with its refine stage if it has one. */
+  /**
+   * The index type, with its refine stage if it has one.
+   *
+   * @return the spec, as in the manifest (say {@code IVF1024,PQ16,RFlat})
+   */
   public IndexSpec spec() {
     return files.manifest().spec();
   }
 
+  /**
+   * How many items this version holds, over all its shards (the manifest's count).
+   *
+   * @return the item count
+   */
   public long count() {
     return files.manifest().count();
   }
 
+  /**
+   * The kind of id: int64 (results read {@link Neighbors#ids()}, filters use
+   * {@link IdFilter#ids}) or string ({@link Neighbors#keys()}, {@link IdFilter#keys}).
+   *
+   * @return the id type
+   */
   public IdType idType() {
     return files.manifest().idTypeValue();
   }
@@ -173,6 +259,9 @@ public final class KilnIndex implements AutoCloseable {
   /**
    * Items per inverted list, summed over the shards: element {@code l} is list {@code l}'s size.
    * Read from the shards' list directories (no list is scanned); a new array on every call.
+   *
+   * @return nlist sizes, indexed by list
+   * @throws IllegalStateException when the index is closed
    */
   public int[] listSizes() {
     if (closed) {
@@ -187,9 +276,17 @@ public final class KilnIndex implements AutoCloseable {
    * {@code params.filter()}, only items it accepts are candidates. Thread-safe. The query is not
    * modified.
    *
-   * @throws IllegalArgumentException when the query has another dimension, holds a NaN or
-   *     infinite component, or has a squared norm above {@link QueryCheck#MAX_SQUARED_NORM} (its
-   *     distances would overflow float), or when k is below 1
+   * @param query the query vector, {@link #dim} floats
+   * @param k how many results at most; fewer when the probed lists (or the graph walk) offer
+   *     fewer items the filter accepts
+   * @param params nprobe or target recall, filter, refine factor, efSearch
+   * @return the results, best first
+   * @throws IllegalArgumentException when the query is null, has another dimension, holds a NaN
+   *     or infinite component, or has a squared norm above {@link QueryCheck#MAX_SQUARED_NORM}
+   *     (its distances would overflow float), when k is below 1, or when the filter is for the
+   *     other kind of id ({@link #idType})
+   * @throws IllegalStateException when the index is closed, or when {@code params} asks for a
+   *     target recall and the build measured no curve
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
     checkArguments(query, k, "query");
@@ -202,27 +299,48 @@ public final class KilnIndex implements AutoCloseable {
    * The lists {@link #search} scans for {@code query} and {@code params}, into the caller's
    * reusable {@code probe}, with the query prepared as search prepares it (cosine: normalized)
    * into {@code prepared} ({@link #dim} floats): for items kept next to the index (fresh items).
+   * Nothing is checked: pass a query {@link #search} accepts.
+   *
+   * @param query the query, {@link #dim} floats; not modified
+   * @param params the search's params (nprobe or target recall, efSearch)
+   * @param prepared receives the prepared query: exactly {@link #dim} floats
+   * @param probe the caller's probe, overwritten (a thread's own, reused across calls)
+   * @return {@code probe}, holding the probed lists and their coarse distances, nearest first
+   * @throws IllegalStateException when {@code params} asks for a target recall and the build
+   *     measured no curve
    */
   public Probe probe(float[] query, SearchParams params, float[] prepared, Probe probe) {
     return searcher.probe(searcher.prepare(query, prepared), nprobeOf(params), params, probe);
   }
 
-  /** {@code query} as search prepares it (cosine: normalized), into {@code prepared}. */
+  /**
+   * {@code query} as search prepares it (cosine: normalized), into {@code prepared}.
+   *
+   * @param query the query, {@link #dim} floats; not modified
+   * @param prepared receives the prepared query: exactly {@link #dim} floats
+   * @return {@code prepared}
+   */
   public float[] prepare(float[] query, float[] prepared) {
     return searcher.prepare(query, prepared);
   }
 
   /**
    * {@link #search} for many queries on the calling thread, returned in query order. Faster per
-   * query than one {@code search} call each: queries go in blocks (up to 64 for PQ, 256 for Flat,
-   * fewer when nlist is large), the coarse step and the PQ tables run on the whole block
+   * query than one {@code search} call each: queries go in blocks (up to 64 for PQ, 256 for
+   * fast-scan, 1,024 for Flat; the coarse step takes up to 256 at a time, fewer when nlist is
+   * large), the coarse step and the PQ tables run on the whole block
    * (centroids and codebooks read from memory once per block, as Faiss's batch search does with
    * BLAS), and the block's lists are scanned list by list, each read once for all the queries
    * that probe it. Each thread keeps a block's query
    * tables (64 x M x 256 floats, 1 MiB at PQ16). The answers are the same as {@link #search}'s.
    *
+   * @param queries the query vectors, {@link #dim} floats each; not modified
+   * @param k how many results at most per query
+   * @param params the same for every query
+   * @return one result per query, in query order
    * @throws IllegalArgumentException before any query is searched, naming the first query
    *     (by its index) that {@link #search(float[], int, SearchParams)} would refuse
+   * @throws IllegalStateException as {@link #search(float[], int, SearchParams)} does
    */
   public Neighbors[] search(float[][] queries, int k, SearchParams params) {
     checkQueries(queries, k);
@@ -257,9 +375,19 @@ public final class KilnIndex implements AutoCloseable {
    * Searches many queries on the given pool, each query on one thread (its scratch reused), and
    * returns the results in query order. The pool is the caller's: a serving node sizes it to its
    * cores; {@link java.util.concurrent.ForkJoinPool#commonPool()} will do for batch jobs.
+   * The queries are cut into up to 4 x cores consecutive parts, one task each, searched as
+   * {@link #search(float[][], int, SearchParams)} searches; the calling thread waits for all.
    *
+   * @param queries the query vectors, {@link #dim} floats each; not modified
+   * @param k how many results at most per query
+   * @param params the same for every query
+   * @param pool runs the tasks; the caller's, not shut down here
+   * @return one result per query, in query order
    * @throws IllegalArgumentException on the calling thread, before any task is submitted, as
    *     {@link #search(float[][], int, SearchParams)} does
+   * @throws IllegalStateException when the calling thread is interrupted while it waits (its
+   *     interrupt flag set again), or as {@link #search(float[], int, SearchParams)} does; a
+   *     task's other exception is rethrown on the calling thread
    */
   public Neighbors[] searchBatch(
       float[][] queries, int k, SearchParams params, ExecutorService pool) {
@@ -273,12 +401,16 @@ public final class KilnIndex implements AutoCloseable {
   /**
    * Item {@code id}'s vector as this version stores it (Faiss's {@code reconstruct}, Annoy's
    * {@code get_item_vector}): exact from Flat lists and RFlat refine files (normalized under
-   * cosine, as indexed), SQ8's decoding under {@code Refine(SQ8)}, else the PQ reconstruction
-   * (centroid plus decoded residual); null when the version holds no such id. The first call
-   * per shard builds a sorted table of its ids (16 bytes an item).
+   * cosine, as indexed), SQ8's decoding under {@code Refine(SQ8)} or {@code HNSW{M},SQ8}, else
+   * the PQ reconstruction (centroid plus decoded residual); null when the version holds no such
+   * id. The first call per shard builds a sorted table of its ids (16 bytes an item).
+   * Thread-safe.
    *
+   * @param id the item's int64 id
+   * @return a new array of {@link #dim} floats, or null when the version holds no item {@code id}
    * @throws UnsupportedOperationException for fast-scan codes without a refine stage
-   * @throws IllegalStateException on an index with string ids (use {@link #vector(String)})
+   * @throws IllegalStateException on an index with string ids (use {@link #vector(String)}), or
+   *     when the index is closed
    */
   public float[] vector(long id) {
     checkOpen();
@@ -289,7 +421,17 @@ public final class KilnIndex implements AutoCloseable {
     return stored.vector(id);
   }
 
-  /** {@link #vector(long)} for an index with string ids. */
+  /**
+   * {@link #vector(long)} for an index with string ids. The first call per shard builds a map
+   * of its keys.
+   *
+   * @param key the item's string id
+   * @return a new array of {@link #dim} floats, or null when the version holds no item
+   *     {@code key}
+   * @throws UnsupportedOperationException for fast-scan codes without a refine stage
+   * @throws IllegalStateException on an index with int64 ids (use {@link #vector(long)}), or
+   *     when the index is closed
+   */
   public float[] vector(String key) {
     checkOpen();
     stored.checkReadable();
@@ -304,7 +446,16 @@ public final class KilnIndex implements AutoCloseable {
    * itself left out: Annoy's {@code get_nns_by_item}, a recommender's "similar items". The
    * params' filter still applies.
    *
-   * @throws IllegalArgumentException when the version holds no item {@code id}
+   * @param id the item whose stored vector is the query
+   * @param k how many results at most, the item itself not among them
+   * @param params as for {@link #search(float[], int, SearchParams)}; its filter is combined
+   *     with one that leaves the item out
+   * @return the results, best first
+   * @throws IllegalArgumentException when the version holds no item {@code id}, or as
+   *     {@link #search(float[], int, SearchParams)} does
+   * @throws UnsupportedOperationException for fast-scan codes without a refine stage
+   * @throws IllegalStateException as {@link #vector(long)} and
+   *     {@link #search(float[], int, SearchParams)} do
    */
   public Neighbors searchByItem(long id, int k, SearchParams params) {
     float[] v = vector(id);
@@ -316,7 +467,20 @@ public final class KilnIndex implements AutoCloseable {
         params.filter() == null ? notItself : params.filter().and(notItself)));
   }
 
-  /** {@link #searchByItem(long, int, SearchParams)} for an index with string ids. */
+  /**
+   * {@link #searchByItem(long, int, SearchParams)} for an index with string ids.
+   *
+   * @param key the item whose stored vector is the query
+   * @param k how many results at most, the item itself not among them
+   * @param params as for {@link #search(float[], int, SearchParams)}; its filter is combined
+   *     with one that leaves the item out
+   * @return the results, best first
+   * @throws IllegalArgumentException when the version holds no item {@code key}, or as
+   *     {@link #search(float[], int, SearchParams)} does
+   * @throws UnsupportedOperationException for fast-scan codes without a refine stage
+   * @throws IllegalStateException as {@link #vector(String)} and
+   *     {@link #search(float[], int, SearchParams)} do
+   */
   public Neighbors searchByItem(String key, int k, SearchParams params) {
     float[] v = vector(key);
     if (v == null) {

@@ -21,11 +21,21 @@ public final class Neighbors {
     this.stringIds = stringIds;
   }
 
+  /**
+   * How many results: k, or fewer when the search found fewer candidates (small lists, a
+   * restrictive filter, a small index).
+   *
+   * @return the number of results
+   */
   public int size() {
     return scores.length;
   }
 
-  /** True when the index has string ids: read {@link #keys()}, not {@link #ids()}. */
+  /**
+   * True when the index has string ids: read {@link #keys()}, not {@link #ids()}.
+   *
+   * @return whether the results carry string ids
+   */
   public boolean hasStringIds() {
     return stringIds;
   }
@@ -33,6 +43,7 @@ public final class Neighbors {
   /**
    * int64 ids, best first.
    *
+   * @return the result's own array (not a copy), {@link #size()} ids
    * @throws IllegalStateException when the index has string ids ({@link #hasStringIds()})
    */
   public long[] ids() {
@@ -46,6 +57,7 @@ public final class Neighbors {
   /**
    * String ids, best first.
    *
+   * @return the result's own array (not a copy), {@link #size()} keys
    * @throws IllegalStateException when the index has int64 ids
    */
   public String[] keys() {
@@ -56,11 +68,24 @@ public final class Neighbors {
     return keys;
   }
 
+  /**
+   * The results' scores, best first, position for position with the ids or keys: squared L2
+   * distance under l2 (ascending), inner product under ip and cosine (descending; under cosine
+   * of the normalized vectors). Exact when computed from stored float32 vectors (Flat lists, an
+   * RFlat refine stage), approximate when from codes (PQ, SQ8, a Refine(SQ8) stage).
+   *
+   * @return the result's own array (not a copy), {@link #size()} scores
+   */
   public float[] scores() {
     return scores;
   }
 
-  /** The id of result i as text, whichever kind the index has. */
+  /**
+   * The id of result i as text, whichever kind the index has.
+   *
+   * @param i the result's position, 0 (the best) to {@link #size()} - 1
+   * @return the key, or the int64 id in decimal
+   */
   public String idString(int i) {
     return stringIds ? keys[i] : Long.toString(ids[i]);
   }
@@ -74,12 +99,24 @@ public final class Neighbors {
     return sb.append(']').toString();
   }
 
-  /** A result with int64 ids, best first; the arrays are not copied. */
+  /**
+   * A result with int64 ids, best first; the arrays are not copied.
+   *
+   * @param ids the ids, best first
+   * @param scores their scores, as many as {@code ids} (not checked)
+   * @return a result whose {@link #ids()} are {@code ids}
+   */
   public static Neighbors ofIds(long[] ids, float[] scores) {
     return new Neighbors(ids, new String[0], scores, false);
   }
 
-  /** A result with string ids, best first; the arrays are not copied. */
+  /**
+   * A result with string ids, best first; the arrays are not copied.
+   *
+   * @param keys the keys, best first
+   * @param scores their scores, as many as {@code keys} (not checked)
+   * @return a result whose {@link #keys()} are {@code keys}
+   */
   public static Neighbors ofKeys(String[] keys, float[] scores) {
     return new Neighbors(new long[0], keys, scores, true);
   }

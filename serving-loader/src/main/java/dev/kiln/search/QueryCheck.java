@@ -28,6 +28,9 @@ public final class QueryCheck {
    * Throws {@link IllegalArgumentException} when {@code v} holds a NaN or infinite component, or
    * its squared norm exceeds {@link #MAX_SQUARED_NORM}. {@code what} names it in the message
    * ("query", "query 3", "vector").
+   *
+   * @param v the vector to check; not modified
+   * @param what how the error message names it
    */
   public static void check(float[] v, String what) {
     double s = 0;
@@ -43,6 +46,10 @@ public final class QueryCheck {
    * Throws {@link IllegalArgumentException} when {@code filter} is for the other kind of id than
    * the index at {@code index} has ({@link IdFilter#ids} for int64 ids, {@link IdFilter#keys} for
    * string ids); a null filter fits every index.
+   *
+   * @param filter the query's filter, or null
+   * @param stringIds whether the index has string ids
+   * @param index the index's directory, named in the message
    */
   public static void checkFilter(IdFilter filter, boolean stringIds, Path index) {
     if (filter instanceof IdFilter.OnIds && stringIds) {

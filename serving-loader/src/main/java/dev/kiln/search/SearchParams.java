@@ -43,6 +43,18 @@ public record SearchParams(
   /** The {@code efSearch} that bypasses the graph over the centroids: every centroid scored. */
   public static final int FLAT_COARSE = -1;
 
+  /**
+   * Checks the parameters.
+   *
+   * @param nprobe lists to scan, or 0 when {@code targetRecall} is set
+   * @param targetRecall recall@k to reach, in (0, 1], or 0 when {@code nprobe} is set
+   * @param refineFactor shortlist size, as a multiple of k, that a refine stage re-ranks
+   * @param filter which items may be returned, or null for all
+   * @param efSearch the graph search's beam, 0 for the default, or {@link #FLAT_COARSE}
+   * @throws IllegalArgumentException when {@code refineFactor} is below 1; {@code nprobe} is
+   *     below 1 without a target; the target is outside (0, 1], NaN, or comes with an nprobe;
+   *     or {@code efSearch} is below {@link #FLAT_COARSE}
+   */
   public SearchParams {
     if (refineFactor < 1) {
       throw new IllegalArgumentException("refine factor must be at least 1, got " + refineFactor);
@@ -60,20 +72,48 @@ public record SearchParams(
     }
   }
 
+  /**
+   * An nprobe or a target recall, with the default refine factor
+   * ({@value #DEFAULT_REFINE_FACTOR}), no filter and the default efSearch (0).
+   *
+   * @param nprobe lists to scan, or 0 when {@code targetRecall} is set
+   * @param targetRecall recall@k to reach, in (0, 1], or 0 when {@code nprobe} is set
+   * @throws IllegalArgumentException as the canonical constructor does
+   */
   public SearchParams(int nprobe, double targetRecall) {
     this(nprobe, targetRecall, DEFAULT_REFINE_FACTOR, null, 0);
   }
 
+  /**
+   * Scan {@code nprobe} lists per query, with the defaults otherwise.
+   *
+   * @param nprobe lists to scan, at least 1 (more than nlist scans them all)
+   * @return the params
+   * @throws IllegalArgumentException when {@code nprobe} is below 1
+   */
   public static SearchParams nprobe(int nprobe) {
     return new SearchParams(nprobe, 0);
   }
 
-  /** Params for an {@code HNSW{M}} index: the walk's beam {@code ef} (see above). */
+  /**
+   * Params for an {@code HNSW{M}} index: the walk's beam {@code ef} (see above).
+   *
+   * @param ef the beam (at least k is used), 0 for {@link #DEFAULT_GRAPH_EF_SEARCH}, or
+   *     {@link #FLAT_COARSE} to score every item
+   * @return params with nprobe 1 and that efSearch
+   * @throws IllegalArgumentException when {@code ef} is below {@link #FLAT_COARSE}
+   */
   public static SearchParams efSearch(int ef) {
     return nprobe(1).withEfSearch(ef);
   }
 
-  /** These parameters with another refine shortlist factor. */
+  /**
+   * These parameters with another refine shortlist factor.
+   *
+   * @param factor the shortlist the refine stage re-ranks, as a multiple of k; at least 1
+   * @return new params; these are unchanged
+   * @throws IllegalArgumentException when {@code factor} is below 1
+   */
   public SearchParams withRefineFactor(int factor) {
     return new SearchParams(nprobe, targetRecall, factor, filter, efSearch);
   }
@@ -82,12 +122,24 @@ public record SearchParams(
    * The smallest measured nprobe whose recall reaches {@code recall}; if none does, the nprobe
    * that measured best. See {@link KilnIndex#nprobeFor(double)}. On an {@code HNSW{M}} index,
    * the smallest measured efSearch ({@link KilnIndex#efSearchFor(double)}).
+   *
+   * @param recall the recall@k to reach, in (0, 1]
+   * @return params with that target and no nprobe
+   * @throws IllegalArgumentException when {@code recall} is outside (0, 1] or NaN (an index
+   *     without a measured curve refuses the target at search time, with an
+   *     {@link IllegalStateException})
    */
   public static SearchParams targetRecall(double recall) {
     return new SearchParams(0, recall);
   }
 
-  /** These parameters with {@code filter} (null: none) applied during the scan. */
+  /**
+   * These parameters with {@code filter} (null: none) applied during the scan.
+   *
+   * @param filter the filter, replacing any these params had (combine with
+   *     {@link IdFilter#and}), or null for none
+   * @return new params; these are unchanged
+   */
   public SearchParams withFilter(IdFilter filter) {
     return new SearchParams(nprobe, targetRecall, refineFactor, filter, efSearch);
   }
@@ -95,6 +147,10 @@ public record SearchParams(
   /**
    * These parameters with the graph search's beam {@code ef} (at least 1; 0 for the default,
    * {@link #FLAT_COARSE} for no graph search).
+   *
+   * @param ef the beam, 0 for the default, or {@link #FLAT_COARSE}
+   * @return new params; these are unchanged
+   * @throws IllegalArgumentException when {@code ef} is below {@link #FLAT_COARSE}
    */
   public SearchParams withEfSearch(int ef) {
     return new SearchParams(nprobe, targetRecall, refineFactor, filter, ef);

@@ -89,8 +89,13 @@ public final class ServingIndex implements AutoCloseable {
    * Opens the version {@code LATEST} names under index root {@code root} and, unless the poll
    * interval is zero, starts following {@code LATEST}.
    *
+   * @param root the index root: the directory holding {@code LATEST} and {@code versions/}
+   * @param options polling, checksums, fresh items, input cutoff, clock, listener
+   * @return the handle; close it to stop polling and retire its version
    * @throws IOException (a {@link dev.kiln.format.CorruptIndexException} naming the file) when
    *     that version cannot be opened: with nothing to fall back on, this one fails
+   * @throws RuntimeException what {@link ServingOptions#inputCutoff} throws for that version's
+   *     manifest (the version is closed first)
    */
   public static ServingIndex open(Path root, ServingOptions options) throws IOException {
     Path dir = KilnIndex.resolveVersion(root);
@@ -105,6 +110,14 @@ public final class ServingIndex implements AutoCloseable {
     return new ServingIndex(root, options, index, cutoff);
   }
 
+  /**
+   * {@link #open(Path, ServingOptions)} with {@link ServingOptions#defaults()}: polls
+   * {@code LATEST} every 10 s and verifies every version's checksums.
+   *
+   * @param root the index root: the directory holding {@code LATEST} and {@code versions/}
+   * @return the handle; close it to stop polling and retire its version
+   * @throws IOException as {@link #open(Path, ServingOptions)} does
+   */
   public static ServingIndex open(Path root) throws IOException {
     return open(root, ServingOptions.defaults());
   }
@@ -115,7 +128,21 @@ public final class ServingIndex implements AutoCloseable {
    * The {@code k} nearest items among the serving version's and the fresh items of the probed
    * lists, as one top-k: masked ids (updated or deleted) never come from the version, and {@code
    * params.filter()} applies to both parts. Scores follow {@link Neighbors}: a fresh item's is
-   * exact, a version item's is what the index computes (PQ: approximate).
+   * exact, a version item's is what the index computes (PQ: approximate). Thread-safe, no
+   * lock. An answered query's time goes to the latency histogram; one that throws counts in
+   * {@link ServingMetrics#failedQueries}.
+   *
+   * @param query the query vector, {@link #dim} floats; not modified
+   * @param k how many results at most
+   * @param params as for {@link KilnIndex#search(float[], int, SearchParams)}; the filter
+   *     applies to the fresh items too; from {@link ServingOptions#freshGraphFrom} fresh items
+   *     on, the fresh graph's beam is {@code efSearch} when positive, else 64, and at least k
+   * @return the results, best first
+   * @throws IllegalArgumentException as {@link KilnIndex#search(float[], int, SearchParams)}
+   *     does: a null query or one of another dimension, not finite or too large, k below 1, a
+   *     filter on the other kind of id
+   * @throws IllegalStateException when the handle is closed (once its version has closed), or
+   *     {@code params} asks for a target recall and the version measured no curve
    */
   public Neighbors search(float[] query, int k, SearchParams params) {
     long start = System.nanoTime();
@@ -146,8 +173,13 @@ public final class ServingIndex implements AutoCloseable {
    * fresh items of its query's lists. The latency histogram gets the batch's time divided evenly
    * among its queries.
    *
+   * @param batch the query vectors, {@link #dim} floats each; not modified
+   * @param k how many results at most per query
+   * @param params the same for every query, as for {@link #search(float[], int, SearchParams)}
+   * @return one result per query, in query order
    * @throws IllegalArgumentException before any query is searched, naming the first query (by
    *     its index) that the single search would refuse
+   * @throws IllegalStateException as {@link #search(float[], int, SearchParams)} does
    */
   public Neighbors[] search(float[][] batch, int k, SearchParams params) {
     long start = System.nanoTime();
@@ -186,25 +218,68 @@ public final class ServingIndex implements AutoCloseable {
 
   // ------------------------------------------------------------------ fresh items
 
-  /** Adds item {@code id} or replaces its vector, for the next query on (int64 ids). */
+  /**
+   * Adds item {@code id} or replaces its vector, for the next query on (int64 ids). From then
+   * on the version's copy of the item, if any, is masked. Thread-safe: serialized with other
+   * upserts, deletes and swaps; searches go on meanwhile. With the fresh graph kept, the call
+   * links the item into it, and now and then compacts the set, linking the live items into a
+   * new graph (README, "Cost of fresh items").
+   *
+   * @param id the item's id: a new one, or one the version or the fresh set holds
+   * @param vector {@link #dim} floats, finite, of squared norm at most
+   *     {@link QueryCheck#MAX_SQUARED_NORM}, not all zero under cosine; copied (and normalized
+   *     under cosine), so the caller may reuse the array
+   * @throws IllegalArgumentException when the index has string ids, or the vector has another
+   *     dimension, is not finite, too large, or zero under cosine
+   * @throws IllegalStateException when {@link ServingOptions#maxFreshItems} fresh items are held
+   *     and {@code id} is not one of them, or when the handle is closed
+   */
   public void upsert(long id, float[] vector) {
     FreshItems.requireIdType(idType, IdType.LONG, root);
     upsertItem(id, vector);
   }
 
-  /** Adds item {@code key} or replaces its vector, for the next query on (string ids). */
+  /**
+   * Adds item {@code key} or replaces its vector, for the next query on (string ids): as
+   * {@link #upsert(long, float[])}.
+   *
+   * @param key the item's id, not null: a new one, or one the version or the fresh set holds
+   * @param vector {@link #dim} floats, finite, of squared norm at most
+   *     {@link QueryCheck#MAX_SQUARED_NORM}, not all zero under cosine; copied
+   * @throws IllegalArgumentException when the index has int64 ids, {@code key} is null, or the
+   *     vector has another dimension, is not finite, too large, or zero under cosine
+   * @throws IllegalStateException when {@link ServingOptions#maxFreshItems} fresh items are held
+   *     and {@code key} is not one of them, or when the handle is closed
+   */
   public void upsert(String key, float[] vector) {
     FreshItems.requireIdType(idType, IdType.STRING, root);
     upsertItem(FreshItems.requireKey(key), vector);
   }
 
-  /** Removes item {@code id}: no query from now on returns it (int64 ids). */
+  /**
+   * Removes item {@code id}: no query from now on returns it (int64 ids). The delete holds
+   * across swaps until a version whose input was taken after it serves
+   * ({@link ServingOptions#inputCutoff}). An id no version holds is not an error: it is counted
+   * in {@link ServingMetrics#deletedIds} all the same. Thread-safe, as
+   * {@link #upsert(long, float[])}.
+   *
+   * @param id the item's id
+   * @throws IllegalArgumentException when the index has string ids
+   * @throws IllegalStateException when the handle is closed
+   */
   public void delete(long id) {
     FreshItems.requireIdType(idType, IdType.LONG, root);
     deleteItem(id);
   }
 
-  /** Removes item {@code key}: no query from now on returns it (string ids). */
+  /**
+   * Removes item {@code key}: no query from now on returns it (string ids), as
+   * {@link #delete(long)}.
+   *
+   * @param key the item's id, not null
+   * @throws IllegalArgumentException when the index has int64 ids, or {@code key} is null
+   * @throws IllegalStateException when the handle is closed
+   */
   public void delete(String key) {
     FreshItems.requireIdType(idType, IdType.STRING, root);
     deleteItem(FreshItems.requireKey(key));
@@ -250,9 +325,10 @@ public final class ServingIndex implements AutoCloseable {
    * {@code LATEST} names another. A {@code LATEST} that cannot be read (missing, not a regular
    * file, over 4 KiB, not a version id) is recorded as a failure of version "LATEST" each time.
    * Never throws for what it reads or opens, errors included; it throws only when the handle
-   * is closed.
+   * is closed. Runs on the calling thread, which opens (and verifies) the new version.
    *
    * @return whether a new version now serves
+   * @throws IllegalStateException when the handle is closed
    */
   public boolean refresh() {
     return swaps.refresh();
@@ -261,12 +337,17 @@ public final class ServingIndex implements AutoCloseable {
 
   /**
    * Opens version {@code versionId} of the root and serves it, whatever {@code LATEST} says
-   * (until the next poll finds {@code LATEST} naming another).
+   * (until the next poll finds {@code LATEST} naming another). Runs on the calling thread,
+   * which opens (and verifies) the version. A version refused before is tried again.
    *
+   * @param versionId the id of a version under the root's {@code versions/}
    * @return false when it already serves, or when a swap that started after this one installed
    *     its version first (the later request wins)
    * @throws IOException when the version cannot be opened or verified (recorded as well); the
    *     serving version is unchanged
+   * @throws IllegalArgumentException when {@code versionId} is not a valid version id, or the
+   *     version has another dimension, metric or id type (recorded as well)
+   * @throws IllegalStateException when the handle is closed
    */
   public boolean swapTo(String versionId) throws IOException {
     return swaps.swapTo(versionId);
@@ -300,32 +381,68 @@ public final class ServingIndex implements AutoCloseable {
 
   // ------------------------------------------------------------------ state
 
-  /** The id of the version serving now. */
+  /**
+   * The id of the version serving now.
+   *
+   * @return the version id, its directory's name under {@code versions/}
+   */
   public String version() {
     return state.version().id();
   }
 
-  /** The latest refused version, or null. */
+  /**
+   * The latest refused version, or null.
+   *
+   * @return the latest refusal, kept after later swaps succeed; null when none was refused
+   */
   public SwapFailure lastSwapFailure() {
     return swaps.record().lastFailure();
   }
 
+  /**
+   * The index root this handle follows.
+   *
+   * @return the root, as passed to open
+   */
   public Path root() {
     return root;
   }
 
+  /**
+   * Components per vector, the same for every version the handle serves.
+   *
+   * @return the dimension
+   */
   public int dim() {
     return dim;
   }
 
+  /**
+   * The metric, the same for every version the handle serves.
+   *
+   * @return l2, ip or cosine
+   */
   public Metric metric() {
     return metric;
   }
 
+  /**
+   * The kind of id, the same for every version the handle serves: it decides which overloads
+   * of {@code upsert} and {@code delete} apply.
+   *
+   * @return int64 or string
+   */
   public IdType idType() {
     return idType;
   }
 
+  /**
+   * What the handle has done so far, for the host's metrics system. Cheap enough to call at
+   * every scrape: counters are summed and the latency histogram copied. Thread-safe; works
+   * after close too.
+   *
+   * @return a new record on every call
+   */
   public ServingMetrics metrics() {
     State s = state;
     return new ServingMetrics(s.version().id(), stats.answered(), stats.failed(),
@@ -337,6 +454,9 @@ public final class ServingIndex implements AutoCloseable {
   /**
    * Holds the serving version open until closed, whatever swaps happen meanwhile: for work that
    * must see one version across several calls (the fresh items are not part of it).
+   *
+   * @return the pin; close it (try-with-resources) or a retired version never closes
+   * @throws IllegalStateException when the handle is closed (once its version has closed)
    */
   public Pin pin() {
     return new Pin(acquire().version());
@@ -351,10 +471,20 @@ public final class ServingIndex implements AutoCloseable {
       this.version = version;
     }
 
+    /**
+     * The pinned version, which stays open at least until this pin is closed.
+     *
+     * @return the pinned version's index
+     */
     public KilnIndex index() {
       return version.index();
     }
 
+    /**
+     * The pinned version's id.
+     *
+     * @return the version id
+     */
     public String version() {
       return version.id();
     }
@@ -375,7 +505,9 @@ public final class ServingIndex implements AutoCloseable {
 
   /**
    * Stops polling and retires the serving version: it closes when the queries on it end. Later
-   * calls fail with {@link IllegalStateException}.
+   * upserts, deletes, refreshes and swaps fail with {@link IllegalStateException}, and so do
+   * searches and pins once the version has closed (an open {@link Pin} keeps it open);
+   * {@link #metrics()} and the accessors still answer. Closing again does nothing.
    */
   @Override
   public void close() {

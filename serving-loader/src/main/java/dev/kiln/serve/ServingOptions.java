@@ -18,7 +18,8 @@ import java.util.function.Function;
  * @param maxFreshItems how many fresh items may be held at once; an upsert beyond it is refused
  *     (see README for measured costs)
  * @param inputCutoff when a version's input was taken: upserts and deletes older than this are in
- *     that version and are dropped from the fresh set when it starts serving (null: nothing is)
+ *     that version and are dropped from the fresh set when it starts serving (a null result:
+ *     nothing is); called with each version's manifest, at open and on the swapping thread
  * @param clock stamps upserts and deletes, to compare with {@link #inputCutoff}
  * @param listener told about swaps and refused versions
  * @param freshGraphFrom from how many fresh items on a query walks their HNSW graph rather than
@@ -40,6 +41,21 @@ public record ServingOptions(
   /** The defaults' limit on fresh items. */
   public static final int DEFAULT_MAX_FRESH_ITEMS = 100_000;
 
+  /**
+   * Checks the options.
+   *
+   * @param pollInterval how often the daemon thread reads {@code LATEST}; zero: never
+   * @param verifyChecksums whether each version's CRC32C are checked before it serves
+   * @param maxFreshItems how many fresh items may be held at once
+   * @param inputCutoff when a version's input was taken, from its manifest
+   * @param clock stamps upserts and deletes
+   * @param listener told about swaps and refused versions
+   * @param freshGraphFrom from how many fresh items on a query walks their graph
+   * @throws NullPointerException when {@code pollInterval}, {@code inputCutoff}, {@code clock}
+   *     or {@code listener} is null
+   * @throws IllegalArgumentException when {@code pollInterval} or {@code maxFreshItems} is
+   *     negative, or {@code freshGraphFrom} is below 1
+   */
   public ServingOptions {
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(inputCutoff, "inputCutoff");
@@ -60,7 +76,9 @@ public record ServingOptions(
   /**
    * Poll every 10 s, verify checksums, at most {@value #DEFAULT_MAX_FRESH_ITEMS} fresh items
    * (walked through their graph from {@value #DEFAULT_FRESH_GRAPH_FROM}), the input cutoff of
-   * {@link #buildStart}, the system clock.
+   * {@link #buildStart}, the system clock, no listener.
+   *
+   * @return the default options
    */
   public static ServingOptions defaults() {
     return new ServingOptions(Duration.ofSeconds(10), true, DEFAULT_MAX_FRESH_ITEMS,
@@ -68,7 +86,11 @@ public record ServingOptions(
         DEFAULT_FRESH_GRAPH_FROM);
   }
 
-  /** Whether the fresh set keeps a graph: queries may walk it before the item limit. */
+  /**
+   * Whether the fresh set keeps a graph: queries may walk it before the item limit.
+   *
+   * @return true when {@code freshGraphFrom} is at most {@code maxFreshItems}
+   */
   public boolean keepsFreshGraph() {
     return freshGraphFrom <= maxFreshItems;
   }
@@ -79,6 +101,11 @@ public record ServingOptions(
    * null when {@code createdAt} is missing. A build reads its input from its start, so an item
    * changed before then is in the input only if the input was written after the change: when
    * the pipeline knows when it exported the input, pass that instead.
+   *
+   * @param manifest the version's manifest
+   * @return the build's start, or null when the manifest has no {@code createdAt}
+   * @throws java.time.format.DateTimeParseException when {@code createdAt} is not an ISO-8601
+   *     instant
    */
   public static Instant buildStart(Manifest manifest) {
     if (manifest.createdAt() == null) {
@@ -96,36 +123,84 @@ public record ServingOptions(
     return created.minusMillis(Math.round(seconds * 1000));
   }
 
+  /**
+   * These options with another poll interval.
+   *
+   * @param interval how often to read {@code LATEST}, not null; zero (or under a millisecond):
+   *     never
+   * @return new options; these are unchanged
+   * @throws IllegalArgumentException when {@code interval} is negative
+   */
   public ServingOptions withPollInterval(Duration interval) {
     return new ServingOptions(interval, verifyChecksums, maxFreshItems, inputCutoff, clock,
         listener, freshGraphFrom);
   }
 
+  /**
+   * These options with checksum verification on or off.
+   *
+   * @param verify whether each version's CRC32C are checked before it serves
+   * @return new options; these are unchanged
+   */
   public ServingOptions withVerifyChecksums(boolean verify) {
     return new ServingOptions(pollInterval, verify, maxFreshItems, inputCutoff, clock, listener,
         freshGraphFrom);
   }
 
+  /**
+   * These options with another limit on fresh items.
+   *
+   * @param max how many fresh items may be held at once; 0 refuses every upsert
+   * @return new options; these are unchanged
+   * @throws IllegalArgumentException when {@code max} is negative
+   */
   public ServingOptions withMaxFreshItems(int max) {
     return new ServingOptions(pollInterval, verifyChecksums, max, inputCutoff, clock, listener,
         freshGraphFrom);
   }
 
+  /**
+   * These options with another way to tell when a version's input was taken.
+   *
+   * @param cutoff from a version's manifest to the time its input was taken (a null result:
+   *     no change is covered), not null; say the pipeline's export time
+   * @return new options; these are unchanged
+   */
   public ServingOptions withInputCutoff(Function<Manifest, Instant> cutoff) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, cutoff, clock,
         listener, freshGraphFrom);
   }
 
+  /**
+   * These options with another clock (tests use a fixed one).
+   *
+   * @param clock stamps upserts, deletes and refusals; not null
+   * @return new options; these are unchanged
+   */
   public ServingOptions withClock(InstantSource clock) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
         listener, freshGraphFrom);
   }
 
+  /**
+   * These options with a listener for swaps and refused versions.
+   *
+   * @param listener told on the swapping thread, not null: {@link SwapListener#NONE} for none
+   * @return new options; these are unchanged
+   */
   public ServingOptions withListener(SwapListener listener) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
         listener, freshGraphFrom);
   }
 
+  /**
+   * These options with another threshold for walking the fresh graph.
+   *
+   * @param items from how many live fresh items on queries walk the graph; above
+   *     {@code maxFreshItems}, no graph is kept
+   * @return new options; these are unchanged
+   * @throws IllegalArgumentException when {@code items} is below 1
+   */
   public ServingOptions withFreshGraphFrom(int items) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
         listener, items);

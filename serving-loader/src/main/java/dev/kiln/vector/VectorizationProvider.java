@@ -25,16 +25,30 @@ public final class VectorizationProvider {
 
   private VectorizationProvider() {}
 
+  /**
+   * The kernels every caller in this JVM uses, chosen once when this class initializes.
+   *
+   * @return the shared kernels: stateless, safe from any thread
+   */
   public static VectorKernels kernels() {
     return KERNELS;
   }
 
-  /** The scalar reference kernels, for tests that compare implementations. */
+  /**
+   * The scalar reference kernels, for tests that compare implementations.
+   *
+   * @return a new instance
+   */
   public static VectorKernels scalar() {
     return new ScalarKernels();
   }
 
-  /** The Vector API kernels, or null when the module is not available in this JVM. */
+  /**
+   * The Vector API kernels, or null when the module is not available in this JVM.
+   *
+   * @return a new instance that passed the smoke test, or null when the module is absent or the
+   *     smoke test failed (this JDK's incubating API differs from JDK 17's; logged as a warning)
+   */
   public static VectorKernels panama() {
     if (ModuleLayer.boot().findModule(MODULE).isEmpty()) {
       return null;
