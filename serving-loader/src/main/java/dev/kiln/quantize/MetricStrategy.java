@@ -100,6 +100,20 @@ public abstract sealed class MetricStrategy
   /**
    * {@link #distances} of four prepared queries to the same stored vectors, bit for bit four
    * calls: each vector is read once for the four (batch search over an IVF-Flat list).
+   *
+   * @param q0 the first prepared query, {@code len} floats from index 0
+   * @param q1 the second query
+   * @param q2 the third query
+   * @param q3 the fourth query (any of the four may be the same array)
+   * @param b the buffer the vectors are stored in, little-endian
+   * @param off the first vector's absolute byte offset in {@code b}; the others follow at
+   *     {@code 4 * len} bytes each
+   * @param n how many vectors
+   * @param len components per vector (and per query)
+   * @param out0 receives the {@code n} results of {@code q0} from index 0
+   * @param out1 those of {@code q1}
+   * @param out2 those of {@code q2}
+   * @param out3 those of {@code q3}
    */
   public abstract void distances(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b,
       int off, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3);

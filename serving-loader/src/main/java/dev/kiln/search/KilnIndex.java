@@ -327,7 +327,7 @@ public final class KilnIndex implements AutoCloseable {
   /**
    * {@link #search} for many queries on the calling thread, returned in query order. Faster per
    * query than one {@code search} call each: queries go in blocks (up to 64 for PQ, 256 for
-   * fast-scan, 1,024 for Flat; the coarse step takes up to 256 at a time, fewer when nlist is
+   * fast-scan, up to 4,096 for Flat; the coarse step takes up to 256 at a time, fewer when nlist is
    * large), the coarse step and the PQ tables run on the whole block
    * (centroids and codebooks read from memory once per block, as Faiss's batch search does with
    * BLAS), and the block's lists are scanned list by list, each read once for all the queries

@@ -150,6 +150,20 @@ public interface VectorKernels {
    * {@code out0 .. out3}: bit for bit four one-query calls (this default makes them), each
    * vector read once for the four where a kernel can. Batch search scans an IVF-Flat list so for
    * the block's queries that probe it.
+   *
+   * @param q0 the first query, {@code len} floats from index 0
+   * @param q1 the second query
+   * @param q2 the third query
+   * @param q3 the fourth query (any of the four may be the same array)
+   * @param b the buffer the vectors are stored in, little-endian
+   * @param byteOff the first vector's absolute byte offset in {@code b}; the others follow at
+   *     {@code 4 * len} bytes each
+   * @param n how many vectors
+   * @param len components per vector (and per query)
+   * @param out0 receives the {@code n} results of {@code q0} from index 0
+   * @param out1 those of {@code q1}
+   * @param out2 those of {@code q2}
+   * @param out3 those of {@code q3}
    */
   default void squareDistances(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b,
       int byteOff, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
@@ -159,7 +173,23 @@ public interface VectorKernels {
     squareDistances(q3, b, byteOff, n, len, out3);
   }
 
-  /** {@link #dots} of four queries with the same stored vectors, as the four-query L2 form. */
+  /**
+   * {@link #dots} of four queries with the same stored vectors, as the four-query L2 form.
+   *
+   * @param q0 the first query, {@code len} floats from index 0
+   * @param q1 the second query
+   * @param q2 the third query
+   * @param q3 the fourth query (any of the four may be the same array)
+   * @param b the buffer the vectors are stored in, little-endian
+   * @param byteOff the first vector's absolute byte offset in {@code b}; the others follow at
+   *     {@code 4 * len} bytes each
+   * @param n how many vectors
+   * @param len components per vector (and per query)
+   * @param out0 receives the {@code n} results of {@code q0} from index 0
+   * @param out1 those of {@code q1}
+   * @param out2 those of {@code q2}
+   * @param out3 those of {@code q3}
+   */
   default void dots(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b, int byteOff,
       int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
     dots(q0, b, byteOff, n, len, out0);
