@@ -20,6 +20,7 @@ import dev.kiln.serve.ServingIndex;
 import dev.kiln.serve.ServingOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -36,12 +37,15 @@ import picocli.CommandLine.Option;
     description = {
       "Benchmark the whole path: convert, build (local Spark), search through the loader.",
       "Prints build_seconds=S and, per nprobe, a line 'nprobe=N recall@K=R qps=Q'",
-      "(single-thread QPS, after a warm-up pass); for HNSW{M}, per efSearch, 'ef=E ...'."
+      "(single-thread QPS, the median of 3 passes after a warm-up); for HNSW{M}, per",
+      "efSearch, 'ef=E ...'."
     },
     footer = {"", "Example:",
         "  kiln bench --base base.fvecs --queries q.fvecs --groundtruth gt.ivecs \\",
         "      --index IVF1024,PQ16 --nprobe 1,4,16,64"})
 final class BenchCommand implements Callable<Integer> {
+  /** Timed passes per mode and knob; the median is printed. */
+  private static final int ROUNDS = 3;
   @Option(names = "--base", required = true, description = "Base vectors, .fvecs.") Path base;
   @Option(names = "--queries", required = true, description = "Queries, .fvecs.") Path queries;
   @Option(names = "--groundtruth", required = true, description = "Exact neighbours, .ivecs.") Path groundTruth;
@@ -184,10 +188,19 @@ final class BenchCommand implements Callable<Integer> {
       String label = (graph ? "ef=" : "nprobe=") + knob;
       SearchParams params = graph ? SearchParams.efSearch(knob)
           : SearchParams.nprobe(knob).withRefineFactor(refineFactor).withEfSearch(ef);
-      QueryRun.run(one, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params); // warm-up
-      QueryRun run = QueryRun.run(one, q, k, params);
-      QueryRun.batchOnThisThread(many, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);
-      QueryRun block = QueryRun.batchOnThisThread(many, q, k, params);
+      // Warm-up: 1,000 single searches, and one batch of every query (a batch's blocks, and
+      // which kernels its lists take, depend on its size: a smaller one leaves paths cold).
+      QueryRun.run(one, Arrays.copyOf(q, Math.min(q.length, 1000)), k, params);
+      QueryRun.batchOnThisThread(many, q, k, params);
+      // Three rounds, the two modes interleaved, the median of each (Faiss's script: REPS=3).
+      List<QueryRun> singles = new ArrayList<>();
+      List<QueryRun> blocks = new ArrayList<>();
+      for (int round = 0; round < ROUNDS; round++) {
+        singles.add(QueryRun.run(one, q, k, params));
+        blocks.add(QueryRun.batchOnThisThread(many, q, k, params));
+      }
+      QueryRun run = QueryRun.median(singles);
+      QueryRun block = QueryRun.median(blocks);
       Quality.Point reported = measured == null ? null : measured.at(knob);
       // qps: one search() call per query; batch1_qps: one batch call on one thread, as
       // Faiss's benchmark searches (its coarse step then runs on BLAS over all queries).

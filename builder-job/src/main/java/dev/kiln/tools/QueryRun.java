@@ -78,6 +78,13 @@ public record QueryRun(Neighbors[] results, double seconds, double cpuSeconds) {
     return new QueryRun(out, wall, (mx.getCurrentThreadCpuTime() - c0) / 1e9);
   }
 
+  /** The run of median wall-clock time among {@code runs} (the lower middle of an even count). */
+  public static QueryRun median(List<QueryRun> runs) {
+    List<QueryRun> sorted = new ArrayList<>(runs);
+    sorted.sort(java.util.Comparator.comparingDouble(QueryRun::seconds));
+    return sorted.get((sorted.size() - 1) / 2);
+  }
+
   public double qps() {
     return results.length / seconds;
   }
