@@ -69,6 +69,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master (default: local[*]).") String master;
   @Option(names = "--threads", defaultValue = "0",
       description = "Also measure batch search on this many threads (default: off).") int threads;
+  @Option(names = "--in-heap", description = "Search the index read into the Java heap instead"
+      + " of mapped (KilnIndex.OpenOptions.inHeap).") boolean inHeap;
   @Option(names = "--reuse", description = "Search the index already in --work instead of building.") boolean reuse;
   @Option(names = "--eval-in-build",
       description = {"Let the build evaluate itself with the same queries (as --queries) and"
@@ -161,7 +163,7 @@ final class BenchCommand implements Callable<Integer> {
       throws java.io.IOException {
     if (fresh > 0) {
       try (ServingIndex serving = FreshRun.upsert(root, base, Vecs.shape(base).count() - fresh,
-          fresh, freshGraphFrom); ServingIndex.Pin pin = serving.pin()) {
+          fresh, freshGraphFrom, inHeap); ServingIndex.Pin pin = serving.pin()) {
         KilnIndex idx = pin.index();
         System.out.printf("index=%s metric=%s n=%d+%d fresh d=%d queries=%d k=%d%n", spec,
             m.cliName(), idx.count(), fresh, idx.dim(), q.length, k);
@@ -170,7 +172,8 @@ final class BenchCommand implements Callable<Integer> {
       return;
     }
     long t0 = System.nanoTime();
-    try (KilnIndex idx = KilnIndex.open(root)) {
+    try (KilnIndex idx = KilnIndex.open(root, KilnIndex.OpenOptions.defaults()
+        .withInHeap(inHeap))) {
       System.out.printf("open_ms=%.2f%n", (System.nanoTime() - t0) / 1e6);
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
           idx.count(), idx.dim(), q.length, k);

@@ -46,6 +46,11 @@ final class SearchCommand implements Callable<Integer> {
           + " this thread, as Faiss's single-thread benchmark searches (default: ${DEFAULT-VALUE}).")
   String mode;
 
+  @Option(names = "--in-heap", description = "Read the index into the Java heap instead of"
+      + " mapping it (KilnIndex.OpenOptions.inHeap: faster list scans on JDK 17; the heap must"
+      + " hold the whole index).")
+  boolean inHeap;
+
   @Option(names = "--repeat", defaultValue = "1",
       description = "Timed passes over the queries after the warm-up; prints each pass and the"
           + " median (for profiling: scripts/profile-search.sh) (default: ${DEFAULT-VALUE}).")
@@ -71,7 +76,8 @@ final class SearchCommand implements Callable<Integer> {
     float[][] q = Vecs.readQueries(queries);
     int[][] truth = groundTruth == null ? null : readGroundTruth(q.length);
     long t0 = System.nanoTime();
-    try (KilnIndex idx = KilnIndex.open(index)) {
+    try (KilnIndex idx = KilnIndex.open(index, KilnIndex.OpenOptions.defaults()
+        .withInHeap(inHeap))) {
       if (q.length > 0 && q[0].length != idx.dim()) {
         throw new InvalidInputException(queries + ": queries have dimension " + q[0].length
             + ", the index " + idx.versionDir() + " has " + idx.dim());
@@ -149,7 +155,8 @@ final class SearchCommand implements Callable<Integer> {
     double[] ms = new double[times];
     for (int i = 0; i < times; i++) {
       long t = System.nanoTime();
-      try (KilnIndex ignored = KilnIndex.open(index)) {
+      try (KilnIndex ignored = KilnIndex.open(index, KilnIndex.OpenOptions.defaults()
+          .withInHeap(inHeap))) {
         ms[i] = (System.nanoTime() - t) / 1e6;
       }
     }

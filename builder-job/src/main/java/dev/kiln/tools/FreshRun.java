@@ -17,13 +17,14 @@ public final class FreshRun {
   /**
    * Opens {@code root} for serving (no polling, nothing covered by the version) and upserts rows
    * [{@code from}, {@code from + count}) of {@code base}; prints {@code fresh=N upsert_seconds=S
-   * upserts_per_second=U}. Rows are read in blocks, outside the timing.
+   * upserts_per_second=U}. Rows are read in blocks, outside the timing. {@code inHeap}: the
+   * version read into the heap rather than mapped.
    */
-  public static ServingIndex upsert(Path root, Path base, int from, int count, int graphFrom)
-      throws IOException {
+  public static ServingIndex upsert(Path root, Path base, int from, int count, int graphFrom,
+      boolean inHeap) throws IOException {
     ServingOptions options = ServingOptions.defaults().withPollInterval(Duration.ZERO)
         .withInputCutoff(m -> null).withMaxFreshItems(Math.max(count, 1))
-        .withFreshGraphFrom(graphFrom);
+        .withFreshGraphFrom(graphFrom).withInHeap(inHeap);
     ServingIndex serving = ServingIndex.open(root, options);
     double seconds = 0;
     int block = 10_000;

@@ -15,7 +15,6 @@ import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.IndexModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -197,7 +196,7 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
     if (entry == null) {
       throw new CorruptIndexException(p.toString(), "not listed in the manifest");
     }
-    MappedByteBuffer buf;
+    ByteBuffer buf;
     try {
       FileChecks.requireRegularFile(p); // a FIFO would block the open below
     } catch (NoSuchFileException e) {
@@ -213,7 +212,8 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
       if (size > Integer.MAX_VALUE) {
         throw new CorruptIndexException(p.toString(), "larger than 2 GiB; shards must be smaller");
       }
-      buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+      buf = options.inHeap() ? readFully(ch, (int) size, p)
+          : ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
     } catch (NoSuchFileException e) {
       throw new CorruptIndexException(p.toString(), "missing");
     }
@@ -226,6 +226,18 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
     return buf;
   }
 
+
+  /** The whole file in a heap buffer ({@link KilnIndex.OpenOptions#inHeap}). */
+  private static ByteBuffer readFully(FileChannel ch, int size, Path p) throws IOException {
+    ByteBuffer heap = ByteBuffer.allocate(size);
+    while (heap.hasRemaining()) {
+      if (ch.read(heap, heap.position()) < 0) {
+        throw new CorruptIndexException(p.toString(), "ended after " + heap.position()
+            + " of " + size + " bytes while read (truncated under the reader?)");
+      }
+    }
+    return heap.flip();
+  }
 
   /** Items per inverted list, summed over the shards: a new array on every call. */
   int[] listSizes() {

@@ -99,7 +99,7 @@ public final class ServingIndex implements AutoCloseable {
    */
   public static ServingIndex open(Path root, ServingOptions options) throws IOException {
     Path dir = KilnIndex.resolveVersion(root);
-    KilnIndex index = KilnIndex.open(dir, new KilnIndex.OpenOptions(options.verifyChecksums()));
+    KilnIndex index = KilnIndex.open(dir, new KilnIndex.OpenOptions(options.verifyChecksums(), options.inHeap()));
     Instant cutoff;
     try {
       cutoff = options.inputCutoff().apply(index.manifest());

@@ -25,6 +25,9 @@ import java.util.function.Function;
  * @param freshGraphFrom from how many fresh items on a query walks their HNSW graph rather than
  *     scanning them in the lists it probes (chosen by measurement, see README); above
  *     {@code maxFreshItems}, no graph is kept and upserts cost less
+ * @param inHeap whether each version's files are read into the Java heap instead of mapped
+ *     ({@link dev.kiln.search.KilnIndex.OpenOptions#inHeap}: faster list scans on JDK 17, the
+ *     whole version in the heap; two while a swap overlaps)
  */
 public record ServingOptions(
     Duration pollInterval,
@@ -33,7 +36,8 @@ public record ServingOptions(
     Function<Manifest, Instant> inputCutoff,
     InstantSource clock,
     SwapListener listener,
-    int freshGraphFrom) {
+    int freshGraphFrom,
+    boolean inHeap) {
 
   /** {@link #freshGraphFrom} by default: measured with {@code FreshScanBenchmark}. */
   public static final int DEFAULT_FRESH_GRAPH_FROM = 15_000;
@@ -51,6 +55,7 @@ public record ServingOptions(
    * @param clock stamps upserts and deletes
    * @param listener told about swaps and refused versions
    * @param freshGraphFrom from how many fresh items on a query walks their graph
+   * @param inHeap whether versions are read into the heap rather than mapped
    * @throws NullPointerException when {@code pollInterval}, {@code inputCutoff}, {@code clock}
    *     or {@code listener} is null
    * @throws IllegalArgumentException when {@code pollInterval} or {@code maxFreshItems} is
@@ -74,16 +79,34 @@ public record ServingOptions(
   }
 
   /**
+   * Options whose versions are mapped (not {@link #inHeap}).
+   *
+   * @param pollInterval how often the daemon thread reads {@code LATEST}; zero: never
+   * @param verifyChecksums whether each version's CRC32C are checked before it serves
+   * @param maxFreshItems how many fresh items may be held at once
+   * @param inputCutoff when a version's input was taken, from its manifest
+   * @param clock stamps upserts and deletes
+   * @param listener told about swaps and refused versions
+   * @param freshGraphFrom from how many fresh items on a query walks their graph
+   */
+  public ServingOptions(Duration pollInterval, boolean verifyChecksums, int maxFreshItems,
+      Function<Manifest, Instant> inputCutoff, InstantSource clock, SwapListener listener,
+      int freshGraphFrom) {
+    this(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock, listener,
+        freshGraphFrom, false);
+  }
+
+  /**
    * Poll every 10 s, verify checksums, at most {@value #DEFAULT_MAX_FRESH_ITEMS} fresh items
    * (walked through their graph from {@value #DEFAULT_FRESH_GRAPH_FROM}), the input cutoff of
-   * {@link #buildStart}, the system clock, no listener.
+   * {@link #buildStart}, the system clock, no listener, versions mapped.
    *
    * @return the default options
    */
   public static ServingOptions defaults() {
     return new ServingOptions(Duration.ofSeconds(10), true, DEFAULT_MAX_FRESH_ITEMS,
         ServingOptions::buildStart, InstantSource.system(), SwapListener.NONE,
-        DEFAULT_FRESH_GRAPH_FROM);
+        DEFAULT_FRESH_GRAPH_FROM, false);
   }
 
   /**
@@ -133,7 +156,7 @@ public record ServingOptions(
    */
   public ServingOptions withPollInterval(Duration interval) {
     return new ServingOptions(interval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, freshGraphFrom);
+        listener, freshGraphFrom, inHeap);
   }
 
   /**
@@ -144,7 +167,7 @@ public record ServingOptions(
    */
   public ServingOptions withVerifyChecksums(boolean verify) {
     return new ServingOptions(pollInterval, verify, maxFreshItems, inputCutoff, clock, listener,
-        freshGraphFrom);
+        freshGraphFrom, inHeap);
   }
 
   /**
@@ -156,7 +179,7 @@ public record ServingOptions(
    */
   public ServingOptions withMaxFreshItems(int max) {
     return new ServingOptions(pollInterval, verifyChecksums, max, inputCutoff, clock, listener,
-        freshGraphFrom);
+        freshGraphFrom, inHeap);
   }
 
   /**
@@ -168,7 +191,7 @@ public record ServingOptions(
    */
   public ServingOptions withInputCutoff(Function<Manifest, Instant> cutoff) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, cutoff, clock,
-        listener, freshGraphFrom);
+        listener, freshGraphFrom, inHeap);
   }
 
   /**
@@ -179,7 +202,7 @@ public record ServingOptions(
    */
   public ServingOptions withClock(InstantSource clock) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, freshGraphFrom);
+        listener, freshGraphFrom, inHeap);
   }
 
   /**
@@ -190,7 +213,7 @@ public record ServingOptions(
    */
   public ServingOptions withListener(SwapListener listener) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, freshGraphFrom);
+        listener, freshGraphFrom, inHeap);
   }
 
   /**
@@ -203,6 +226,17 @@ public record ServingOptions(
    */
   public ServingOptions withFreshGraphFrom(int items) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, items);
+        listener, items, inHeap);
+  }
+
+  /**
+   * These options with versions read into the heap, or mapped.
+   *
+   * @param inHeap true to read each version's files into the Java heap, false to map them
+   * @return the new options
+   */
+  public ServingOptions withInHeap(boolean inHeap) {
+    return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
+        listener, freshGraphFrom, inHeap);
   }
 }
