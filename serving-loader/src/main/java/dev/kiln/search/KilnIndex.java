@@ -358,8 +358,10 @@ public final class KilnIndex implements AutoCloseable {
    * large), the coarse step and the PQ tables run on the whole block
    * (centroids and codebooks read from memory once per block, as Faiss's batch search does with
    * BLAS), and the block's lists are scanned list by list, each read once for all the queries
-   * that probe it. Each thread keeps a block's query
-   * tables (64 x M x 256 floats, 1 MiB at PQ16). The answers are the same as {@link #search}'s.
+   * that probe it. Each thread keeps its largest block's buffers: query tables (64 x M x 256
+   * floats, 1 MiB at PQ16), and two copies of the block's queries (for Flat, 4,096 queries of
+   * d = 784 take 25 MiB; a batch of 10 queries, 10 queries' worth). The answers are the same as
+   * {@link #search}'s.
    *
    * @param queries the query vectors, {@link #dim} floats each; not modified
    * @param k how many results at most per query

@@ -83,7 +83,11 @@ final class Searcher {
     Scratch s = scratch.get();
     int d = s.query.length;
     CoarseProber prober = coarse(params);
-    int block = Math.min(scanner.maxBlock(), BlockSchedule.maxBlock(nprobe));
+    // No larger than the batch (rounded up to a power of two, so growing batches reallocate
+    // rarely): a thread's block buffers stay as large as its largest batch needed.
+    int batch = Math.max(1, to - from);
+    int block = Math.min(Math.min(scanner.maxBlock(), BlockSchedule.maxBlock(nprobe)),
+        Integer.highestOneBit(batch) == batch ? batch : Integer.highestOneBit(batch) << 1);
     int chunk = Math.min(block, prober.blockSize());
     s.ensureBlock(block, chunk, scanner.stateLength(), ordinalRefs, files.keys());
     float[] rows = s.blockQueries;
