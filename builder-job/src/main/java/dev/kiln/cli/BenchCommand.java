@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.search.OpenOptions;
 import dev.kiln.errors.InvalidInputException;
 import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.tools.Vecs;
@@ -70,7 +71,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0",
       description = "Also measure batch search on this many threads (default: off).") int threads;
   @Option(names = "--in-heap", description = "Search the index read into the Java heap instead"
-      + " of mapped (KilnIndex.OpenOptions.inHeap).") boolean inHeap;
+      + " of mapped (OpenOptions.inHeap).") boolean inHeap;
   @Option(names = "--reuse", description = "Search the index already in --work instead of building.") boolean reuse;
   @Option(names = "--eval-in-build",
       description = {"Let the build evaluate itself with the same queries (as --queries) and"
@@ -172,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
       return;
     }
     long t0 = System.nanoTime();
-    try (KilnIndex idx = KilnIndex.open(root, KilnIndex.OpenOptions.defaults()
+    try (KilnIndex idx = KilnIndex.open(root, OpenOptions.defaults()
         .withInHeap(inHeap))) {
       System.out.printf("open_ms=%.2f%n", (System.nanoTime() - t0) / 1e6);
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),

@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.search.OpenOptions;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.job.evaluate.CurveTable;
 import dev.kiln.format.HnswSection;
@@ -33,7 +34,7 @@ final class InspectCommand implements Callable<Integer> {
     Manifest m;
     Path dir;
     HnswSection graph;
-    try (KilnIndex index = KilnIndex.open(path, new KilnIndex.OpenOptions(verify))) {
+    try (KilnIndex index = KilnIndex.open(path, new OpenOptions(verify))) {
       m = index.manifest();
       dir = index.versionDir();
       graph = index.model().graph();

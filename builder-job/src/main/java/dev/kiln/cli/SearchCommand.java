@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.search.OpenOptions;
 import dev.kiln.errors.InvalidInputException;
 import dev.kiln.errors.InvalidOptionException;
 import dev.kiln.tools.Vecs;
@@ -47,7 +48,7 @@ final class SearchCommand implements Callable<Integer> {
   String mode;
 
   @Option(names = "--in-heap", description = "Read the index into the Java heap instead of"
-      + " mapping it (KilnIndex.OpenOptions.inHeap: faster list scans on JDK 17; the heap must"
+      + " mapping it (OpenOptions.inHeap: faster list scans on JDK 17; the heap must"
       + " hold the whole index).")
   boolean inHeap;
 
@@ -76,7 +77,7 @@ final class SearchCommand implements Callable<Integer> {
     float[][] q = Vecs.readQueries(queries);
     int[][] truth = groundTruth == null ? null : readGroundTruth(q.length);
     long t0 = System.nanoTime();
-    try (KilnIndex idx = KilnIndex.open(index, KilnIndex.OpenOptions.defaults()
+    try (KilnIndex idx = KilnIndex.open(index, OpenOptions.defaults()
         .withInHeap(inHeap))) {
       if (q.length > 0 && q[0].length != idx.dim()) {
         throw new InvalidInputException(queries + ": queries have dimension " + q[0].length
@@ -155,7 +156,7 @@ final class SearchCommand implements Callable<Integer> {
     double[] ms = new double[times];
     for (int i = 0; i < times; i++) {
       long t = System.nanoTime();
-      try (KilnIndex ignored = KilnIndex.open(index, KilnIndex.OpenOptions.defaults()
+      try (KilnIndex ignored = KilnIndex.open(index, OpenOptions.defaults()
           .withInHeap(inHeap))) {
         ms[i] = (System.nanoTime() - t) / 1e6;
       }

@@ -1,5 +1,6 @@
 package dev.kiln.faiss;
 
+import dev.kiln.search.OpenOptions;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.errors.InvalidInputException;
@@ -87,7 +88,7 @@ public final class FaissIndexWriter {
       // Opening checks the manifest and every file's header and directory, and that they match;
       // and every file's CRC32C against the manifest's: the Faiss file has no checksum, so
       // damage copied into it could never be detected again.
-      try (KilnIndex checked = KilnIndex.open(dir, new KilnIndex.OpenOptions(true))) {
+      try (KilnIndex checked = KilnIndex.open(dir, new OpenOptions(true))) {
         manifest = checked.manifest();
       }
     } catch (CorruptIndexException e) {

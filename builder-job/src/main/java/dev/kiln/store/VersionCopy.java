@@ -1,5 +1,6 @@
 package dev.kiln.store;
 
+import dev.kiln.search.OpenOptions;
 import dev.kiln.errors.InvalidInputException;
 import dev.kiln.errors.VersionConflictException;
 import dev.kiln.format.CorruptIndexException;
@@ -120,7 +121,7 @@ public final class VersionCopy {
 
   /** The loader's own checks, every CRC32C included. */
   private static void verifyByOpening(java.nio.file.Path versionDir) throws IOException {
-    try (KilnIndex index = KilnIndex.open(versionDir, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(versionDir, new OpenOptions(true))) {
       index.count();
     }
   }

@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.assertNothingPublished;
 import static dev.kiln.testing.KilnTestData.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -88,7 +89,7 @@ class ImportFaissCommandTest {
     CliRun r = run(write("ok.faissindex", good));
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().contains("published"), r.out());
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(20, index.count());
     }
   }

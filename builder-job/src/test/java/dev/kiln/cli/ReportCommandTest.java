@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.FLOAT_ARRAY;
 import static dev.kiln.testing.KilnTestData.cli;
 import static dev.kiln.testing.KilnTestData.gaussian;
@@ -156,7 +157,7 @@ class ReportCommandTest {
     // The version is as the build left it: its report untouched, its files verified, and a
     // re-run of the build a no-op.
     assertArrayEquals(built, Files.readAllBytes(inVersion));
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(N, index.count());
     }
     CliRun again = cli(buildArgs);

@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.cli;
 import static dev.kiln.testing.KilnTestData.gaussian;
@@ -152,7 +153,7 @@ class SyncCommandTest {
     assertSynced(local, source.resolve("versions/v2"), "v2");
 
     Map<String, Integer> rows = rowOfId(stringIds);
-    try (KilnIndex index = KilnIndex.open(local, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(local, new OpenOptions(true))) {
       assertEquals("v2", index.version());
       assertEquals(N, index.count());
       for (float[] q : gaussian(new Random(9), 20, DIM, 1.2)) {

@@ -1,5 +1,6 @@
 package dev.kiln.faiss;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.cli;
 import static dev.kiln.testing.KilnTestData.versionDir;
 import static org.apache.spark.sql.functions.expr;
@@ -304,7 +305,7 @@ class FaissInteropTest {
       assertEquals(c.shards(), m.shards());
       assertEquals(c.factory().replace("np", ""), m.index());
       try (KilnIndex index = KilnIndex.open(imported.get(c.name()),
-          new KilnIndex.OpenOptions(true))) {
+          new OpenOptions(true))) {
         for (String mode : MODES) {
           for (int nprobe : NPROBES) {
             check(failures, "faiss->kiln", c.name(), c.metric(),

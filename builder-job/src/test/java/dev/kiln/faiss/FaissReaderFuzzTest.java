@@ -1,5 +1,6 @@
 package dev.kiln.faiss;
 
+import dev.kiln.search.OpenOptions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,7 +95,7 @@ class FaissReaderFuzzTest {
           "nothing published after " + e.getMessage());
       throw e;
     }
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(result.manifest().count(), index.count());
       float[] q = new float[index.dim()];
       Arrays.fill(q, 0.25f);

@@ -1,5 +1,6 @@
 package dev.kiln.it;
 
+import dev.kiln.search.OpenOptions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -317,7 +318,7 @@ class GoldenFilesTest {
   private List<String> answers(Case c, Path versionDir) throws IOException {
     List<String> lines = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(2);
-    try (KilnIndex index = KilnIndex.open(versionDir, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(versionDir, new OpenOptions(true))) {
       boolean stringIds = c.input().equals("string");
       for (Search s : searches(c, stringIds)) {
         Neighbors[] batch = index.search(queries, s.k(), s.params());

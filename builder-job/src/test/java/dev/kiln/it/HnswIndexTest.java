@@ -1,5 +1,6 @@
 package dev.kiln.it;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.assertPublished;
 import static dev.kiln.testing.KilnTestData.assertSameFiles;
@@ -96,7 +97,7 @@ class HnswIndexTest {
     Map<String, Integer> rows = rowOfId(ids);
     double found = 0;
     float[][] qs = queries(6);
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(IndexSpec.graph(16), index.spec());
       for (float[] q : qs) {
         assertExactTopK(metric, data, rows, q, K,
@@ -229,7 +230,7 @@ class HnswIndexTest {
   @Test
   void theCheckedInFixtureOpensAndItsWidestWalkIsExact() throws IOException {
     Path fixture = KilnTestData.CURRENT_FIXTURES.resolve("hnsw");
-    try (KilnIndex index = KilnIndex.open(fixture, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(fixture, new OpenOptions(true))) {
       assertEquals(IndexSpec.graph(2), index.spec());
       assertEquals(20, index.count());
       Random rnd = new Random(3);

@@ -1,5 +1,6 @@
 package dev.kiln.it;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.assertPublished;
 import static dev.kiln.testing.KilnTestData.assertSameFiles;
@@ -112,7 +113,7 @@ class HnswSq8IndexTest {
     Map<String, Integer> rows = rowOfId(ids);
     double found = 0;
     float[][] qs = queries(16);
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(SQ8, index.spec());
       float[][] stored = decoded(index);
       for (int i = 0; i < N; i += 97) {
@@ -157,7 +158,7 @@ class HnswSq8IndexTest {
     double plain = 0;
     double refined = 0;
     try (KilnIndex a = KilnIndex.open(tmp.resolve("plain"));
-        KilnIndex b = KilnIndex.open(tmp.resolve("refined"), new KilnIndex.OpenOptions(true))) {
+        KilnIndex b = KilnIndex.open(tmp.resolve("refined"), new OpenOptions(true))) {
       for (float[] q : qs) {
         int[] truth = exactTopK(Metric.L2, data, q, K).rows();
         plain += recall(truth, rowsOf(a.search(q, K, SearchParams.efSearch(64)), rows));
@@ -205,7 +206,7 @@ class HnswSq8IndexTest {
   @Test
   void theCheckedInFixtureAnswersAsTheFloat32One() throws IOException {
     try (KilnIndex sq8 = KilnIndex.open(KilnTestData.CURRENT_FIXTURES.resolve("hnsw-sq8"),
-            new KilnIndex.OpenOptions(true));
+            new OpenOptions(true));
         KilnIndex flat = KilnIndex.open(KilnTestData.CURRENT_FIXTURES.resolve("hnsw"))) {
       assertEquals(IndexSpec.parse("HNSW2,SQ8"), sq8.spec());
       Random rnd = new Random(4);

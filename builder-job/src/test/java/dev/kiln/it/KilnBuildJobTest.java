@@ -1,5 +1,6 @@
 package dev.kiln.it;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.assertPublished;
 import static dev.kiln.testing.KilnTestData.assertSameFiles;
@@ -124,7 +125,7 @@ class KilnBuildJobTest {
     assertEquals(16, m.lists().nlist());
 
     Map<String, Integer> rows = rowOfId(randomIds);
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals("v1", index.version());
       assertEquals(random.length, index.count());
       for (float[] q : queries(3, 24)) {
@@ -149,7 +150,7 @@ class KilnBuildJobTest {
     Map<String, Integer> rows = rowOfId(randomIds);
     int same = 0;
     int total = 0;
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(spec, index.spec());
       for (float[] q : queries(6, 24)) {
         assertExactTopK(metric, random, rows, q, K,
@@ -226,7 +227,7 @@ class KilnBuildJobTest {
     Random rnd = new Random(5);
     Map<String, Integer> rows = rowOfId(clusteredIds);
     double sum = 0;
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(16, index.model().pq().ksub());
       for (int i = 0; i < QUERIES; i++) {
         float[] q = nearACentre(rnd);
@@ -262,7 +263,7 @@ class KilnBuildJobTest {
       assertTrue(m.file(name) != null, "the manifest lists " + name);
     }
     Map<String, Integer> rows = rowOfId(randomIds);
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(spec, index.spec());
       int hits = 0;
       for (float[] q : queries(5, 24)) {

@@ -1,5 +1,6 @@
 package dev.kiln.it;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.assertPublished;
 import static dev.kiln.testing.KilnTestData.assertSameFiles;
@@ -177,7 +178,7 @@ class PublishFailuresTest {
     // Every item exactly once, and exact search with every list probed.
     Map<String, Integer> rows = rowOfId(ids);
     SearchParams all = SearchParams.nprobe(8);
-    try (KilnIndex index = KilnIndex.open(faultyRoot, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(faultyRoot, new OpenOptions(true))) {
       assertEquals(N, m.count());
       assertEquals(N, index.count());
       Neighbors everything = index.search(vectors[0], Integer.MAX_VALUE, all);

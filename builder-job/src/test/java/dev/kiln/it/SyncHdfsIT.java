@@ -1,5 +1,6 @@
 package dev.kiln.it;
 
+import dev.kiln.search.OpenOptions;
 import static dev.kiln.testing.KilnTestData.assertExactTopK;
 import static dev.kiln.testing.KilnTestData.cli;
 import static dev.kiln.testing.KilnTestData.gaussian;
@@ -157,7 +158,7 @@ class SyncHdfsIT {
     }
 
     Map<String, Integer> rows = rowOfId(ids);
-    try (KilnIndex index = KilnIndex.open(local, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(local, new OpenOptions(true))) {
       assertEquals("v1", index.version());
       assertEquals(N, index.count());
       for (float[] q : gaussian(new Random(12), 50, DIM, 1.3)) {

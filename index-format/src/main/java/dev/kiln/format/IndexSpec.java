@@ -1,7 +1,5 @@
 package dev.kiln.format;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * An index type in Faiss's factory-string notation, so Faiss users read it at once:
@@ -51,7 +49,7 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
 
     /** The encoding code a refine file's header records: 0 or 1; -1 for {@link #NONE}. */
     public final int code;
-    private final String factory;
+    final String factory;
 
     Refine(int code, String factory) {
       this.code = code;
@@ -159,14 +157,6 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
       throw new CorruptIndexException(file, "unknown encoding code " + code);
     }
   }
-
-  private static final Pattern GRAPH = Pattern.compile(
-      "HNSW(\\d+)(?:,(Flat|SQ8))?(?:,(RFlat|Refine\\(Flat\\)|Refine\\(SQ8\\)))?");
-
-  private static final Pattern FACTORY =
-      Pattern.compile("IVF(\\d+)(?:_HNSW(\\d+))?,(?:(Flat)|PQ(\\d+)(?:x(\\d+)(fs)?)?(?:np)?"
-          + "(?:,(RFlat|Refine\\(Flat\\)"
-          + "|Refine\\(SQ8\\)))?)");
 
   /**
    * Checks that the components describe an index the format can hold.
@@ -374,73 +364,7 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    * @throws IllegalArgumentException naming the string and the accepted forms (null included)
    */
   public static IndexSpec parse(String factory) {
-    String s = factory == null ? "" : factory.replace(" ", "");
-    Matcher g = GRAPH.matcher(s);
-    if (g.matches()) {
-      int gm = parsePositive(g.group(1), factory);
-      if (gm < 2 || gm > MAX_HNSW_M) {
-        throw new IllegalArgumentException("unsupported index type '" + factory + "': HNSW M"
-            + " must be between 2 and " + MAX_HNSW_M + ", e.g. HNSW32");
-      }
-      boolean sq8 = "SQ8".equals(g.group(2));
-      String r = g.group(3);
-      if (r != null && (!sq8 || r.contains("SQ8"))) {
-        throw new IllegalArgumentException("unsupported index type '" + factory + "': only"
-            + " HNSW{M},SQ8 takes a refine stage, and it is RFlat, e.g. HNSW32,SQ8,RFlat");
-      }
-      return graph(gm, sq8 ? Encoding.SQ8 : Encoding.FLAT)
-          .withRefine(r == null ? Refine.NONE : Refine.FLAT);
-    }
-    Matcher m = FACTORY.matcher(s);
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          "unknown index type '" + factory + "': expected IVF{nlist},Flat, IVF{nlist},PQ{m} or"
-              + " IVF{nlist},PQ{m}x4fs, the PQ forms optionally followed by ,RFlat or"
-              + " ,Refine(SQ8), IVF{nlist}_HNSW{M} for an HNSW coarse quantizer, or HNSW{M}"
-              + " or HNSW{M},SQ8[,RFlat], e.g. IVF1024,PQ16, IVF1024,PQ32x4fs,RFlat,"
-              + " IVF65536_HNSW32,PQ16 or HNSW32");
-    }
-    int nlist = parsePositive(m.group(1), factory);
-    int hnsw = m.group(2) == null ? 0 : parsePositive(m.group(2), factory);
-    if (hnsw != 0 && (hnsw < 2 || hnsw > MAX_HNSW_M)) {
-      throw new IllegalArgumentException("unsupported index type '" + factory + "': HNSW M must be"
-          + " between 2 and " + MAX_HNSW_M + ", e.g. IVF65536_HNSW32,PQ16");
-    }
-    if (m.group(3) != null) {
-      return flat(nlist).withHnsw(hnsw);
-    }
-    int pqM = parsePositive(m.group(4), factory);
-    int bits = m.group(5) == null ? 8 : parsePositive(m.group(5), factory);
-    boolean fs = m.group(6) != null;
-    if (bits == 8 && fs || bits != 8 && bits != 4) {
-      throw new IllegalArgumentException("unsupported index type '" + factory + "': PQ codes of"
-          + " 8 bits (PQ{m} or PQ{m}x8) or 4 bits in the fast-scan layout (PQ{m}x4fs)");
-    }
-    if (bits == 4 && !fs) {
-      throw new IllegalArgumentException("unsupported index type '" + factory + "': 4-bit PQ"
-          + " codes are stored in the fast-scan layout only; write PQ" + pqM + "x4fs");
-    }
-    if (bits == 4 && (pqM % 2 != 0 || pqM > MAX_FAST_SCAN_M)) {
-      throw new IllegalArgumentException("unsupported index type '" + factory + "': PQ{m}x4fs"
-          + " needs an even m up to " + MAX_FAST_SCAN_M + ", e.g. PQ32x4fs");
-    }
-    String r = m.group(7);
-    Refine refine = r == null ? Refine.NONE : r.contains("SQ8") ? Refine.SQ8 : Refine.FLAT;
-    IndexSpec base = bits == 4 ? fastScan(nlist, pqM) : pq(nlist, pqM);
-    return base.withRefine(refine).withHnsw(hnsw);
-  }
-
-  private static int parsePositive(String digits, String factory) {
-    try {
-      int v = Integer.parseInt(digits);
-      if (v > 0) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // fall through to the error below
-    }
-    throw new IllegalArgumentException(
-        "unknown index type '" + factory + "': " + digits + " is not a positive number");
+    return FactoryString.parse(factory);
   }
 
   /**
@@ -489,15 +413,6 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    */
   @Override
   public String toString() {
-    String r = refine == Refine.NONE ? "" : "," + refine.factory;
-    if (graphM > 0) {
-      return "HNSW" + graphM + (encoding == Encoding.SQ8 ? ",SQ8" : "") + r;
-    }
-    return "IVF" + nlist + (hnswM > 0 ? "_HNSW" + hnswM : "") + ","
-        + switch (encoding) {
-          case FLAT -> "Flat";
-          case SQ8 -> "SQ8";
-          case PQ -> "PQ" + pqM + (pqBits == 4 ? "x4fs" : "");
-        } + r;
+    return FactoryString.format(this);
   }
 }

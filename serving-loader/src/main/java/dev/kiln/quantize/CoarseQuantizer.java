@@ -47,22 +47,9 @@ public final class CoarseQuantizer implements CoarseProber {
     for (int c = 0; c < nlist; c++) {
       halfNorms[c] = 0.5f * K.dot(centroids, c * dim, centroids, c * dim, dim);
     }
-    int w = VectorKernels.PANEL;
-    this.panelCount = (nlist + w - 1) / w;
-    this.panels = new float[panelCount * w * dim];
-    this.bias = new float[panelCount * w];
-    for (int c = 0; c < bias.length; c++) {
-      int t = c / w;
-      int col = c % w;
-      if (c < nlist) {
-        for (int j = 0; j < dim; j++) {
-          panels[(t * dim + j) * w + col] = centroids[c * dim + j];
-        }
-        bias[c] = innerProduct ? 0 : halfNorms[c];
-      } else {
-        bias[c] = Float.POSITIVE_INFINITY;
-      }
-    }
+    this.panelCount = CentroidPanels.count(nlist);
+    this.panels = CentroidPanels.transpose(centroids, nlist, dim);
+    this.bias = CentroidPanels.bias(innerProduct ? null : halfNorms, nlist);
   }
 
   @Override

@@ -26,7 +26,7 @@ import java.util.Arrays;
  * The files of one version, mapped and checked against each other: which directory a path
  * means (a root follows {@code LATEST}), the manifest, the model, and per shard its list file,
  * keys file (string ids), refine file (a refine stage) and graph file ({@code HNSW{M}}). Opening checks headers, directories
- * and how the files fit together; with {@link KilnIndex.OpenOptions#verifyChecksums} also every
+ * and how the files fit together; with {@link OpenOptions#verifyChecksums} also every
  * file's CRC32C. Nothing here searches.
  *
  * @param l2Table the model's precomputed L2 table, mapped (null when the model has none)
@@ -38,7 +38,7 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
     ShardFile[] shards, KeysFile[] keys, RefineFile[] refine, GraphFile[] graphs) {
 
   /** Opens an index root (following its {@code LATEST}) or one version directory. */
-  static VersionFiles open(Path path, KilnIndex.OpenOptions options) throws IOException {
+  static VersionFiles open(Path path, OpenOptions options) throws IOException {
     Path dir = resolveVersion(path);
     Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
     Manifest manifest;
@@ -51,7 +51,7 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
   }
 
   /** Opens the files of {@code dir} as {@code manifest} describes them. */
-  static VersionFiles open(Path dir, Manifest manifest, KilnIndex.OpenOptions options)
+  static VersionFiles open(Path dir, Manifest manifest, OpenOptions options)
       throws IOException {
     Path manifestPath = dir.resolve(IndexLayout.MANIFEST);
     ByteBuffer modelBuf = map(dir, ModelFile.NAME, manifest, options);
@@ -189,7 +189,7 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
   }
 
   private static ByteBuffer map(
-      Path dir, String name, Manifest manifest, KilnIndex.OpenOptions options)
+      Path dir, String name, Manifest manifest, OpenOptions options)
       throws IOException {
     Path p = dir.resolve(name);
     Manifest.FileEntry entry = manifest.file(name);
@@ -227,7 +227,7 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
   }
 
 
-  /** The whole file in a heap buffer ({@link KilnIndex.OpenOptions#inHeap}). */
+  /** The whole file in a heap buffer ({@link OpenOptions#inHeap}). */
   private static ByteBuffer readFully(FileChannel ch, int size, Path p) throws IOException {
     ByteBuffer heap = ByteBuffer.allocate(size);
     while (heap.hasRemaining()) {

@@ -1,5 +1,6 @@
 package dev.kiln.serve;
 
+import dev.kiln.search.OpenOptions;
 import dev.kiln.format.Manifest;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +27,7 @@ import java.util.function.Function;
  *     scanning them in the lists it probes (chosen by measurement, see README); above
  *     {@code maxFreshItems}, no graph is kept and upserts cost less
  * @param inHeap whether each version's files are read into the Java heap instead of mapped
- *     ({@link dev.kiln.search.KilnIndex.OpenOptions#inHeap}: faster list scans on JDK 17, the
+ *     ({@link dev.kiln.search.OpenOptions#inHeap}: faster list scans on JDK 17, the
  *     whole version in the heap; two while a swap overlaps)
  */
 public record ServingOptions(

@@ -48,7 +48,7 @@ class KilnIndexFileFaultsTest {
   private static void assertRefused(Path open, String message) {
     for (boolean verify : new boolean[] {false, true}) {
       CorruptIndexException e = assertThrows(CorruptIndexException.class,
-          () -> KilnIndex.open(open, new KilnIndex.OpenOptions(verify)).close());
+          () -> KilnIndex.open(open, new OpenOptions(verify)).close());
       assertEquals(message, e.getMessage());
     }
   }
@@ -91,7 +91,7 @@ class KilnIndexFileFaultsTest {
     Path moved = Files.move(model, elsewhere.resolve(ModelFile.NAME));
     Files.createSymbolicLink(model, moved);
     float[] q = TestIndexes.gaussian(new Random(2), D);
-    try (KilnIndex index = KilnIndex.open(root, new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(root, new OpenOptions(true))) {
       assertEquals(10, index.search(q, 10, SearchParams.nprobe(4)).size());
     }
     Path fifo = elsewhere.resolve("fifo");

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link KilnIndex.OpenOptions#inHeap}: the files read into heap buffers answer as the mapped
+ * {@link OpenOptions#inHeap}: the files read into heap buffers answer as the mapped
  * files do, bit for bit, in single and batch search, for every list encoding and a refine stage;
  * the files can be emptied once open has read them (a mapped file cut under its reader would
  * fault); a {@link ServingIndex} passes the option on.
@@ -51,7 +51,7 @@ class KilnIndexInHeapTest {
       }
       mappedBatch = index.search(queries, K, params);
     }
-    try (KilnIndex index = KilnIndex.open(p.root(), KilnIndex.OpenOptions.defaults()
+    try (KilnIndex index = KilnIndex.open(p.root(), OpenOptions.defaults()
         .withInHeap(true))) {
       // Read whole at open: emptying the files changes nothing.
       truncateIndexFiles(p.root());

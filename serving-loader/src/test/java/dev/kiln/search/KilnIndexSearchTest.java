@@ -313,7 +313,7 @@ class KilnIndexSearchTest {
     Published p = build.publish(root);
     // Five items over six shards and eight lists: some of each are empty.
     assertTrue(IntStream.range(0, shards).anyMatch(s -> p.shardItems(s, shards).length == 0));
-    try (KilnIndex index = KilnIndex.open(p.root(), new KilnIndex.OpenOptions(true))) {
+    try (KilnIndex index = KilnIndex.open(p.root(), new OpenOptions(true))) {
       assertEquals(n, index.count());
       assertMatchesBruteForce(p, index, NLIST, stringIds ? exactScore(p) : adcScore(p));
       assertMatchesBruteForce(p, index, 2, stringIds ? exactScore(p) : adcScore(p));

@@ -49,7 +49,7 @@ class ListScannerTest {
       build.withoutTerms();
     }
     Published p = build.publish(root);
-    VersionFiles files = VersionFiles.open(p.versionDir(), KilnIndex.OpenOptions.defaults());
+    VersionFiles files = VersionFiles.open(p.versionDir(), OpenOptions.defaults());
     MetricStrategy strategy = MetricStrategy.of(metric);
     ListScanner scanner = ListScanner.of(files, strategy);
     Class<?> expected =

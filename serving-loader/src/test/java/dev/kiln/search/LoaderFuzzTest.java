@@ -16,7 +16,7 @@ import dev.kiln.format.fuzz.FuzzTarget;
 import dev.kiln.format.fuzz.FuzzTarget.Seed;
 import dev.kiln.format.fuzz.Fuzzer;
 import dev.kiln.format.fuzz.Mutator;
-import dev.kiln.search.KilnIndex.OpenOptions;
+import dev.kiln.search.OpenOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

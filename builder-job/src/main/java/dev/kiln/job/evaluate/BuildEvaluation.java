@@ -1,5 +1,6 @@
 package dev.kiln.job.evaluate;
 
+import dev.kiln.search.OpenOptions;
 import dev.kiln.errors.QualityGateException;
 import dev.kiln.job.config.EvalConfig;
 import dev.kiln.job.read.Item;
@@ -57,7 +58,7 @@ public final class BuildEvaluation {
     List<Integer> knobs = graph ? ev.efSearches() : ev.nprobesFor(nlist);
     Quality measured;
     try (LocalVersion local = LocalVersion.of(stagingDir, staged, jsc.hadoopConfiguration());
-        KilnIndex index = KilnIndex.open(local.dir(), staged, KilnIndex.OpenOptions.defaults())) {
+        KilnIndex index = KilnIndex.open(local.dir(), staged, OpenOptions.defaults())) {
       measured = LoaderEvaluation.run(index, queries, exact, ev.k(), knobs, graph, null);
     }
     Quality q = measured;

@@ -1,0 +1,50 @@
+package dev.kiln.search;
+
+/**
+ * How {@link KilnIndex#open(java.nio.file.Path, OpenOptions)} opens a version.
+ * {@link #verifyChecksums} reads every byte once to check each file's CRC32C
+ * against its footer and the manifest. Without it, open checks headers, directories and how
+ * the files fit together, but not the bodies: a damaged code, centroid or id is served as it
+ * reads (a wrong answer, never a crash). Verify where files may have been damaged since they
+ * were published (a copy, a disk error); {@code kiln sync} always does.
+ *
+ * <p>{@link #inHeap} reads the files into the Java heap instead of mapping them: the heap must
+ * hold the whole index (its bytes on disk), open reads it all, and every process holds its own
+ * copy rather than sharing the page cache, but list scans run faster on JDK 17, whose Vector
+ * API loads from a heap buffer faster than from a mapped one (Fashion-MNIST
+ * {@code IVF1024,Flat}, one query a call: 1.06-1.5x the QPS at nprobe 1, 16 and 64, README
+ * "Benchmarks"). Answers are the same either way, bit for bit.
+ *
+ * @param verifyChecksums whether open reads every file whole to check its CRC32C (slower: time
+ *     grows with the index's size)
+ * @param inHeap whether open reads each file into a heap buffer (true) or maps it (false)
+ */
+public record OpenOptions(boolean verifyChecksums, boolean inHeap) {
+  /**
+   * Options that map the files (not {@link #inHeap}).
+   *
+   * @param verifyChecksums whether open reads every file whole to check its CRC32C
+   */
+  public OpenOptions(boolean verifyChecksums) {
+    this(verifyChecksums, false);
+  }
+
+  /**
+   * No checksum pass: headers, directories and how the files fit together only; files mapped.
+   *
+   * @return options with {@code verifyChecksums} and {@code inHeap} false
+   */
+  public static OpenOptions defaults() {
+    return new OpenOptions(false, false);
+  }
+
+  /**
+   * These options with the files read into the Java heap, or mapped.
+   *
+   * @param inHeap true to read each file into a heap buffer at open, false to map it
+   * @return the new options
+   */
+  public OpenOptions withInHeap(boolean inHeap) {
+    return new OpenOptions(verifyChecksums, inHeap);
+  }
+}
