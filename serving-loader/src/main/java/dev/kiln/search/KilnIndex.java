@@ -29,7 +29,7 @@ import java.util.concurrent.ExecutorService;
 public final class KilnIndex implements AutoCloseable {
   private final VersionFiles files;
   private final Searcher searcher;
-  private final StoredVectors stored;
+  private final ItemLookup items;
   private volatile boolean closed;
   /** The recall curve the build measured, or null; read once, for {@link #nprobeFor}. */
   private final Quality quality;
@@ -37,7 +37,7 @@ public final class KilnIndex implements AutoCloseable {
   private KilnIndex(VersionFiles files) {
     this.files = files;
     this.searcher = new Searcher(files);
-    this.stored = new StoredVectors(files);
+    this.items = new ItemLookup(files);
     this.quality = files.manifest().measuredQuality();
   }
 
@@ -393,11 +393,7 @@ public final class KilnIndex implements AutoCloseable {
    */
   public float[] vector(long id) {
     checkOpen();
-    stored.checkReadable();
-    if (files.keys().length > 0) {
-      throw new IllegalStateException("index " + files.dir() + " has string ids: vector(String)");
-    }
-    return stored.vector(id);
+    return items.vector(id);
   }
 
   /**
@@ -413,11 +409,7 @@ public final class KilnIndex implements AutoCloseable {
    */
   public float[] vector(String key) {
     checkOpen();
-    stored.checkReadable();
-    if (files.keys().length == 0) {
-      throw new IllegalStateException("index " + files.dir() + " has int64 ids: vector(long)");
-    }
-    return stored.vector(key);
+    return items.vector(key);
   }
 
   /**
@@ -437,13 +429,8 @@ public final class KilnIndex implements AutoCloseable {
    *     {@link #search(float[], int, SearchParams)} do
    */
   public Neighbors searchByItem(long id, int k, SearchParams params) {
-    float[] v = vector(id);
-    if (v == null) {
-      throw new IllegalArgumentException("index " + files.dir() + " has no item " + id);
-    }
-    IdFilter notItself = IdFilter.ids(other -> other != id);
-    return search(v, k, params.withFilter(
-        params.filter() == null ? notItself : params.filter().and(notItself)));
+    checkOpen();
+    return search(items.query(id), k, ItemLookup.notItself(id, params));
   }
 
   /**
@@ -461,13 +448,8 @@ public final class KilnIndex implements AutoCloseable {
    *     {@link #search(float[], int, SearchParams)} do
    */
   public Neighbors searchByItem(String key, int k, SearchParams params) {
-    float[] v = vector(key);
-    if (v == null) {
-      throw new IllegalArgumentException("index " + files.dir() + " has no item '" + key + "'");
-    }
-    IdFilter notItself = IdFilter.keys(other -> !other.equals(key));
-    return search(v, k, params.withFilter(
-        params.filter() == null ? notItself : params.filter().and(notItself)));
+    checkOpen();
+    return search(items.query(key), k, ItemLookup.notItself(key, params));
   }
 
   private void checkOpen() {

@@ -10,10 +10,7 @@ import dev.kiln.search.SearchParams;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Serves an index root for as long as the process runs: follows {@code LATEST} to new versions,
@@ -48,41 +45,26 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class ServingIndex implements AutoCloseable {
   private final Path root;
-  private final ServingOptions options;
   private final Metric metric;
   private final int dim;
   private final IdType idType;
 
-  /** What a query reads, in one volatile read: the version and the fresh set that go together. */
-  private record State(LoadedVersion version, FreshItems.View fresh) {}
-
-  private volatile State state;
-  private final FreshItems fresh;
-  /** Serializes fresh-set changes and the publication of a new state. */
-  private final ReentrantLock writer = new ReentrantLock();
-  /** The ticket of the attempt whose version was installed last; guarded by writer. */
-  private long installedTicket;
   private final AtomicBoolean closed = new AtomicBoolean();
-
-  private final Set<LoadedVersion> draining = ConcurrentHashMap.newKeySet();
+  private final PublishedState published;
   private final QueryStats stats = new QueryStats();
   private final VersionSwaps swaps;
   private final FreshMerge merge;
 
   private ServingIndex(Path root, ServingOptions options, KilnIndex index, Instant cutoff) {
     this.root = root;
-    this.options = options;
-    LoadedVersion first = new LoadedVersion(index, cutoff, draining::remove);
     this.metric = index.metric();
     this.dim = index.dim();
     this.idType = index.idType();
-    this.fresh = new FreshItems(index.model(), idType == IdType.STRING,
-        options.keepsFreshGraph());
-    this.state = new State(first, fresh.view());
+    this.published = new PublishedState(root, options, index, cutoff, closed);
     this.merge = new FreshMerge(metric, dim, idType == IdType.STRING,
         options.freshGraphFrom());
-    this.swaps = new VersionSwaps(root, options, index, this::version, this::install,
-        draining::remove, closed);
+    this.swaps = new VersionSwaps(root, options, index, this::version, published::install,
+        published::drained, closed);
     swaps.startPolling();
   }
 
@@ -158,7 +140,7 @@ public final class ServingIndex implements AutoCloseable {
   }
 
   private Neighbors searchOnce(float[] query, int k, SearchParams params) {
-    State s = acquire();
+    PublishedState.State s = published.acquire();
     try {
       QueryCheck.checkFilter(params.filter(), idType == IdType.STRING, root);
       return merge.search(s.version().index(), s.fresh(), query, k, params);
@@ -195,25 +177,12 @@ public final class ServingIndex implements AutoCloseable {
   }
 
   private Neighbors[] searchOnce(float[][] batch, int k, SearchParams params) {
-    State s = acquire();
+    PublishedState.State s = published.acquire();
     try {
       QueryCheck.checkFilter(params.filter(), idType == IdType.STRING, root);
       return merge.search(s.version().index(), s.fresh(), batch, k, params);
     } finally {
       s.version().release();
-    }
-  }
-
-  /** The current state with its version acquired; retried if a swap closed it meanwhile. */
-  private State acquire() {
-    while (true) {
-      State s = state;
-      if (s.version().tryAcquire()) {
-        return s;
-      }
-      if (closed.get()) {
-        throw new IllegalStateException("serving index " + root + " is closed");
-      }
     }
   }
 
@@ -270,7 +239,7 @@ public final class ServingIndex implements AutoCloseable {
    */
   public void delete(long id) {
     FreshItems.requireIdType(idType, IdType.LONG, root);
-    deleteItem(id);
+    published.delete(id);
   }
 
   /**
@@ -283,39 +252,12 @@ public final class ServingIndex implements AutoCloseable {
    */
   public void delete(String key) {
     FreshItems.requireIdType(idType, IdType.STRING, root);
-    deleteItem(FreshItems.requireKey(key));
+    published.delete(FreshItems.requireKey(key));
   }
 
   private void upsertItem(Object id, float[] vector) {
     FreshItems.checkVector(vector, dim, metric);
-    long now = options.clock().millis();
-    writer.lock();
-    try {
-      ensureOpen();
-      if (fresh.liveCount() >= options.maxFreshItems() && !fresh.isLive(id)) {
-        throw new IllegalStateException("serving index " + root + " holds "
-            + fresh.liveCount() + " fresh items, its limit (ServingOptions.maxFreshItems):"
-            + " publish a build that includes them, or raise the limit");
-      }
-      publishFresh(fresh.upsert(id, vector, now));
-    } finally {
-      writer.unlock();
-    }
-  }
-
-  private void deleteItem(Object id) {
-    long now = options.clock().millis();
-    writer.lock();
-    try {
-      ensureOpen();
-      publishFresh(fresh.delete(id, now));
-    } finally {
-      writer.unlock();
-    }
-  }
-
-  private void publishFresh(FreshItems.View view) {
-    state = new State(state.version(), view);
+    published.upsert(id, vector);
   }
 
   // ------------------------------------------------------------------ swaps
@@ -335,7 +277,6 @@ public final class ServingIndex implements AutoCloseable {
     return swaps.refresh();
   }
 
-
   /**
    * Opens version {@code versionId} of the root and serves it, whatever {@code LATEST} says
    * (until the next poll finds {@code LATEST} naming another). Runs on the calling thread,
@@ -354,32 +295,6 @@ public final class ServingIndex implements AutoCloseable {
     return swaps.swapTo(versionId);
   }
 
-  /** Installs {@code next} for {@link VersionSwaps}: see {@link VersionSwaps.Installer}. */
-  private LoadedVersion install(LoadedVersion next, String id, long ticket) {
-    LoadedVersion old;
-    writer.lock();
-    try {
-      if (closed.get()) {
-        next.index().close();
-        throw new IllegalStateException("serving index " + root + " is closed");
-      }
-      if (id.equals(version()) || ticket < installedTicket) {
-        next.index().close();
-        return null;
-      }
-      installedTicket = ticket;
-      Instant cutoff = next.inputCutoff();
-      FreshItems.View view = fresh.dropCovered(cutoff == null ? null : cutoff.toEpochMilli(),
-          next.index().model());
-      old = state.version();
-      draining.add(old);
-      state = new State(next, view);
-    } finally {
-      writer.unlock();
-    }
-    return old;
-  }
-
   // ------------------------------------------------------------------ state
 
   /**
@@ -388,7 +303,7 @@ public final class ServingIndex implements AutoCloseable {
    * @return the version id, its directory's name under {@code versions/}
    */
   public String version() {
-    return state.version().id();
+    return published.version();
   }
 
   /**
@@ -445,11 +360,11 @@ public final class ServingIndex implements AutoCloseable {
    * @return a new record on every call
    */
   public ServingMetrics metrics() {
-    State s = state;
+    PublishedState.State s = published.current();
     return new ServingMetrics(s.version().id(), stats.answered(), stats.failed(),
         stats.latency(), swaps.swapCount(), swaps.record().failedSwaps(),
         swaps.record().lastFailure(), s.fresh().liveCount(),
-        s.fresh().deleteCount(), draining.size());
+        s.fresh().deleteCount(), published.drainingCount());
   }
 
   /**
@@ -460,7 +375,7 @@ public final class ServingIndex implements AutoCloseable {
    * @throws IllegalStateException when the handle is closed (once its version has closed)
    */
   public Pin pin() {
-    return new Pin(acquire().version());
+    return new Pin(published.acquire().version());
   }
 
   /** A version held open; close it to let a retired version drain. */
@@ -498,12 +413,6 @@ public final class ServingIndex implements AutoCloseable {
     }
   }
 
-  private void ensureOpen() {
-    if (closed.get()) {
-      throw new IllegalStateException("serving index " + root + " is closed");
-    }
-  }
-
   /**
    * Stops polling and retires the serving version: it closes when the queries on it end. Later
    * upserts, deletes, refreshes and swaps fail with {@link IllegalStateException}, and so do
@@ -516,13 +425,6 @@ public final class ServingIndex implements AutoCloseable {
       return;
     }
     swaps.stopPolling();
-    LoadedVersion last;
-    writer.lock();
-    try {
-      last = state.version();
-    } finally {
-      writer.unlock();
-    }
-    last.retire();
+    published.retireServing();
   }
 }

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  * The swap bookkeeping of a {@link ServingIndex}: which version {@code LATEST} names, opening and
  * checking a version off the query path, the order of racing swaps (tickets), the version last
  * refused, and the record of swaps and failures. Installing a version in the handle's state is
- * the handle's ({@link Installer}).
+ * {@link PublishedState}'s ({@link Installer}).
  */
 final class VersionSwaps {
   /** Installs a version under the handle's writer lock. */

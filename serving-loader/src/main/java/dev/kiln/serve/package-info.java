@@ -1,7 +1,8 @@
 /**
  * Serving that never stops: {@link dev.kiln.serve.ServingIndex} holds the serving version with a
- * reference count, swaps in new versions off the query path ({@code VersionSwaps}), and searches
- * a set of fresh upserts and deletes beside the static version ({@code FreshItems},
+ * reference count and publishes it with its fresh set in one volatile write
+ * ({@code PublishedState}), swaps in new versions off the query path ({@code VersionSwaps}), and
+ * searches a set of fresh upserts and deletes beside the static version ({@code FreshItems},
  * {@code FreshMerge}); its options, metrics and swap records. The static version's query
  * preparation and probe come from {@code KilnIndex.probe}, so both paths pick the same lists.
  *
