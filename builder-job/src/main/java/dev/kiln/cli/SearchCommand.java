@@ -48,8 +48,8 @@ final class SearchCommand implements Callable<Integer> {
   String mode;
 
   @Option(names = "--in-heap", description = "Read the index into the Java heap instead of"
-      + " mapping it (OpenOptions.inHeap: faster list scans on JDK 17; the heap must"
-      + " hold the whole index).")
+      + " mapping it, as Faiss's read_index (OpenOptions.inHeap: faster list scans on"
+      + " JDK 17; the heap must hold the whole index, IVF-Flat lists twice).")
   boolean inHeap;
 
   @Option(names = "--repeat", defaultValue = "1",

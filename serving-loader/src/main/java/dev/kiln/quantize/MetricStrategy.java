@@ -98,6 +98,19 @@ public abstract sealed class MetricStrategy
   public abstract void distances(float[] q, ByteBuffer b, int off, int n, int len, float[] out);
 
   /**
+   * {@link #distances(float[], ByteBuffer, int, int, int, float[])} of vectors held in an array
+   * (a list read into the heap), with the same bits.
+   *
+   * @param q the query, {@code len} floats from index 0
+   * @param rows the array the vectors are stored in
+   * @param off the first vector's index in {@code rows}; the others follow at {@code len} each
+   * @param n how many vectors
+   * @param len their dimensions
+   * @param out receives the n distances from index 0
+   */
+  public abstract void distances(float[] q, float[] rows, int off, int n, int len, float[] out);
+
+  /**
    * {@link #distances} of four prepared queries to the same stored vectors, bit for bit four
    * calls: each vector is read once for the four (batch search over an IVF-Flat list).
    *
@@ -175,6 +188,11 @@ public abstract sealed class MetricStrategy
     }
 
     @Override
+    public void distances(float[] q, float[] rows, int off, int n, int len, float[] out) {
+      K.squareDistances(q, rows, off, n, len, out);
+    }
+
+    @Override
     public void distances(float[] q0, float[] q1, float[] q2, float[] q3, ByteBuffer b,
         int off, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3) {
       K.squareDistances(q0, q1, q2, q3, b, off, n, len, out0, out1, out2, out3);
@@ -223,6 +241,14 @@ public abstract sealed class MetricStrategy
     @Override
     public void distances(float[] q, ByteBuffer b, int off, int n, int len, float[] out) {
       K.dots(q, b, off, n, len, out);
+      for (int i = 0; i < n; i++) {
+        out[i] = -out[i];
+      }
+    }
+
+    @Override
+    public void distances(float[] q, float[] rows, int off, int n, int len, float[] out) {
+      K.dots(q, rows, off, n, len, out);
       for (int i = 0; i < n; i++) {
         out[i] = -out[i];
       }

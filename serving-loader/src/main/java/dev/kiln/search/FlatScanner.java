@@ -3,19 +3,60 @@ package dev.kiln.search;
 import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.Probe;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
-/** Lists of float32 vectors ({@code IVF{n},Flat}): exact distances, the metric's kernel. */
+/**
+ * Lists of float32 vectors ({@code IVF{n},Flat}): exact distances, the metric's kernel. A shard
+ * read into the heap ({@link OpenOptions#inHeap()}) is also copied into a {@code float[]} at
+ * open, which one-query scans read: JDK 17 loads SIMD lanes from an array with fewer
+ * instructions than from a buffer (dev.kiln.vector.PanamaArrayRows has the figures). Batch
+ * scans keep the buffer, whose cost four queries share.
+ */
 final class FlatScanner implements ListScanner {
   /** Floats of one copy of a block's queries at most: 16 MiB (the block holds two copies). */
   private static final int MAX_BLOCK_FLOATS = 4 << 20;
   private final ShardFile[] shards;
   private final int dim;
   private final MetricStrategy metric;
+  /** Per shard, its file as floats when it was read into the heap; null entries otherwise. */
+  private final float[][] heapRows;
 
   FlatScanner(ShardFile[] shards, int dim, MetricStrategy metric) {
     this.shards = shards;
     this.dim = dim;
     this.metric = metric;
+    this.heapRows = new float[shards.length][];
+    for (int si = 0; si < shards.length; si++) {
+      heapRows[si] = asFloats(shards[si]);
+    }
+  }
+
+  /** Whether one-query scans read float arrays (every shard in the heap), for tests. */
+  boolean readsArrays() {
+    for (float[] rows : heapRows) {
+      if (rows == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The shard's file as floats if it is in the heap and its lists lie at float boundaries. */
+  private static float[] asFloats(ShardFile shard) {
+    ByteBuffer b = shard.buffer();
+    if (!b.hasArray()) {
+      return null; // mapped: the buffer is the only copy
+    }
+    for (int list = 0; list < shard.nlist(); list++) {
+      if (shard.listSize(list) > 0 && shard.codesOffset(list) % Float.BYTES != 0) {
+        return null;
+      }
+    }
+    float[] rows = new float[b.capacity() / Float.BYTES];
+    b.duplicate().clear().limit(rows.length * Float.BYTES).slice()
+        .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(rows);
+    return rows;
   }
 
   /**
@@ -46,7 +87,12 @@ final class FlatScanner implements ListScanner {
     for (int si = 0; si < shards.length; si++) {
       ShardFile shard = shards[si];
       int n = shard.listSize(list);
-      metric.distances(query, shard.buffer(), shard.codesOffset(list), n, dim, block);
+      float[] rows = heapRows[si];
+      if (rows != null) {
+        metric.distances(query, rows, shard.codesOffset(list) / Float.BYTES, n, dim, block);
+      } else {
+        metric.distances(query, shard.buffer(), shard.codesOffset(list), n, dim, block);
+      }
       out.collect(si, shard, list, n, block);
     }
   }

@@ -208,6 +208,24 @@ final class PanamaKernels implements VectorKernels {
     }
   }
 
+  @Override
+  public void squareDistances(float[] q, float[] rows, int off, int n, int len, float[] out) {
+    if (len < L) {
+      scalar.squareDistances(q, rows, off, n, len, out);
+      return;
+    }
+    PanamaArrayRows.squareDistances(q, rows, off, n, len, out);
+  }
+
+  @Override
+  public void dots(float[] q, float[] rows, int off, int n, int len, float[] out) {
+    if (len < L) {
+      scalar.dots(q, rows, off, n, len, out);
+      return;
+    }
+    PanamaArrayRows.dots(q, rows, off, n, len, out);
+  }
+
   /** {@link #dot(float[], ByteBuffer, int, int)} one vector after another, as squareDistances. */
   @Override
   public void dots(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {

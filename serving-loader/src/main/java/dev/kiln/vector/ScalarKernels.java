@@ -125,6 +125,18 @@ final class ScalarKernels implements VectorKernels {
     }
   }
 
+  /** As {@link #squareDistances(float[], ByteBuffer, int, int, int, float[])}, from an array. */
+  @Override
+  public void squareDistances(float[] q, float[] rows, int off, int n, int len, float[] out) {
+    ScalarArrayRows.squareDistances(q, rows, off, n, len, out);
+  }
+
+  /** As {@link #dots(float[], ByteBuffer, int, int, int, float[])}, from an array. */
+  @Override
+  public void dots(float[] q, float[] rows, int off, int n, int len, float[] out) {
+    ScalarArrayRows.dots(q, rows, off, n, len, out);
+  }
+
   @Override
   public void pqDistances(
       ByteBuffer codes, int byteOff, int n, int m, float[] table, float base, float[] out) {

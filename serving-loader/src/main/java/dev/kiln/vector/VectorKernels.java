@@ -132,6 +132,34 @@ public interface VectorKernels {
   void squareDistances(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out);
 
   /**
+   * {@link #squareDistances(float[], ByteBuffer, int, int, int, float[])} over rows held in an
+   * array (an IVF-Flat list read into the heap), bit for bit the buffer form's results: JDK 17
+   * loads SIMD lanes from an array with fewer instructions than from a buffer.
+   *
+   * @param q the query, read from index 0
+   * @param rows the array holding the vectors
+   * @param off the first vector's index in {@code rows}; the others follow at {@code len} each
+   * @param n how many vectors
+   * @param len components per vector
+   * @param out receives the {@code n} squared distances from index 0
+   */
+  void squareDistances(float[] q, float[] rows, int off, int n, int len, float[] out);
+
+  /**
+   * {@link #dots(float[], ByteBuffer, int, int, int, float[])} over rows held in an array, bit
+   * for bit the buffer form's results, as {@link #squareDistances(float[], float[], int, int,
+   * int, float[])}.
+   *
+   * @param q the query, read from index 0
+   * @param rows the array holding the vectors
+   * @param off the first vector's index in {@code rows}; the others follow at {@code len} each
+   * @param n how many vectors
+   * @param len components per vector
+   * @param out receives the {@code n} inner products from index 0
+   */
+  void dots(float[] q, float[] rows, int off, int n, int len, float[] out);
+
+  /**
    * {@link #dot(float[], ByteBuffer, int, int)} with each of {@code n} stored vectors, laid out
    * as for {@link #squareDistances}: {@code out[i]}.
    *

@@ -6,7 +6,9 @@
  * and once with the incubating Vector API ({@code PanamaKernels}, with the register-blocked
  * tile kernels in {@code PanamaTileKernels}, the fast-scan kernel in {@code PanamaFastScan} and
  * the multi-row kernels, the HNSW walk's dot4 and the re-rank's squareDistance4, in
- * {@code PanamaRows});
+ * {@code PanamaRows}, the four-query IVF-Flat scans in {@code PanamaSharedRows}, and the list
+ * scans from a {@code float[]} for lists read into the heap in {@code PanamaArrayRows} and
+ * {@code ScalarArrayRows});
  * {@link dev.kiln.vector.VectorizationProvider} chooses one per JVM, smoke-testing the Vector
  * API path first (its incubating API differs between JDKs).
  *

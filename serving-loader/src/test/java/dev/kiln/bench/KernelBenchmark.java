@@ -55,6 +55,7 @@ public class KernelBenchmark {
   private float[] out64;
   /** An IVF-Flat list of 64 float32 vectors, stored as shard files store them, and on the heap. */
   private ByteBuffer list64;
+  private ByteBuffer list64HeapBuffer;
   private float[] list64Heap;
   /** 16,384 centroid rows and row offsets in a random order, for the scattered dots. */
   private float[] centroids;
@@ -93,6 +94,8 @@ public class KernelBenchmark {
     }
     list64 = ByteBuffer.allocateDirect(4 * 64 * dim).order(ByteOrder.LITTLE_ENDIAN);
     list64.asFloatBuffer().put(list64Heap);
+    list64HeapBuffer = ByteBuffer.allocate(4 * 64 * dim).order(ByteOrder.LITTLE_ENDIAN);
+    list64HeapBuffer.asFloatBuffer().put(list64Heap);
     sq8Codes = ByteBuffer.allocateDirect(dim).order(ByteOrder.LITTLE_ENDIAN);
     floats = ByteBuffer.allocateDirect(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < dim; i++) {
@@ -215,6 +218,23 @@ public class KernelBenchmark {
     k.squareDistances(query, query1, query2, query3, list64, 0, 64, dim, out4x64[0],
         out4x64[1], out4x64[2], out4x64[3]);
     return out4x64;
+  }
+
+  /**
+   * The same 64 vectors from a heap ByteBuffer ({@code --in-heap}): on JDK 17 as slow as a
+   * direct one in cache, since each fromByteBuffer re-reads the buffer's fields.
+   */
+  @Benchmark
+  public float[] flatList64HeapBuffer() {
+    k.squareDistances(query, list64HeapBuffer, 0, 64, dim, out64);
+    return out64;
+  }
+
+  /** The same 64 vectors as an in-heap IVF-Flat shard holds them: the list kernel on an array. */
+  @Benchmark
+  public float[] flatList64Array() {
+    k.squareDistances(query, list64Heap, 0, 64, dim, out64);
+    return out64;
   }
 
   /** The same 64 vectors from a heap array: what reading a mapped buffer costs over an array. */

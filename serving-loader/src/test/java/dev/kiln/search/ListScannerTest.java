@@ -26,19 +26,23 @@ class ListScannerTest {
 
   @TempDir Path root;
 
-  /** PQ under l2 three ways: items' terms (v2), the model's table (v1), the residual table. */
+  /**
+   * PQ under l2 three ways: items' terms (v2), the model's table (v1), the residual table; Flat
+   * mapped and read into the heap (its lists then scanned from a float array).
+   */
   static Stream<Arguments> cases() {
     return Stream.of(Metric.values()).flatMap(m -> Stream.of(
-        Arguments.of(m, IndexSpec.flat(NLIST), true, true, 1),
-        Arguments.of(m, IndexSpec.pq(NLIST, 4), true, true, 2),
-        Arguments.of(m, IndexSpec.pq(NLIST, 4), true, false, 2),
-        Arguments.of(m, IndexSpec.pq(NLIST, 4), false, false, 3)));
+        Arguments.of(m, IndexSpec.flat(NLIST), true, true, 1, false),
+        Arguments.of(m, IndexSpec.flat(NLIST), true, true, 2, true),
+        Arguments.of(m, IndexSpec.pq(NLIST, 4), true, true, 2, false),
+        Arguments.of(m, IndexSpec.pq(NLIST, 4), true, false, 2, true),
+        Arguments.of(m, IndexSpec.pq(NLIST, 4), false, false, 3, false)));
   }
 
   @ParameterizedTest
   @MethodSource("cases")
   void scoresEveryItemOfTheProbedListsAsTheReferenceDoes(Metric metric, IndexSpec spec,
-      boolean l2Table, boolean terms, int shards) throws IOException {
+      boolean l2Table, boolean terms, int shards, boolean inHeap) throws IOException {
     Random rnd = new Random(5);
     TestIndexes.Build build = TestIndexes.index(TestIndexes.gaussian(rnd, N, D), metric, spec)
         .shards(shards);
@@ -49,12 +53,16 @@ class ListScannerTest {
       build.withoutTerms();
     }
     Published p = build.publish(root);
-    VersionFiles files = VersionFiles.open(p.versionDir(), OpenOptions.defaults());
+    VersionFiles files =
+        VersionFiles.open(p.versionDir(), OpenOptions.defaults().withInHeap(inHeap));
     MetricStrategy strategy = MetricStrategy.of(metric);
     ListScanner scanner = ListScanner.of(files, strategy);
     Class<?> expected =
         spec.encoding() == IndexSpec.Encoding.FLAT ? FlatScanner.class : PqScanner.class;
     assertEquals(expected, scanner.getClass());
+    if (scanner instanceof FlatScanner flat) {
+      assertEquals(inHeap, flat.readsArrays(), "Flat lists in the heap are read as floats");
+    }
 
     float[] q = TestIndexes.gaussian(rnd, D);
     strategy.prepareQuery(q, 0, D);

@@ -114,6 +114,38 @@ class RowKernelsTest {
     }
   }
 
+  /**
+   * A list held in a float array (an in-heap IVF-Flat shard) scores as the same list in a
+   * buffer, bit for bit, L2 and inner product, from an offset inside the array.
+   */
+  @ParameterizedTest(name = "{0}, len={1}")
+  @MethodSource("kernelsAndLength")
+  void arrayRowsAreBufferRows(VectorKernels k, int len) {
+    Random rnd = new Random(len + 3);
+    float[] q = new float[len];
+    for (int i = 0; i < len; i++) {
+      q[i] = (float) rnd.nextGaussian();
+    }
+    int n = 5;
+    ByteBuffer b = filled(rnd, 4 * len * n + 8);
+    float[] rows = new float[b.capacity() / 4];
+    b.asFloatBuffer().get(rows);
+    float[] fromBuffer = new float[n];
+    float[] fromArray = new float[n];
+    k.squareDistances(q, b, 4, n, len, fromBuffer);
+    k.squareDistances(q, rows, 1, n, len, fromArray);
+    for (int v = 0; v < n; v++) {
+      assertEquals(Float.floatToRawIntBits(fromBuffer[v]), Float.floatToRawIntBits(fromArray[v]),
+          "L2 vector " + v);
+    }
+    k.dots(q, b, 4, n, len, fromBuffer);
+    k.dots(q, rows, 1, n, len, fromArray);
+    for (int v = 0; v < n; v++) {
+      assertEquals(Float.floatToRawIntBits(fromBuffer[v]), Float.floatToRawIntBits(fromArray[v]),
+          "dot vector " + v);
+    }
+  }
+
   private static ByteBuffer filled(Random rnd, int bytes) {
     ByteBuffer buf = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i + 4 <= bytes; i += 4) {
