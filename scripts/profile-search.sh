@@ -16,7 +16,7 @@ fi
 index=$1 queries=$2 nprobe=$3 mode=${4:-each} repeat=${5:-5}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-KILN_JAVA_OPTS="-Xmx8g -XX:StartFlightRecording=filename=$out/search.jfr,settings=profile,jdk.ExecutionSample#period=1ms" \
+KILN_JAVA_OPTS="-Xmx8g -XX:+UseParallelGC -XX:+UseTransparentHugePages -XX:StartFlightRecording=filename=$out/search.jfr,settings=profile,jdk.ExecutionSample#period=1ms" \
   "$here/scripts/kiln" search --index "$index" --queries "$queries" --nprobe "$nprobe" \
   --mode "$mode" --repeat "$repeat" --show 0 ${KILN_SEARCH_ARGS:-} 2>"$out/stderr" | grep -E "qps" || { cat "$out/stderr" >&2; exit 1; }
 jfr print --json --events jdk.ExecutionSample --stack-depth 64 "$out/search.jfr" > "$out/samples.json"
