@@ -14,7 +14,9 @@ package dev.kiln.search;
  * with fewer instructions than a buffer); open reads it all, and every process holds its own
  * copy rather than sharing the page cache. In return list scans run faster on JDK 17
  * (Fashion-MNIST {@code IVF1024,Flat}, one query a call, nprobe 16: 5.3-5.4k QPS against
- * 4.0-4.1k mapped; README "Benchmarks"). Answers are the same either way, bit for bit.
+ * 4.0-4.1k mapped, with {@code -XX:+UseTransparentHugePages}, without which the heap's 4 KiB
+ * pages bring it back to 4.0k; README "Benchmarks"). Answers are the same either way, bit for
+ * bit.
  *
  * @param verifyChecksums whether open reads every file whole to check its CRC32C (slower: time
  *     grows with the index's size)
