@@ -45,7 +45,8 @@ final class PanamaArrayRows {
         a3 = d3.fma(d3, a3);
       }
       for (; i + L <= len; i += L) {
-        FloatVector d = FloatVector.fromArray(S, q, i).sub(FloatVector.fromArray(S, rows, base + i));
+        FloatVector d = FloatVector.fromArray(S, q, i)
+            .sub(FloatVector.fromArray(S, rows, base + i));
         a0 = d.fma(d, a0);
       }
       float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
