@@ -12,7 +12,8 @@
  * scans from a {@code float[]} for lists read into the heap in {@code PanamaArrayRows} and
  * {@code ScalarArrayRows});
  * {@link dev.kiln.vector.VectorizationProvider} chooses one per JVM, smoke-testing the Vector
- * API path first (its incubating API differs between JDKs).
+ * API path first (its incubating API differs between JDKs: on JDK 20+, {@code PanamaOnArrays}
+ * runs the Vector API where a kernel reads arrays, the scalar code where it reads buffers).
  *
  * <p>May import: the JDK (and {@code jdk.incubator.vector}, only from the Panama classes,
  * loaded by reflection) and nothing of Kiln: every other package computes distances through it.

@@ -26,11 +26,20 @@ class VectorKernelsTest {
   private static final int[] BYTE_OFFSETS = {0, 4, 12, 64, 3};
 
   /** The provider's choice and the scalar reference; a Vector API implementation joins here. */
+  /**
+   * The provider's kernels, the scalar ones, and (where the Vector API runs) the mix a JDK
+   * without fromByteBuffer gets, {@link PanamaOnArrays}, tested here on this JDK too.
+   */
   static Stream<Named<VectorKernels>> kernels() {
     VectorKernels chosen = VectorizationProvider.kernels();
-    return Stream.of(
+    VectorKernels panama = VectorizationProvider.panama();
+    Stream<Named<VectorKernels>> both = Stream.of(
         Named.of("provider (" + chosen.name() + ")", chosen),
         Named.of("scalar", VectorizationProvider.scalar()));
+    return panama instanceof PanamaKernels
+        ? Stream.concat(both, Stream.of(Named.of("panama on arrays",
+            (VectorKernels) new PanamaOnArrays(panama))))
+        : both;
   }
 
   static Stream<Arguments> kernelsAndM() {
