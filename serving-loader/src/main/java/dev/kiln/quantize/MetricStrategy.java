@@ -132,6 +132,16 @@ public abstract sealed class MetricStrategy
       int off, int n, int len, float[] out0, float[] out1, float[] out2, float[] out3);
 
   /**
+   * Whether the four-query {@link #distances} read each stored vector once for the four
+   * ({@link dev.kiln.vector.ListScanKernels#sharesListReads()}).
+   *
+   * @return true with this JVM's kernels sharing the reads
+   */
+  public boolean sharesListReads() {
+    return K.sharesListReads();
+  }
+
+  /**
    * Turns a query's PQ inner-product table {@code <q_j, pq[j][c]>} ({@code size} floats) into the
    * query part of the table ADC sums: kept for L2 (combined per list with the residual terms),
    * negated for inner product (the distance is {@code -<q, c_l> - sum_j <q_j, pq[j][code_j]>}).

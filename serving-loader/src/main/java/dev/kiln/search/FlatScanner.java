@@ -124,8 +124,19 @@ final class FlatScanner implements ListScanner {
       for (int si = 0; si < shards.length; si++) {
         ShardFile shard = shards[si];
         int n = shard.listSize(list);
-        metric.distances(queries[q0], queries[q1], queries[q2], queries[q3], shard.buffer(),
-            shard.codesOffset(list), n, dim, d[0], d[1], d[2], d[3]);
+        float[] rows = heapRows[si];
+        if (rows != null && !metric.sharesListReads()) {
+          // In the heap, kernels that would make four buffer calls anyway (JDK 20+): four
+          // array scans, the list in cache after the first.
+          int at = shard.codesOffset(list) / Float.BYTES;
+          metric.distances(queries[q0], rows, at, n, dim, d[0]);
+          metric.distances(queries[q1], rows, at, n, dim, d[1]);
+          metric.distances(queries[q2], rows, at, n, dim, d[2]);
+          metric.distances(queries[q3], rows, at, n, dim, d[3]);
+        } else {
+          metric.distances(queries[q0], queries[q1], queries[q2], queries[q3], shard.buffer(),
+              shard.codesOffset(list), n, dim, d[0], d[1], d[2], d[3]);
+        }
         out[q0].collect(si, shard, list, n, d[0]);
         out[q1].collect(si, shard, list, n, d[1]);
         out[q2].collect(si, shard, list, n, d[2]);

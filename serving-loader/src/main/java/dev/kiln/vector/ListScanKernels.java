@@ -11,6 +11,17 @@ import java.nio.ByteBuffer;
 public interface ListScanKernels {
 
   /**
+   * Whether the four-query scans read each stored vector once for the four (the JDK 17 Vector
+   * API kernels), rather than making four one-query calls (the defaults below): a caller holding
+   * the rows in an array as well scans the array four times when they do not.
+   *
+   * @return true when the four-query buffer scans share each read
+   */
+  default boolean sharesListReads() {
+    return false;
+  }
+
+  /**
    * {@link VectorKernels#dot(float[], int, float[], int, int)} against {@code len}
    * little-endian floats stored at {@code byteOff} of a buffer.
    *

@@ -400,6 +400,11 @@ final class PanamaKernels implements VectorKernels {
   }
 
   @Override
+  public boolean sharesListReads() {
+    return PanamaSharedRows.applies(4 * L);
+  }
+
+  @Override
   public String name() {
     return "panama(" + S.vectorBitSize() + "-bit)";
   }

@@ -6,14 +6,18 @@ import java.nio.ByteBuffer;
  * The SIMD path on a JDK whose incubating Vector API has no {@code fromByteBuffer} (JDK 20
  * replaced it with {@code fromMemorySegment}): {@link PanamaKernels} for every kernel that reads
  * Java arrays (the coarse step's panels, k-means assignment, PQ tables, HNSW rows, fast-scan's
- * byte tables), {@link ScalarKernels} for every kernel that reads the index's buffers (IVF-Flat
- * and refine rows, SQ8 codes, fast-scan blocks, reconstruction). A list read into the heap as a
- * {@code float[]} is scanned by the scalar kernels too, so the answers do not depend on whether
- * the index is mapped.
+ * byte tables), {@link ScalarKernels} for every kernel that reads the index's buffers (SQ8
+ * codes, fast-scan blocks, reconstruction), except float32 rows (IVF-Flat lists, refine rows):
+ * on JDK 25 the jar's {@link SegmentRows} reads those through the buffer's segment with
+ * PanamaKernels' arithmetic, and lists read into the heap go to PanamaKernels' array form, which
+ * has the same bits; where SegmentRows is not available both are scalar. Either way the answers
+ * do not depend on whether the index is mapped.
  */
 final class PanamaOnArrays implements VectorKernels {
   private final VectorKernels simd;
   private final VectorKernels scalar = new ScalarKernels();
+  /** Whether float32 rows in buffers are read through segments ({@link SegmentRows}). */
+  private final boolean segmentRows = SegmentRows.available();
 
   PanamaOnArrays(VectorKernels simd) {
     this.simd = simd;
@@ -43,39 +47,53 @@ final class PanamaOnArrays implements VectorKernels {
 
   @Override
   public float dot(float[] q, ByteBuffer b, int byteOff, int len) {
-    return scalar.dot(q, b, byteOff, len);
+    return segmentRows ? SegmentRows.dot(q, b, byteOff, len)
+        : scalar.dot(q, b, byteOff, len);
   }
 
   @Override
   public float squareDistance(float[] q, ByteBuffer b, int byteOff, int len) {
-    return scalar.squareDistance(q, b, byteOff, len);
+    return segmentRows ? SegmentRows.squareDistance(q, b, byteOff, len)
+        : scalar.squareDistance(q, b, byteOff, len);
   }
 
   @Override
   public void squareDistance4(float[] q, ByteBuffer b0, int o0, ByteBuffer b1, int o1,
       ByteBuffer b2, int o2, ByteBuffer b3, int o3, int len, float[] out) {
-    scalar.squareDistance4(q, b0, o0, b1, o1, b2, o2, b3, o3, len, out);
+    out[0] = squareDistance(q, b0, o0, len);
+    out[1] = squareDistance(q, b1, o1, len);
+    out[2] = squareDistance(q, b2, o2, len);
+    out[3] = squareDistance(q, b3, o3, len);
   }
 
   @Override
   public void squareDistances(float[] q, ByteBuffer b, int byteOff, int n, int len,
       float[] out) {
-    scalar.squareDistances(q, b, byteOff, n, len, out);
+    if (segmentRows) {
+      SegmentRows.squareDistances(q, b, byteOff, n, len, out);
+    } else {
+      scalar.squareDistances(q, b, byteOff, n, len, out);
+    }
   }
 
+  // A list in a float[] has the buffer form's bits: PanamaKernels' with SegmentRows, else scalar.
   @Override
   public void squareDistances(float[] q, float[] rows, int off, int n, int len, float[] out) {
-    scalar.squareDistances(q, rows, off, n, len, out); // the buffer form's bits
+    (segmentRows ? simd : scalar).squareDistances(q, rows, off, n, len, out);
   }
 
   @Override
   public void dots(float[] q, float[] rows, int off, int n, int len, float[] out) {
-    scalar.dots(q, rows, off, n, len, out); // the buffer form's bits
+    (segmentRows ? simd : scalar).dots(q, rows, off, n, len, out);
   }
 
   @Override
   public void dots(float[] q, ByteBuffer b, int byteOff, int n, int len, float[] out) {
-    scalar.dots(q, b, byteOff, n, len, out);
+    if (segmentRows) {
+      SegmentRows.dots(q, b, byteOff, n, len, out);
+    } else {
+      scalar.dots(q, b, byteOff, n, len, out);
+    }
   }
 
   @Override
