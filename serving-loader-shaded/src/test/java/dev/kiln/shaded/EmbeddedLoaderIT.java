@@ -43,6 +43,10 @@ class EmbeddedLoaderIT {
           "the loader carries no builder dependency");
       assertEquals("dev.kiln.loader",
           jar.getManifest().getMainAttributes().getValue("Automatic-Module-Name"));
+      // The loader's JDK 25 layer survives shading; no dependency's versioned classes do.
+      assertEquals("true", jar.getManifest().getMainAttributes().getValue("Multi-Release"));
+      assertTrue(names.stream().filter(n -> n.startsWith("META-INF/versions/")
+          && n.endsWith(".class")).allMatch(n -> n.contains("/dev/kiln/")), "versioned classes");
     }
     // Its sources beside it, relocated as the classes are, for a service's IDE and debugger.
     Path sources = Path.of(shadedJar().toString().replace(".jar", "-sources.jar"));
@@ -135,6 +139,15 @@ class EmbeddedLoaderIT {
         "-cp", cp, "example.Main", fixture.toString());
     assertTrue(out.contains("service jackson " + SERVICE_JACKSON + " {\"k\":10}"), out);
     assertTrue(out.matches("(?s).*kiln count \\d+ results 3.*"), out);
+    // The same service on JDK 25, where one is installed: the jar's JDK 25 layer scores rows.
+    Path java25 = Path.of(System.getProperty("kiln.jdk25.java",
+        "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"));
+    if (Files.isExecutable(java25)) {
+      String out25 = run(project, java25.toString(), "--add-modules=jdk.incubator.vector",
+          "-cp", cp, "example.Main", fixture.toString());
+      assertTrue(out25.contains("on arrays and float32 rows, scalar on codes"), out25);
+      assertTrue(out25.matches("(?s).*kiln count \\d+ results 3.*"), out25);
+    }
   }
 
   private static String run(Path dir, String... command) throws Exception {

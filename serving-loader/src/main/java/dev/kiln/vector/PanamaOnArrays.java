@@ -154,6 +154,7 @@ final class PanamaOnArrays implements VectorKernels {
 
   @Override
   public String name() {
-    return simd.name() + " on arrays, scalar on buffers";
+    return simd.name() + (segmentRows ? " on arrays and float32 rows, scalar on codes"
+        : " on arrays, scalar on buffers");
   }
 }

@@ -61,7 +61,7 @@ class OtherJdkSearchTest {
         TestIndexes.gaussian(new Random(SEED), N_QUERIES, DIM), K, NPROBE, inHeap);
     List<String> there = run(java, p.root(), inHeap);
     assertTrue(there.get(0).startsWith("kernels: panama(")
-        && there.get(0).endsWith("on arrays, scalar on buffers"), there.get(0));
+        && there.get(0).endsWith("on arrays and float32 rows, scalar on codes"), there.get(0));
     assertEquals(2 * N_QUERIES, here.size());
     assertEquals(here.size(), there.size() - 1, String.join("\n", there));
     for (int i = 0; i < here.size(); i++) {
