@@ -174,52 +174,7 @@ public record IndexSpec(int nlist, Encoding encoding, int pqM, int pqBits, Refin
    * @throws IllegalArgumentException naming the first rule broken
    */
   public IndexSpec {
-    if (nlist < 1) {
-      throw new IllegalArgumentException("nlist must be at least 1, got " + nlist);
-    }
-    if (encoding == Encoding.PQ) {
-      if (pqM < 1) {
-        throw new IllegalArgumentException("PQ needs at least one sub-space, got " + pqM);
-      }
-      if (pqBits == 4) {
-        if (pqM % 2 != 0 || pqM > MAX_FAST_SCAN_M) {
-          throw new IllegalArgumentException("4-bit fast-scan PQ needs an even number of"
-              + " sub-spaces up to " + MAX_FAST_SCAN_M + ", got " + pqM);
-        }
-      } else if (pqBits != 8) {
-        throw new IllegalArgumentException("PQ codes have 8 bits, or 4 in the fast-scan layout;"
-            + " got " + pqBits);
-      }
-    } else if (pqM != 0 || pqBits != 0) {
-      throw new IllegalArgumentException("a Flat or SQ8 index has no PQ parameters");
-    }
-    if (refine == null) {
-      throw new IllegalArgumentException("refine must be given (Refine.NONE for none)");
-    }
-    if (refine != Refine.NONE && encoding == Encoding.FLAT) {
-      // Re-ranking float32 lists by float32 copies of themselves would change nothing.
-      throw new IllegalArgumentException("a refine stage needs compressed codes to refine");
-    }
-    if (refine == Refine.SQ8 && encoding == Encoding.SQ8) {
-      throw new IllegalArgumentException("SQ8 vectors re-ranked by SQ8 copies of themselves"
-          + " would change nothing: refine SQ8 with RFlat");
-    }
-    if (hnswM != 0 && (hnswM < 2 || hnswM > MAX_HNSW_M)) {
-      throw new IllegalArgumentException(
-          "HNSW M must be between 2 and " + MAX_HNSW_M + ", got " + hnswM);
-    }
-    if (graphM != 0) {
-      if (graphM < 2 || graphM > MAX_HNSW_M) {
-        throw new IllegalArgumentException(
-            "HNSW M must be between 2 and " + MAX_HNSW_M + ", got " + graphM);
-      }
-      if (nlist != 1 || encoding == Encoding.PQ || hnswM != 0) {
-        throw new IllegalArgumentException("an HNSW index is one Flat or SQ8 list per shard");
-      }
-    } else if (encoding == Encoding.SQ8 && (nlist != 1 || refine != Refine.NONE || hnswM != 0)) {
-      // Only HNSW{M},SQ8 is built; its model records IVF1,SQ8.
-      throw new IllegalArgumentException("SQ8 lists are stored only under an HNSW graph");
-    }
+    SpecRules.check(nlist, encoding, pqM, pqBits, refine, hnswM, graphM);
   }
 
   /**

@@ -5,7 +5,6 @@ import dev.kiln.format.IdType;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
 import dev.kiln.format.Metric;
-import dev.kiln.format.Quality;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.Probe;
 import java.io.IOException;
@@ -31,14 +30,13 @@ public final class KilnIndex implements AutoCloseable {
   private final Searcher searcher;
   private final ItemLookup items;
   private volatile boolean closed;
-  /** The recall curve the build measured, or null; read once, for {@link #nprobeFor}. */
-  private final Quality quality;
+  private final RecallSteering steering;
 
   private KilnIndex(VersionFiles files) {
     this.files = files;
     this.searcher = new Searcher(files);
     this.items = new ItemLookup(files);
-    this.quality = files.manifest().measuredQuality();
+    this.steering = new RecallSteering(files);
   }
 
   /**
@@ -114,14 +112,7 @@ public final class KilnIndex implements AutoCloseable {
    * @throws IllegalStateException when the build measured no recall curve
    */
   public int nprobeFor(double targetRecall) {
-    if (!(targetRecall > 0 && targetRecall <= 1)) {
-      throw new IllegalArgumentException("target recall must be in (0, 1], got " + targetRecall);
-    }
-    if (quality == null) {
-      throw new IllegalStateException("index " + files.dir() + " has no measured recall curve"
-          + " (built without evaluation): search with SearchParams.nprobe(n) instead");
-    }
-    return quality.nprobeFor(targetRecall);
+    return steering.nprobeFor(targetRecall);
   }
 
   /**
@@ -134,21 +125,7 @@ public final class KilnIndex implements AutoCloseable {
    * @throws IllegalStateException when the build measured no efSearch curve
    */
   public int efSearchFor(double targetRecall) {
-    nprobeFor(targetRecall); // the same checks: a target in (0, 1], a measured curve
-    return quality.efSearchFor(targetRecall);
-  }
-
-  private int nprobeOf(SearchParams params) {
-    return params.targetRecall() > 0 ? nprobeFor(params.targetRecall()) : params.nprobe();
-  }
-
-  /** A target recall on an {@code HNSW{M}} index is an efSearch from its measured curve. */
-  private SearchParams steered(SearchParams params) {
-    if (params.targetRecall() > 0 && files.manifest().spec().isGraph()) {
-      return new SearchParams(1, 0, params.refineFactor(), params.filter(),
-          efSearchFor(params.targetRecall()));
-    }
-    return params;
+    return steering.efSearchFor(targetRecall);
   }
 
   /**
@@ -270,8 +247,8 @@ public final class KilnIndex implements AutoCloseable {
   public Neighbors search(float[] query, int k, SearchParams params) {
     checkArguments(query, k, "query");
     QueryCheck.checkFilter(params.filter(), files.keys().length > 0, files.dir());
-    SearchParams p = steered(params);
-    return searcher.search(query, k, nprobeOf(p), p);
+    SearchParams p = steering.steered(params);
+    return searcher.search(query, k, steering.nprobeOf(p), p);
   }
 
   /**
@@ -289,7 +266,8 @@ public final class KilnIndex implements AutoCloseable {
    *     measured no curve
    */
   public Probe probe(float[] query, SearchParams params, float[] prepared, Probe probe) {
-    return searcher.probe(searcher.prepare(query, prepared), nprobeOf(params), params, probe);
+    return searcher.probe(searcher.prepare(query, prepared), steering.nprobeOf(params), params,
+        probe);
   }
 
   /**
@@ -340,8 +318,8 @@ public final class KilnIndex implements AutoCloseable {
   private void searchInto(float[][] queries, int from, int to, int k, SearchParams params,
       Neighbors[] out) {
     QueryCheck.checkFilter(params.filter(), files.keys().length > 0, files.dir());
-    SearchParams p = steered(params);
-    searcher.search(queries, from, to, k, nprobeOf(p), p, out);
+    SearchParams p = steering.steered(params);
+    searcher.search(queries, from, to, k, steering.nprobeOf(p), p, out);
   }
 
   private void checkArguments(float[] query, int k, String what) {

@@ -2,6 +2,9 @@ package dev.kiln.serve;
 
 import dev.kiln.format.IdType;
 import dev.kiln.search.KilnIndex;
+import dev.kiln.search.Neighbors;
+import dev.kiln.search.QueryCheck;
+import dev.kiln.search.SearchParams;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Set;
@@ -47,6 +50,33 @@ final class PublishedState {
   }
 
   /** The current state with its version acquired; retried if a swap closed it meanwhile. */
+  /**
+   * {@link FreshMerge#search} of one query on the state published now, its version pinned for
+   * the call; a filter on the other kind of id is refused.
+   */
+  Neighbors search(FreshMerge merge, float[] query, int k, SearchParams params,
+      boolean stringIds) {
+    State s = acquire();
+    try {
+      QueryCheck.checkFilter(params.filter(), stringIds, root);
+      return merge.search(s.version().index(), s.fresh(), query, k, params);
+    } finally {
+      s.version().release();
+    }
+  }
+
+  /** {@link #search(FreshMerge, float[], int, SearchParams, boolean)} of a batch, one version. */
+  Neighbors[] search(FreshMerge merge, float[][] batch, int k, SearchParams params,
+      boolean stringIds) {
+    State s = acquire();
+    try {
+      QueryCheck.checkFilter(params.filter(), stringIds, root);
+      return merge.search(s.version().index(), s.fresh(), batch, k, params);
+    } finally {
+      s.version().release();
+    }
+  }
+
   State acquire() {
     while (true) {
       State s = state;

@@ -130,22 +130,12 @@ public final class ServingIndex implements AutoCloseable {
   public Neighbors search(float[] query, int k, SearchParams params) {
     long start = System.nanoTime();
     try {
-      Neighbors result = searchOnce(query, k, params);
+      Neighbors result = published.search(merge, query, k, params, idType == IdType.STRING);
       stats.answered(start, 1);
       return result;
     } catch (RuntimeException | Error e) {
       stats.failed(1);
       throw e;
-    }
-  }
-
-  private Neighbors searchOnce(float[] query, int k, SearchParams params) {
-    PublishedState.State s = published.acquire();
-    try {
-      QueryCheck.checkFilter(params.filter(), idType == IdType.STRING, root);
-      return merge.search(s.version().index(), s.fresh(), query, k, params);
-    } finally {
-      s.version().release();
     }
   }
 
@@ -167,22 +157,12 @@ public final class ServingIndex implements AutoCloseable {
   public Neighbors[] search(float[][] batch, int k, SearchParams params) {
     long start = System.nanoTime();
     try {
-      Neighbors[] result = searchOnce(batch, k, params);
+      Neighbors[] result = published.search(merge, batch, k, params, idType == IdType.STRING);
       stats.answered(start, batch.length);
       return result;
     } catch (RuntimeException | Error e) {
       stats.failed(batch.length);
       throw e;
-    }
-  }
-
-  private Neighbors[] searchOnce(float[][] batch, int k, SearchParams params) {
-    PublishedState.State s = published.acquire();
-    try {
-      QueryCheck.checkFilter(params.filter(), idType == IdType.STRING, root);
-      return merge.search(s.version().index(), s.fresh(), batch, k, params);
-    } finally {
-      s.version().release();
     }
   }
 

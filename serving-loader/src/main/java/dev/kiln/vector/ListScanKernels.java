@@ -63,8 +63,13 @@ public interface ListScanKernels {
    * @param len components
    * @param out receives the four squared distances in {@code out[0 .. 3]}
    */
-  void squareDistance4(float[] q, ByteBuffer b0, int o0, ByteBuffer b1, int o1, ByteBuffer b2,
-      int o2, ByteBuffer b3, int o3, int len, float[] out);
+  default void squareDistance4(float[] q, ByteBuffer b0, int o0, ByteBuffer b1, int o1,
+      ByteBuffer b2, int o2, ByteBuffer b3, int o3, int len, float[] out) {
+    out[0] = squareDistance(q, b0, o0, len);
+    out[1] = squareDistance(q, b1, o1, len);
+    out[2] = squareDistance(q, b2, o2, len);
+    out[3] = squareDistance(q, b3, o3, len);
+  }
 
   /**
    * {@link #squareDistance(float[], ByteBuffer, int, int)} of {@code q} to each of {@code n}

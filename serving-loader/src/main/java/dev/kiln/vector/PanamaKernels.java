@@ -184,10 +184,7 @@ final class PanamaKernels implements VectorKernels {
   public void squareDistance4(float[] q, ByteBuffer b0, int o0, ByteBuffer b1, int o1,
       ByteBuffer b2, int o2, ByteBuffer b3, int o3, int len, float[] out) {
     if (L != 16 || len < 4 * L) {
-      out[0] = squareDistance(q, b0, o0, len);
-      out[1] = squareDistance(q, b1, o1, len);
-      out[2] = squareDistance(q, b2, o2, len);
-      out[3] = squareDistance(q, b3, o3, len);
+      VectorKernels.super.squareDistance4(q, b0, o0, b1, o1, b2, o2, b3, o3, len, out);
       return;
     }
     PanamaRows.squareDistance4(q, b0, o0, b1, o1, b2, o2, b3, o3, len, out);
@@ -264,24 +261,8 @@ final class PanamaKernels implements VectorKernels {
 
   @Override
   public long atMost64(float[] bias, int bOff, float[] dots, int dOff, float threshold) {
-    if (L < 8) {
-      return scalar.atMost64(bias, bOff, dots, dOff, threshold);
-    }
-    // VectorMask.toLong is not an intrinsic in JDK 17 (a loop over the lanes): test each
-    // vector with anyTrue (one instruction) and spell out only the lanes of a vector that has
-    // one, rare once the heap holds its nprobe lists.
-    long bits = 0;
-    for (int c = 0; c < PANEL; c += L) {
-      if (FloatVector.fromArray(S, bias, bOff + c).sub(FloatVector.fromArray(S, dots, dOff + c))
-          .compare(VectorOperators.LE, threshold).anyTrue()) {
-        for (int i = c; i < c + L; i++) {
-          if (bias[bOff + i] - dots[dOff + i] <= threshold) {
-            bits |= 1L << i;
-          }
-        }
-      }
-    }
-    return bits;
+    return L < 8 ? scalar.atMost64(bias, bOff, dots, dOff, threshold)
+        : PanamaPanelScores.atMost64(bias, bOff, dots, dOff, threshold);
   }
 
   @Override
@@ -289,26 +270,10 @@ final class PanamaKernels implements VectorKernels {
     if (L < 8) {
       return scalar.argMin64(bias, bOff, dots, dOff, bound);
     }
-    // The panel's minimum by vector MIN; most panels do not beat the bound and stop there.
-    FloatVector min = FloatVector.fromArray(S, bias, bOff).sub(FloatVector.fromArray(S, dots, dOff));
-    for (int c = L; c < PANEL; c += L) {
-      min = min.min(FloatVector.fromArray(S, bias, bOff + c)
-          .sub(FloatVector.fromArray(S, dots, dOff + c)));
-    }
-    float m = min.reduceLanes(VectorOperators.MIN);
-    if (!(m < bound)) {
-      // No score below the bound, or a NaN among them (MIN propagates it): the scalar loop
-      // decides, skipping NaN as it always has.
-      return m != m ? scalar.argMin64(bias, bOff, dots, dOff, bound) : -1;
-    }
-    // The first lane equal to the minimum is the scalar loop's answer (it keeps the first).
-    for (int c = 0; ; c += L) {
-      int lane = FloatVector.fromArray(S, bias, bOff + c)
-          .sub(FloatVector.fromArray(S, dots, dOff + c)).eq(m).firstTrue();
-      if (lane < L) {
-        return c + lane;
-      }
-    }
+    int arg = PanamaPanelScores.argMin64(bias, bOff, dots, dOff, bound);
+    // A NaN among the scores (MIN propagates it): the scalar loop decides, skipping NaN as it
+    // always has.
+    return arg == PanamaPanelScores.NAN ? scalar.argMin64(bias, bOff, dots, dOff, bound) : arg;
   }
 
   @Override
