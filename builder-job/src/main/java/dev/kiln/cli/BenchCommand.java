@@ -72,6 +72,8 @@ final class BenchCommand implements Callable<Integer> {
       description = "Also measure batch search on this many threads (default: off).") int threads;
   @Option(names = "--in-heap", description = "Search the index read into the Java heap instead"
       + " of mapped (OpenOptions.inHeap).") boolean inHeap;
+  @Option(names = "--no-flat-pruning", description = "Score every item of a probed IVF-Flat"
+      + " list (OpenOptions.flatPruning off).") boolean noFlatPruning;
   @Option(names = "--reuse", description = "Search the index already in --work instead of building.") boolean reuse;
   @Option(names = "--eval-in-build",
       description = {"Let the build evaluate itself with the same queries (as --queries) and"
@@ -174,7 +176,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(root, OpenOptions.defaults()
-        .withInHeap(inHeap))) {
+        .withInHeap(inHeap).withFlatPruning(!noFlatPruning))) {
       System.out.printf("open_ms=%.2f%n", (System.nanoTime() - t0) / 1e6);
       System.out.printf("index=%s metric=%s n=%d d=%d queries=%d k=%d%n", spec, m.cliName(),
           idx.count(), idx.dim(), q.length, k);

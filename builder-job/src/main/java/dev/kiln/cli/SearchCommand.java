@@ -52,6 +52,11 @@ final class SearchCommand implements Callable<Integer> {
       + " JDK 17; the heap must hold the whole index, IVF-Flat lists twice).")
   boolean inHeap;
 
+  @Option(names = "--no-flat-pruning", description = "Score every item of a probed IVF-Flat"
+      + " list instead of ruling out by a lower bound those that cannot enter the top k"
+      + " (OpenOptions.flatPruning; the answer is the same either way).")
+  boolean noFlatPruning;
+
   @Option(names = "--repeat", defaultValue = "1",
       description = "Timed passes over the queries after the warm-up; prints each pass and the"
           + " median (for profiling: scripts/profile-search.sh) (default: ${DEFAULT-VALUE}).")
@@ -78,7 +83,7 @@ final class SearchCommand implements Callable<Integer> {
     int[][] truth = groundTruth == null ? null : readGroundTruth(q.length);
     long t0 = System.nanoTime();
     try (KilnIndex idx = KilnIndex.open(index, OpenOptions.defaults()
-        .withInHeap(inHeap))) {
+        .withInHeap(inHeap).withFlatPruning(!noFlatPruning))) {
       if (q.length > 0 && q[0].length != idx.dim()) {
         throw new InvalidInputException(queries + ": queries have dimension " + q[0].length
             + ", the index " + idx.versionDir() + " has " + idx.dim());
@@ -157,7 +162,7 @@ final class SearchCommand implements Callable<Integer> {
     for (int i = 0; i < times; i++) {
       long t = System.nanoTime();
       try (KilnIndex ignored = KilnIndex.open(index, OpenOptions.defaults()
-          .withInHeap(inHeap))) {
+          .withInHeap(inHeap).withFlatPruning(!noFlatPruning))) {
         ms[i] = (System.nanoTime() - t) / 1e6;
       }
     }

@@ -139,6 +139,32 @@ public final class CentroidSubspace implements java.io.Serializable {
   }
 
   /**
+   * Floats of a lifted vector.
+   *
+   * @return rank + 1
+   */
+  public int width() {
+    return rank + 1;
+  }
+
+  /**
+   * Lifts a vector: for any two lifted vectors the squared L2 distance is at most the original
+   * vectors' ({@code |Pq - Px|² + (|q⊥| - |x⊥|)² <= |q - x|²}), up to rounding.
+   *
+   * @param v holds the vector, {@code dim} floats from {@code off}
+   * @param off where it starts
+   * @param out receives its {@link #width()} lifted coordinates from {@code outOff}: its
+   *     projection onto the basis, then the norm of the rest
+   * @param outOff where they go
+   * @return the vector's squared norm
+   */
+  public float lift(float[] v, int off, float[] out, int outOff) {
+    float vv = K.dot(v, off, v, off, dim);
+    lift(v, off, vv, out, outOff);
+    return vv;
+  }
+
+  /**
    * The {@code rank + 1} coordinates q' of the vector at {@code v[off ..]} into
    * {@code out[outOff ..]}: its projection, then the norm of the rest. {@code vv} is its
    * squared norm.

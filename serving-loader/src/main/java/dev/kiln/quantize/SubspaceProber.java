@@ -90,6 +90,15 @@ public final class SubspaceProber implements CoarseProber {
     return subspace.rank;
   }
 
+  /**
+   * The centroids' subspace this prober bounds scores in.
+   *
+   * @return the subspace
+   */
+  public CentroidSubspace subspace() {
+    return subspace;
+  }
+
   @Override
   public int nlist() {
     return flat.nlist();

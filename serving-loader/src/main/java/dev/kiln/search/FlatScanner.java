@@ -1,6 +1,8 @@
 package dev.kiln.search;
 
+import dev.kiln.format.Metric;
 import dev.kiln.format.ShardFile;
+import dev.kiln.quantize.CentroidSubspace;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.Probe;
 import java.nio.ByteBuffer;
@@ -12,6 +14,14 @@ import java.nio.ByteOrder;
  * open, which one-query scans read: JDK 17 loads SIMD lanes from an array with fewer
  * instructions than from a buffer (dev.kiln.vector.PanamaArrayRows has the figures). Batch
  * scans keep the buffer, whose cost four queries share.
+ *
+ * <p>Under L2, one-query scans skip the items that cannot enter the top k ({@link FlatBounds}):
+ * a list whose centroid is farther than the k-th best distance so far is first bounded, then
+ * scored in full if more than {@link #DENSE_SHARE} of it survives, else survivor by survivor.
+ * Fashion-MNIST IVF1024,Flat one query a call (QPS, pruning on against off, one run): nprobe 16
+ * 3.7k against 3.1k mapped, 4.8k against 4.6k in the heap; nprobe 64 1.7k against 1.2k mapped,
+ * 1.9k against 1.4k in the heap. Batch scans score every item: the four-query kernel shares
+ * each read among queries whose top k differ.
  */
 final class FlatScanner implements ListScanner {
   /** Floats of one copy of a block's queries at most: 16 MiB (the block holds two copies). */
@@ -21,8 +31,14 @@ final class FlatScanner implements ListScanner {
   private final MetricStrategy metric;
   /** Per shard, its file as floats when it was read into the heap; null entries otherwise. */
   private final float[][] heapRows;
+  /** Lower bounds that rule items out of one-query scans, or null (score every item). */
+  private final FlatBounds bounds;
 
-  FlatScanner(ShardFile[] shards, int dim, MetricStrategy metric) {
+  /**
+   * @param subspace the centroids' subspace, to bound L2 distances by ({@link FlatBounds}), or
+   *     null to score every item
+   */
+  FlatScanner(ShardFile[] shards, int dim, MetricStrategy metric, CentroidSubspace subspace) {
     this.shards = shards;
     this.dim = dim;
     this.metric = metric;
@@ -30,6 +46,26 @@ final class FlatScanner implements ListScanner {
     for (int si = 0; si < shards.length; si++) {
       heapRows[si] = asFloats(shards[si]);
     }
+    this.bounds = subspace != null && metric.metric() == Metric.L2
+        ? FlatBounds.of(shards, heapRows, dim, subspace) : null;
+  }
+
+  /**
+   * Lists whose centroid is nearer than the k-th best distance so far are scored in full,
+   * without bounds: most of their items can still enter (Fashion-MNIST nprobe 4: 12.7k QPS
+   * bounding every list after the first, 16.4k skipping those).
+   */
+  static final float NEAR_LIST = 1f;
+  /**
+   * A list of which more than this share survives its bounds is scored in one pass: each run
+   * of survivors restarts the hardware prefetcher, so scattered survivors cost more than the
+   * items skipped save (Fashion-MNIST nprobe 64: 2.3k QPS at 0.25, 2.0k at 0.5, 1.7k scoring
+   * runs whatever their share).
+   */
+  static final float DENSE_SHARE = 0.25f;
+  /** Whether one-query scans rule items out by a lower bound, for tests. */
+  boolean prunes() {
+    return bounds != null;
   }
 
   /** Whether one-query scans read float arrays (every shard in the heap), for tests. */
@@ -59,6 +95,52 @@ final class FlatScanner implements ListScanner {
     return rows;
   }
 
+  /** The distances of the list's n items of a shard, into {@code out}: from the array if any. */
+  private void scoreAll(float[] query, float[] rows, ShardFile shard, int list, int n,
+      float[] out) {
+    if (rows != null) {
+      metric.distances(query, rows, shard.codesOffset(list) / Float.BYTES, n, dim, out);
+    } else {
+      metric.distances(query, shard.buffer(), shard.codesOffset(list), n, dim, out);
+    }
+  }
+
+  /**
+   * Scores in full the items whose lifted distance in {@code block} is at most {@code cut},
+   * a run of them a kernel call, and sets the others to +Inf, which no top k takes; the whole
+   * list when more than {@link #DENSE_SHARE} of it survives.
+   */
+  private void scoreSurvivors(float[] query, float[] rows, ShardFile shard, int list, int n,
+      float cut, float[] block, float[] run) {
+    int keep = 0;
+    for (int j = 0; j < n; j++) {
+      keep += block[j] <= cut ? 1 : 0;
+    }
+    if (keep > n * DENSE_SHARE) {
+      scoreAll(query, rows, shard, list, n, block);
+      return;
+    }
+    int at = shard.codesOffset(list);
+    int i = 0;
+    while (i < n) {
+      if (!(block[i] <= cut)) {
+        block[i++] = Float.POSITIVE_INFINITY;
+        continue;
+      }
+      int end = i + 1;
+      while (end < n && block[end] <= cut) {
+        end++;
+      }
+      if (rows != null) {
+        metric.distances(query, rows, at / Float.BYTES + i * dim, end - i, dim, run);
+      } else {
+        metric.distances(query, shard.buffer(), at + i * Float.BYTES * dim, end - i, dim, run);
+      }
+      System.arraycopy(run, 0, block, i, end - i);
+      i = end;
+    }
+  }
+
   /**
    * A Flat list is 4 x d bytes per item and mostly comes from memory, so sharing its read
    * matters most: up to 4,096 queries a block, as many as keep the block's query copies (two of
@@ -74,11 +156,15 @@ final class FlatScanner implements ListScanner {
 
   @Override
   public int stateLength() {
-    return 0;
+    return bounds == null ? 0 : bounds.stateLength();
   }
 
   @Override
-  public void prepare(float[] query, float[] state) {}
+  public void prepare(float[] query, float[] state) {
+    if (bounds != null) {
+      bounds.prepare(state);
+    }
+  }
 
   @Override
   public void scanList(float[] query, float[] state, int list, float coarseDistance,
@@ -88,10 +174,14 @@ final class FlatScanner implements ListScanner {
       ShardFile shard = shards[si];
       int n = shard.listSize(list);
       float[] rows = heapRows[si];
-      if (rows != null) {
-        metric.distances(query, rows, shard.codesOffset(list) / Float.BYTES, n, dim, block);
+      float kth = out.top().threshold();
+      float cut = bounds == null || coarseDistance <= NEAR_LIST * kth ? Float.POSITIVE_INFINITY
+          : bounds.cut(query, state, kth);
+      if (cut < Float.POSITIVE_INFINITY) {
+        bounds.lower(state, si, shard, list, n, block);
+        scoreSurvivors(query, rows, shard, list, n, cut, block, buffers.run());
       } else {
-        metric.distances(query, shard.buffer(), shard.codesOffset(list), n, dim, block);
+        scoreAll(query, rows, shard, list, n, block);
       }
       out.collect(si, shard, list, n, block);
     }

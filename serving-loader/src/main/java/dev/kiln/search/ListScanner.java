@@ -1,7 +1,9 @@
 package dev.kiln.search;
 
+import dev.kiln.quantize.CentroidSubspace;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.Probe;
+import dev.kiln.quantize.SubspaceProber;
 
 /**
  * Scores the items of the probed lists, in every shard, and offers them to the candidates: one
@@ -75,11 +77,20 @@ interface ListScanner {
 
   /** Scans the lists of {@code probe} for the prepared {@code query}; fills {@code out}. */
   default void scan(float[] query, Probe probe, ScanBuffers buffers, Candidates out) {
-    float[] state = buffers.queryTable;
+    float[] state = buffers.state(stateLength());
     prepare(query, state);
     for (int p = 0; p < probe.size(); p++) {
       scanList(query, state, probe.list(p), probe.distance(p), buffers, out);
     }
+  }
+
+  /**
+   * The centroids' subspace IVF-Flat scans bound distances in ({@link FlatBounds}), or null:
+   * pruning off in the open options, or no subspace that pays.
+   */
+  static CentroidSubspace pruningSubspace(VersionFiles files) {
+    return files.options().flatPruning()
+        && files.model().exactProber() instanceof SubspaceProber s ? s.subspace() : null;
   }
 
   /** The scanner for an index's encoding: the one place an encoding maps to its scanner. */
@@ -89,7 +100,8 @@ interface ListScanner {
           files.model().sq8());
     }
     return switch (files.model().spec().encoding()) {
-      case FLAT -> new FlatScanner(files.shards(), files.model().dim(), metric);
+      case FLAT -> new FlatScanner(files.shards(), files.model().dim(), metric,
+          pruningSubspace(files));
       // The model checks keep SQ8 lists to graph indexes (IndexSpec): never reached.
       case SQ8 -> throw new IllegalStateException("SQ8 lists are searched through a graph");
       case PQ -> files.model().spec().isFastScan()

@@ -28,6 +28,10 @@ final class ScanBuffers {
   final float[] tile = new float[4 * VectorKernels.PANEL];
   /** Four lists' worth of distances for {@link FlatScanner}'s shared scans, made on first use. */
   float[][] shared;
+  /** Distances of a run of items {@link FlatScanner} scores in full, made on first use. */
+  private float[] run;
+  /** A one-query scan's state when the query table is too short for it, made on first use. */
+  private float[] state;
   /** {@link GraphScanner}'s walker (HNSW{M}), made on first use. */
   GraphScanner.Walker walker;
 
@@ -42,5 +46,24 @@ final class ScanBuffers {
     lut = new byte[fastScan ? 16 * pq.m() + 16 : 0];
     range = new float[fastScan ? 1 + pq.m() + 16 : 0];
     residual = new float[model.dim()];
+  }
+
+  /** Room for one list's distances, apart from {@link #block}. */
+  float[] run() {
+    if (run == null) {
+      run = new float[block.length];
+    }
+    return run;
+  }
+
+  /** Room for a one-query scan's state of n floats: the query table when it is long enough. */
+  float[] state(int n) {
+    if (queryTable.length >= n) {
+      return queryTable;
+    }
+    if (state == null || state.length < n) {
+      state = new float[n];
+    }
+    return state;
   }
 }

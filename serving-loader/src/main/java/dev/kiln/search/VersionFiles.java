@@ -33,9 +33,11 @@ import java.util.Arrays;
  * @param keys one per shard for string ids, else empty
  * @param refine one per shard when the spec has a refine stage, else empty
  * @param graphs one per shard for {@code HNSW{M}} (the graph over its items), else empty
+ * @param options how the version was opened
  */
 record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2Table,
-    ShardFile[] shards, KeysFile[] keys, RefineFile[] refine, GraphFile[] graphs) {
+    ShardFile[] shards, KeysFile[] keys, RefineFile[] refine, GraphFile[] graphs,
+    OpenOptions options) {
 
   /** Opens an index root (following its {@code LATEST}) or one version directory. */
   static VersionFiles open(Path path, OpenOptions options) throws IOException {
@@ -119,7 +121,7 @@ record VersionFiles(Path dir, Manifest manifest, IndexModel model, ByteBuffer l2
           manifestPath.toString(), "says " + manifest.count() + " items but shards hold " + total);
     }
     return new VersionFiles(dir, manifest, model, modelFile.l2TableBytes(), shards, keys, refine,
-        graphs);
+        graphs, options);
   }
 
   /** A graph file must link this shard's items, with the spec's M, under the same model. */

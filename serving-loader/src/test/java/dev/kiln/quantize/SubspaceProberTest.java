@@ -21,13 +21,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * full score, as one query and in blocks alike; where no small subspace exists the flat
  * quantizer serves.
  */
-class SubspaceProberTest {
+public class SubspaceProberTest {
   private static final int D = 64;
   private static final int NLIST = 512;
   private static final int LATENT = 6;
 
   /** Rows near a LATENT-dimensional subspace of R^D, plus {@code noise} in every direction. */
-  static float[] lowRank(Random rnd, int n, float[] mixing, float noise, boolean unit) {
+  public static float[] lowRank(Random rnd, int n, float[] mixing, float noise, boolean unit) {
     float[] out = new float[n * D];
     for (int i = 0; i < n; i++) {
       double[] z = new double[LATENT];
@@ -48,7 +48,7 @@ class SubspaceProberTest {
     return out;
   }
 
-  static float[] mixing(Random rnd) {
+  public static float[] mixing(Random rnd) {
     float[] a = new float[D * LATENT];
     for (int i = 0; i < a.length; i++) {
       a[i] = (float) rnd.nextGaussian();
