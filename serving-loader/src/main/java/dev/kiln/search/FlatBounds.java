@@ -41,11 +41,15 @@ final class FlatBounds {
   private final int width;
   /** Per shard, its items lifted, in list-then-id order (ordinal x width). */
   private final float[][] lifted;
+  /** The centroids lifted, nlist x width. */
+  private final float[] liftedCentroids;
   /** The largest norm of an item: with the query's, the scale of the rounding. */
   private final float maxNorm;
 
-  private FlatBounds(CentroidSubspace subspace, float[][] lifted, float maxNorm) {
+  private FlatBounds(CentroidSubspace subspace, float[][] lifted, float[] liftedCentroids,
+      float maxNorm) {
     this.subspace = subspace;
+    this.liftedCentroids = liftedCentroids;
     this.width = subspace.width();
     this.lifted = lifted;
     this.maxNorm = maxNorm;
@@ -56,9 +60,16 @@ final class FlatBounds {
    * array of lifted rows.
    *
    * @param heapRows per shard, its file as floats, or null to read the vectors from the shard
+   * @param centroids the lists' centroids, nlist x dim
    */
-  static FlatBounds of(ShardFile[] shards, float[][] heapRows, int dim, CentroidSubspace s) {
+  static FlatBounds of(ShardFile[] shards, float[][] heapRows, int dim, CentroidSubspace s,
+      float[] centroids) {
     int width = s.width();
+    int nlist = centroids.length / dim;
+    float[] liftedCentroids = new float[nlist * width];
+    for (int c = 0; c < nlist; c++) {
+      s.lift(centroids, c * dim, liftedCentroids, c * width);
+    }
     float[][] lifted = new float[shards.length][];
     float[] row = new float[dim];
     double maxSquared = 0;
@@ -88,7 +99,7 @@ final class FlatBounds {
         }
       }
     }
-    return new FlatBounds(s, lifted, (float) Math.sqrt(maxSquared));
+    return new FlatBounds(s, lifted, liftedCentroids, (float) Math.sqrt(maxSquared));
   }
 
   /** Floats of a query's state: its lifted coordinates, then its norm (NaN until lifted). */
@@ -117,6 +128,17 @@ final class FlatBounds {
     }
     double r = Math.sqrt(kth) * (1 + SLACK) + SLACK * ((double) state[width] + maxNorm);
     return (float) (r * r);
+  }
+
+  /**
+   * Whether bounding the list's items pays: its centroid, lifted, lies past {@code kth}. Most
+   * items of a list whose lifted centroid is nearer survive their bounds (Fashion-MNIST IVF1024,
+   * nprobe 16: 67% on average, where 4% of such lists keep a quarter or fewer), so the list is
+   * scored whole; past 1.5 x kth, 99% of lists keep a quarter or fewer. Call after {@link #cut},
+   * which lifts the query.
+   */
+  boolean paysToBound(float[] state, int list, float kth) {
+    return K.squareDistance(state, 0, liftedCentroids, list * width, width) > kth;
   }
 
   /** The lifted distances of the list's n items of shard {@code si} into {@code out}. */

@@ -101,7 +101,7 @@ interface ListScanner {
     }
     return switch (files.model().spec().encoding()) {
       case FLAT -> new FlatScanner(files.shards(), files.model().dim(), metric,
-          pruningSubspace(files));
+          pruningSubspace(files), files.model().coarse().centroids());
       // The model checks keep SQ8 lists to graph indexes (IndexSpec): never reached.
       case SQ8 -> throw new IllegalStateException("SQ8 lists are searched through a graph");
       case PQ -> files.model().spec().isFastScan()

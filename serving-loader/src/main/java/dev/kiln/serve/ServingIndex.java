@@ -1,6 +1,5 @@
 package dev.kiln.serve;
 
-import dev.kiln.search.OpenOptions;
 import dev.kiln.format.IdType;
 import dev.kiln.format.Metric;
 import dev.kiln.search.KilnIndex;
@@ -82,7 +81,7 @@ public final class ServingIndex implements AutoCloseable {
    */
   public static ServingIndex open(Path root, ServingOptions options) throws IOException {
     Path dir = KilnIndex.resolveVersion(root);
-    KilnIndex index = KilnIndex.open(dir, new OpenOptions(options.verifyChecksums(), options.inHeap()));
+    KilnIndex index = KilnIndex.open(dir, options.openOptions());
     Instant cutoff;
     try {
       cutoff = options.inputCutoff().apply(index.manifest());

@@ -29,6 +29,8 @@ import java.util.function.Function;
  * @param inHeap whether each version's files are read into the Java heap instead of mapped
  *     ({@link dev.kiln.search.OpenOptions#inHeap}: faster list scans on JDK 17, the
  *     whole version in the heap; two while a swap overlaps)
+ * @param flatPruning whether L2 IVF-Flat scans skip items by a lower bound
+ *     ({@link dev.kiln.search.OpenOptions#flatPruning}; on by default)
  */
 public record ServingOptions(
     Duration pollInterval,
@@ -38,7 +40,8 @@ public record ServingOptions(
     InstantSource clock,
     SwapListener listener,
     int freshGraphFrom,
-    boolean inHeap) {
+    boolean inHeap,
+    boolean flatPruning) {
 
   /** {@link #freshGraphFrom} by default: measured with {@code FreshScanBenchmark}. */
   public static final int DEFAULT_FRESH_GRAPH_FROM = 15_000;
@@ -57,6 +60,7 @@ public record ServingOptions(
    * @param listener told about swaps and refused versions
    * @param freshGraphFrom from how many fresh items on a query walks their graph
    * @param inHeap whether versions are read into the heap rather than mapped
+   * @param flatPruning whether L2 IVF-Flat scans skip items by a lower bound
    * @throws NullPointerException when {@code pollInterval}, {@code inputCutoff}, {@code clock}
    *     or {@code listener} is null
    * @throws IllegalArgumentException when {@code pollInterval} or {@code maxFreshItems} is
@@ -77,6 +81,25 @@ public record ServingOptions(
       throw new IllegalArgumentException("fresh graph threshold must be at least 1: "
           + freshGraphFrom);
     }
+  }
+
+  /**
+   * Options with {@link #flatPruning} on.
+   *
+   * @param pollInterval how often the daemon thread reads {@code LATEST}; zero: never
+   * @param verifyChecksums whether each version's CRC32C are checked before it serves
+   * @param maxFreshItems how many fresh items may be held at once
+   * @param inputCutoff when a version's input was taken, from its manifest
+   * @param clock stamps upserts and deletes
+   * @param listener told about swaps and refused versions
+   * @param freshGraphFrom from how many fresh items on a query walks their graph
+   * @param inHeap whether versions are read into the heap rather than mapped
+   */
+  public ServingOptions(Duration pollInterval, boolean verifyChecksums, int maxFreshItems,
+      Function<Manifest, Instant> inputCutoff, InstantSource clock, SwapListener listener,
+      int freshGraphFrom, boolean inHeap) {
+    this(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock, listener,
+        freshGraphFrom, inHeap, true);
   }
 
   /**
@@ -157,7 +180,7 @@ public record ServingOptions(
    */
   public ServingOptions withPollInterval(Duration interval) {
     return new ServingOptions(interval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, freshGraphFrom, inHeap);
+        listener, freshGraphFrom, inHeap, flatPruning);
   }
 
   /**
@@ -168,7 +191,7 @@ public record ServingOptions(
    */
   public ServingOptions withVerifyChecksums(boolean verify) {
     return new ServingOptions(pollInterval, verify, maxFreshItems, inputCutoff, clock, listener,
-        freshGraphFrom, inHeap);
+        freshGraphFrom, inHeap, flatPruning);
   }
 
   /**
@@ -180,7 +203,7 @@ public record ServingOptions(
    */
   public ServingOptions withMaxFreshItems(int max) {
     return new ServingOptions(pollInterval, verifyChecksums, max, inputCutoff, clock, listener,
-        freshGraphFrom, inHeap);
+        freshGraphFrom, inHeap, flatPruning);
   }
 
   /**
@@ -192,7 +215,7 @@ public record ServingOptions(
    */
   public ServingOptions withInputCutoff(Function<Manifest, Instant> cutoff) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, cutoff, clock,
-        listener, freshGraphFrom, inHeap);
+        listener, freshGraphFrom, inHeap, flatPruning);
   }
 
   /**
@@ -203,7 +226,7 @@ public record ServingOptions(
    */
   public ServingOptions withClock(InstantSource clock) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, freshGraphFrom, inHeap);
+        listener, freshGraphFrom, inHeap, flatPruning);
   }
 
   /**
@@ -214,7 +237,7 @@ public record ServingOptions(
    */
   public ServingOptions withListener(SwapListener listener) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, freshGraphFrom, inHeap);
+        listener, freshGraphFrom, inHeap, flatPruning);
   }
 
   /**
@@ -227,7 +250,7 @@ public record ServingOptions(
    */
   public ServingOptions withFreshGraphFrom(int items) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, items, inHeap);
+        listener, items, inHeap, flatPruning);
   }
 
   /**
@@ -238,6 +261,23 @@ public record ServingOptions(
    */
   public ServingOptions withInHeap(boolean inHeap) {
     return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
-        listener, freshGraphFrom, inHeap);
+        listener, freshGraphFrom, inHeap, flatPruning);
+  }
+
+  /**
+   * These options with IVF-Flat pruning on or off ({@link OpenOptions#flatPruning}).
+   *
+   * @param flatPruning true to skip items by a lower bound (the default), false to score every
+   *     item of a probed list
+   * @return the new options
+   */
+  public ServingOptions withFlatPruning(boolean flatPruning) {
+    return new ServingOptions(pollInterval, verifyChecksums, maxFreshItems, inputCutoff, clock,
+        listener, freshGraphFrom, inHeap, flatPruning);
+  }
+
+  /** How each version is opened: checksums, heap or mapping, pruning. */
+  OpenOptions openOptions() {
+    return new OpenOptions(verifyChecksums, inHeap, flatPruning);
   }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.serve;
 
-import dev.kiln.search.OpenOptions;
 import dev.kiln.format.IdType;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Metric;
@@ -154,7 +153,7 @@ final class VersionSwaps {
   /** Opens and checks version {@code id}, ready to install; closed again if it does not fit. */
   private LoadedVersion load(String id) throws IOException {
     Path dir = root.resolve(IndexLayout.versionDir(id));
-    KilnIndex index = KilnIndex.open(dir, new OpenOptions(options.verifyChecksums(), options.inHeap()));
+    KilnIndex index = KilnIndex.open(dir, options.openOptions());
     try {
       checkFits(index);
       return new LoadedVersion(index, options.inputCutoff().apply(index.manifest()), onClose);

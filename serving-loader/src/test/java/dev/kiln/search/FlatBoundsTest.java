@@ -84,7 +84,8 @@ class FlatBoundsTest {
     CentroidSubspace s = ListScanner.pruningSubspace(files);
     assertNotNull(s, "low-rank centroids have a subspace");
     ShardFile[] shards = files.shards();
-    FlatBounds bounds = FlatBounds.of(shards, new float[shards.length][], D, s);
+    FlatBounds bounds = FlatBounds.of(shards, new float[shards.length][], D, s,
+        files.model().coarse().centroids());
     assertNotNull(bounds);
     float[][] queries = lowRank(new Random(3), 30, mixing, 0.6f);
     float[] state = new float[bounds.stateLength()];
@@ -160,7 +161,7 @@ class FlatBoundsTest {
 
   private static FlatScanner flat(VersionFiles files, MetricStrategy metric) {
     return new FlatScanner(files.shards(), files.model().dim(), metric,
-        ListScanner.pruningSubspace(files));
+        ListScanner.pruningSubspace(files), files.model().coarse().centroids());
   }
 
   @Test
