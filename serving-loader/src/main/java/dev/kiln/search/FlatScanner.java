@@ -18,11 +18,10 @@ import java.nio.ByteOrder;
  * <p>Under L2, one-query scans skip the items that cannot enter the top k ({@link FlatBounds}):
  * a list whose centroid is farther than the k-th best distance so far, in full and lifted, is
  * first bounded, then scored in full if more than {@link #DENSE_SHARE} of it survives, else
- * survivor by survivor.
- * Fashion-MNIST IVF1024,Flat one query a call (QPS, pruning on against off, one run): nprobe 16
- * 3.7k against 3.1k mapped, 4.8k against 4.6k in the heap; nprobe 64 1.7k against 1.2k mapped,
- * 1.9k against 1.4k in the heap. Batch scans score every item: the four-query kernel shares
- * each read among queries whose top k differ.
+ * survivor by survivor. Fashion-MNIST IVF1024,Flat one query a call, mapped (QPS, on against
+ * off, two rounds): nprobe 64 1,859 / 1,745 against 1,102 / 1,170; nprobe 16 4,648 / 4,218
+ * against 4,148 / 4,352; nprobe 4 and 1 level (README "Benchmarks", session 36). Batch scans
+ * score every item: the four-query kernel shares each read among queries whose top k differ.
  */
 final class FlatScanner implements ListScanner {
   /** Floats of one copy of a block's queries at most: 16 MiB (the block holds two copies). */
@@ -60,6 +59,7 @@ final class FlatScanner implements ListScanner {
    * runs whatever their share).
    */
   static final float DENSE_SHARE = 0.25f;
+
   /** Whether one-query scans rule items out by a lower bound, for tests. */
   boolean prunes() {
     return bounds != null;
