@@ -118,9 +118,12 @@ public final class VectorizationProvider {
     }
     VectorKernels k = panama();
     if (k instanceof PanamaOnArrays) {
+      // The jar's JDK 25 layer reads float32 rows through their MemorySegment (SegmentRows).
+      String scalar = SegmentRows.available()
+          ? "SQ8 and fast-scan list scans run scalar (IVF-Flat rows: fromMemorySegment)"
+          : "IVF-Flat, SQ8 and fast-scan list scans run scalar";
       info("Kiln vector kernels: " + k.name() + " (this JDK's " + MODULE + " has no"
-          + " fromByteBuffer: IVF-Flat, SQ8 and fast-scan list scans run scalar; JDK 17 runs"
-          + " them with the Vector API)");
+          + " fromByteBuffer: " + scalar + "; JDK 17 runs them with the Vector API)");
       return k;
     }
     if (k != null) {
