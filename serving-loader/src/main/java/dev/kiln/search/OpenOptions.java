@@ -14,9 +14,9 @@ package dev.kiln.search;
  * with fewer instructions than a buffer); open reads it all, and every process holds its own
  * copy rather than sharing the page cache. In return list scans run faster on JDK 17
  * (Fashion-MNIST {@code IVF1024,Flat}, one query a call, nprobe 16: 5.3-5.4k QPS against
- * 4.0-4.1k mapped, with {@code -XX:+UseTransparentHugePages}, without which the heap's 4 KiB
- * pages bring it back to 4.0k; README "Benchmarks"). Answers are the same either way, bit for
- * bit.
+ * 4.0-4.1k mapped, with {@code -XX:+UseTransparentHugePages}; with the heap's 4 KiB pages
+ * 4.9-5.1k against 5.6-5.9k in session 36; README "Benchmarks"). Answers are the same either
+ * way, bit for bit.
  *
  * <p>{@link #flatPruning} (on by default) lets an L2 IVF-Flat scan skip the items that cannot
  * enter the top k, from a lower bound on their distance (FlatBounds: each item lifted into the
