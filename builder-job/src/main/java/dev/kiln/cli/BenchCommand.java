@@ -19,6 +19,7 @@ import dev.kiln.search.KilnIndex;
 import dev.kiln.search.SearchParams;
 import dev.kiln.serve.ServingIndex;
 import dev.kiln.serve.ServingOptions;
+import dev.kiln.serve.VersionPin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -166,7 +167,7 @@ final class BenchCommand implements Callable<Integer> {
       throws java.io.IOException {
     if (fresh > 0) {
       try (ServingIndex serving = FreshRun.upsert(root, base, Vecs.shape(base).count() - fresh,
-          fresh, freshGraphFrom, inHeap); ServingIndex.Pin pin = serving.pin()) {
+          fresh, freshGraphFrom, inHeap); VersionPin pin = serving.pin()) {
         KilnIndex idx = pin.index();
         System.out.printf("index=%s metric=%s n=%d+%d fresh d=%d queries=%d k=%d%n", spec,
             m.cliName(), idx.count(), fresh, idx.dim(), q.length, k);

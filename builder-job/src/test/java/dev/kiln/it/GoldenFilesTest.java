@@ -17,6 +17,7 @@ import dev.kiln.search.SearchParams;
 import dev.kiln.serve.ServingIndex;
 import dev.kiln.serve.ServingOptions;
 import dev.kiln.serve.SwapListener;
+import dev.kiln.serve.VersionPin;
 import dev.kiln.testing.KilnTestData;
 import dev.kiln.testing.KilnTestData.CliRun;
 import dev.kiln.testing.SparkExtension;
@@ -359,7 +360,7 @@ class GoldenFilesTest {
     try (ServingIndex serving = ServingIndex.open(versionDir, options)) {
       // The item nearest query 3 (an input row moved a little) goes; item 5 moves next to query 4.
       Neighbors nearest;
-      try (ServingIndex.Pin pin = serving.pin()) {
+      try (VersionPin pin = serving.pin()) {
         nearest = pin.index().search(queries[3], 1, SearchParams.nprobe(NLIST));
       }
       String replaced = stringIds ? KilnTestData.stringIds(N)[5]

@@ -92,13 +92,17 @@ final class FlatScanner implements ListScanner {
     return rows;
   }
 
-  /** The distances of the list's n items of a shard, into {@code out}: from the array if any. */
-  private void scoreAll(float[] query, float[] rows, ShardFile shard, int list, int n,
+  /**
+   * The distances of the list's items {@code from .. from + n - 1} of a shard into {@code out}
+   * from index 0: from the array when the shard has one.
+   */
+  private void score(float[] query, float[] rows, ShardFile shard, int list, int from, int n,
       float[] out) {
+    int at = shard.codesOffset(list) + from * Float.BYTES * dim;
     if (rows != null) {
-      metric.distances(query, rows, shard.codesOffset(list) / Float.BYTES, n, dim, out);
+      metric.distances(query, rows, at / Float.BYTES, n, dim, out);
     } else {
-      metric.distances(query, shard.buffer(), shard.codesOffset(list), n, dim, out);
+      metric.distances(query, shard.buffer(), at, n, dim, out);
     }
   }
 
@@ -114,10 +118,9 @@ final class FlatScanner implements ListScanner {
       keep += block[j] <= cut ? 1 : 0;
     }
     if (keep > n * DENSE_SHARE) {
-      scoreAll(query, rows, shard, list, n, block);
+      score(query, rows, shard, list, 0, n, block);
       return;
     }
-    int at = shard.codesOffset(list);
     int i = 0;
     while (i < n) {
       if (!(block[i] <= cut)) {
@@ -128,11 +131,7 @@ final class FlatScanner implements ListScanner {
       while (end < n && block[end] <= cut) {
         end++;
       }
-      if (rows != null) {
-        metric.distances(query, rows, at / Float.BYTES + i * dim, end - i, dim, run);
-      } else {
-        metric.distances(query, shard.buffer(), at + i * Float.BYTES * dim, end - i, dim, run);
-      }
+      score(query, rows, shard, list, i, end - i, run);
       System.arraycopy(run, 0, block, i, end - i);
       i = end;
     }
@@ -179,7 +178,7 @@ final class FlatScanner implements ListScanner {
         bounds.lower(state, si, shard, list, n, block);
         scoreSurvivors(query, rows, shard, list, n, cut, block, buffers.run());
       } else {
-        scoreAll(query, rows, shard, list, n, block);
+        score(query, rows, shard, list, 0, n, block);
       }
       out.collect(si, shard, list, n, block);
     }

@@ -1,10 +1,7 @@
 package dev.kiln.search;
 
 import dev.kiln.format.CorruptIndexException;
-import dev.kiln.format.IdType;
-import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Manifest;
-import dev.kiln.format.Metric;
 import dev.kiln.quantize.IndexModel;
 import dev.kiln.quantize.Probe;
 import java.io.IOException;
@@ -14,10 +11,12 @@ import java.util.concurrent.ExecutorService;
 /**
  * A published Kiln index version, mapped read-only. Opening reads the manifest and the model,
  * maps every shard and checks headers and directories: the cost depends on nlist and the number
- * of shards, never on the number of items, and no list is copied to the heap. Many processes
- * opening the same files share one copy in the page cache.
+ * of shards, never on the number of items, and no list is copied to the heap (but for IVF-Flat
+ * pruning, {@link OpenOptions#flatPruning}, which reads every item once). Many processes opening
+ * the same files share one copy in the page cache.
  *
- * <p>{@link #search} is thread-safe; each thread reuses its own scratch space.
+ * <p>{@link #search} is thread-safe; each thread reuses its own scratch space. What the version
+ * is (dimension, metric, spec, count, id type) is in {@link VersionInfo}.
  *
  * <pre>{@code
  * try (KilnIndex index = KilnIndex.open(Path.of("/srv/index"))) {   // a root (follows LATEST)
@@ -25,7 +24,7 @@ import java.util.concurrent.ExecutorService;
  * }
  * }</pre>
  */
-public final class KilnIndex implements AutoCloseable {
+public final class KilnIndex implements VersionInfo, AutoCloseable {
   private final VersionFiles files;
   private final Searcher searcher;
   private final ItemLookup items;
@@ -128,88 +127,19 @@ public final class KilnIndex implements AutoCloseable {
     return steering.efSearchFor(targetRecall);
   }
 
-  /**
-   * This version's manifest, as read at open (or as passed to
-   * {@link #open(Path, Manifest, OpenOptions)}).
-   *
-   * @return the manifest: id, index type, metric, dimension, count, files, measured quality
-   */
+  @Override
   public Manifest manifest() {
     return files.manifest();
   }
 
-  /**
-   * The version's centroids and codebooks, shared: read them, never modify them. A caller that
-   * keeps vectors of its own next to the index (fresh items) assigns them to lists with it.
-   *
-   * @return the model, the same instance on every call
-   */
+  @Override
   public IndexModel model() {
     return files.model();
   }
 
-  /**
-   * The directory of the version opened: {@code ROOT/versions/ID} when opened through a root.
-   *
-   * @return the version directory
-   */
+  @Override
   public Path versionDir() {
     return files.dir();
-  }
-
-  /**
-   * This version's id, as its manifest records it.
-   *
-   * @return the version id
-   */
-  public String version() {
-    return files.manifest().version();
-  }
-
-  /**
-   * Components per vector: every query must have exactly this many.
-   *
-   * @return the dimension
-   */
-  public int dim() {
-    return files.model().dim();
-  }
-
-  /**
-   * The metric the index was built with; it decides what {@link Neighbors#scores()} hold.
-   *
-   * @return l2, ip or cosine
-   */
-  public Metric metric() {
-    return files.model().metric();
-  }
-
-  /**
-   * The index type, with its refine stage if it has one.
-   *
-   * @return the spec, as in the manifest (say {@code IVF1024,PQ16,RFlat})
-   */
-  public IndexSpec spec() {
-    return files.manifest().spec();
-  }
-
-  /**
-   * How many items this version holds, over all its shards (the manifest's count).
-   *
-   * @return the item count
-   */
-  public long count() {
-    return files.manifest().count();
-  }
-
-  /**
-   * The kind of id: int64 (results read {@link Neighbors#ids()}, filters use
-   * {@link IdFilter#ids}) or string ({@link Neighbors#keys()}, {@link IdFilter#keys}).
-   *
-   * @return the id type
-   */
-  public IdType idType() {
-    return files.manifest().idTypeValue();
   }
 
   /**

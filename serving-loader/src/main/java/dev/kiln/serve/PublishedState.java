@@ -49,7 +49,6 @@ final class PublishedState {
     return state;
   }
 
-  /** The current state with its version acquired; retried if a swap closed it meanwhile. */
   /**
    * {@link FreshMerge#search} of one query on the state published now, its version pinned for
    * the call; a filter on the other kind of id is refused.
@@ -77,6 +76,7 @@ final class PublishedState {
     }
   }
 
+  /** The current state with its version acquired; retried if a swap closed it meanwhile. */
   State acquire() {
     while (true) {
       State s = state;

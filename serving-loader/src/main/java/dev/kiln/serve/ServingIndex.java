@@ -353,49 +353,14 @@ public final class ServingIndex implements AutoCloseable {
    * @return the pin; close it (try-with-resources) or a retired version never closes
    * @throws IllegalStateException when the handle is closed (once its version has closed)
    */
-  public Pin pin() {
-    return new Pin(published.acquire().version());
-  }
-
-  /** A version held open; close it to let a retired version drain. */
-  public static final class Pin implements AutoCloseable {
-    private final LoadedVersion version;
-    private final AtomicBoolean released = new AtomicBoolean();
-
-    private Pin(LoadedVersion version) {
-      this.version = version;
-    }
-
-    /**
-     * The pinned version, which stays open at least until this pin is closed.
-     *
-     * @return the pinned version's index
-     */
-    public KilnIndex index() {
-      return version.index();
-    }
-
-    /**
-     * The pinned version's id.
-     *
-     * @return the version id
-     */
-    public String version() {
-      return version.id();
-    }
-
-    @Override
-    public void close() {
-      if (released.compareAndSet(false, true)) {
-        version.release();
-      }
-    }
+  public VersionPin pin() {
+    return new VersionPin(published.acquire().version());
   }
 
   /**
    * Stops polling and retires the serving version: it closes when the queries on it end. Later
    * upserts, deletes, refreshes and swaps fail with {@link IllegalStateException}, and so do
-   * searches and pins once the version has closed (an open {@link Pin} keeps it open);
+   * searches and pins once the version has closed (an open {@link VersionPin} keeps it open);
    * {@link #metrics()} and the accessors still answer. Closing again does nothing.
    */
   @Override

@@ -123,7 +123,7 @@ class ServingIndexSwapTest {
       try {
         assertTrue(goal[0].reached().await(60, TimeUnit.SECONDS), "queries on v0");
         for (int v = 1; v <= swaps; v++) {
-          try (ServingIndex.Pin pin = serving.pin()) {
+          try (VersionPin pin = serving.pin()) {
             retired.add(new WeakReference<>(pin.index()));
           }
           publish(v);
@@ -222,7 +222,7 @@ class ServingIndexSwapTest {
   void pinnedVersionStaysOpenThroughASwapAndClosesWhenReleased() throws IOException {
     publish(1);
     try (ServingIndex serving = ServingIndex.open(root, manual())) {
-      ServingIndex.Pin pin = serving.pin();
+      VersionPin pin = serving.pin();
       KilnIndex v1 = pin.index();
       float[] q = TestIndexes.gaussian(new Random(7), D);
       publish(2);
