@@ -41,7 +41,30 @@ echo "== Kiln: $index metric=$metric on $name" >&2
   --groundtruth "$data/${name}_groundtruth.ivecs" --index "$index" --metric "$metric" \
   "$knob" "$probes" --work "$out/kiln" "$@" 2>"$out/kiln.log" | tee "$out/kiln.txt"
 echo "== Faiss: $faiss_index metric=$metric on $name" >&2
-MAX_PTS=${MAX_PTS:-32} METRIC=$metric "$py" "$faiss_script" "$data" "$name" "$faiss_index" "$probes" | tee "$out/faiss.txt"
+# The script's single-thread search sets OpenMP to one thread, but a pthreads OpenBLAS (Debian's
+# libopenblas0-pthread, a Faiss built against it) keeps its own threads: the coarse step's GEMM
+# of a "1-thread" batch search then runs on every core (Fashion-MNIST IVF1024,Flat at nprobe 1:
+# 1.9 CPU seconds a second, 1.4-1.5x the QPS of one thread). So OpenBLAS's threads follow
+# faiss.omp_set_num_threads: 2 for the build, 1 for the search, as Kiln's.
+MAX_PTS=${MAX_PTS:-32} METRIC=$metric "$py" - "$faiss_script" "$data" "$name" "$faiss_index" "$probes" <<'PY' | tee "$out/faiss.txt"
+import ctypes, runpy, sys
+import faiss
+setters = []
+with open('/proc/self/maps') as maps:
+    for path in sorted({line.split()[-1] for line in maps if 'openblas' in line}):
+        try:
+            setters.append(ctypes.CDLL(path).openblas_set_num_threads)
+        except (OSError, AttributeError):
+            pass
+omp = faiss.omp_set_num_threads
+def threads(n):
+    omp(n)
+    for set_blas in setters:
+        set_blas(n)
+faiss.omp_set_num_threads = threads
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+PY
 
 echo
 echo "Single-thread QPS. kiln_batch1: all queries in one batch call on one thread, as Faiss's"
