@@ -14,6 +14,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code flatList64} at d = 784: 6.0 us from a direct buffer, 5.6 from a heap buffer, 3.6 from
  * an array; Fashion-MNIST IVF1024,Flat, one query per call at nprobe 16: 5.3-5.4k QPS from
  * arrays against 4.0-4.1k mapped.
+ *
+ * <p>What C2 must keep emitting (JDK 17, AVX-512, {@code -XX:CompileCommand=print}, session
+ * 37): {@code vmovdqu32} loads of q, {@code vsubps} with the row's chunk as its memory operand
+ * and {@code vfmadd231ps}, the main loop unrolled twice. There is one range check per load,
+ * with no reads of any object's fields in the loop, unlike the buffer form (see
+ * {@code PanamaKernels.squareDistance}).
  */
 final class PanamaArrayRows {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
