@@ -146,8 +146,10 @@ final class PanamaKernels implements VectorKernels {
    * emits on JDK 17 (AVX-512, disassembled from {@code -XX:CompileCommand=print}, session 37):
    * per chunk, four vmovdqu32 loads of q, four of the row, vsubps and vfmadd231ps each. It also
    * emits, beside every row load, re-reads of the buffer's limit, segment, array base and address
-   * (four loads, three compare-and-branches), which the unsafe access keeps in the loop. Those
-   * cost about 17% of a scan from memory against {@code PanamaArrayRows} (README "Benchmarks").
+   * (four loads, three compare-and-branches), which the unsafe access keeps in the loop. They
+   * cost in cache (JMH {@code flatList64}, d = 784: 4.4 us, 3.4 from an array), not from memory,
+   * where the loads wait anyway ({@code FlatMemoryBenchmark}: 7.9 us a list from a mapped file,
+   * 8.2-9.6 from an array; README "Benchmarks").
    */
   @Override
   public float squareDistance(float[] q, ByteBuffer b, int byteOff, int len) {

@@ -21,8 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  * address and, per row load, one compare against the segment's size, then {@code vsubps} with
  * the row as its memory operand and {@code vfmadd231ps}. There are no field reloads (JDK 17's
  * buffer kernel has four per load). In cache 64 rows take 3.1 us against JDK 17's 5.4 from a
- * buffer. From memory it measured no faster (11.4-15.3 us against 9.5-11.1, 64 rows a call at
- * random places in 200 MB), which is not yet explained.
+ * buffer. From memory it is slower, for a reason not found yet: JMH {@code FlatMemoryBenchmark}
+ * (a mapped file) 11.5 us a list against JDK 17's 7.9. Calls of the one-row kernel are not
+ * inlined ("hot method too big", 397 bytes); one loop nest over the rows ran 12-15% faster in a
+ * harness, but still slower than JDK 17.
  */
 final class SegmentRows {
   static boolean available() {
