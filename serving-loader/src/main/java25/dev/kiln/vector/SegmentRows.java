@@ -1,6 +1,7 @@
 package dev.kiln.vector;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -21,10 +22,10 @@ import jdk.incubator.vector.VectorSpecies;
  * address and, per row load, one compare against the segment's size, then {@code vsubps} with
  * the row as its memory operand and {@code vfmadd231ps}. There are no field reloads (JDK 17's
  * buffer kernel has four per load). In cache 64 rows take 3.1 us against JDK 17's 5.4 from a
- * buffer. From memory it is slower, for a reason not found yet: JMH {@code FlatMemoryBenchmark}
- * (a mapped file) 11.5 us a list against JDK 17's 7.9. Calls of the one-row kernel are not
- * inlined ("hot method too big", 397 bytes); one loop nest over the rows ran 12-15% faster in a
- * harness, but still slower than JDK 17.
+ * buffer. From memory it is slower, for a reason not found yet. JMH {@code FlatMemoryBenchmark}
+ * (a mapped file) gives 9.4 us a list against JDK 17's 7.9. That is with the row loop in the same
+ * method as the chunk loop; with a one-row kernel called per row, which C2 did not inline ("hot
+ * method too big", 397 bytes), it was 11.5 us.
  */
 final class SegmentRows {
   static boolean available() {
@@ -34,6 +35,8 @@ final class SegmentRows {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+  private static final ValueLayout.OfFloat FLOAT_LE =
+      ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
   /** Rows shorter than one vector: PanamaKernels' own fallback, for the same bits. */
   private static final ScalarKernels SCALAR = new ScalarKernels();
@@ -55,11 +58,11 @@ final class SegmentRows {
 
   static float squareDistance(float[] q, ByteBuffer b, int off, int len) {
     return scalar(b, len) ? SCALAR.squareDistance(q, b, off, len)
-        : squareDistance(q, segment(b), off, len);
+        : squareDistances(q, segment(b), off, 1, len, null);
   }
 
   static float dot(float[] q, ByteBuffer b, int off, int len) {
-    return scalar(b, len) ? SCALAR.dot(q, b, off, len) : dot(q, segment(b), off, len);
+    return scalar(b, len) ? SCALAR.dot(q, b, off, len) : dots(q, segment(b), off, 1, len, null);
   }
 
   static void squareDistances(float[] q, ByteBuffer b, int off, int n, int len, float[] out) {
@@ -67,10 +70,7 @@ final class SegmentRows {
       SCALAR.squareDistances(q, b, off, n, len, out);
       return;
     }
-    MemorySegment m = segment(b);
-    for (int v = 0; v < n; v++) {
-      out[v] = squareDistance(q, m, off + v * 4 * len, len);
-    }
+    squareDistances(q, segment(b), off, n, len, out);
   }
 
   static void dots(float[] q, ByteBuffer b, int off, int n, int len, float[] out) {
@@ -78,71 +78,89 @@ final class SegmentRows {
       SCALAR.dots(q, b, off, n, len, out);
       return;
     }
-    MemorySegment m = segment(b);
-    for (int v = 0; v < n; v++) {
-      out[v] = dot(q, m, off + v * 4 * len, len);
-    }
+    dots(q, segment(b), off, n, len, out);
   }
 
-  private static float squareDistance(float[] q, MemorySegment m, long off, int len) {
-    FloatVector a0 = FloatVector.zero(S);
-    FloatVector a1 = a0;
-    FloatVector a2 = a0;
-    FloatVector a3 = a0;
-    int i = 0;
-    for (; i + 4 * L <= len; i += 4 * L) {
-      long at = off + 4L * i;
-      FloatVector d0 = FloatVector.fromArray(S, q, i)
-          .sub(FloatVector.fromMemorySegment(S, m, at, LE));
-      FloatVector d1 = FloatVector.fromArray(S, q, i + L)
-          .sub(FloatVector.fromMemorySegment(S, m, at + 4 * L, LE));
-      FloatVector d2 = FloatVector.fromArray(S, q, i + 2 * L)
-          .sub(FloatVector.fromMemorySegment(S, m, at + 8 * L, LE));
-      FloatVector d3 = FloatVector.fromArray(S, q, i + 3 * L)
-          .sub(FloatVector.fromMemorySegment(S, m, at + 12 * L, LE));
-      a0 = d0.fma(d0, a0);
-      a1 = d1.fma(d1, a1);
-      a2 = d2.fma(d2, a2);
-      a3 = d3.fma(d3, a3);
-    }
-    for (; i + L <= len; i += L) {
-      FloatVector d = FloatVector.fromArray(S, q, i)
-          .sub(FloatVector.fromMemorySegment(S, m, off + 4L * i, LE));
-      a0 = d.fma(d, a0);
-    }
-    float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-    for (; i < len; i++) {
-      float d = q[i] - m.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED
-          .withOrder(LE), off + 4L * i);
-      s += d * d;
+  /**
+   * Squared L2 from q to n consecutive rows from byte {@code off} into {@code out} (null: one
+   * row, whose distance is returned), one loop nest: a one-row kernel called per row is too big
+   * for C2 to inline (397 bytes), and the calls cost 12-15% of a scan from memory (session 37).
+   *
+   * @return the last row's distance
+   */
+  private static float squareDistances(float[] q, MemorySegment m, long off, int n, int len,
+      float[] out) {
+    float s = 0;
+    for (int v = 0; v < n; v++) {
+      long row = off + 4L * v * len;
+      FloatVector a0 = FloatVector.zero(S);
+      FloatVector a1 = a0;
+      FloatVector a2 = a0;
+      FloatVector a3 = a0;
+      int i = 0;
+      for (; i + 4 * L <= len; i += 4 * L) {
+        long at = row + 4L * i;
+        FloatVector d0 = FloatVector.fromArray(S, q, i)
+            .sub(FloatVector.fromMemorySegment(S, m, at, LE));
+        FloatVector d1 = FloatVector.fromArray(S, q, i + L)
+            .sub(FloatVector.fromMemorySegment(S, m, at + 4 * L, LE));
+        FloatVector d2 = FloatVector.fromArray(S, q, i + 2 * L)
+            .sub(FloatVector.fromMemorySegment(S, m, at + 8 * L, LE));
+        FloatVector d3 = FloatVector.fromArray(S, q, i + 3 * L)
+            .sub(FloatVector.fromMemorySegment(S, m, at + 12 * L, LE));
+        a0 = d0.fma(d0, a0);
+        a1 = d1.fma(d1, a1);
+        a2 = d2.fma(d2, a2);
+        a3 = d3.fma(d3, a3);
+      }
+      for (; i + L <= len; i += L) {
+        FloatVector d = FloatVector.fromArray(S, q, i)
+            .sub(FloatVector.fromMemorySegment(S, m, row + 4L * i, LE));
+        a0 = d.fma(d, a0);
+      }
+      s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+      for (; i < len; i++) {
+        float d = q[i] - m.get(FLOAT_LE, row + 4L * i);
+        s += d * d;
+      }
+      if (out != null) {
+        out[v] = s;
+      }
     }
     return s;
   }
 
-  private static float dot(float[] q, MemorySegment m, long off, int len) {
-    FloatVector a0 = FloatVector.zero(S);
-    FloatVector a1 = a0;
-    FloatVector a2 = a0;
-    FloatVector a3 = a0;
-    int i = 0;
-    for (; i + 4 * L <= len; i += 4 * L) {
-      long at = off + 4L * i;
-      a0 = FloatVector.fromArray(S, q, i).fma(FloatVector.fromMemorySegment(S, m, at, LE), a0);
-      a1 = FloatVector.fromArray(S, q, i + L)
-          .fma(FloatVector.fromMemorySegment(S, m, at + 4 * L, LE), a1);
-      a2 = FloatVector.fromArray(S, q, i + 2 * L)
-          .fma(FloatVector.fromMemorySegment(S, m, at + 8 * L, LE), a2);
-      a3 = FloatVector.fromArray(S, q, i + 3 * L)
-          .fma(FloatVector.fromMemorySegment(S, m, at + 12 * L, LE), a3);
-    }
-    for (; i + L <= len; i += L) {
-      a0 = FloatVector.fromArray(S, q, i)
-          .fma(FloatVector.fromMemorySegment(S, m, off + 4L * i, LE), a0);
-    }
-    float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-    for (; i < len; i++) {
-      s += q[i] * m.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE),
-          off + 4L * i);
+  /** As the squared-L2 loop nest above, for the inner product. */
+  private static float dots(float[] q, MemorySegment m, long off, int n, int len, float[] out) {
+    float s = 0;
+    for (int v = 0; v < n; v++) {
+      long row = off + 4L * v * len;
+      FloatVector a0 = FloatVector.zero(S);
+      FloatVector a1 = a0;
+      FloatVector a2 = a0;
+      FloatVector a3 = a0;
+      int i = 0;
+      for (; i + 4 * L <= len; i += 4 * L) {
+        long at = row + 4L * i;
+        a0 = FloatVector.fromArray(S, q, i).fma(FloatVector.fromMemorySegment(S, m, at, LE), a0);
+        a1 = FloatVector.fromArray(S, q, i + L)
+            .fma(FloatVector.fromMemorySegment(S, m, at + 4 * L, LE), a1);
+        a2 = FloatVector.fromArray(S, q, i + 2 * L)
+            .fma(FloatVector.fromMemorySegment(S, m, at + 8 * L, LE), a2);
+        a3 = FloatVector.fromArray(S, q, i + 3 * L)
+            .fma(FloatVector.fromMemorySegment(S, m, at + 12 * L, LE), a3);
+      }
+      for (; i + L <= len; i += L) {
+        a0 = FloatVector.fromArray(S, q, i)
+            .fma(FloatVector.fromMemorySegment(S, m, row + 4L * i, LE), a0);
+      }
+      s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+      for (; i < len; i++) {
+        s += q[i] * m.get(FLOAT_LE, row + 4L * i);
+      }
+      if (out != null) {
+        out[v] = s;
+      }
     }
     return s;
   }
