@@ -99,6 +99,15 @@ public final class SubspaceProber implements CoarseProber {
     return subspace;
   }
 
+  /**
+   * The centroids lifted into the subspace ({@link CentroidSubspace#lift}), the array itself.
+   *
+   * @return nlist x (rank + 1) floats, row-major
+   */
+  public float[] liftedCentroids() {
+    return lifted.centroids();
+  }
+
   @Override
   public int nlist() {
     return flat.nlist();

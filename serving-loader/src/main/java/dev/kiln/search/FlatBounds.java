@@ -2,6 +2,7 @@ package dev.kiln.search;
 
 import dev.kiln.format.ShardFile;
 import dev.kiln.quantize.CentroidSubspace;
+import dev.kiln.quantize.SubspaceProber;
 import dev.kiln.vector.VectorKernels;
 import dev.kiln.vector.VectorizationProvider;
 import java.nio.ByteOrder;
@@ -41,7 +42,7 @@ final class FlatBounds {
   private final int width;
   /** Per shard, its items lifted, in list-then-id order (ordinal x width). */
   private final float[][] lifted;
-  /** The centroids lifted, nlist x width. */
+  /** The centroids lifted, nlist x width: the coarse step's own array. */
   private final float[] liftedCentroids;
   /** The largest norm of an item: with the query's, the scale of the rounding. */
   private final float maxNorm;
@@ -60,16 +61,11 @@ final class FlatBounds {
    * array of lifted rows.
    *
    * @param heapRows per shard, its file as floats, or null to read the vectors from the shard
-   * @param centroids the lists' centroids, nlist x dim
+   * @param prober the coarse step's prober: its subspace, and its centroids already lifted
    */
-  static FlatBounds of(ShardFile[] shards, float[][] heapRows, int dim, CentroidSubspace s,
-      float[] centroids) {
+  static FlatBounds of(ShardFile[] shards, float[][] heapRows, int dim, SubspaceProber prober) {
+    CentroidSubspace s = prober.subspace();
     int width = s.width();
-    int nlist = centroids.length / dim;
-    float[] liftedCentroids = new float[nlist * width];
-    for (int c = 0; c < nlist; c++) {
-      s.lift(centroids, c * dim, liftedCentroids, c * width);
-    }
     float[][] lifted = new float[shards.length][];
     float[] row = new float[dim];
     double maxSquared = 0;
@@ -99,7 +95,7 @@ final class FlatBounds {
         }
       }
     }
-    return new FlatBounds(s, lifted, liftedCentroids, (float) Math.sqrt(maxSquared));
+    return new FlatBounds(s, lifted, prober.liftedCentroids(), (float) Math.sqrt(maxSquared));
   }
 
   /** Floats of a query's state: its lifted coordinates, then its norm (NaN until lifted). */

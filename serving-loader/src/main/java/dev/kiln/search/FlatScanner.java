@@ -2,9 +2,9 @@ package dev.kiln.search;
 
 import dev.kiln.format.Metric;
 import dev.kiln.format.ShardFile;
-import dev.kiln.quantize.CentroidSubspace;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.Probe;
+import dev.kiln.quantize.SubspaceProber;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -35,12 +35,10 @@ final class FlatScanner implements ListScanner {
   private final FlatBounds bounds;
 
   /**
-   * @param subspace the centroids' subspace, to bound L2 distances by ({@link FlatBounds}), or
-   *     null to score every item
-   * @param centroids the lists' centroids (nlist x dim), when {@code subspace} is not null
+   * @param prober the coarse step's prober, whose subspace and lifted centroids bound L2
+   *     distances ({@link FlatBounds}), or null to score every item
    */
-  FlatScanner(ShardFile[] shards, int dim, MetricStrategy metric, CentroidSubspace subspace,
-      float[] centroids) {
+  FlatScanner(ShardFile[] shards, int dim, MetricStrategy metric, SubspaceProber prober) {
     this.shards = shards;
     this.dim = dim;
     this.metric = metric;
@@ -48,8 +46,8 @@ final class FlatScanner implements ListScanner {
     for (int si = 0; si < shards.length; si++) {
       heapRows[si] = asFloats(shards[si]);
     }
-    this.bounds = subspace != null && metric.metric() == Metric.L2
-        ? FlatBounds.of(shards, heapRows, dim, subspace, centroids) : null;
+    this.bounds = prober != null && metric.metric() == Metric.L2
+        ? FlatBounds.of(shards, heapRows, dim, prober) : null;
   }
 
   /**

@@ -51,7 +51,7 @@ final class GraphScanner implements ListScanner {
     this.dim = dim;
     this.metric = metric;
     this.sq8 = sq8;
-    this.exact = sq8 == null ? new FlatScanner(shards, dim, metric, null, null) : null;
+    this.exact = sq8 == null ? new FlatScanner(shards, dim, metric, null) : null;
   }
 
   /** The beam a query walks with: its efSearch (or the default), never below k. */

@@ -1,6 +1,5 @@
 package dev.kiln.search;
 
-import dev.kiln.quantize.CentroidSubspace;
 import dev.kiln.quantize.MetricStrategy;
 import dev.kiln.quantize.Probe;
 import dev.kiln.quantize.SubspaceProber;
@@ -85,12 +84,12 @@ interface ListScanner {
   }
 
   /**
-   * The centroids' subspace IVF-Flat scans bound distances in ({@link FlatBounds}), or null:
-   * pruning off in the open options, or no subspace that pays.
+   * The coarse step's prober whose subspace IVF-Flat scans bound distances in ({@link
+   * FlatBounds}), or null: pruning off in the open options, or no subspace that pays.
    */
-  static CentroidSubspace pruningSubspace(VersionFiles files) {
+  static SubspaceProber pruningProber(VersionFiles files) {
     return files.options().flatPruning()
-        && files.model().exactProber() instanceof SubspaceProber s ? s.subspace() : null;
+        && files.model().exactProber() instanceof SubspaceProber s ? s : null;
   }
 
   /** The scanner for an index's encoding: the one place an encoding maps to its scanner. */
@@ -101,7 +100,7 @@ interface ListScanner {
     }
     return switch (files.model().spec().encoding()) {
       case FLAT -> new FlatScanner(files.shards(), files.model().dim(), metric,
-          pruningSubspace(files), files.model().coarse().centroids());
+          pruningProber(files));
       // The model checks keep SQ8 lists to graph indexes (IndexSpec): never reached.
       case SQ8 -> throw new IllegalStateException("SQ8 lists are searched through a graph");
       case PQ -> files.model().spec().isFastScan()

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.format.IndexSpec;
 import dev.kiln.format.Metric;
 import dev.kiln.format.ShardFile;
-import dev.kiln.quantize.CentroidSubspace;
 import dev.kiln.quantize.MetricStrategy;
+import dev.kiln.quantize.SubspaceProber;
 import dev.kiln.quantize.SubspaceProberTest;
 import dev.kiln.search.TestIndexes.Published;
 import java.io.IOException;
@@ -81,11 +81,10 @@ class FlatBoundsTest {
     float[] mixing = SubspaceProberTest.mixing(new Random(7));
     Published p = publish(Metric.L2, mixing);
     VersionFiles files = VersionFiles.open(p.versionDir(), OpenOptions.defaults());
-    CentroidSubspace s = ListScanner.pruningSubspace(files);
+    SubspaceProber s = ListScanner.pruningProber(files);
     assertNotNull(s, "low-rank centroids have a subspace");
     ShardFile[] shards = files.shards();
-    FlatBounds bounds = FlatBounds.of(shards, new float[shards.length][], D, s,
-        files.model().coarse().centroids());
+    FlatBounds bounds = FlatBounds.of(shards, new float[shards.length][], D, s);
     assertNotNull(bounds);
     float[][] queries = lowRank(new Random(3), 30, mixing, 0.6f);
     float[] state = new float[bounds.stateLength()];
@@ -161,7 +160,7 @@ class FlatBoundsTest {
 
   private static FlatScanner flat(VersionFiles files, MetricStrategy metric) {
     return new FlatScanner(files.shards(), files.model().dim(), metric,
-        ListScanner.pruningSubspace(files), files.model().coarse().centroids());
+        ListScanner.pruningProber(files));
   }
 
   @Test
@@ -171,7 +170,7 @@ class FlatBoundsTest {
     FlatScanner scanner = assertInstanceOf(FlatScanner.class,
         ListScanner.of(files, MetricStrategy.L2));
     assertTrue(scanner.prunes());
-    assertEquals(ListScanner.pruningSubspace(files).width() + 1, scanner.stateLength(),
+    assertEquals(ListScanner.pruningProber(files).subspace().width() + 1, scanner.stateLength(),
         "a query's state: its lifted coordinates and its norm");
   }
 }
