@@ -4,6 +4,7 @@ import dev.kiln.search.OpenOptions;
 import dev.kiln.errors.InvalidInputException;
 import dev.kiln.errors.VersionConflictException;
 import dev.kiln.format.CorruptIndexException;
+import dev.kiln.format.FormatOutput;
 import dev.kiln.format.IndexLayout;
 import dev.kiln.format.Manifest;
 import dev.kiln.errors.KilnException;
@@ -46,7 +47,7 @@ import org.apache.hadoop.fs.Path;
 public final class VersionCopy {
   /** The crc32c field: the last 4 bytes of every Kiln binary file, covering all bytes before it. */
   private static final int CRC_BYTES = 4;
-  private static final int BUFFER_BYTES = 1 << 20;
+  private static final int BUFFER_BYTES = FormatOutput.CHUNK;
 
   private VersionCopy() {}
 
@@ -203,7 +204,7 @@ public final class VersionCopy {
         FileChannel out = FileChannel.open(dst, StandardOpenOption.CREATE_NEW,
             StandardOpenOption.WRITE)) {
       int n;
-      while ((n = in.read(buf)) >= 0) {
+      while ((n = fill(in, buf)) > 0) {
         if (pos + n > expected) {
           throw new InvalidInputException(src + ": longer than the " + expected
               + " bytes the manifest says (replaced while copying?)");
@@ -237,6 +238,25 @@ public final class VersionCopy {
           "%s: checksum %08x differs from the manifest's %s: the file was replaced",
           src, stored, f.crc32c()));
     }
+  }
+
+  /**
+   * Reads until {@code buf} is full or the stream ends, so the copy's writes are whole chunks
+   * at multiples of the chunk, which leave the page cache in huge pages ({@link
+   * FormatOutput#CHUNK}).
+   *
+   * @return the bytes read, 0 at the end of the stream
+   */
+  static int fill(InputStream in, byte[] buf) throws IOException {
+    int n = 0;
+    while (n < buf.length) {
+      int r = in.read(buf, n, buf.length - n);
+      if (r < 0) {
+        break;
+      }
+      n += r;
+    }
+    return n;
   }
 
   private static void writeFully(FileChannel out, byte[] b, int n) throws IOException {

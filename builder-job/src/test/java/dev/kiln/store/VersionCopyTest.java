@@ -47,6 +47,29 @@ class VersionCopyTest {
   }
 
   @Test
+  void fillReadsUntilTheBufferIsFullOrTheStreamEnds() throws IOException {
+    byte[] data = new byte[2500];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) i;
+    }
+    // A stream that hands out at most 300 bytes a read, as network streams do.
+    java.io.InputStream in = new java.io.ByteArrayInputStream(data) {
+      @Override
+      public synchronized int read(byte[] b, int off, int len) {
+        return super.read(b, off, Math.min(len, 300));
+      }
+    };
+    byte[] buf = new byte[1024];
+    assertEquals(1024, VersionCopy.fill(in, buf));
+    assertEquals(data[1023], buf[1023]);
+    assertEquals(1024, VersionCopy.fill(in, buf));
+    assertEquals(data[2047], buf[1023]);
+    assertEquals(452, VersionCopy.fill(in, buf));
+    assertEquals(data[2499], buf[451]);
+    assertEquals(0, VersionCopy.fill(in, buf));
+  }
+
+  @Test
   void copiesTheVersionAndPromotesLatest() throws IOException {
     Path local = tmp.resolve("local");
     Files.createDirectories(local);

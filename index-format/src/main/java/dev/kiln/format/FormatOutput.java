@@ -11,11 +11,21 @@ import java.util.zip.CRC32C;
  * FSDataOutputStream}): little-endian values, 64-byte section alignment, and a CRC32C of
  * everything written, closed by {@link #finish()} with the footer. Streams only: nothing is
  * seeked, so every header value must be known before the body is written.
+ *
+ * <p>The stream gets the file in writes of {@link #CHUNK} bytes, each at a multiple of it, and a
+ * shorter last one. On Linux file systems with large folios (ext4 from 6.16, XFS from 5.18) such
+ * writes leave the page cache in 2 MiB folios, which a mapping of the file then gets as 2 MiB
+ * pages: a mapped IVF-Flat search of Fashion-MNIST ran 1.2x faster at nprobe 4 and 16 (fewer
+ * TLB misses) than on the same bytes written 64 KiB at a time (README "Benchmarks").
  */
 public final class FormatOutput implements AutoCloseable {
   private final OutputStream out;
   private final CRC32C crc = new CRC32C();
-  private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+  /** Bytes a write to the stream: one huge page of x86-64 and arm64 (4 KiB base pages). */
+  public static final int CHUNK = 2 << 20;
+  /** A chunk, and room for a value that crosses its end: the spill keeps the rest. */
+  private final ByteBuffer buf = ByteBuffer.allocate(CHUNK + Long.BYTES)
+      .order(ByteOrder.LITTLE_ENDIAN);
   private long position;
   private boolean finished;
 
@@ -134,7 +144,7 @@ public final class FormatOutput implements AutoCloseable {
   public void writeBytes(byte[] b, int off, int len) throws IOException {
     while (len > 0) {
       room(1);
-      int n = Math.min(len, buf.remaining());
+      int n = Math.min(len, CHUNK - buf.position());
       buf.put(b, off, n);
       off += n;
       len -= n;
@@ -204,13 +214,31 @@ public final class FormatOutput implements AutoCloseable {
     return (int) crc.getValue();
   }
 
+  /**
+   * Makes room for a value of up to 8 bytes: writes a full chunk out first. A value may run
+   * past the chunk's end into the slack; the spill moves that tail to the front.
+   */
   private void room(int n) throws IOException {
-    if (buf.remaining() < n) {
-      flushBuffer();
+    assert n <= Long.BYTES;
+    if (buf.position() >= CHUNK) {
+      spill();
     }
   }
 
+  private void spill() throws IOException {
+    byte[] a = buf.array();
+    crc.update(a, 0, CHUNK);
+    out.write(a, 0, CHUNK);
+    int tail = buf.position() - CHUNK;
+    System.arraycopy(a, CHUNK, a, 0, tail);
+    buf.position(tail);
+  }
+
+  /** Writes out everything buffered: at the end, or where the caller asks. */
   private void flushBuffer() throws IOException {
+    if (buf.position() >= CHUNK) {
+      spill();
+    }
     if (buf.position() > 0) {
       crc.update(buf.array(), 0, buf.position());
       out.write(buf.array(), 0, buf.position());

@@ -39,7 +39,7 @@ public final class CentroidSubspace implements java.io.Serializable {
    */
   static final double ENERGY = 0.98;
   /** Ranks are multiples of this (whole 4-row kernel calls, whole 256-bit vectors). */
-  static final int STEP = 8;
+  public static final int STEP = 8;
   /** The subspace pays when a query's projection (rank x dim) is small next to nlist x dim. */
   static final int MIN_LISTS = 256;
   /** Centroids the subspace is found from: a subspace needs a sample, not all of them. */
@@ -77,13 +77,8 @@ public final class CentroidSubspace implements java.io.Serializable {
     if (nlist < MIN_LISTS || maxRank < STEP) {
       return null;
     }
-    for (float v : centroids) {
-      if (!Float.isFinite(v)) {
-        return null;
-      }
-    }
-    Sample sample = new Sample(centroids, nlist, dim);
-    if (!(sample.energy > 0)) {
+    Sample sample = Sample.of(centroids, nlist, dim);
+    if (sample == null) {
       return null;
     }
     // Most embeddings need a small rank: try that first, the widest only when it falls short.
@@ -97,13 +92,55 @@ public final class CentroidSubspace implements java.io.Serializable {
   }
 
   /**
+   * The subspace of the {@code rank} leading directions of these centroids, whatever energy
+   * they hold: a wider subspace than {@link #of} finds bounds distances more tightly, for
+   * IVF-Flat scans that lift every item once at open.
+   *
+   * @param centroids nlist x dim floats, row-major
+   * @param nlist how many centroids
+   * @param dim dimensions of a centroid
+   * @param rank the subspace's dimensions, a positive multiple of {@link #STEP}, at most dim
+   * @return the subspace, or null when a centroid is not finite or the sample is all zero
+   * @throws IllegalArgumentException when the rank is not such a multiple
+   */
+  public static CentroidSubspace ofRank(float[] centroids, int nlist, int dim, int rank) {
+    if (rank <= 0 || rank % STEP != 0 || rank > dim) {
+      throw new IllegalArgumentException("rank " + rank + ": not a positive multiple of " + STEP
+          + " up to " + dim);
+    }
+    Sample sample = Sample.of(centroids, nlist, dim);
+    if (sample == null) {
+      return null;
+    }
+    double[][] q = sample.iterate(Math.min(dim, rank + STEP));
+    byEnergy(sample, q);
+    return basisOf(Arrays.copyOf(q, rank), dim);
+  }
+
+  /**
    * The smallest rank up to {@code cap} that holds {@link #ENERGY} of the sample's energy, from
    * subspace iteration over cap + STEP directions; null when none does.
    */
   private static CentroidSubspace find(Sample sample, int cap) {
-    int dim = sample.dim;
-    int width = Math.min(dim, cap + STEP);
-    double[][] q = sample.iterate(width);
+    double[][] q = sample.iterate(Math.min(sample.dim, cap + STEP));
+    double[] energy = byEnergy(sample, q);
+    int rank = 0;
+    double held = 0;
+    while (rank < cap && held < ENERGY * sample.energy) {
+      for (int i = rank; i < rank + STEP; i++) {
+        held += energy[i];
+      }
+      rank += STEP;
+    }
+    if (held < ENERGY * sample.energy) {
+      return null;
+    }
+    return basisOf(Arrays.copyOf(q, rank), sample.dim);
+  }
+
+  /** Sorts the directions by the sample's energy along them, most first; returns the energies. */
+  private static double[] byEnergy(Sample sample, double[][] q) {
+    int width = q.length;
     double[] energy = new double[width];
     for (int i = 0; i < width; i++) {
       energy[i] = sample.energyAlong(q[i]);
@@ -113,21 +150,18 @@ public final class CentroidSubspace implements java.io.Serializable {
       order[i] = i;
     }
     Arrays.sort(order, (a, b) -> Double.compare(energy[b], energy[a]));
-    int rank = 0;
-    double held = 0;
-    while (rank < cap && held < ENERGY * sample.energy) {
-      for (int i = rank; i < rank + STEP; i++) {
-        held += energy[order[i]];
-      }
-      rank += STEP;
+    double[][] rows = q.clone();
+    double[] sorted = new double[width];
+    for (int i = 0; i < width; i++) {
+      q[i] = rows[order[i]];
+      sorted[i] = energy[order[i]];
     }
-    if (held < ENERGY * sample.energy) {
-      return null;
-    }
-    double[][] top = new double[rank][];
-    for (int i = 0; i < rank; i++) {
-      top[i] = q[order[i]];
-    }
+    return sorted;
+  }
+
+  /** The subspace spanned by these directions, made orthonormal in float. */
+  private static CentroidSubspace basisOf(double[][] top, int dim) {
+    int rank = top.length;
     orthonormalize(top, 2); // twice: once can leave rounding-sized overlaps
     float[] basis = new float[rank * dim];
     for (int i = 0; i < rank; i++) {
@@ -178,8 +212,14 @@ public final class CentroidSubspace implements java.io.Serializable {
     out[outOff + rank] = (float) Math.sqrt(Math.max(0f, vv - inside));
   }
 
-  /** Every centroid lifted ({@link #lift}): nlist rows of rank + 1. */
-  float[] liftAll(float[] centroids, int nlist) {
+  /**
+   * Every centroid lifted ({@link #lift}).
+   *
+   * @param centroids nlist x dim floats, row-major
+   * @param nlist how many centroids
+   * @return nlist rows of rank + 1 floats
+   */
+  public float[] liftAll(float[] centroids, int nlist) {
     int w = rank + 1;
     float[] out = new float[nlist * w];
     for (int c = 0; c < nlist; c++) {
@@ -202,6 +242,17 @@ public final class CentroidSubspace implements java.io.Serializable {
     private final float[] x;
     private final float[] y;
     private final float[] z;
+
+    /** The sample, or null when a centroid is not finite or the sample is all zero. */
+    static Sample of(float[] centroids, int nlist, int dim) {
+      for (float v : centroids) {
+        if (!Float.isFinite(v)) {
+          return null;
+        }
+      }
+      Sample sample = new Sample(centroids, nlist, dim);
+      return sample.energy > 0 ? sample : null;
+    }
 
     Sample(float[] centroids, int nlist, int dim) {
       int every = (nlist + MAX_SAMPLE - 1) / MAX_SAMPLE;

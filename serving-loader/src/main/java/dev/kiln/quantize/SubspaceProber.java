@@ -100,6 +100,15 @@ public final class SubspaceProber implements CoarseProber {
   }
 
   /**
+   * The centroids, the flat quantizer's array itself.
+   *
+   * @return nlist x dim floats, row-major
+   */
+  public float[] centroids() {
+    return flat.centroids();
+  }
+
+  /**
    * The centroids lifted into the subspace ({@link CentroidSubspace#lift}), the array itself.
    *
    * @return nlist x (rank + 1) floats, row-major

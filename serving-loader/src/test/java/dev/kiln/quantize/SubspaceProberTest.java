@@ -3,7 +3,9 @@ package dev.kiln.quantize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.format.Metric;
@@ -120,11 +122,7 @@ public class SubspaceProberTest {
     float[] centroids = lowRank(rnd, NLIST, a, 0.05f, false);
     CentroidSubspace s = CentroidSubspace.of(centroids, NLIST, D);
     assertNotNull(s);
-    for (int i = 0; i < s.rank; i++) {
-      for (int j = 0; j <= i; j++) {
-        assertEquals(i == j ? 1f : 0f, dot(s.basis, i * D, s.basis, j * D), 1e-5f);
-      }
-    }
+    assertOrthonormal(s);
     float[] lifted = s.liftAll(centroids, NLIST);
     int w = s.rank + 1;
     float[] q = lowRank(rnd, 200, a, 1f, false); // far from the subspace too
@@ -140,6 +138,59 @@ public class SubspaceProberTest {
         assertEquals(dot(centroids, c * D, centroids, c * D), cc, 1e-5f * scale);
       }
     }
+  }
+
+  @Test
+  void aSubspaceOfAGivenRankIsOrthonormalHoldsMoreAndItsLiftBoundsDistances() {
+    Random rnd = new Random(6);
+    float[] a = mixing(rnd);
+    float[] centroids = lowRank(rnd, NLIST, a, 0.05f, false);
+    CentroidSubspace narrow = CentroidSubspace.of(centroids, NLIST, D);
+    CentroidSubspace wide = CentroidSubspace.ofRank(centroids, NLIST, D, 24);
+    assertNotNull(narrow);
+    assertNotNull(wide);
+    assertEquals(24, wide.rank);
+    assertTrue(narrow.rank < wide.rank, "of() stops at " + narrow.rank);
+    assertOrthonormal(wide);
+    // More directions hold more of the centroids' energy: the rest (|c⊥|) is smaller.
+    float[] ln = narrow.liftAll(centroids, NLIST);
+    float[] lw = wide.liftAll(centroids, NLIST);
+    double restNarrow = 0;
+    double restWide = 0;
+    for (int c = 0; c < NLIST; c++) {
+      restNarrow += (double) ln[c * narrow.width() + narrow.rank] * ln[c * narrow.width()
+          + narrow.rank];
+      restWide += (double) lw[c * wide.width() + wide.rank] * lw[c * wide.width() + wide.rank];
+    }
+    assertTrue(restWide < restNarrow, restWide + " not below " + restNarrow);
+    int w = wide.width();
+    float[] q = lowRank(rnd, 100, a, 1f, false);
+    float[] ql = new float[w];
+    for (int i = 0; i < 100; i++) {
+      wide.lift(q, i * D, ql, 0);
+      for (int c = 0; c < NLIST; c++) {
+        double full = 0;
+        for (int j = 0; j < D; j++) {
+          double d = q[i * D + j] - centroids[c * D + j];
+          full += d * d;
+        }
+        double lifted = 0;
+        for (int j = 0; j < w; j++) {
+          double d = ql[j] - lw[c * w + j];
+          lifted += d * d;
+        }
+        assertTrue(lifted <= full * (1 + 1e-4) + 1e-4, "query " + i + " centroid " + c);
+      }
+    }
+    assertThrows(IllegalArgumentException.class,
+        () -> CentroidSubspace.ofRank(centroids, NLIST, D, 12));
+    assertThrows(IllegalArgumentException.class,
+        () -> CentroidSubspace.ofRank(centroids, NLIST, D, 0));
+    assertThrows(IllegalArgumentException.class,
+        () -> CentroidSubspace.ofRank(centroids, NLIST, D, D + 8));
+    float[] damaged = centroids.clone();
+    damaged[5] = Float.POSITIVE_INFINITY;
+    assertNull(CentroidSubspace.ofRank(damaged, NLIST, D, 24));
   }
 
   @Test
@@ -161,6 +212,14 @@ public class SubspaceProberTest {
     float[] small = Arrays.copyOf(lowRank(rnd, NLIST, mixing(rnd), 0.05f, false), few * D);
     CoarseQuantizer fewLists = new CoarseQuantizer(small, few, D, Metric.L2);
     assertSame(fewLists, SubspaceProber.of(fewLists));
+  }
+
+  private static void assertOrthonormal(CentroidSubspace s) {
+    for (int i = 0; i < s.rank; i++) {
+      for (int j = 0; j <= i; j++) {
+        assertEquals(i == j ? 1f : 0f, dot(s.basis, i * D, s.basis, j * D), 1e-5f);
+      }
+    }
   }
 
   private static float dot(float[] a, int ao, float[] b, int bo) {

@@ -77,15 +77,31 @@ class FlatBoundsTest {
   }
 
   @Test
-  void liftedDistancesBoundTheRealOnesAndRuleOutOnlyItemsPastTheKth() throws IOException {
+  void theBoundRankIsATwelfthOfTheDimensionsOrTheCoarseStepsWhereWider() {
+    assertEquals(64, FlatBounds.boundRank(784, 32), "Fashion-MNIST");
+    assertEquals(24, FlatBounds.boundRank(128, 24), "synth-1m: the coarse step's");
+    assertEquals(8, FlatBounds.boundRank(D, 8));
+    assertEquals(FlatBounds.MAX_RANK, FlatBounds.boundRank(4096, 48));
+    assertEquals(16, FlatBounds.boundRank(200, 8), "a multiple of the step");
+  }
+
+  /** Rank 0: the coarse step's subspace, as {@link #D} gives; 24: a wider one of its own. */
+  @ParameterizedTest(name = "rank={0}")
+  @ValueSource(ints = {0, 24})
+  void liftedDistancesBoundTheRealOnesAndRuleOutOnlyItemsPastTheKth(int rank)
+      throws IOException {
     float[] mixing = SubspaceProberTest.mixing(new Random(7));
     Published p = publish(Metric.L2, mixing);
     VersionFiles files = VersionFiles.open(p.versionDir(), OpenOptions.defaults());
     SubspaceProber s = ListScanner.pruningProber(files);
     assertNotNull(s, "low-rank centroids have a subspace");
     ShardFile[] shards = files.shards();
-    FlatBounds bounds = FlatBounds.of(shards, new float[shards.length][], D, s);
+    float[][] heap = new float[shards.length][];
+    FlatBounds bounds = rank == 0 ? FlatBounds.of(shards, heap, D, s)
+        : FlatBounds.of(shards, heap, D, s, rank);
     assertNotNull(bounds);
+    assertEquals((rank == 0 ? s.rank() : rank) + 1, bounds.width());
+    assertTrue(bounds.stateLength() > bounds.width() + 1, "the lifted query, its norm, scratch");
     float[][] queries = lowRank(new Random(3), 30, mixing, 0.6f);
     float[] state = new float[bounds.stateLength()];
     long items = 0;
@@ -170,7 +186,8 @@ class FlatBoundsTest {
     FlatScanner scanner = assertInstanceOf(FlatScanner.class,
         ListScanner.of(files, MetricStrategy.L2));
     assertTrue(scanner.prunes());
-    assertEquals(ListScanner.pruningProber(files).subspace().width() + 1, scanner.stateLength(),
-        "a query's state: its lifted coordinates and its norm");
+    FlatBounds bounds = FlatBounds.of(files.shards(), new float[files.shards().length][],
+        files.model().dim(), ListScanner.pruningProber(files));
+    assertEquals(bounds.stateLength(), scanner.stateLength(), "a query's state is the bounds'");
   }
 }
