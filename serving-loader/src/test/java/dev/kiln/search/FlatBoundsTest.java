@@ -101,7 +101,8 @@ class FlatBoundsTest {
         : FlatBounds.of(shards, heap, D, s, rank);
     assertNotNull(bounds);
     assertEquals((rank == 0 ? s.rank() : rank) + 1, bounds.width());
-    assertTrue(bounds.stateLength() > bounds.width() + 1, "the lifted query, its norm, scratch");
+    assertEquals(bounds.width() + 1 + (bounds.width() - 1) / 64 * 64, bounds.stateLength(),
+        "the lifted query, its norm, and a tile's outputs per whole 64 ranks");
     float[][] queries = lowRank(new Random(3), 30, mixing, 0.6f);
     float[] state = new float[bounds.stateLength()];
     long items = 0;
