@@ -19,8 +19,8 @@ import java.nio.ByteOrder;
  * a list whose centroid is farther than the k-th best distance so far, in full and lifted, is
  * first bounded, then scored in full if more than {@link #DENSE_SHARE} of it survives, else
  * survivor by survivor. Fashion-MNIST IVF1024,Flat one query a call, mapped (QPS, on against
- * off, two rounds): nprobe 64 1,859 / 1,745 against 1,102 / 1,170; nprobe 16 4,648 / 4,218
- * against 4,148 / 4,352; nprobe 4 and 1 level (README "Benchmarks", session 36). Batch scans
+ * off, two rounds, session 38, bounds of rank 64): nprobe 64 2,414 / 2,174 against 1,323 /
+ * 1,186; nprobe 16 4,776 / 5,249 against 4,896 / 4,228. Batch scans
  * score every item: the four-query kernel shares each read among queries whose top k differ.
  */
 final class FlatScanner implements ListScanner {
