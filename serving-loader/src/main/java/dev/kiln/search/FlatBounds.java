@@ -64,7 +64,7 @@ final class FlatBounds {
   private final int width;
   /** Per shard, its items lifted, in list-then-id order (ordinal x width). */
   private final float[][] lifted;
-  /** The centroids lifted, nlist x width: the coarse step's own array at its rank. */
+  /** The centroids lifted, nlist x width: the coarse step's own array where the ranks agree. */
   private final float[] liftedCentroids;
   /** The largest norm of an item: with the query's, the scale of the rounding. */
   private final float maxNorm;
