@@ -204,10 +204,26 @@ public final class CentroidSubspace implements java.io.Serializable {
    * squared norm.
    */
   void lift(float[] v, int off, float vv, float[] out, int outOff) {
-    for (int i = 0; i < rank; i += 4) {
+    project(v, off, 0, out, outOff);
+    rest(vv, out, outOff);
+  }
+
+  /**
+   * The vector's coordinates along basis rows {@code from .. rank - 1} (a multiple of 4), by
+   * {@code dot4} per four rows, into {@code out[outOff + from ..]}.
+   */
+  void project(float[] v, int off, int from, float[] out, int outOff) {
+    for (int i = from; i < rank; i += 4) {
       K.dot4(v, off, basis, i * dim, (i + 1) * dim, (i + 2) * dim, (i + 3) * dim, dim, out,
           outOff + i);
     }
+  }
+
+  /**
+   * Completes a lifted vector whose projection is in {@code out[outOff ..]}: the norm of the
+   * rest, sqrt(|v|² − |Pv|²), into {@code out[outOff + rank]}. {@code vv} is |v|².
+   */
+  void rest(float vv, float[] out, int outOff) {
     float inside = K.dot(out, outOff, out, outOff, rank);
     out[outOff + rank] = (float) Math.sqrt(Math.max(0f, vv - inside));
   }

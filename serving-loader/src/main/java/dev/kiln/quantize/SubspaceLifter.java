@@ -20,8 +20,8 @@ public final class SubspaceLifter {
   private final int rank;
   private final int dim;
   private final float[] panels;
-  /** The basis row by row, for {@link #liftOne}'s rows past the whole panels. */
-  private final float[] basis;
+  /** Its rows past the whole panels ({@link #liftOne}), and the norm of the rest. */
+  private final CentroidSubspace subspace;
   private final float[] rows;
   private final float[] tile = new float[4 * P];
 
@@ -34,7 +34,7 @@ public final class SubspaceLifter {
     this.rank = s.rank;
     this.dim = s.dim;
     this.panels = CentroidPanels.transpose(s.basis, rank, dim);
-    this.basis = s.basis;
+    this.subspace = s;
     this.rows = new float[4 * dim];
   }
 
@@ -70,13 +70,9 @@ public final class SubspaceLifter {
       K.dots1x64(v, off, panels, t * dim * P, dim, scratch, scratchOff + t * P);
     }
     System.arraycopy(scratch, scratchOff, out, outOff, whole);
-    for (int i = whole; i < rank; i += 4) {
-      K.dot4(v, off, basis, i * dim, (i + 1) * dim, (i + 2) * dim, (i + 3) * dim, dim, out,
-          outOff + i);
-    }
+    subspace.project(v, off, whole, out, outOff);
     float vv = K.dot(v, off, v, off, dim);
-    float inside = K.dot(out, outOff, out, outOff, rank);
-    out[outOff + rank] = (float) Math.sqrt(Math.max(0f, vv - inside));
+    subspace.rest(vv, out, outOff);
     return vv;
   }
 
@@ -111,10 +107,8 @@ public final class SubspaceLifter {
     }
     float max = 0;
     for (int i = 0; i < n; i++) {
-      int at = outOff + i * w;
       float vv = K.dot(rows, i * dim, rows, i * dim, dim);
-      float inside = K.dot(out, at, out, at, rank);
-      out[at + rank] = (float) Math.sqrt(Math.max(0f, vv - inside));
+      subspace.rest(vv, out, outOff + i * w);
       max = Math.max(max, vv);
     }
     return max;
